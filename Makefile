@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: run test bench install messages clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: the service with demo data, a Celery worker and beat (http://127.0.0.1:8000/)
+run: $(STAMP)
+	bash scripts/run.sh
+
+## test: the whole test suite
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks under bench/
+bench: $(STAMP)
+	$(PY) bench/business_time.py
+
+## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
+messages: $(STAMP)
+	DEBUG=true $(PY) manage.py makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
+	DEBUG=true $(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var staticfiles

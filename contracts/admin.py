@@ -1,0 +1,172 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from contracts import services
+from contracts.models import ContactPerson, Contract, Customer, CustomerMembership, ServiceTerms
+from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
+
+
+class ClockTimeFormField(forms.CharField):
+    def prepare_value(self, value):
+        return minutes_to_hhmm(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return hhmm_to_minutes(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class ServiceTermsForm(forms.ModelForm):
+    support_opens = ClockTimeFormField(label=_("support opens"), help_text="HH:MM")
+    support_closes = ClockTimeFormField(label=_("support closes"), help_text=_("HH:MM; 24:00 is the end of the day"))
+
+    class Meta:
+        model = ServiceTerms
+        fields = "__all__"
+
+
+@admin.register(ServiceTerms)
+class ServiceTermsAdmin(admin.ModelAdmin):
+    form = ServiceTermsForm
+    list_display = [
+        "slug",
+        "version",
+        "name",
+        "effective_from",
+        "timezone",
+        "support_days",
+        "service_start_hours",
+        "availability_target",
+        "contract_count",
+    ]
+    list_filter = ["support_days", "holiday_country", "availability_period"]
+    search_fields = ["slug", "name"]
+    readonly_fields = ["version", "created_at"]
+    ordering = ["slug", "-version"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_contracts=Count("contracts"))
+
+    @admin.display(description=_("contracts"), ordering="n_contracts")
+    def contract_count(self, obj) -> int:
+        return obj.n_contracts
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug names the template; a revision keeps it.
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        editable = set(services.terms_editable_fields())
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        effective_from = changes.pop("effective_from", None)
+        original = ServiceTerms.objects.get(pk=obj.pk)
+        revised = services.terms_revise(terms=original, changes=changes, effective_from=effective_from)
+        if revised.pk != original.pk:
+            messages.info(
+                request,
+                _("These terms are used by contracts, so the change was saved as version %(v)d.")
+                % {"v": revised.version},
+            )
+        obj.pk = revised.pk
+        obj.version = revised.version
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and services.terms_in_use(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 0
+
+
+class CustomerMembershipInline(admin.TabularInline):
+    model = CustomerMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "org_number", "language", "contract_count", "created_at"]
+    list_filter = ["language"]
+    search_fields = ["name", "org_number", "contacts__name", "contacts__email"]
+    inlines = [ContactPersonInline, CustomerMembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_contracts=Count("contracts", distinct=True))
+
+    @admin.display(description=_("contracts"), ordering="n_contracts")
+    def contract_count(self, obj) -> int:
+        return obj.n_contracts
+
+
+@admin.register(CustomerMembership)
+class CustomerMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "customer", "created_at"]
+    search_fields = ["user__username", "user__email", "customer__name"]
+    list_select_related = ["user", "customer"]
+    autocomplete_fields = ["user", "customer"]
+
+
+class ContractStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("awaiting_delivery", _("Awaiting delivery")),
+            ("active", _("Active")),
+            ("terminated", _("Terminated")),
+        ]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Q
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        ended = Q(terminated_on__isnull=False, terminated_on__lte=today)
+        if self.value() == "active":
+            return queryset.active(today)
+        if self.value() == "terminated":
+            return queryset.filter(ended)
+        if self.value() == "awaiting_delivery":
+            return queryset.exclude(ended).filter(Q(delivered_on__isnull=True) | Q(delivered_on__gt=today))
+        return queryset
+
+
+class ContractForm(forms.ModelForm):
+    class Meta:
+        model = Contract
+        fields = "__all__"
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            services.contract_validate(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    form = ContractForm
+    list_display = ["id", "customer", "terms", "monthly_fee", "signed_on", "delivered_on", "terminated_on", "status_label"]
+    list_filter = [ContractStatusFilter, "terms__slug"]
+    search_fields = ["customer__name", "customer__org_number", "description"]
+    list_select_related = ["customer", "terms"]
+    autocomplete_fields = ["customer"]
+    date_hierarchy = "signed_on"
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj) -> str:
+        return obj.status.label

@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts.models import ContactPerson, Contract, Customer, ServiceTerms
+from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "08:30"})
+class ClockTimeField(serializers.Field):
+    """Minutes after midnight as "HH:MM"; "24:00" is the end of the day."""
+
+    def to_representation(self, value: int) -> str:
+        return minutes_to_hhmm(value)
+
+    def to_internal_value(self, data) -> int:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("Enter a time as HH:MM, e.g. 08:30."))
+        try:
+            return hhmm_to_minutes(data)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+@extend_schema_field({"type": "string", "example": "99.8", "nullable": True})
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal written without trailing zeros: "99.8", not "99.8000"."""
+
+    def to_representation(self, value) -> str:
+        text = format(Decimal(value).normalize(), "f")
+        return text
+
+
+class DiscountStepSerializer(serializers.Serializer):
+    below = serializers.CharField()
+    percent = serializers.CharField()
+
+
+class MaintenanceWindowSerializer(serializers.Serializer):
+    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=7))
+    start = serializers.CharField()
+    end = serializers.CharField()
+
+
+class ServiceTermsSerializer(serializers.ModelSerializer):
+    support_opens = ClockTimeField()
+    support_closes = ClockTimeField()
+    availability_target = PlainDecimalField(
+        max_digits=7, decimal_places=4, allow_null=True, required=False
+    )
+    late_delivery_discount_percent = PlainDecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, required=False
+    )
+    liability_cap_percent = PlainDecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, required=False
+    )
+    discount_ladder = serializers.JSONField(required=False)
+    maintenance_windows = serializers.JSONField(required=False, allow_null=True)
+    holiday_categories = serializers.JSONField(required=False)
+    a_number_countries = serializers.JSONField()
+
+    class Meta:
+        model = ServiceTerms
+        fields = [
+            "id",
+            "slug",
+            "version",
+            "name",
+            "source",
+            "effective_from",
+            "ticket_prefix",
+            "currency",
+            "timezone",
+            "holiday_country",
+            "holiday_subdivision",
+            "holiday_categories",
+            "support_days",
+            "support_opens",
+            "support_closes",
+            "service_start_hours",
+            "customer_reply_hours",
+            "a_number_countries",
+            "availability_target",
+            "availability_period",
+            "discount_ladder",
+            "maintenance_windows",
+            "planned_work_notice_days",
+            "planned_work_notice_working_days",
+            "delivery_deadline_days",
+            "normal_delivery_weeks",
+            "late_delivery_discount_percent",
+            "delivery_cancellation_days",
+            "delivery_defect_report_days",
+            "claim_window_months",
+            "liability_cap_percent",
+            "liability_cap_basis_months",
+            "invoice_period",
+            "invoiced_in_advance",
+            "invoice_due_days",
+            "invoice_objection_days",
+            "licence_change_notice_months",
+            "price_change_notice_days",
+            "terms_change_notice_months",
+            "change_termination_window_days",
+            "force_majeure_termination_months",
+            "termination_notice_months",
+            "notice_receipt_days_letter",
+            "notice_receipt_days_email",
+            "notice_receipt_days_phone",
+            "created_at",
+        ]
+        read_only_fields = ["id", "version", "created_at"]
+        extra_kwargs = {"holiday_subdivision": {"allow_null": True}}
+        # A slug is unique per template; the service says so in words a person understands.
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            # The slug names the template; a revision keeps it.
+            fields["slug"].read_only = True
+        return fields
+
+
+class ContactPersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactPerson
+        fields = ["id", "name", "email", "phone", "region", "is_primary"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    contacts = ContactPersonSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "org_number", "language", "contacts", "created_at"]
+        read_only_fields = ["id", "contacts", "created_at"]
+        # Uniqueness is the service's to check, with a message a person understands.
+        validators = []
+        extra_kwargs = {"org_number": {"validators": []}}
+
+
+class CustomerUserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    customer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "password", "customer", "date_joined"]
+        read_only_fields = ["id", "customer", "date_joined"]
+        extra_kwargs = {"username": {"validators": []}, "email": {"required": True}}
+
+    def get_customer(self, user) -> int | None:
+        membership = getattr(user, "customer_membership", None)
+        return membership.customer_id if membership else None
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "example": "dstny-alcom-2022"}, {"type": "integer"}]}
+)
+class TermsReferenceField(serializers.Field):
+    """Terms named by slug (the version in force today) or by id (that exact version)."""
+
+    default_error_messages = {
+        "unknown_slug": _lazy("No terms have the slug {value}."),
+        "unknown_id": _lazy("No terms have the id {value}."),
+        "invalid": _lazy("Name the terms by slug or id."),
+    }
+
+    def to_internal_value(self, data) -> ServiceTerms:
+        if isinstance(data, bool) or not isinstance(data, (int, str)) or data == "":
+            self.fail("invalid")
+        if isinstance(data, int) or data.isdigit():
+            terms = ServiceTerms.objects.filter(pk=int(data)).first()
+            if terms is None:
+                self.fail("unknown_id", value=data)
+            return terms
+        terms = ServiceTerms.objects.version_in_force(data)
+        if terms is None:
+            terms = ServiceTerms.objects.filter(slug=data).order_by("version").first()
+        if terms is None:
+            self.fail("unknown_slug", value=data)
+        return terms
+
+    def to_representation(self, terms: ServiceTerms) -> str:
+        return terms.slug
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    terms = TermsReferenceField()
+    terms_id = serializers.IntegerField(source="terms.id", read_only=True)
+    terms_version = serializers.IntegerField(source="terms.version", read_only=True)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    status = serializers.CharField(read_only=True)
+    currency = serializers.CharField(source="terms.currency", read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "customer",
+            "terms",
+            "terms_id",
+            "terms_version",
+            "monthly_fee",
+            "currency",
+            "signed_on",
+            "delivered_on",
+            "terminated_on",
+            "description",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "status", "created_at"]

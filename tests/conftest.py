@@ -1,0 +1,93 @@
+import datetime
+import os
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
+
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.register_profile(
+    "ci", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def dstny(db):
+    from contracts.models import ServiceTerms
+
+    return ServiceTerms.objects.get(slug="dstny-alcom-2022")
+
+
+@pytest.fixture
+def telia(db):
+    from contracts.models import ServiceTerms
+
+    return ServiceTerms.objects.get(slug="telia-smart-connect")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        "staffer", email="staffer@desk.example", password="x-staff-pass-42", is_staff=True
+    )
+
+
+def api_client() -> APIClient:
+    """An API client that asks for English, the language the tests' messages are written in."""
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def staff_api(staff_user):
+    client = api_client()
+    client.force_authenticate(staff_user)
+    return client
+
+
+@pytest.fixture
+def customer_a(db):
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(name="Alfa Ab")
+
+
+@pytest.fixture
+def customer_b(db):
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(name="Beta AB")
+
+
+@pytest.fixture
+def customer_a_user(customer_a):
+    from tests.factories import CustomerUserFactory
+
+    return CustomerUserFactory(customer=customer_a, username="alfa-user")
+
+
+@pytest.fixture
+def customer_a_api(customer_a_user):
+    client = api_client()
+    client.force_authenticate(customer_a_user)
+    return client
+
+
+@pytest.fixture
+def contract_a(customer_a, dstny):
+    from tests.factories import ContractFactory
+
+    return ContractFactory(customer=customer_a, terms=dstny, monthly_fee=Decimal("100.00"))
+
+
+@pytest.fixture
+def contract_b(customer_b, telia):
+    from tests.factories import ContractFactory
+
+    return ContractFactory(
+        customer=customer_b,
+        terms=telia,
+        signed_on=datetime.date(2025, 1, 10),
+        delivered_on=datetime.date(2025, 2, 1),
+    )

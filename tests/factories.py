@@ -1,0 +1,55 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from contracts.models import Contract, Customer, CustomerMembership, ServiceTerms
+
+
+def _valid_finnish_business_id(n: int) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2)
+    base = n
+    while True:
+        digits = f"{base:07d}"
+        remainder = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+        if remainder != 1:
+            return f"{digits}-{0 if remainder == 0 else 11 - remainder}"
+        base += 1
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Kund {n} Ab")
+    # Spread far apart so that the check-digit skip in _valid_finnish_business_id never collides.
+    org_number = factory.Sequence(lambda n: _valid_finnish_business_id(1000000 + n * 10))
+    language = "sv"
+
+
+class CustomerUserFactory(factory.django.DjangoModelFactory):
+    """A user of a customer's organisation: `CustomerUserFactory(customer=...)`."""
+
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@customer.example")
+
+    @classmethod
+    def _create(cls, model_class, *args, customer=None, **kwargs):
+        user = model_class.objects.create_user(*args, password="x-customer-pass-42", **kwargs)
+        CustomerMembership.objects.create(user=user, customer=customer or CustomerFactory())
+        return user
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    customer = factory.SubFactory(CustomerFactory)
+    terms = factory.LazyFunction(lambda: ServiceTerms.objects.get(slug="dstny-alcom-2022"))
+    monthly_fee = Decimal("500.00")
+    signed_on = datetime.date(2025, 3, 1)
+    delivered_on = datetime.date(2025, 4, 15)

@@ -1,0 +1,160 @@
+"""The promises around the code: settings from the environment, the schema, admin, demo data."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from contracts.models import Contract, Customer, ServiceTerms
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_django(env_overrides: dict[str, str], code: str = "import django; django.setup()"):
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_django({"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_a_bad_debug_value_is_refused_loudly():
+    result = run_django({"DEBUG": "perhaps", "SECRET_KEY": "x"})
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_development_defaults_to_sqlite_under_var():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])"
+    )
+    result = run_django({"DEBUG": "true"}, code)
+    assert result.returncode == 0, result.stderr
+    engine, name = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(ROOT / "var" / "servicedesk.sqlite3")
+
+
+def test_database_url_selects_postgresql():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])"
+    )
+    result = run_django({"SECRET_KEY": "x", "DATABASE_URL": "postgres://u@db.internal:5432/desk"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "desk"]
+
+
+def test_the_celery_app_is_named_config():
+    result = run_django(
+        {"DEBUG": "true"}, "from config.celery import app; print(app.main, app.conf.broker_url)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "config"
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_documents_the_api(staff_api):
+    response = staff_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/terms/",
+        "/api/terms/{slug_or_id}/",
+        "/api/customers/",
+        "/api/customers/{id}/users/",
+        "/api/contracts/",
+        "/api/contracts/{id}/",
+    ):
+        assert path in paths, path
+    assert staff_api.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    result = run_django(
+        {"DEBUG": "true"},
+        "import django, sys; django.setup(); from django.core.management import call_command; "
+        f"call_command('spectacular', '--validate', '--fail-on-warn', '--file', r'{tmp_path / 's.yaml'}')",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_twice_without_duplicates(capsys):
+    call_command("load_demo")
+    counts = (Customer.objects.count(), Contract.objects.count())
+    call_command("load_demo")
+    assert (Customer.objects.count(), Contract.objects.count()) == counts
+    assert counts[0] >= 4
+    terms_used = set(Contract.objects.values_list("terms__slug", flat=True))
+    assert terms_used == {"dstny-alcom-2022", "telia-smart-connect"}
+    out = capsys.readouterr().out
+    assert "demo-staff-pass" in out and "demo-rederi-pass" in out
+    assert Client().login(username="rederi", password="demo-rederi-pass")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/contracts/serviceterms/",
+        "/admin/contracts/customer/",
+        "/admin/contracts/contract/",
+        "/admin/contracts/customermembership/",
+        "/admin/contracts/contract/?status=active",
+        "/admin/contracts/serviceterms/?q=dstny",
+    ],
+)
+def test_admin_lists_open_for_staff(admin_client, contract_a, url):
+    assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_editing_terms_in_use_in_the_admin_saves_a_new_version(admin_client, contract_a, dstny):
+    url = f"/admin/contracts/serviceterms/{dstny.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if hasattr(field, "prepare_value"):
+            value = field.prepare_value(value)
+        if value is None:
+            value = ""
+        data[name] = value
+    for name in ("holiday_categories", "a_number_countries", "discount_ladder", "maintenance_windows"):
+        data[name] = form.fields[name].prepare_value(getattr(dstny, name))
+    data["invoiced_in_advance"] = "true"
+    data["service_start_hours"] = 3
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert ServiceTerms.objects.get(pk=dstny.pk).service_start_hours == 4
+    assert ServiceTerms.objects.get(slug="dstny-alcom-2022", version=2).service_start_hours == 3
+
+
+@pytest.mark.django_db
+def test_pages_speak_swedish_by_default_and_english_on_request(client, customer_a_user):
+    client.force_login(customer_a_user)
+    assert "Avtal" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Contracts" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_asks_anonymous_visitors_to_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
