@@ -148,9 +148,11 @@ def test_editing_terms_in_use_in_the_admin_saves_a_new_version(admin_client, con
 @pytest.mark.django_db
 def test_pages_speak_swedish_by_default_and_english_on_request(client, customer_a_user):
     client.force_login(customer_a_user)
-    assert "Avtal" in client.get("/").content.decode()
+    page = client.get("/portal/").content.decode()
+    assert '<html lang="sv">' in page and "Dina ärenden" in page
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert "Contracts" in client.get("/").content.decode()
+    page = client.get("/portal/").content.decode()
+    assert '<html lang="en">' in page and "Your tickets" in page
 
 
 @pytest.mark.django_db

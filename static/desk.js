@@ -1,0 +1,55 @@
+// Live countdowns to the service-start deadline, and keyboard moves in the queue.
+(function () {
+  "use strict";
+  const lang = document.documentElement.lang || "sv";
+  const words = lang === "sv"
+    ? { overdue: "försenad", h: "h", min: "min", d: "d" }
+    : { overdue: "overdue", h: "h", min: "min", d: "d" };
+
+  function span(ms) {
+    let minutes = Math.floor(Math.abs(ms) / 60000);
+    const days = Math.floor(minutes / 1440); minutes -= days * 1440;
+    const hours = Math.floor(minutes / 60); minutes -= hours * 60;
+    const parts = [];
+    if (days) parts.push(days + " " + words.d);
+    if (hours || days) parts.push(hours + " " + words.h);
+    parts.push(minutes + " " + words.min);
+    return parts.join(" ");
+  }
+
+  function tick() {
+    const now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      const left = Date.parse(el.dataset.countdown) - now;
+      el.textContent = left >= 0 ? span(left) : words.overdue + " " + span(left);
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < 3600000);
+    });
+  }
+  tick();
+  setInterval(tick, 30000);
+
+  const rows = Array.from(document.querySelectorAll("table.queue tbody tr[data-href]"));
+  let current = -1;
+  function select(i) {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach(function (r, j) { r.classList.toggle("selected", j === current); });
+    rows[current].scrollIntoView({ block: "nearest" });
+  }
+  const filters = document.getElementById("filters");
+  if (filters) {
+    filters.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {
+      el.addEventListener("change", function () { filters.requestSubmit(); });
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    if (event.key === "/" && !typing) {
+      const search = document.getElementById("search");
+      if (search) { event.preventDefault(); search.focus(); }
+    } else if (!typing && event.key === "j") { select(current + 1); }
+    else if (!typing && event.key === "k") { select(current - 1); }
+    else if (!typing && event.key === "Enter" && current >= 0) { window.location = rows[current].dataset.href; }
+  });
+})();

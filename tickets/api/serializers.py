@@ -1,0 +1,132 @@
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from contracts.api.fields import AwareDateTimeField
+from contracts.models import Contract
+from tickets.models import (
+    Category,
+    Channel,
+    Classification,
+    CloseReason,
+    Message,
+    NotFaultReason,
+    Ticket,
+)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+    contract = serializers.PrimaryKeyRelatedField(read_only=True)
+    terms = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    terms_version = serializers.IntegerField(source="terms.version", read_only=True)
+    service_start_breached = serializers.SerializerMethodField()
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "contract",
+            "customer",
+            "terms",
+            "terms_version",
+            "category",
+            "urgent",
+            "a_number",
+            "b_number",
+            "fault_occurred_at",
+            "description",
+            "channel",
+            "status",
+            "close_reason",
+            "received_at",
+            "effective_received_at",
+            "service_start_due",
+            "service_started_at",
+            "service_start_breached",
+            "customer_reply_due",
+            "classification",
+            "not_fault_reason",
+            "assignee",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_service_start_breached(self, ticket: Ticket) -> bool:
+        now = self.context.get("now") or timezone.now()
+        return ticket.service_start_breached_at(now)
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    """The fault report as integrators send it (API.md). Rules live in tickets.services."""
+
+    contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
+    category = serializers.ChoiceField(choices=Category.choices, default=Category.FAULT)
+    urgent = serializers.BooleanField(default=False)
+    a_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    b_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    fault_occurred_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(max_length=20000)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    received_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Another customer's contract is "not found", never "forbidden".
+            self.fields["contract"].queryset = Contract.objects.visible_to(request.user)
+
+    def validate(self, data):
+        user = self.context["request"].user
+        if not user.is_staff:
+            errors = {}
+            if self.initial_data.get("received_at") not in (None, ""):
+                errors["received_at"] = [_("Only staff set the arrival time.")]
+            if self.initial_data.get("channel") not in (None, "", Channel.WEB, Channel.API):
+                errors["channel"] = [_("The channel is set by the service.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+            data.pop("channel", None)
+            data.pop("received_at", None)
+        return data
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    from_staff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "ticket", "author", "from_staff", "internal", "body", "channel", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, message) -> str | None:
+        return message.author.get_username() if message.author else None
+
+    def get_from_staff(self, message) -> bool:
+        return bool(message.author and message.author.is_staff)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=20000)
+
+
+class ReplyInputSerializer(MessageInputSerializer):
+    internal = serializers.BooleanField(default=False)
+
+
+class ClassifyInputSerializer(serializers.Serializer):
+    classification = serializers.ChoiceField(choices=Classification.choices)
+    not_fault_reason = serializers.ChoiceField(
+        choices=NotFaultReason.choices, required=False, allow_null=True, default=None
+    )
+
+
+class CloseInputSerializer(serializers.Serializer):
+    close_reason = serializers.ChoiceField(
+        choices=CloseReason.choices, required=False, allow_null=True, default=None
+    )

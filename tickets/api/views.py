@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contracts.api.permissions import StaffOnly
+from tickets import selectors, services
+from tickets.api.serializers import (
+    ClassifyInputSerializer,
+    CloseInputSerializer,
+    MessageInputSerializer,
+    MessageSerializer,
+    ReplyInputSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+)
+from tickets.models import Channel, Ticket
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+CONFLICT = OpenApiResponse(description="The ticket's state does not allow this action.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Tickets, newest first (staff: all; customers: their own organisation's)",
+        parameters=[
+            OpenApiParameter("status", str, description="Comma-separated statuses"),
+            OpenApiParameter("customer", int),
+            OpenApiParameter("contract", int),
+            OpenApiParameter("category", str),
+            OpenApiParameter("urgent", bool),
+            OpenApiParameter("breached", bool),
+            OpenApiParameter("q", str, description="Ticket number, phone number or customer name"),
+        ],
+    ),
+    retrieve=extend_schema(summary="One ticket"),
+    create=extend_schema(
+        summary="Report a fault or ask for support",
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+    ),
+)
+class TicketViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = TicketSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends: list = []
+
+    queryset = Ticket.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        queryset = selectors.tickets_for(self.request.user)
+        if self.action == "list":
+            queryset = selectors.filter_tickets(queryset, self.request.query_params, now=timezone.now())
+            queryset = queryset.order_by("-received_at", "-id")
+        return queryset
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = TicketCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        channel = data.pop("channel", None) or Channel.API
+        ticket = services.ticket_create(reported_by=request.user, channel=channel, **data)
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
+
+    def _act(self, fn, **kwargs) -> Response:
+        ticket = self.get_object()
+        try:
+            fn(ticket=ticket, actor=self.request.user, **kwargs)
+        except services.TransitionNotAllowed as error:
+            raise Conflict(str(error)) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=ticket.pk)).data)
+
+    @extend_schema(summary="Start service (staff)", request=None, responses={200: TicketSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def start(self, request: Request, pk: str) -> Response:
+        return self._act(services.ticket_start)
+
+    @extend_schema(
+        summary="Ask the customer for information (staff)",
+        request=MessageInputSerializer,
+        responses={200: TicketSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="request-info", permission_classes=[StaffOnly])
+    def request_info(self, request: Request, pk: str) -> Response:
+        data = self._input(MessageInputSerializer)
+        return self._act(services.ticket_request_info, message=data["message"])
+
+    @extend_schema(
+        summary="Write a message (customer or staff; staff may write internal notes)",
+        request=ReplyInputSerializer,
+        responses={200: TicketSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str) -> Response:
+        data = self._input(ReplyInputSerializer)
+        ticket = self.get_object()
+        try:
+            services.ticket_reply(
+                ticket=ticket,
+                actor=request.user,
+                message=data["message"],
+                internal=data["internal"],
+                channel=Channel.API if request.auth is not None else Channel.WEB,
+            )
+        except services.TransitionNotAllowed as error:
+            raise Conflict(str(error)) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=ticket.pk)).data)
+
+    @extend_schema(
+        summary="Classify: fault, or not a fault with its reason (staff)",
+        request=ClassifyInputSerializer,
+        responses={200: TicketSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def classify(self, request: Request, pk: str) -> Response:
+        data = self._input(ClassifyInputSerializer)
+        return self._act(services.ticket_classify, **data)
+
+    @extend_schema(
+        summary="Resolve (staff)", request=MessageInputSerializer, responses={200: TicketSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def resolve(self, request: Request, pk: str) -> Response:
+        data = self._input(MessageInputSerializer)
+        return self._act(services.ticket_resolve, message=data["message"])
+
+    @extend_schema(
+        summary="Close (staff)", request=CloseInputSerializer, responses={200: TicketSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def close(self, request: Request, pk: str) -> Response:
+        data = self._input(CloseInputSerializer)
+        return self._act(services.ticket_close, close_reason=data["close_reason"])
+
+    @extend_schema(
+        summary="The ticket's messages (internal notes only for staff)",
+        responses=MessageSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], serializer_class=MessageSerializer)
+    def messages(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        messages = selectors.messages_for(ticket, request.user)
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,108 @@
+"""Uploaded screenshots and logs: checked by their content, not by what the browser claims."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from tickets.models import Attachment, Message, Ticket
+
+SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"PK\x03\x04", 0, "application/zip"),
+    (b"\xd4\xc3\xb2\xa1", 0, "application/vnd.tcpdump.pcap"),
+    (b"\xa1\xb2\xc3\xd4", 0, "application/vnd.tcpdump.pcap"),
+    (b"\x0a\x0d\x0d\x0a", 0, "application/vnd.tcpdump.pcap"),
+]
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    upload: UploadedFile
+    filename: str
+    content_type: str
+
+
+def sniff(head: bytes, filename: str) -> str | None:
+    for signature, offset, content_type in SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            return content_type
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # A multi-byte character cut at the end of the sample is still text.
+            if error.start < len(head) - 4:
+                try:
+                    head.decode("cp1252")
+                except UnicodeDecodeError:
+                    return None
+        return "text/csv" if filename.lower().endswith(".csv") else "text/plain"
+    return None
+
+
+def safe_filename(name: str) -> str:
+    """The last path component only, without control characters or path tricks."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip().lstrip(".") or "attachment"
+    return name[-120:]
+
+
+def check_uploads(uploads: list[UploadedFile], field: str = "attachments") -> list[CheckedUpload]:
+    """Refuse the whole set when one file is too large or of a type that is not allowed."""
+    max_bytes = settings.ATTACHMENT_MAX_BYTES
+    allowed = set(settings.ATTACHMENT_CONTENT_TYPES)
+    checked, errors = [], []
+    for upload in uploads:
+        filename = safe_filename(upload.name)
+        if upload.size > max_bytes:
+            errors.append(
+                _("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {"name": filename, "size": filesizeformat(upload.size), "limit": filesizeformat(max_bytes)}
+            )
+            continue
+        upload.seek(0)
+        head = upload.read(2048)
+        upload.seek(0)
+        content_type = sniff(head, filename)
+        if content_type is None or content_type not in allowed:
+            errors.append(
+                _("%(name)s is not a file type we accept (screenshots, PDF, text logs, zip, pcap).")
+                % {"name": filename}
+            )
+            continue
+        checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type))
+    if errors:
+        raise ValidationError({field: errors})
+    return checked
+
+
+def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Message | None = None) -> list[Attachment]:
+    stored = []
+    for item in checked:
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.upload.size,
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        attachment.file.save(item.filename, item.upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored

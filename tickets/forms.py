@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, Customer
+from tickets.models import Category, Classification, CloseReason, NotFaultReason
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time typed in a form; the form gives it the contract's time zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def to_python(self, value):
+        # Kept naive here: which zone it is in depends on the contract chosen in the same form.
+        result = super().to_python(value)
+        if result is not None and result.tzinfo is not None:
+            result = result.replace(tzinfo=None)
+        return result
+
+
+def localise(naive: datetime.datetime | None, contract: Contract) -> datetime.datetime | None:
+    if naive is None:
+        return None
+    # fold=0: an ambiguous autumn hour is read as its first occurrence.
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(contract.terms.timezone))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; their types and sizes are checked by tickets.attachments."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ContractChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, contract: Contract) -> str:
+        label = f"{contract.terms.name}"
+        if contract.description:
+            label = f"{contract.description} – {label}"
+        return label
+
+
+class FaultReportForm(forms.Form):
+    """The customer's fault report (D §16.8–16.9). A and B carry the contract's meaning (D §2)."""
+
+    contract = ContractChoiceField(label=_("Contract"), queryset=Contract.objects.none(), empty_label=None)
+    category = forms.ChoiceField(
+        label=_("What is it about?"), choices=Category.choices, initial=Category.FAULT, widget=forms.RadioSelect
+    )
+    a_number = forms.CharField(
+        label=_("A-number: the number that was called"),
+        required=False,
+        max_length=40,
+        help_text=_("The number the user was called on (D §2), e.g. 018-123 45."),
+    )
+    b_number = forms.CharField(
+        label=_("B-number: the calling number"),
+        required=False,
+        max_length=40,
+        help_text=_("The number the call came from (D §2), e.g. 070-123 45 67."),
+    )
+    fault_occurred_at = LocalDateTimeField(
+        label=_("Date and time of the fault"),
+        required=False,
+        help_text=_("Local time of the contract's terms."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        help_text=_("What happened, to whom, and what you have tried."),
+    )
+    urgent = forms.BooleanField(
+        label=_("Urgent"),
+        required=False,
+        help_text=_(
+            "Urgent means a mobile subscription must be blocked, or the fault hits many or all "
+            "users in your organisation (D §16.8). For urgent cases you may also call support."
+        ),
+    )
+    attachments = MultipleFileField(label=_("Attachments"), help_text=_("Screenshots or logs."))
+
+    def __init__(self, *args, contracts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].queryset = contracts
+        if contracts.count() == 1:
+            self.fields["contract"].widget = forms.HiddenInput()
+            self.fields["contract"].initial = contracts.first().pk
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        contract = data["contract"]
+        return {
+            "contract": contract,
+            "category": data["category"],
+            "urgent": data["urgent"],
+            "a_number": data["a_number"],
+            "b_number": data["b_number"],
+            "fault_occurred_at": localise(data["fault_occurred_at"], contract),
+            "description": data["description"],
+        }
+
+
+class PhoneReportForm(FaultReportForm):
+    """Staff register a report that came by phone, with its real arrival time (D §16.8)."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.order_by("name"))
+    received_at = LocalDateTimeField(label=_("Arrived at"), help_text=_("When the call came in (local time)."))
+    field_order = ["customer", "contract", "received_at", "category"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, contracts=Contract.objects.select_related("terms", "customer"), **kwargs)
+        self.fields["contract"].widget = forms.Select()
+        self.fields["contract"].label_from_instance = lambda c: f"{c.customer.name} – {c.terms.name} (#{c.pk})"
+
+    def clean(self):
+        data = super().clean()
+        customer, contract = data.get("customer"), data.get("contract")
+        if customer and contract and contract.customer_id != customer.pk:
+            self.add_error("contract", _("This contract belongs to another customer."))
+        return data
+
+    def service_arguments(self) -> dict:
+        arguments = super().service_arguments()
+        arguments["received_at"] = localise(self.cleaned_data["received_at"], self.cleaned_data["contract"])
+        return arguments
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class StaffReplyForm(MessageForm):
+    internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
+
+
+class ClassifyForm(forms.Form):
+    classification = forms.ChoiceField(label=_("Classification"), choices=Classification.choices)
+    not_fault_reason = forms.ChoiceField(
+        label=_("Reason it is not a fault"), choices=[("", "–"), *NotFaultReason.choices], required=False
+    )
+
+
+class CloseForm(forms.Form):
+    close_reason = forms.ChoiceField(
+        label=_("Close reason"), choices=[("", _("Automatic")), *CloseReason.choices], required=False
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
+        required=False,
+        empty_label=_("Nobody"),
+    )
+
+
+class TimeLogForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    worked_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+def attachment_limits() -> tuple[int, list[str]]:
+    return settings.ATTACHMENT_MAX_BYTES, settings.ATTACHMENT_CONTENT_TYPES

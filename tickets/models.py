@@ -1,0 +1,364 @@
+"""Fault reports and support requests (D §16), their messages, history and time log."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, Customer, ServiceTerms
+
+
+class Category(models.TextChoices):
+    FAULT = "fault", _("Fault report")
+    SUPPORT = "support", _("Support or change request")  # D §16.1
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    API = "api", _("API")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_FOR_CUSTOMER = "waiting_for_customer", _("Waiting for customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER)
+
+
+class CloseReason(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    NO_CUSTOMER_FEEDBACK = "no_customer_feedback", _("No answer from the customer (D §16.7)")
+    NOT_A_FAULT = "not_a_fault", _("Not a fault")
+    DUPLICATE = "duplicate", _("Duplicate")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the customer")
+
+
+class Classification(models.TextChoices):
+    FAULT = "fault", _("Fault (the supplier's)")
+    NOT_FAULT = "not_fault", _("Not a fault")
+
+
+class NotFaultReason(models.TextChoices):
+    # D §16.6, §16.10
+    MINOR = "minor", _("Minor issue: calls can be routed to another device")
+    THIRD_PARTY = "third_party", _("Third party or outside the supplier's control")
+    CUSTOMER_EQUIPMENT = "customer_equipment", _(
+        "The customer's equipment, configuration, network or firewall"
+    )
+    OTHER_SUPPLIER = "other_supplier", _("Another supplier, e.g. internet access")
+    THIRD_PARTY_PURCHASE = "third_party_purchase", _("Bought from a third party, e.g. a locked phone")
+    DATA_DESTROYED_BY_OTHER = "data_destroyed_by_other", _("Data destroyed by others")
+    OPERATOR_SERVICE = "operator_service", _("Operator fault outside the operator service")
+
+
+class TicketNumberSequence(models.Model):
+    """The last number given per prefix and year; its row is locked while a number is taken."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="ticket_sequence_unique")
+        ]
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TicketQuerySet:
+        if user.is_staff:
+            return self
+        return self.filter(customer__memberships__user=user)
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def breached(self, now: datetime.datetime) -> TicketQuerySet:
+        return self.filter(
+            Q(service_started_at__isnull=False, service_started_at__gt=models.F("service_start_due"))
+            | Q(service_started_at__isnull=True, service_start_due__lt=now)
+        )
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("ticket number"), max_length=32, unique=True)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("contract")
+    )
+    # The contract's customer, kept on the ticket so every customer-scoped query is one index.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
+    terms = models.ForeignKey(
+        ServiceTerms,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("terms version"),
+        help_text=_("The terms version the deadlines were computed under."),
+    )
+    category = models.CharField(
+        _("category"), max_length=16, choices=Category.choices, default=Category.FAULT
+    )
+    urgent = models.BooleanField(_("urgent"), default=False)
+    a_number = models.CharField(
+        _("A-number"), max_length=20, blank=True, help_text=_("The number that was called (D §2).")
+    )
+    b_number = models.CharField(
+        _("B-number"), max_length=20, blank=True, help_text=_("The calling number (D §2).")
+    )
+    fault_occurred_at = models.DateTimeField(_("fault occurred at"), null=True, blank=True)
+    description = models.TextField(_("description"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+
+    received_at = models.DateTimeField(_("received at"))
+    effective_received_at = models.DateTimeField(_("counts as received at"))
+    service_start_due = models.DateTimeField(_("service start due"), null=True, blank=True)
+    service_started_at = models.DateTimeField(_("service started at"), null=True, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.NEW
+    )
+    close_reason = models.CharField(
+        _("close reason"), max_length=24, choices=CloseReason.choices, null=True, blank=True
+    )
+    customer_reply_due = models.DateTimeField(_("customer reply due"), null=True, blank=True)
+    classification = models.CharField(
+        _("classification"), max_length=16, choices=Classification.choices, null=True, blank=True
+    )
+    not_fault_reason = models.CharField(
+        _("reason it is not a fault"),
+        max_length=32,
+        choices=NotFaultReason.choices,
+        null=True,
+        blank=True,
+    )
+    caused_by_customer_change = models.BooleanField(
+        _("caused by an unannounced customer change (D §17.1)"), default=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_tickets",
+        verbose_name=_("reported by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category="support")
+                | (
+                    ~Q(a_number="")
+                    & ~Q(b_number="")
+                    & Q(fault_occurred_at__isnull=False)
+                ),
+                name="ticket_fault_report_has_numbers_and_time",  # D §16.9
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", close_reason__isnull=False)
+                | (~Q(status="closed") & Q(close_reason__isnull=True)),
+                name="ticket_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="waiting_for_customer") | Q(customer_reply_due__isnull=True),
+                name="ticket_reply_due_only_while_waiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(classification="not_fault", not_fault_reason__isnull=False)
+                | (~Q(classification="not_fault") & Q(not_fault_reason__isnull=True))
+                | Q(classification__isnull=True, not_fault_reason__isnull=True),
+                name="ticket_not_fault_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_received_at__gte=models.F("received_at")),
+                name="ticket_effective_receipt_not_before_arrival",
+            ),
+        ]
+        indexes = [
+            # The staff queue: open tickets by service-start deadline.
+            models.Index(
+                "service_start_due",
+                "id",
+                name="ticket_queue_idx",
+                condition=Q(status__in=["new", "in_progress", "waiting_for_customer"]),
+            ),
+            # The reply-deadline sweep reads only the tickets waiting for the customer.
+            models.Index(
+                "customer_reply_due",
+                name="ticket_waiting_idx",
+                condition=Q(status="waiting_for_customer"),
+            ),
+            models.Index(fields=["customer", "-received_at"], name="ticket_customer_idx"),
+            models.Index(fields=["-received_at", "-id"], name="ticket_received_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(fields=["a_number"], name="ticket_a_number_idx"),
+            models.Index(fields=["b_number"], name="ticket_b_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def service_start_breached_at(self, now: datetime.datetime) -> bool:
+        if self.service_start_due is None:
+            return False
+        if self.service_started_at is not None:
+            return self.service_started_at > self.service_start_due
+        return now > self.service_start_due
+
+    @property
+    def service_start_breached(self) -> bool:
+        return self.service_start_breached_at(timezone.now())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Seen by staff only.")
+    )
+    body = models.TextField(_("message"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} #{self.pk}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """Append-only history: every status and field change, who made it and when."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    field = models.CharField(_("field"), max_length=40)
+    old_value = models.TextField(_("from"), blank=True, null=True)
+    new_value = models.TextField(_("to"), blank=True, null=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class TimeEntry(models.Model):
+    """Work logged on a ticket. Work on a ticket that is not a Fault is billable (D §15.3, §16.5)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    worked_on = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("minutes"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("logged"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time log")
+        ordering = ["worked_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="time_entry_positive"),
+        ]
+        indexes = [models.Index(fields=["worked_on", "ticket"], name="time_entry_month_idx")]
+
+
+class Notification(models.Model):
+    """An e-mail decided on, kept until it is sent: a broker that is down delays it, never
+    loses it (a beat task sends what is still pending)."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+        INFO_REQUEST = "info_request", _("Request for information")
+        REPLY = "reply", _("Reply")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                "created_at",
+                name="notification_pending_idx",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+            )
+        ]

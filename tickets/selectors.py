@@ -1,0 +1,130 @@
+"""Reads of tickets with their query shape: one place where N+1 queries are fixed."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import phonenumbers
+from django.db.models import F, Q, QuerySet
+
+from contracts.models import ServiceTerms
+
+from tickets.models import Classification, Message, Status, Ticket, TimeEntry
+
+PHONE_CHARS = re.compile(r"^[+\d][\d\s\-()]{4,}$")
+
+
+def tickets_for(user) -> QuerySet[Ticket]:
+    return Ticket.objects.visible_to(user).select_related("terms", "assignee", "customer")
+
+
+def _truthy(value: str) -> bool | None:
+    value = (value or "").strip().lower()
+    if value in {"1", "true", "yes"}:
+        return True
+    if value in {"0", "false", "no"}:
+        return False
+    return None
+
+
+def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime) -> QuerySet[Ticket]:
+    """Filters shared by the API list and the staff queue. Unknown values filter nothing out
+    rather than failing, as a search box would."""
+    statuses = [s for s in (params.get("status") or "").split(",") if s in Status.values]
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    for name in ("customer", "contract", "assignee"):
+        value = params.get(name) or ""
+        if value.isdigit():
+            queryset = queryset.filter(**{f"{name}_id": int(value)})
+        elif name == "assignee" and value == "none":
+            queryset = queryset.filter(assignee__isnull=True)
+    if params.get("terms"):
+        queryset = queryset.filter(terms__slug=params["terms"])
+    if params.get("category") in ("fault", "support"):
+        queryset = queryset.filter(category=params["category"])
+    urgent = _truthy(params.get("urgent"))
+    if urgent is not None:
+        queryset = queryset.filter(urgent=urgent)
+    breached = _truthy(params.get("breached"))
+    if breached is True:
+        queryset = queryset.breached(now)
+    elif breached is False:
+        queryset = queryset.exclude(pk__in=Ticket.objects.breached(now).values("pk"))
+    query = (params.get("q") or "").strip()
+    if query:
+        queryset = queryset.filter(search_condition(query))
+    return queryset
+
+
+def search_condition(query: str) -> Q:
+    """A ticket number, a phone number in any written form, or a customer's name."""
+    condition = Q(number__iexact=query) | Q(customer__name__icontains=query)
+    if PHONE_CHARS.match(query):
+        for candidate in phone_candidates(query):
+            condition |= Q(a_number=candidate) | Q(b_number=candidate)
+    elif re.fullmatch(r"[A-Za-z]{2,8}-\d{4}-\d+", query):
+        condition |= Q(number__iexact=query.upper())
+    return condition
+
+
+def phone_candidates(query: str) -> set[str]:
+    """The E.164 forms a typed number can have: international as written, or national in any
+    country whose terms are in use."""
+    regions = {None} | set(
+        ServiceTerms.objects.exclude(holiday_country=None).values_list("holiday_country", flat=True)
+    )
+    candidates = set()
+    for region in regions:
+        try:
+            number = phonenumbers.parse(query, region)
+        except phonenumbers.NumberParseException:
+            continue
+        candidates.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return candidates
+
+
+def messages_for(ticket: Ticket, user) -> QuerySet[Message]:
+    messages = ticket.messages.select_related("author").order_by("created_at", "id")
+    if not user.is_staff:
+        messages = messages.filter(internal=False)
+    return messages
+
+
+def queue(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The staff queue: the nearest service-start deadline first; tickets without one last."""
+    return queryset.order_by(F("service_start_due").asc(nulls_last=True), "received_at", "id")
+
+
+def timeline(ticket: Ticket) -> list[tuple[str, object]]:
+    """Messages, notes and history in time order, for the staff's ticket page."""
+    entries: list[tuple[datetime.datetime, int, str, object]] = []
+    for message in ticket.messages.select_related("author").prefetch_related("attachments"):
+        entries.append((message.created_at, 1, "message", message))
+    for event in ticket.events.select_related("actor"):
+        entries.append((event.at, 0, "event", event))
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    return [(kind, item) for _at, _order, kind, item in entries]
+
+
+def billable_work(month: datetime.date) -> list[dict]:
+    """Time logged in a month on tickets that are not a Fault, grouped per customer."""
+    start = month.replace(day=1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    entries = (
+        TimeEntry.objects.filter(
+            worked_on__gte=start,
+            worked_on__lt=end,
+            ticket__classification=Classification.NOT_FAULT,
+        )
+        .select_related("ticket__customer", "user")
+        .order_by("ticket__customer__name", "worked_on", "id")
+    )
+    rows: dict[int, dict] = {}
+    for entry in entries:
+        customer = entry.ticket.customer
+        row = rows.setdefault(customer.pk, {"customer": customer, "entries": [], "minutes": 0})
+        row["entries"].append(entry)
+        row["minutes"] += entry.minutes
+    return list(rows.values())

@@ -1,0 +1,380 @@
+"""Every write that changes a ticket. Views, the API, e-mail and tasks all call these.
+
+Each service locks the ticket row, re-checks the state it acts on, writes the history entry and
+queues the customer's notification after commit. An illegal transition raises
+`TransitionNotAllowed` (HTTP 409); bad input raises ValidationError keyed by field (HTTP 400).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts.models import Contract
+from tickets import notifications
+from tickets.models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Classification,
+    CloseReason,
+    Message,
+    NotFaultReason,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketNumberSequence,
+    TimeEntry,
+)
+from tickets.phone import PhoneNumberError, to_e164
+
+
+class TransitionNotAllowed(Exception):
+    """The ticket's state does not allow the action (HTTP 409)."""
+
+
+def _record(ticket: Ticket, actor, field: str, old, new, note: str = "") -> None:
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        field=field,
+        old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new),
+        note=note,
+    )
+
+
+def _set(ticket: Ticket, actor, **changes) -> list[str]:
+    """Apply field changes and write one history entry per field that really changed."""
+    changed = []
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old != value:
+            setattr(ticket, field, value)
+            _record(ticket, actor, field, _history_value(old), _history_value(value))
+            changed.append(field)
+    return changed
+
+
+def _history_value(value):
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def next_ticket_number(prefix: str, year: int) -> str:
+    """PREFIX-YEAR-NNNNNN. The sequence row stays locked until the ticket's transaction ends,
+    so concurrent reports never share a number."""
+    updated = TicketNumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
+    if not updated:
+        TicketNumberSequence.objects.get_or_create(prefix=prefix, year=year)
+        TicketNumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
+    last = TicketNumberSequence.objects.values_list("last", flat=True).get(prefix=prefix, year=year)
+    return f"{prefix}-{year}-{last:06d}"
+
+
+def _check_aware(errors: dict, field: str, value: datetime.datetime | None) -> None:
+    if value is not None and timezone.is_naive(value):
+        errors.setdefault(field, []).append(
+            _("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")
+        )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    contract: Contract,
+    description: str,
+    channel: str,
+    reported_by=None,
+    category: str = Category.FAULT,
+    urgent: bool = False,
+    a_number: str = "",
+    b_number: str = "",
+    fault_occurred_at: datetime.datetime | None = None,
+    received_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """A new fault report or support request, with its clock (D §16.8) and acknowledgement
+    (D §16.7)."""
+    now = now or timezone.now()
+    received_at = received_at or now
+    errors: dict[str, list[str]] = {}
+    _check_aware(errors, "received_at", received_at)
+    _check_aware(errors, "fault_occurred_at", fault_occurred_at)
+    if errors:
+        raise ValidationError(errors)
+
+    terms = contract.terms_in_force(timezone.localtime(received_at).date())
+    if category not in Category.values:
+        errors.setdefault("category", []).append(_("Choose fault or support."))
+    if channel not in Channel.values:
+        errors.setdefault("channel", []).append(_("Choose web, email, phone or api."))
+    if not (description or "").strip():
+        errors.setdefault("description", []).append(_("Describe the fault or the request."))
+    if received_at > now:
+        errors.setdefault("received_at", []).append(_("The arrival time cannot be in the future."))
+
+    region = terms.holiday_country or terms.a_number_countries[0]
+    numbers = {}
+    for field, value, allowed in (
+        ("a_number", a_number, terms.a_number_countries),
+        ("b_number", b_number, None),
+    ):
+        if not (value or "").strip():
+            if category == Category.FAULT:
+                # D §16.9: A-number, B-number and the time of the fault.
+                errors.setdefault(field, []).append(_("A fault report needs this number (D §16.9)."))
+            numbers[field] = ""
+            continue
+        try:
+            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed)
+        except PhoneNumberError as error:
+            errors.setdefault(field, []).append(str(error))
+
+    if fault_occurred_at is None:
+        if category == Category.FAULT:
+            errors.setdefault("fault_occurred_at", []).append(
+                _("A fault report needs the date and time of the fault (D §16.9).")
+            )
+    elif fault_occurred_at > now:
+        errors.setdefault("fault_occurred_at", []).append(_("The fault cannot be in the future."))
+    elif fault_occurred_at > received_at:
+        errors.setdefault("fault_occurred_at", []).append(
+            _("The fault cannot have occurred after it was reported.")
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    calendar = terms.calendar
+    effective = calendar.effective_received_at(received_at)
+    due = (
+        calendar.service_start_due(received_at, terms.service_start_hours)
+        if terms.service_start_hours is not None
+        else None
+    )
+    local_year = timezone.localtime(received_at, calendar_zone(terms)).year
+    ticket = Ticket.objects.create(
+        number=next_ticket_number(terms.ticket_prefix, local_year),
+        contract=contract,
+        customer_id=contract.customer_id,
+        terms=terms,
+        category=category,
+        urgent=urgent,
+        a_number=numbers["a_number"],
+        b_number=numbers["b_number"],
+        fault_occurred_at=fault_occurred_at,
+        description=description.strip(),
+        channel=channel,
+        received_at=received_at,
+        effective_received_at=effective,
+        service_start_due=due,
+        reported_by=reported_by if getattr(reported_by, "is_authenticated", False) else None,
+    )
+    _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))
+    notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
+    return ticket
+
+
+def calendar_zone(terms):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(terms.timezone)
+
+
+def _require(ticket: Ticket, allowed: tuple, action: str) -> None:
+    if ticket.status not in allowed:
+        raise TransitionNotAllowed(
+            _("A ticket that is %(status)s cannot be %(action)s.")
+            % {"status": Status(ticket.status).label.lower(), "action": action}
+        )
+
+
+@transaction.atomic
+def ticket_start(*, ticket: Ticket, actor, now: datetime.datetime | None = None) -> Ticket:
+    """Service starts (D §16.8)."""
+    ticket = _locked(ticket)
+    now = now or timezone.now()
+    _require(ticket, (Status.NEW,), _("started"))
+    _set(ticket, actor, status=Status.IN_PROGRESS, service_started_at=ticket.service_started_at or now)
+    if ticket.assignee_id is None and getattr(actor, "is_staff", False):
+        _set(ticket, actor, assignee=actor)
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_request_info(
+    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None
+) -> Ticket:
+    """Ask the customer; the customer has the terms' reply time to answer (D §16.7)."""
+    ticket = _locked(ticket)
+    now = now or timezone.now()
+    if not (message or "").strip():
+        raise ValidationError({"message": [_("Write what the customer should answer.")]})
+    _require(ticket, (Status.NEW, Status.IN_PROGRESS), _("put on hold for the customer"))
+    hours = ticket.terms.customer_reply_hours
+    _set(
+        ticket,
+        actor,
+        status=Status.WAITING_FOR_CUSTOMER,
+        service_started_at=ticket.service_started_at or now,
+        customer_reply_due=now + datetime.timedelta(hours=hours) if hours is not None else None,
+    )
+    ticket.save()
+    Message.objects.create(
+        ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
+    )
+    notifications.queue(ticket, notifications.Kind.INFO_REQUEST, message=message.strip())
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor,
+    message: str,
+    internal: bool = False,
+    channel: str = Channel.WEB,
+) -> tuple[Ticket, Message]:
+    """A message on the ticket. A customer's reply while the ticket waits for it resumes the
+    work; a customer's reply to a resolved ticket reopens it."""
+    ticket = _locked(ticket)
+    if not (message or "").strip():
+        raise ValidationError({"message": [_("Write a message.")]})
+    is_staff = getattr(actor, "is_staff", False)
+    if internal and not is_staff:
+        raise ValidationError({"internal": [_("Only staff can write internal notes.")]})
+    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), _("answered"))
+    if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
+        note = _("The customer answered")
+        _record(ticket, actor, "status", ticket.status, Status.IN_PROGRESS, note=note)
+        ticket.status = Status.IN_PROGRESS
+        if ticket.customer_reply_due is not None:
+            _record(ticket, actor, "customer_reply_due", _history_value(ticket.customer_reply_due), None)
+        ticket.customer_reply_due = None
+        ticket.resolved_at = None
+        ticket.save()
+    else:
+        ticket.save(update_fields=["updated_at"])
+    created = Message.objects.create(
+        ticket=ticket, author=actor, body=message.strip(), channel=channel, internal=internal
+    )
+    if is_staff and not internal:
+        notifications.queue(ticket, notifications.Kind.REPLY, message=message.strip())
+    return ticket, created
+
+
+@transaction.atomic
+def ticket_classify(
+    *, ticket: Ticket, actor, classification: str, not_fault_reason: str | None = None
+) -> Ticket:
+    """Fault, or not a Fault with its reason (D §16.4–16.6, §16.10)."""
+    ticket = _locked(ticket)
+    errors = {}
+    if classification not in Classification.values:
+        errors["classification"] = [_("Choose fault or not_fault.")]
+    elif classification == Classification.NOT_FAULT and not_fault_reason not in NotFaultReason.values:
+        errors["not_fault_reason"] = [
+            _("Say why it is not a fault: one of %(reasons)s.")
+            % {"reasons": ", ".join(NotFaultReason.values)}
+        ]
+    elif classification == Classification.FAULT and not_fault_reason:
+        errors["not_fault_reason"] = [_("A fault has no reason for not being one.")]
+    if errors:
+        raise ValidationError(errors)
+    _set(
+        ticket,
+        actor,
+        classification=classification,
+        not_fault_reason=not_fault_reason if classification == Classification.NOT_FAULT else None,
+    )
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None
+) -> Ticket:
+    ticket = _locked(ticket)
+    now = now or timezone.now()
+    if not (message or "").strip():
+        raise ValidationError({"message": [_("Tell the customer what was done.")]})
+    _require(ticket, OPEN_STATUSES, _("resolved"))
+    _set(
+        ticket,
+        actor,
+        status=Status.RESOLVED,
+        customer_reply_due=None,
+        service_started_at=ticket.service_started_at or now,
+    )
+    ticket.resolved_at = now
+    ticket.save()
+    Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
+    notifications.queue(ticket, notifications.Kind.RESOLVED, message=message.strip())
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(
+    *, ticket: Ticket, actor, close_reason: str | None = None, now: datetime.datetime | None = None
+) -> Ticket:
+    ticket = _locked(ticket)
+    now = now or timezone.now()
+    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), _("closed"))
+    if close_reason is None:
+        close_reason = (
+            CloseReason.NOT_A_FAULT
+            if ticket.classification == Classification.NOT_FAULT
+            else CloseReason.RESOLVED
+        )
+    if close_reason not in CloseReason.values:
+        raise ValidationError(
+            {"close_reason": [_("One of %(reasons)s.") % {"reasons": ", ".join(CloseReason.values)}]}
+        )
+    _set(ticket, actor, status=Status.CLOSED, close_reason=close_reason, customer_reply_due=None)
+    ticket.closed_at = now
+    ticket.save()
+    notifications.queue(ticket, notifications.Kind.CLOSED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+    ticket = _locked(ticket)
+    if assignee is not None and not assignee.is_staff:
+        raise ValidationError({"assignee": [_("Tickets are assigned to staff.")]})
+    _set(ticket, actor, assignee=assignee)
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def time_log(
+    *, ticket: Ticket, actor, minutes: int, worked_on: datetime.date, note: str = ""
+) -> TimeEntry:
+    if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
+        raise ValidationError({"minutes": [_("Log between 1 and 1440 minutes.")]})
+    if worked_on > timezone.localdate():
+        raise ValidationError({"worked_on": [_("Work cannot be logged in the future.")]})
+    return TimeEntry.objects.create(
+        ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip()
+    )
+
+
+def hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))

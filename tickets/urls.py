@@ -1,0 +1,20 @@
+from django.urls import path
+
+from tickets import views
+
+urlpatterns = [
+    path("portal/", views.portal, name="portal"),
+    path("portal/report/", views.report_fault, name="portal-report"),
+    path("portal/tickets/<str:number>/", views.portal_ticket, name="portal-ticket"),
+    path("portal/tickets/<str:number>/receipt/", views.receipt, name="portal-receipt"),
+    path(
+        "tickets/<str:number>/attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path("desk/", views.desk, name="desk"),
+    path("desk/report/", views.phone_report, name="desk-phone-report"),
+    path("desk/billable/", views.billable, name="desk-billable"),
+    path("desk/tickets/<str:number>/", views.desk_ticket, name="desk-ticket"),
+    path("desk/tickets/<str:number>/<slug:action>/", views.desk_action, name="desk-action"),
+]

@@ -1,0 +1,295 @@
+"""Pages: the customers' portal and the staff desk. Thin: a form, a service call, a template."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contracts.models import Contract, Customer, ServiceTerms
+from tickets import attachments, selectors, services
+from tickets.forms import (
+    AssignForm,
+    ClassifyForm,
+    CloseForm,
+    FaultReportForm,
+    MessageForm,
+    PhoneReportForm,
+    StaffReplyForm,
+    TimeLogForm,
+)
+from tickets.models import Category, Channel, Status, Ticket
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    for field, field_messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in field_messages:
+            form.add_error(target, message)
+
+
+def _ticket_for(request: HttpRequest, number: str) -> Ticket:
+    # Another customer's ticket is not found, never forbidden.
+    return get_object_or_404(selectors.tickets_for(request.user), number=number)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("desk" if request.user.is_staff else "portal")
+
+
+# The customers' portal ------------------------------------------------------------------------
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff:
+        return redirect("desk")
+    tickets = selectors.tickets_for(request.user).order_by("-received_at", "-id")
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    contracts = Contract.objects.visible_to(request.user).select_related("terms")
+    return render(request, "tickets/portal.html", {"page": page, "contracts": contracts, "now": timezone.now()})
+
+
+def _create_with_attachments(request, form, *, channel: str, extra: dict | None = None) -> Ticket | None:
+    try:
+        checked = attachments.check_uploads(form.cleaned_data.get("attachments") or [])
+        with transaction.atomic():
+            ticket = services.ticket_create(
+                reported_by=request.user, channel=channel, **form.service_arguments(), **(extra or {})
+            )
+            attachments.store(ticket, checked, actor=request.user)
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    return ticket
+
+
+@login_required
+def report_fault(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff:
+        return redirect("desk-phone-report")
+    contracts = Contract.objects.visible_to(request.user).select_related("terms").order_by("id")
+    if not contracts.exists():
+        raise Http404
+    form = FaultReportForm(request.POST or None, request.FILES or None, contracts=contracts)
+    if request.method == "POST" and form.is_valid():
+        ticket = _create_with_attachments(request, form, channel=Channel.WEB)
+        if ticket is not None:
+            return redirect("portal-receipt", number=ticket.number)
+    terms = {c.pk: c.terms for c in contracts}
+    return render(request, "tickets/report.html", {"form": form, "terms": terms.values()})
+
+
+@login_required
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = _ticket_for(request, number)
+    return render(request, "tickets/receipt.html", {"ticket": ticket, "zone": ticket.terms.timezone})
+
+
+@login_required
+def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
+    if request.user.is_staff:
+        return redirect("desk-ticket", number=number)
+    ticket = _ticket_for(request, number)
+    form = MessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            checked = attachments.check_uploads(form.cleaned_data["attachments"])
+            with transaction.atomic():
+                ticket, message = services.ticket_reply(
+                    ticket=ticket, actor=request.user, message=form.cleaned_data["message"]
+                )
+                attachments.store(ticket, checked, actor=request.user, message=message)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except services.TransitionNotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your message has been sent."))
+            return redirect("portal-ticket", number=ticket.number)
+    context = {
+        "ticket": ticket,
+        "timeline": selectors.messages_for(ticket, request.user).prefetch_related("attachments"),
+        "files": ticket.attachments.select_related("message"),
+        "form": form,
+        "zone": ticket.terms.timezone,
+        "now": timezone.now(),
+    }
+    return render(request, "tickets/portal_ticket.html", context)
+
+
+@login_required
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    ticket = _ticket_for(request, number)
+    attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
+    if attachment.message_id and attachment.message.internal and not request.user.is_staff:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+
+
+# The staff desk -------------------------------------------------------------------------------
+
+
+@staff_member_required
+def desk(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    params = request.GET.copy()
+    if "status" not in params:
+        params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
+    queue = selectors.queue(selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now))
+    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "now": now,
+        "params": params,
+        "statuses": Status.choices,
+        "categories": Category.choices,
+        "customers": Customer.objects.order_by("name").only("id", "name"),
+        "terms_list": ServiceTerms.objects.in_force(),
+        "staff": get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
+        "query_string": _without_page(request.GET),
+    }
+    template = "tickets/desk_rows.html" if request.headers.get("HX-Request") else "tickets/desk.html"
+    return render(request, template, context)
+
+
+def _without_page(query) -> str:
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@staff_member_required
+def desk_ticket(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = _ticket_for(request, number)
+    return render(request, "tickets/desk_ticket.html", _desk_ticket_context(request, ticket))
+
+
+def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
+    return {
+        "ticket": ticket,
+        "timeline": selectors.timeline(ticket),
+        "files": ticket.attachments.select_related("uploaded_by"),
+        "time_entries": ticket.time_entries.select_related("user"),
+        "time_total": sum(entry.minutes for entry in ticket.time_entries.all()),
+        "reply_form": forms.get("reply_form") or StaffReplyForm(),
+        "info_form": forms.get("info_form") or MessageForm(prefix="info"),
+        "resolve_form": forms.get("resolve_form") or MessageForm(prefix="resolve"),
+        "classify_form": forms.get("classify_form")
+        or ClassifyForm(initial={"classification": ticket.classification, "not_fault_reason": ticket.not_fault_reason}),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
+        "time_form": forms.get("time_form") or TimeLogForm(initial={"worked_on": timezone.localdate()}),
+        "zone": ticket.terms.timezone,
+        "now": timezone.now(),
+        "notifications": ticket.notifications.order_by("-created_at")[:10],
+    }
+
+
+@staff_member_required
+@require_POST
+def desk_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    ticket = _ticket_for(request, number)
+    forms_by_action = {
+        "reply": ("reply_form", StaffReplyForm(request.POST, request.FILES)),
+        "request-info": ("info_form", MessageForm(request.POST, prefix="info")),
+        "resolve": ("resolve_form", MessageForm(request.POST, prefix="resolve")),
+        "classify": ("classify_form", ClassifyForm(request.POST)),
+        "close": ("close_form", CloseForm(request.POST)),
+        "assign": ("assign_form", AssignForm(request.POST)),
+        "time": ("time_form", TimeLogForm(request.POST)),
+        "start": (None, None),
+    }
+    if action not in forms_by_action:
+        raise Http404
+    name, form = forms_by_action[action]
+    if form is not None and not form.is_valid():
+        return _desk_error(request, ticket, name, form)
+    data = form.cleaned_data if form is not None else {}
+    try:
+        _run_action(request, ticket, action, data)
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return _desk_error(request, ticket, name, form)
+    except services.TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    return redirect("desk-ticket", number=ticket.number)
+
+
+def _run_action(request, ticket: Ticket, action: str, data: dict) -> None:
+    actor = request.user
+    if action == "start":
+        services.ticket_start(ticket=ticket, actor=actor)
+    elif action == "reply":
+        checked = attachments.check_uploads(data["attachments"])
+        with transaction.atomic():
+            ticket, message = services.ticket_reply(
+                ticket=ticket, actor=actor, message=data["message"], internal=data["internal"]
+            )
+            attachments.store(ticket, checked, actor=actor, message=message)
+    elif action == "request-info":
+        services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"])
+    elif action == "resolve":
+        services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"])
+    elif action == "classify":
+        services.ticket_classify(
+            ticket=ticket,
+            actor=actor,
+            classification=data["classification"],
+            not_fault_reason=data["not_fault_reason"] or None,
+        )
+    elif action == "close":
+        services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None)
+    elif action == "assign":
+        services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])
+    elif action == "time":
+        services.time_log(
+            ticket=ticket, actor=actor, minutes=data["minutes"], worked_on=data["worked_on"], note=data["note"]
+        )
+
+
+def _desk_error(request, ticket, name, form) -> HttpResponse:
+    context = _desk_ticket_context(request, ticket, **({name: form} if name else {}))
+    return render(request, "tickets/desk_ticket.html", context, status=400)
+
+
+@staff_member_required
+def phone_report(request: HttpRequest) -> HttpResponse:
+    form = PhoneReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = _create_with_attachments(request, form, channel=Channel.PHONE)
+        if ticket is not None:
+            messages.success(request, _("Ticket %(number)s registered.") % {"number": ticket.number})
+            return redirect("desk-ticket", number=ticket.number)
+    return render(request, "tickets/phone_report.html", {"form": form})
+
+
+@staff_member_required
+def billable(request: HttpRequest) -> HttpResponse:
+    """Work on tickets that are not a Fault, per customer and month (D §15.3, §16.5)."""
+    today = timezone.localdate()
+    month_text = request.GET.get("month") or today.strftime("%Y-%m")
+    try:
+        month = datetime.datetime.strptime(month_text, "%Y-%m").date()
+    except ValueError:
+        messages.error(request, _("Give the month as YYYY-MM."))
+        month = today.replace(day=1)
+    rows = selectors.billable_work(month)
+    return render(request, "tickets/billable.html", {"rows": rows, "month": month})
