@@ -53,3 +53,12 @@ class ContractFactory(factory.django.DjangoModelFactory):
     monthly_fee = Decimal("500.00")
     signed_on = datetime.date(2025, 3, 1)
     delivered_on = datetime.date(2025, 4, 15)
+
+
+def ensure_seed_terms() -> None:
+    """Tests on a flushed database (live server tests) put the seed terms back as migrated."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("contracts.migrations.0002_seed_terms").create_seed_terms(apps, None)

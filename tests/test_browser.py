@@ -1,0 +1,134 @@
+"""The pages in a real headless Chromium: a customer reports a fault, staff work it."""
+
+import os
+import shutil
+
+import pytest
+
+from contracts.models import ContactPerson
+from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
+from tickets.models import Ticket
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+if not shutil.which(CHROMIUM):
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise RuntimeError(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+# itself are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# A live server needs committed data, so these tests commit and the database is flushed after.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "x-customer-pass-42"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright gives the browser a fresh, empty profile of its own.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def sign_in(browser, live_server, username, password):
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Mariehamn")
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+@pytest.fixture(autouse=True)
+def plain_http_cookies(settings):
+    # The live server speaks plain HTTP: a Secure cookie would never come back.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def people(django_user_model):
+    ensure_seed_terms()
+    staff = django_user_model.objects.create_user("desk", email="desk@desk.example", password=PASSWORD, is_staff=True)
+    customer = CustomerFactory(name="Rederi Ab", language="en")
+    ContactPerson.objects.create(customer=customer, name="Anna", email="anna@rederi.example", is_primary=True)
+    ContractFactory(customer=customer)
+    user = CustomerUserFactory(customer=customer, username="rederi")
+    return staff, user
+
+
+def test_a_fault_report_from_the_customer_to_staff_and_back(browser, live_server, people):
+    staff, customer_user = people
+    customer = sign_in(browser, live_server, "rederi", PASSWORD)
+    customer.click("text=Report a fault")
+    expect(customer.locator("label[for=id_a_number]")).to_contain_text("the number that was called")
+    customer.fill("#id_a_number", "018 12345")
+    customer.fill("#id_b_number", "040 123 4567")
+    customer.fill("#id_fault_occurred_at", "2026-01-02T09:15")
+    customer.fill("#id_description", "Calls to the switchboard drop after 3 seconds.")
+    customer.click("text=Send the report")
+    number = customer.locator("[data-testid=ticket-number]").inner_text()
+    ticket = Ticket.objects.get()
+    assert number == ticket.number
+    expect(customer.locator(".receipt")).to_contain_text("Service starts at the latest")
+
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    first_row = desk.locator("table.queue tbody tr").first
+    expect(first_row).to_contain_text(number)
+    first_row.locator("a").first.click()
+    desk.click("[data-testid=start]")
+    expect(desk.locator(".headline")).to_contain_text("In progress")
+    desk.fill("#id_info-message", "Which phone model do you use?")
+    desk.click("[data-testid=request-info]")
+    expect(desk.locator(".headline")).to_contain_text("Waiting for customer")
+
+    customer.goto(f"{live_server.url}/portal/tickets/{number}/")
+    expect(customer.locator("[data-testid=waiting-banner]")).to_contain_text("Please answer by")
+    expect(customer.locator(".timeline")).to_contain_text("Which phone model do you use?")
+    customer.fill("#id_message", "A Yealink T54W.")
+    customer.click("main form button:has-text(\"Send\")")
+    expect(customer.locator("[data-testid=waiting-banner]")).to_have_count(0)
+
+    desk.reload()
+    expect(desk.locator(".timeline")).to_contain_text("A Yealink T54W.")
+    expect(desk.locator(".headline")).to_contain_text("In progress")
+
+
+def test_html_in_a_report_is_shown_as_text_and_never_runs(browser, live_server, people):
+    customer = sign_in(browser, live_server, "rederi", PASSWORD)
+    dialogs = []
+    customer.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    customer.goto(f"{live_server.url}/portal/report/")
+    customer.fill("#id_a_number", "018 12345")
+    customer.fill("#id_b_number", "040 123 4567")
+    customer.fill("#id_fault_occurred_at", "2026-01-02T09:15")
+    customer.fill("#id_description", '<script>alert("x")</script><img src=x onerror=alert(1)>')
+    customer.click("text=Send the report")
+    customer.click("text=Follow the ticket")
+    expect(customer.locator(".timeline")).to_contain_text('<script>alert("x")</script>')
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/tickets/{Ticket.objects.get().number}/")
+    expect(desk.locator(".timeline")).to_contain_text("onerror=alert(1)")
+    assert dialogs == []
