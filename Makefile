@@ -28,7 +28,7 @@ bench: $(STAMP)
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)
-	DEBUG=true $(PY) manage.py makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
+	DEBUG=true $(PY) manage.py makemessages --locale sv --locale en --no-location --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
 	DEBUG=true $(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

@@ -166,7 +166,7 @@ class ServiceTerms(models.Model):
         _("claim window (months)"), null=True, blank=True
     )
     liability_cap_percent = models.DecimalField(
-        _("liability cap (% of annual fees)"), max_digits=5, decimal_places=2, null=True, blank=True
+        _("liability cap (percent of annual fees)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
     liability_cap_basis_months = models.PositiveIntegerField(
         _("liability cap basis (months of fees)"), null=True, blank=True

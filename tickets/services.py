@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from contracts.models import Contract
 from tickets import notifications
@@ -207,7 +208,7 @@ def ticket_start(*, ticket: Ticket, actor, now: datetime.datetime | None = None)
     """Service starts (D §16.8)."""
     ticket = _locked(ticket)
     now = now or timezone.now()
-    _require(ticket, (Status.NEW,), _("started"))
+    _require(ticket, (Status.NEW,), pgettext("ticket action", "started"))
     _set(ticket, actor, status=Status.IN_PROGRESS, service_started_at=ticket.service_started_at or now)
     if ticket.assignee_id is None and getattr(actor, "is_staff", False):
         _set(ticket, actor, assignee=actor)
@@ -224,7 +225,7 @@ def ticket_request_info(
     now = now or timezone.now()
     if not (message or "").strip():
         raise ValidationError({"message": [_("Write what the customer should answer.")]})
-    _require(ticket, (Status.NEW, Status.IN_PROGRESS), _("put on hold for the customer"))
+    _require(ticket, (Status.NEW, Status.IN_PROGRESS), pgettext("ticket action", "put on hold for the customer"))
     hours = ticket.terms.customer_reply_hours
     _set(
         ticket,
@@ -258,7 +259,7 @@ def ticket_reply(
     is_staff = getattr(actor, "is_staff", False)
     if internal and not is_staff:
         raise ValidationError({"internal": [_("Only staff can write internal notes.")]})
-    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), _("answered"))
+    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "answered"))
     if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
         note = _("The customer answered")
         _record(ticket, actor, "status", ticket.status, Status.IN_PROGRESS, note=note)
@@ -314,7 +315,7 @@ def ticket_resolve(
     now = now or timezone.now()
     if not (message or "").strip():
         raise ValidationError({"message": [_("Tell the customer what was done.")]})
-    _require(ticket, OPEN_STATUSES, _("resolved"))
+    _require(ticket, OPEN_STATUSES, pgettext("ticket action", "resolved"))
     _set(
         ticket,
         actor,
@@ -335,7 +336,7 @@ def ticket_close(
 ) -> Ticket:
     ticket = _locked(ticket)
     now = now or timezone.now()
-    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), _("closed"))
+    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "closed"))
     if close_reason is None:
         close_reason = (
             CloseReason.NOT_A_FAULT

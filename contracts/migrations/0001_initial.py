@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('delivery_cancellation_days', models.PositiveIntegerField(blank=True, null=True, verbose_name='cancellation right after (days)')),
                 ('delivery_defect_report_days', models.PositiveIntegerField(blank=True, null=True, verbose_name='delivery defects reported within (days)')),
                 ('claim_window_months', models.PositiveIntegerField(blank=True, null=True, verbose_name='claim window (months)')),
-                ('liability_cap_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='liability cap (% of annual fees)')),
+                ('liability_cap_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='liability cap (percent of annual fees)')),
                 ('liability_cap_basis_months', models.PositiveIntegerField(blank=True, null=True, verbose_name='liability cap basis (months of fees)')),
                 ('invoice_period', models.CharField(blank=True, choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly')], max_length=16, null=True, verbose_name='invoice period')),
                 ('invoiced_in_advance', models.BooleanField(blank=True, null=True, verbose_name='invoiced in advance')),
