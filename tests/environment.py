@@ -1,8 +1,15 @@
 """Loaded by pytest before Django is set up (pytest.ini: -p tests.environment).
 
-The test run is a development setting: it needs no production secret.
+The test run is a development setting: it needs no production secret. Code under test queues
+Celery tasks into an in-memory broker, so a test never leaves tasks on a real Redis for some
+other worker to pick up; the integration tests that run a real worker take the Redis address
+from TEST_REDIS_URL.
 """
 
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault(
+    "TEST_REDIS_URL", os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+)
+os.environ["CELERY_BROKER_URL"] = "memory://"

@@ -1,5 +1,6 @@
 """Fault reports through the API (API.md, CONTRACT.md D §16)."""
 
+import contextlib
 import datetime
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,26 @@ def report(client, contract, **overrides):
 @pytest.fixture
 def primary_contact(customer_a):
     return customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+
+
+@contextlib.contextmanager
+def broker_at(url):
+    """Point the Celery app at another broker, dropping its pooled connections both ways."""
+    from config.celery import app
+
+    def reset():
+        app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    app.conf.broker_url = url
+    reset()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = original
+        reset()
 
 
 def travel(moment):
@@ -160,21 +181,23 @@ class TestTheReport:
         assert Notification.objects.get().sent_at is not None
 
     def test_a_report_is_stored_even_when_the_broker_is_down(
-        self, customer_a_api, contract_a, django_capture_on_commit_callbacks, settings
+        self, customer_a_api, contract_a, django_capture_on_commit_callbacks, caplog
     ):
-        from config.celery import app
-
-        original = app.conf.broker_url
-        app.conf.broker_url = "redis://127.0.0.1:1/0"
-        try:
+        with broker_at("redis://127.0.0.1:1/0"):  # nothing listens on port 1
             with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0)):
                 with django_capture_on_commit_callbacks(execute=True):
                     response = report(customer_a_api, contract_a)
-        finally:
-            app.conf.broker_url = original
         assert response.status_code == 201
+        assert "Broker unavailable" in caplog.text
         notification = Notification.objects.get()
         assert notification.sent_at is None and notification.failed_at is None
+        # The beat sweep sends it once the broker answers again.
+        from tickets.tasks import SWEEP_GRACE, send_pending_notifications
+
+        with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0) + SWEEP_GRACE * 2):
+            assert send_pending_notifications() == 1
+            assert send_pending_notifications() == 0
+        assert len(mail.outbox) == 1
 
     def test_the_history_records_the_report(self, customer_a_api, contract_a, customer_a_user):
         with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0)):

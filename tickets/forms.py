@@ -146,8 +146,13 @@ class PhoneReportForm(FaultReportForm):
         return arguments
 
 
-class MessageForm(forms.Form):
+class TextForm(forms.Form):
+    """A message that goes with an action (asking for information, resolving)."""
+
     message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
+
+
+class MessageForm(TextForm):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
@@ -156,7 +161,9 @@ class StaffReplyForm(MessageForm):
 
 
 class ClassifyForm(forms.Form):
-    classification = forms.ChoiceField(label=_("Classification"), choices=Classification.choices)
+    classification = forms.ChoiceField(
+        label=_("Classification"), choices=[("", "–"), *Classification.choices]
+    )
     not_fault_reason = forms.ChoiceField(
         label=_("Reason it is not a fault"), choices=[("", "–"), *NotFaultReason.choices], required=False
     )

@@ -27,6 +27,7 @@ from tickets.forms import (
     MessageForm,
     PhoneReportForm,
     StaffReplyForm,
+    TextForm,
     TimeLogForm,
 )
 from tickets.models import Category, Channel, Status, Ticket
@@ -190,8 +191,8 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
         "time_entries": ticket.time_entries.select_related("user"),
         "time_total": sum(entry.minutes for entry in ticket.time_entries.all()),
         "reply_form": forms.get("reply_form") or StaffReplyForm(),
-        "info_form": forms.get("info_form") or MessageForm(prefix="info"),
-        "resolve_form": forms.get("resolve_form") or MessageForm(prefix="resolve"),
+        "info_form": forms.get("info_form") or TextForm(prefix="info"),
+        "resolve_form": forms.get("resolve_form") or TextForm(prefix="resolve"),
         "classify_form": forms.get("classify_form")
         or ClassifyForm(initial={"classification": ticket.classification, "not_fault_reason": ticket.not_fault_reason}),
         "close_form": forms.get("close_form") or CloseForm(),
@@ -209,8 +210,8 @@ def desk_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     ticket = _ticket_for(request, number)
     forms_by_action = {
         "reply": ("reply_form", StaffReplyForm(request.POST, request.FILES)),
-        "request-info": ("info_form", MessageForm(request.POST, prefix="info")),
-        "resolve": ("resolve_form", MessageForm(request.POST, prefix="resolve")),
+        "request-info": ("info_form", TextForm(request.POST, prefix="info")),
+        "resolve": ("resolve_form", TextForm(request.POST, prefix="resolve")),
         "classify": ("classify_form", ClassifyForm(request.POST)),
         "close": ("close_form", CloseForm(request.POST)),
         "assign": ("assign_form", AssignForm(request.POST)),

@@ -1,0 +1,142 @@
+"""Latency of the staff queue and the API ticket list over 1,000,000 tickets on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/tickets_list.py [--tickets 1000000] [--requests 200]
+
+It creates (or reuses) a database named `servicedesk_bench` on that server, fills it once with
+customers, contracts and tickets (2 % of them open, as in a desk that keeps up), then times
+full requests through Django's test client: middleware, queries, serialisation and templates.
+"""
+
+import argparse
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "servicedesk_bench"
+
+
+def prepare_environment() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    import psycopg
+
+    base, _, _name = url.rpartition("/")
+    with psycopg.connect(url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+
+
+FILL_SQL = """
+INSERT INTO contracts_customer (name, org_number, language, created_at)
+SELECT 'Bench customer ' || g, lpad(g::text, 7, '0') || '-' || (g % 10), 'sv', now()
+FROM generate_series(1, %(customers)s) g;
+
+INSERT INTO contracts_contract (customer_id, terms_id, monthly_fee, signed_on, delivered_on, description, created_at)
+SELECT c.id, CASE WHEN c.id % 3 = 0 THEN %(telia)s ELSE %(dstny)s END, 500, '2024-01-01', '2024-02-01', '', now()
+FROM contracts_customer c;
+
+INSERT INTO tickets_ticket (
+    number, contract_id, customer_id, terms_id, category, urgent, a_number, b_number,
+    fault_occurred_at, description, channel, received_at, effective_received_at,
+    service_start_due, service_started_at, status, close_reason, customer_reply_due,
+    classification, not_fault_reason, caused_by_customer_change, created_at, updated_at)
+SELECT
+    'BEN-' || to_char(t.received, 'YYYY') || '-' || lpad(g::text, 7, '0'),
+    k.id, k.customer_id, k.terms_id, 'fault', g % 17 = 0,
+    '+35818' || lpad((g % 100000)::text, 5, '0'), '+4670' || lpad((g % 10000000)::text, 7, '0'),
+    t.received - interval '10 minutes', 'Samtal bryts efter några sekunder (bench ' || g || ').', 'web',
+    t.received, t.received, t.received + interval '4 hours',
+    CASE WHEN g % 50 = 0 THEN NULL ELSE t.received + interval '1 hour' END,
+    CASE WHEN g % 50 = 0 THEN 'new' ELSE 'closed' END,
+    CASE WHEN g % 50 = 0 THEN NULL ELSE 'resolved' END,
+    NULL, NULL, NULL, false, t.received, t.received
+FROM generate_series(1, %(tickets)s) g
+CROSS JOIN LATERAL (SELECT timestamptz '2024-01-01' + (g * interval '90 seconds') AS received) t
+JOIN contracts_contract k ON k.id = (SELECT min(id) FROM contracts_contract) + (g %% %(customers)s);
+"""
+
+
+def fill(tickets: int, customers: int) -> None:
+    from django.db import connection
+
+    from contracts.models import ServiceTerms
+    from tickets.models import Ticket
+
+    have = Ticket.objects.count()
+    if have >= tickets:
+        print(f"Reusing {have:,} tickets in {BENCH_DB}.")
+        return
+    if have:
+        sys.exit(f"{BENCH_DB} holds {have:,} tickets; drop the database to refill it.")
+    dstny = ServiceTerms.objects.get(slug="dstny-alcom-2022").pk
+    telia = ServiceTerms.objects.get(slug="telia-smart-connect").pk
+    began = time.perf_counter()
+    sql = FILL_SQL.replace("%%", "%").replace("%(customers)s", str(customers)).replace(
+        "%(tickets)s", str(tickets)
+    ).replace("%(telia)s", str(telia)).replace("%(dstny)s", str(dstny))
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.execute("ANALYZE")
+    print(f"Filled {tickets:,} tickets for {customers:,} customers in {time.perf_counter() - began:.0f} s.")
+
+
+def measure(client, label: str, path: str, requests: int) -> None:
+    timings = []
+    for _ in range(3):
+        client.get(path)
+    for _ in range(requests):
+        began = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"{label:44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    prepare_environment()
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    fill(args.tickets, args.customers)
+    staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(staff)
+    from tickets.models import Ticket
+
+    sample = Ticket.objects.order_by("-id").values_list("number", "b_number", "customer_id")[1234]
+    print(f"\n{args.requests} requests each, one client, after 3 warm-up requests:\n")
+    measure(client, "staff queue (open tickets, page 1)", "/desk/", args.requests)
+    measure(client, "staff queue, urgent only", "/desk/?urgent=true", args.requests)
+    measure(client, "staff queue, one customer", f"/desk/?customer={sample[2]}", args.requests)
+    measure(client, "staff queue, search by ticket number", f"/desk/?q={sample[0]}", args.requests)
+    measure(client, "API list, page 1 (50 tickets)", "/api/tickets/", args.requests)
+    measure(client, "API list, page 1, one customer", f"/api/tickets/?customer={sample[2]}", args.requests)
+    measure(client, "API list, open tickets", "/api/tickets/?status=new,in_progress", args.requests)
+
+
+if __name__ == "__main__":
+    main()
