@@ -22,9 +22,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## bench: the benchmarks under bench/
+## bench: the benchmarks under bench/ (the ticket lists need PostgreSQL: BENCH_DATABASE_URL)
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	$(PY) bench/business_time.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/tickets_list.py
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)

@@ -8,7 +8,7 @@ import re
 import phonenumbers
 from django.db.models import F, Q, QuerySet
 
-from contracts.models import ServiceTerms
+from contracts.models import Customer, ServiceTerms
 
 from tickets.models import Classification, Message, Status, Ticket, TimeEntry
 
@@ -59,13 +59,14 @@ def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime
 
 
 def search_condition(query: str) -> Q:
-    """A ticket number, a phone number in any written form, or a customer's name."""
-    condition = Q(number__iexact=query) | Q(customer__name__icontains=query)
+    """A ticket number, a phone number in any written form, or a customer's name. Each branch
+    can use an index: the unique number, the A/B-number indexes, the customer index."""
+    condition = Q(number=query.upper()) | Q(
+        customer_id__in=Customer.objects.filter(name__icontains=query).values("pk")
+    )
     if PHONE_CHARS.match(query):
         for candidate in phone_candidates(query):
             condition |= Q(a_number=candidate) | Q(b_number=candidate)
-    elif re.fullmatch(r"[A-Za-z]{2,8}-\d{4}-\d+", query):
-        condition |= Q(number__iexact=query.upper())
     return condition
 
 
@@ -94,7 +95,8 @@ def messages_for(ticket: Ticket, user) -> QuerySet[Message]:
 
 def queue(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The staff queue: the nearest service-start deadline first; tickets without one last."""
-    return queryset.order_by(F("service_start_due").asc(nulls_last=True), "received_at", "id")
+    # Matches the partial index ticket_queue_idx (service_start_due, id) on open tickets.
+    return queryset.order_by(F("service_start_due").asc(nulls_last=True), "id")
 
 
 def timeline(ticket: Ticket) -> list[tuple[str, object]]:

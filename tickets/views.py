@@ -162,13 +162,26 @@ def desk(request: HttpRequest) -> HttpResponse:
         "params": params,
         "statuses": Status.choices,
         "categories": Category.choices,
-        "customers": Customer.objects.order_by("name").only("id", "name"),
+        "customers": _customer_menu(),
+        "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
+        if (params.get("customer") or "").isdigit()
+        else None,
         "terms_list": ServiceTerms.objects.in_force(),
         "staff": get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
         "query_string": _without_page(request.GET),
     }
     template = "tickets/desk_rows.html" if request.headers.get("HX-Request") else "tickets/desk.html"
     return render(request, template, context)
+
+
+CUSTOMER_MENU_LIMIT = 200
+
+
+def _customer_menu() -> list[Customer] | None:
+    """A drop-down is for a handful of customers; beyond that, staff search by name or follow
+    the customer link in a row."""
+    customers = list(Customer.objects.order_by("name").only("id", "name")[: CUSTOMER_MENU_LIMIT + 1])
+    return customers if len(customers) <= CUSTOMER_MENU_LIMIT else None
 
 
 def _without_page(query) -> str:
