@@ -8,7 +8,7 @@ queues the customer's notification after commit. An illegal transition raises
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -166,7 +166,8 @@ def ticket_create(
         if terms.service_start_hours is not None
         else None
     )
-    local_year = timezone.localtime(received_at, calendar_zone(terms)).year
+    # The number carries the year of arrival in the terms' own time zone.
+    local_year = received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).year
     ticket = Ticket.objects.create(
         number=next_ticket_number(terms.ticket_prefix, local_year),
         contract=contract,
@@ -187,12 +188,6 @@ def ticket_create(
     _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))
     notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
     return ticket
-
-
-def calendar_zone(terms):
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(terms.timezone)
 
 
 def _require(ticket: Ticket, allowed: tuple, action: str) -> None:
@@ -375,7 +370,3 @@ def time_log(
     return TimeEntry.objects.create(
         ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip()
     )
-
-
-def hours(minutes: int) -> Decimal:
-    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
