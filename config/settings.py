@@ -193,7 +193,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.send_pending_notifications",
         "schedule": 60.0,
     },
+    "close-unanswered-tickets": {  # D §16.7
+        "task": "tickets.tasks.close_unanswered_tickets",
+        "schedule": 180.0,
+    },
+    "remind-waiting-customers": {
+        "task": "tickets.tasks.remind_waiting_customers",
+        "schedule": 300.0,
+    },
+    "escalate-service-starts": {  # D §16.8
+        "task": "tickets.tasks.escalate_service_starts",
+        "schedule": 60.0,
+    },
 }
+
+# The address of the site, for links in e-mail.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Escalations for tickets nobody is assigned to go to the team's address.
+SUPPORT_TEAM_EMAIL = os.environ.get("SUPPORT_TEAM_EMAIL", DEFAULT_FROM_EMAIL)
+# The customer is reminded once when this share of the reply time is left (0.5 of 48 h: 24 h).
+CUSTOMER_REPLY_REMINDER_SHARE = float(os.environ.get("CUSTOMER_REPLY_REMINDER_SHARE", "0.5"))
+if not 0 < CUSTOMER_REPLY_REMINDER_SHARE < 1:
+    raise ImproperlyConfigured("CUSTOMER_REPLY_REMINDER_SHARE must lie between 0 and 1")
+# Staff are warned when this much business time is left before the service-start deadline.
+ESCALATION_MARGIN_MINUTES = env_int("ESCALATION_MARGIN_MINUTES", 60)
 
 # Ticket attachments (screenshots, logs): size limit and allowed types.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

@@ -125,6 +125,14 @@ class Ticket(models.Model):
     effective_received_at = models.DateTimeField(_("counts as received at"))
     service_start_due = models.DateTimeField(_("service start due"), null=True, blank=True)
     service_started_at = models.DateTimeField(_("service started at"), null=True, blank=True)
+    service_start_warn_at = models.DateTimeField(
+        _("staff warned from"),
+        null=True,
+        blank=True,
+        help_text=_("When the business time left before the service-start deadline reaches the escalation margin."),
+    )
+    escalation_warned_at = models.DateTimeField(_("staff warned"), null=True, blank=True)
+    escalation_breached_at = models.DateTimeField(_("staff told of breach"), null=True, blank=True)
 
     status = models.CharField(
         _("status"), max_length=24, choices=Status.choices, default=Status.NEW
@@ -133,6 +141,8 @@ class Ticket(models.Model):
         _("close reason"), max_length=24, choices=CloseReason.choices, null=True, blank=True
     )
     customer_reply_due = models.DateTimeField(_("customer reply due"), null=True, blank=True)
+    reply_reminder_at = models.DateTimeField(_("customer reminded from"), null=True, blank=True)
+    reply_reminder_sent_at = models.DateTimeField(_("customer reminded"), null=True, blank=True)
     classification = models.CharField(
         _("classification"), max_length=16, choices=Classification.choices, null=True, blank=True
     )
@@ -216,6 +226,30 @@ class Ticket(models.Model):
                 "customer_reply_due",
                 name="ticket_waiting_idx",
                 condition=Q(status="waiting_for_customer"),
+            ),
+            # The reminder and escalation sweeps read only what they still have to do.
+            models.Index(
+                "reply_reminder_at",
+                name="ticket_reminder_idx",
+                condition=Q(status="waiting_for_customer", reply_reminder_sent_at__isnull=True),
+            ),
+            models.Index(
+                "service_start_warn_at",
+                name="ticket_warn_idx",
+                condition=Q(
+                    status__in=["new", "in_progress", "waiting_for_customer"],
+                    service_started_at__isnull=True,
+                    escalation_warned_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                "service_start_due",
+                name="ticket_breach_idx",
+                condition=Q(
+                    status__in=["new", "in_progress", "waiting_for_customer"],
+                    service_started_at__isnull=True,
+                    escalation_breached_at__isnull=True,
+                ),
             ),
             models.Index(fields=["customer", "-received_at"], name="ticket_customer_idx"),
             models.Index(fields=["-received_at", "-id"], name="ticket_received_idx"),
@@ -341,12 +375,17 @@ class Notification(models.Model):
         REPLY = "reply", _("Reply")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
+        REMINDER = "reminder", _("Reminder to answer")
+        ESCALATION_NEAR = "escalation_near", _("Service start near its deadline")
+        ESCALATION_BREACHED = "escalation_breached", _("Service start deadline breached")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     recipients = models.JSONField(default=list)
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
+    message = models.TextField(blank=True, help_text="The text written with the action, if any.")
+    # Written when the mail is sent, from the ticket as it is then (D §16.7: current information).
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,30 +1,40 @@
-"""Customer e-mail about a ticket (D §16.7: answer with current information and the ticket number).
+"""E-mail about a ticket: to the customer (D §16.7: current information and the ticket number)
+and to staff (escalations).
 
 A notification is a row written in the same transaction as the change it reports; after commit
 a Celery task sends it. When the broker is down the row waits, and the beat sweep
-(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once.
+(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once. Subject and
+body are written when the mail goes out, from the ticket as it is then.
 """
 
 from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape, linebreaks
 
 from tickets.models import Notification, Ticket
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
+STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED}
 
 
-def recipients_for(ticket: Ticket) -> list[str]:
-    """The reporter when a customer user reported it, and the customer's main contact person."""
+def recipients_for(ticket: Ticket, kind: str) -> list[str]:
+    """Customers: the reporter when a customer user reported it, and the customer's main contact
+    person. Staff: the assignee, or the team's address when nobody is assigned."""
+    if kind in STAFF_KINDS:
+        if ticket.assignee is not None and ticket.assignee.email:
+            return [ticket.assignee.email]
+        return [settings.SUPPORT_TEAM_EMAIL] if settings.SUPPORT_TEAM_EMAIL else []
     addresses = []
     reporter = ticket.reported_by
     if reporter is not None and not reporter.is_staff and reporter.email:
@@ -35,36 +45,56 @@ def recipients_for(ticket: Ticket) -> list[str]:
     return addresses
 
 
-def render(ticket: Ticket, kind: str, message: str = "") -> tuple[str, str]:
+def render(notification: Notification) -> tuple[str, str]:
+    ticket = notification.ticket
+    language = (
+        settings.LANGUAGE_CODE if notification.kind in STAFF_KINDS else ticket.customer.language
+    )
     zone = zoneinfo.ZoneInfo(ticket.terms.timezone)
-    with translation.override(ticket.customer.language), timezone.override(zone):
-        context = {"ticket": ticket, "kind": kind, "message": message, "zone": ticket.terms.timezone}
+    with translation.override(language), timezone.override(zone):
+        context = {
+            "ticket": ticket,
+            "kind": notification.kind,
+            "message": notification.message,
+            "zone": ticket.terms.timezone,
+            "site_url": settings.SITE_URL,
+        }
         subject = render_to_string("tickets/email/subject.txt", context).strip()
         body = render_to_string("tickets/email/body.txt", context).strip() + "\n"
     return subject, body
 
 
+def build(ticket: Ticket, kind: str, message: str = "") -> Notification:
+    return Notification(ticket=ticket, kind=kind, recipients=recipients_for(ticket, kind), message=message)
+
+
 def queue(ticket: Ticket, kind: str, message: str = "") -> Notification:
-    subject, body = render(ticket, kind, message)
-    notification = Notification.objects.create(
-        ticket=ticket,
-        kind=kind,
-        recipients=recipients_for(ticket),
-        subject=subject,
-        body=body,
-    )
-    transaction.on_commit(lambda: dispatch(notification.pk))
+    notification = build(ticket, kind, message)
+    notification.save()
+    transaction.on_commit(lambda: dispatch([notification.pk]))
     return notification
 
 
-def dispatch(notification_id: int) -> None:
-    """Hand the notification to a worker; if the broker does not answer, the sweep sends it."""
-    from tickets.tasks import send_notification
+def queue_many(notifications: Iterable[Notification]) -> list[Notification]:
+    """Rows built with `build`, written at once and handed to one task after commit."""
+    created = Notification.objects.bulk_create(list(notifications))
+    ids = [n.pk for n in created]
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids))
+    return created
+
+
+def dispatch(notification_ids: list[int]) -> None:
+    """Hand notifications to a worker; if the broker does not answer, the sweep sends them."""
+    from tickets.tasks import send_notification, send_notifications
 
     try:
-        send_notification.delay(notification_id)
-    except Exception:  # noqa: BLE001 - any broker failure leaves the row for the sweep
-        logger.warning("Broker unavailable: notification %s waits for the sweep", notification_id)
+        if len(notification_ids) == 1:
+            send_notification.delay(notification_ids[0])
+        else:
+            send_notifications.delay(notification_ids)
+    except Exception:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
+        logger.warning("Broker unavailable: notifications %s wait for the sweep", notification_ids)
 
 
 def send(notification_id: int) -> bool:
@@ -73,7 +103,8 @@ def send(notification_id: int) -> bool:
     failure: Exception | None = None
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("ticket__terms", "ticket__customer", "ticket__assignee")
             .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
             .first()
         )
@@ -82,18 +113,21 @@ def send(notification_id: int) -> bool:
         now = timezone.now()
         if not notification.recipients:
             notification.failed_at = now
-            notification.last_error = "The customer has no e-mail address."
+            notification.last_error = "No e-mail address to send to."
             notification.save(update_fields=["failed_at", "last_error"])
             return False
         notification.attempts += 1
+        notification.subject, notification.body = render(notification)
         try:
-            EmailMultiAlternatives(
+            mail = EmailMultiAlternatives(
                 subject=notification.subject,
                 body=notification.body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=notification.recipients,
                 headers={"Auto-Submitted": "auto-generated"},
-            ).send()
+            )
+            mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
+            mail.send()
         except Exception as error:  # noqa: BLE001 - recorded, retried, then shown to staff
             failure = error
             notification.last_error = f"{type(error).__name__}: {error}"
@@ -101,7 +135,10 @@ def send(notification_id: int) -> bool:
                 notification.failed_at = now
         else:
             notification.sent_at = now
-        notification.save(update_fields=["attempts", "last_error", "failed_at", "sent_at"])
+            notification.last_error = ""
+        notification.save(
+            update_fields=["attempts", "subject", "body", "last_error", "failed_at", "sent_at"]
+        )
     if failure is not None:
         raise failure
     return True

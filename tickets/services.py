@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -161,11 +163,14 @@ def ticket_create(
 
     calendar = terms.calendar
     effective = calendar.effective_received_at(received_at)
-    due = (
-        calendar.service_start_due(received_at, terms.service_start_hours)
-        if terms.service_start_hours is not None
-        else None
-    )
+    due = warn_at = None
+    if terms.service_start_hours is not None:
+        due = calendar.service_start_due(received_at, terms.service_start_hours)
+        # Staff are warned when the business time left reaches the margin.
+        lead = datetime.timedelta(hours=terms.service_start_hours) - datetime.timedelta(
+            minutes=settings.ESCALATION_MARGIN_MINUTES
+        )
+        warn_at = calendar.add_business_time(effective, max(lead, datetime.timedelta(0)))
     # The number carries the year of arrival in the terms' own time zone.
     local_year = received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).year
     ticket = Ticket.objects.create(
@@ -183,6 +188,7 @@ def ticket_create(
         received_at=received_at,
         effective_received_at=effective,
         service_start_due=due,
+        service_start_warn_at=warn_at,
         reported_by=reported_by if getattr(reported_by, "is_authenticated", False) else None,
     )
     _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))
@@ -222,13 +228,19 @@ def ticket_request_info(
         raise ValidationError({"message": [_("Write what the customer should answer.")]})
     _require(ticket, (Status.NEW, Status.IN_PROGRESS), pgettext("ticket action", "put on hold for the customer"))
     hours = ticket.terms.customer_reply_hours
+    due = now + datetime.timedelta(hours=hours) if hours is not None else None
     _set(
         ticket,
         actor,
         status=Status.WAITING_FOR_CUSTOMER,
         service_started_at=ticket.service_started_at or now,
-        customer_reply_due=now + datetime.timedelta(hours=hours) if hours is not None else None,
+        customer_reply_due=due,
     )
+    if due is not None:
+        ticket.reply_reminder_at = due - datetime.timedelta(
+            hours=hours * settings.CUSTOMER_REPLY_REMINDER_SHARE
+        )
+        ticket.reply_reminder_sent_at = None
     ticket.save()
     Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
@@ -262,6 +274,7 @@ def ticket_reply(
         if ticket.customer_reply_due is not None:
             _record(ticket, actor, "customer_reply_due", _history_value(ticket.customer_reply_due), None)
         ticket.customer_reply_due = None
+        ticket.reply_reminder_at = None
         ticket.resolved_at = None
         ticket.save()
     else:
@@ -370,3 +383,134 @@ def time_log(
     return TimeEntry.objects.create(
         ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip()
     )
+
+
+# Sweeps run by Celery beat. Each takes its batch with FOR UPDATE SKIP LOCKED and re-checks the
+# condition in the same statement, so a ticket another transaction holds (a customer's reply
+# being written) is left alone and seen again next time, and two workers never take the same
+# ticket. Each batch commits on its own; notifications go out after the commit.
+
+SWEEP_BATCH = 500
+
+
+def _claim(queryset, batch: int) -> list[Ticket]:
+    ids = list(
+        queryset.select_for_update(skip_locked=True, of=("self",)).order_by().values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return []
+    return list(
+        Ticket.objects.filter(pk__in=ids)
+        .select_related("customer", "reported_by", "assignee", "terms")
+        .prefetch_related("customer__contacts")
+        .order_by("pk")
+    )
+
+
+def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """D §16.7: close every ticket whose customer did not answer in time. Returns how many."""
+    now = now or timezone.now()
+    closed = 0
+    while True:
+        with transaction.atomic():
+            tickets = _claim(
+                Ticket.objects.filter(
+                    status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now
+                ),
+                batch,
+            )
+            if not tickets:
+                return closed
+            events, messages, mails = [], [], []
+            for ticket in tickets:
+                with translation.override(ticket.customer.language):
+                    text = _(
+                        "We did not hear from you by %(due)s, so the ticket is closed as finished "
+                        "(D §16.7). Write a new report if the fault remains."
+                    ) % {"due": _local(ticket.customer_reply_due, ticket.terms.timezone)}
+                for field, old, new in (
+                    ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
+                    ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
+                ):
+                    events.append(
+                        TicketEvent(ticket=ticket, at=now, field=field, old_value=old, new_value=new,
+                                    note="D §16.7")
+                    )
+                messages.append(Message(ticket=ticket, body=text, channel=Channel.EMAIL))
+                mails.append(notifications.build(ticket, notifications.Kind.CLOSED, text))
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
+                status=Status.CLOSED,
+                close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
+                closed_at=now,
+                customer_reply_due=None,
+                reply_reminder_at=None,
+                updated_at=now,
+            )
+            TicketEvent.objects.bulk_create(events)
+            Message.objects.bulk_create(messages)
+            notifications.queue_many(mails)
+            closed += len(tickets)
+
+
+def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """One reminder per request for information, when the configured share of the reply time
+    is left."""
+    now = now or timezone.now()
+    reminded = 0
+    while True:
+        with transaction.atomic():
+            tickets = _claim(
+                Ticket.objects.filter(
+                    status=Status.WAITING_FOR_CUSTOMER,
+                    reply_reminder_sent_at__isnull=True,
+                    reply_reminder_at__lte=now,
+                    customer_reply_due__gt=now,
+                ),
+                batch,
+            )
+            if not tickets:
+                return reminded
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(reply_reminder_sent_at=now)
+            notifications.queue_many(
+                notifications.build(ticket, notifications.Kind.REMINDER) for ticket in tickets
+            )
+            reminded += len(tickets)
+
+
+def escalate(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> tuple[int, int]:
+    """Tell staff once when a service start nears its deadline and once when it is breached
+    (D §16.8). Returns (warned, breached)."""
+    now = now or timezone.now()
+    waiting_for_start = Ticket.objects.filter(status__in=OPEN_STATUSES, service_started_at__isnull=True)
+    breached = _escalate_batches(
+        waiting_for_start.filter(escalation_breached_at__isnull=True, service_start_due__lt=now),
+        notifications.Kind.ESCALATION_BREACHED,
+        # A breach also counts as the warning: nobody needs "near" after "late".
+        {"escalation_breached_at": now, "escalation_warned_at": now},
+        batch,
+    )
+    warned = _escalate_batches(
+        waiting_for_start.filter(
+            escalation_warned_at__isnull=True, service_start_warn_at__lte=now, service_start_due__gte=now
+        ),
+        notifications.Kind.ESCALATION_NEAR,
+        {"escalation_warned_at": now},
+        batch,
+    )
+    return warned, breached
+
+
+def _escalate_batches(queryset, kind: str, marks: dict, batch: int) -> int:
+    done = 0
+    while True:
+        with transaction.atomic():
+            tickets = _claim(queryset, batch)
+            if not tickets:
+                return done
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(**marks)
+            notifications.queue_many(notifications.build(ticket, kind) for ticket in tickets)
+            done += len(tickets)
+
+
+def _local(moment: datetime.datetime, zone: str) -> str:
+    return moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

@@ -1,9 +1,12 @@
+"""Celery tasks: each takes ids or nothing, calls a service, and may run twice or on two
+workers at once without doing anything twice."""
+
 import datetime
 
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import notifications
+from tickets import notifications, services
 from tickets.models import Notification
 
 # A notification younger than this is still on its way through the broker.
@@ -22,16 +25,38 @@ def send_notification(notification_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def send_notifications(notification_ids: list[int]) -> int:
+    """Many notifications decided in one batch; a failed one is left for the sweep."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += notifications.send(notification_id)
+        except Exception:  # noqa: BLE001 - recorded on the row; the sweep tries again
+            continue
+    return sent
+
+
+@shared_task(acks_late=True)
 def send_pending_notifications() -> int:
-    """Send what the broker never delivered (it was down when the change was committed)."""
+    """Send what the broker never delivered, and retry what the mail server refused."""
     cutoff = timezone.now() - SWEEP_GRACE
     pending = Notification.objects.filter(
         sent_at__isnull=True, failed_at__isnull=True, created_at__lt=cutoff
-    ).values_list("pk", flat=True)[:500]
-    sent = 0
-    for notification_id in pending:
-        try:
-            sent += notifications.send(notification_id)
-        except Exception:  # noqa: BLE001 - recorded on the row; the next sweep tries again
-            continue
-    return sent
+    ).values_list("pk", flat=True)[:1000]
+    return send_notifications(list(pending))
+
+
+@shared_task(acks_late=True)
+def close_unanswered_tickets() -> int:
+    """D §16.7: tickets whose customer did not answer within the reply time are closed."""
+    return services.close_unanswered()
+
+
+@shared_task(acks_late=True)
+def remind_waiting_customers() -> int:
+    return services.remind_waiting()
+
+
+@shared_task(acks_late=True)
+def escalate_service_starts() -> list[int]:
+    return list(services.escalate())

@@ -1,0 +1,241 @@
+"""Beat's jobs on a travelled clock: D §16.7 closing, reminders, escalations, notifications."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from tickets import notifications, services, tasks
+from tickets.models import Channel, CloseReason, Message, Notification, Status, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+MARIEHAMN = ZoneInfo("Europe/Mariehamn")
+HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def at(*args):
+    return datetime.datetime(*args, tzinfo=MARIEHAMN)
+
+
+def travel(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def deliver() -> int:
+    """What a worker would do with every notification still waiting."""
+    return sum(notifications.send(pk) for pk in Notification.objects.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def contact(customer_a):
+    return customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+
+
+def new_ticket(contract, reporter, moment, **extra):
+    with travel(moment):
+        return services.ticket_create(
+            contract=contract,
+            reported_by=reporter,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=moment - MINUTE,
+            description="Samtal bryts.",
+            **extra,
+        )
+
+
+@pytest.fixture
+def waiting(contract_a, customer_a_user, staff_user, contact):
+    """A ticket waiting for the customer since 2026-10-01 14:00, due back 10-03 14:00."""
+    ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+    with travel(at(2026, 10, 1, 14, 0)):
+        services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+    deliver()
+    mail.outbox.clear()
+    ticket.refresh_from_db()
+    return ticket
+
+
+class TestClosingUnansweredTickets:
+    def test_open_at_47_59_closed_at_48_00(self, waiting):
+        with travel(at(2026, 10, 3, 13, 59)):
+            assert tasks.close_unanswered_tickets() == 0
+        with travel(at(2026, 10, 3, 14, 0)):
+            assert tasks.close_unanswered_tickets() == 1
+        waiting.refresh_from_db()
+        assert waiting.status == Status.CLOSED
+        assert waiting.close_reason == CloseReason.NO_CUSTOMER_FEEDBACK
+        assert waiting.customer_reply_due is None
+        assert waiting.closed_at == at(2026, 10, 3, 14, 0)
+
+    def test_closing_writes_history_one_message_and_one_mail(self, waiting):
+        with travel(at(2026, 10, 3, 14, 0)):
+            tasks.close_unanswered_tickets()
+            tasks.close_unanswered_tickets()
+            deliver()
+            deliver()
+        fields = list(TicketEvent.objects.filter(ticket=waiting, note="D §16.7").values_list("field", "new_value"))
+        assert fields == [("status", "closed"), ("close_reason", "no_customer_feedback")]
+        closing = Message.objects.filter(ticket=waiting, body__contains="D §16.7")
+        assert closing.count() == 1 and not closing.get().internal
+        assert "2026-10-03 14:00" in closing.get().body  # the deadline in Åland's time
+        assert len(mail.outbox) == 1
+        assert mail.outbox[0].subject == f"[{waiting.number}] Ditt ärende har stängts"
+
+    def test_a_reply_at_47_59_wins(self, waiting, customer_a_user):
+        with travel(at(2026, 10, 3, 13, 59)):
+            services.ticket_reply(ticket=waiting, actor=customer_a_user, message="Yealink T54W")
+        with travel(at(2026, 10, 3, 14, 0)):
+            assert tasks.close_unanswered_tickets() == 0
+        waiting.refresh_from_db()
+        assert waiting.status == Status.IN_PROGRESS
+
+    def test_after_days_down_every_overdue_ticket_is_closed_exactly_once(
+        self, contract_a, customer_a_user, staff_user, contact
+    ):
+        tickets = []
+        for day in range(5):
+            ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 5 + day, 9, 0))
+            with travel(at(2026, 10, 5 + day, 10, 0)):
+                services.ticket_request_info(ticket=ticket, actor=staff_user, message="?")
+            tickets.append(ticket)
+        with travel(at(2026, 10, 20, 3, 0)):
+            assert services.close_unanswered(batch=2) == 5
+            assert tasks.close_unanswered_tickets() == 0
+        assert Ticket.objects.filter(status=Status.CLOSED).count() == 5
+        assert Notification.objects.filter(kind="closed").count() == 5
+
+    def test_a_customer_without_e_mail_is_still_closed_and_staff_see_why(
+        self, contract_a, staff_user, staff_api
+    ):
+        ticket = new_ticket(contract_a, staff_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 14, 0)):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="?")
+        with travel(at(2026, 10, 3, 14, 0)):
+            tasks.close_unanswered_tickets()
+            deliver()
+        ticket.refresh_from_db()
+        assert ticket.status == Status.CLOSED
+        closing = Notification.objects.get(ticket=ticket, kind="closed")
+        assert closing.failed_at is not None and "No e-mail address" in closing.last_error
+        from django.test import Client
+
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(staff_user)
+        assert "No e-mail address" in client.get(f"/desk/tickets/{ticket.number}/").content.decode()
+
+    def test_a_broken_mail_server_never_loses_a_closing(self, waiting, settings):
+        settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+        with travel(at(2026, 10, 3, 14, 0)):
+            tasks.close_unanswered_tickets()
+        closing = Notification.objects.get(ticket=waiting, kind="closed")
+        for attempt in range(1, notifications.MAX_ATTEMPTS + 1):
+            with pytest.raises(Exception, match="unexpectedly closed"):
+                notifications.send(closing.pk)
+            closing.refresh_from_db()
+            assert closing.attempts == attempt
+        assert closing.failed_at is not None and "SMTPServerDisconnected" in closing.last_error
+        assert notifications.send(closing.pk) is False  # given up: visible, not retried forever
+        waiting.refresh_from_db()
+        assert waiting.status == Status.CLOSED
+
+
+class TestReminder:
+    def test_one_reminder_when_half_the_reply_time_is_left(self, waiting):
+        with travel(at(2026, 10, 2, 13, 59)):
+            assert tasks.remind_waiting_customers() == 0
+        with travel(at(2026, 10, 2, 14, 0)):
+            assert tasks.remind_waiting_customers() == 1
+            assert tasks.remind_waiting_customers() == 0
+            deliver()
+        assert len(mail.outbox) == 1
+        assert "Påminnelse" in mail.outbox[0].subject  # the customer's language: Swedish
+        assert "2026-10-03 14:00" in mail.outbox[0].body
+
+    def test_the_reminder_speaks_the_customers_language(self, waiting, customer_a):
+        customer_a.language = "en"
+        customer_a.save()
+        with travel(at(2026, 10, 2, 14, 0)):
+            tasks.remind_waiting_customers()
+            deliver()
+        assert mail.outbox[0].subject == f"[{waiting.number}] Reminder: we are waiting for your answer"
+
+    def test_no_reminder_after_the_customer_answered(self, waiting, customer_a_user):
+        with travel(at(2026, 10, 2, 9, 0)):
+            services.ticket_reply(ticket=waiting, actor=customer_a_user, message="Svar")
+        with travel(at(2026, 10, 2, 14, 0)):
+            assert tasks.remind_waiting_customers() == 0
+
+    def test_a_new_request_gets_its_own_reminder(self, waiting, customer_a_user, staff_user):
+        with travel(at(2026, 10, 2, 14, 0)):
+            tasks.remind_waiting_customers()
+            services.ticket_reply(ticket=waiting, actor=customer_a_user, message="Svar")
+            services.ticket_request_info(ticket=waiting, actor=staff_user, message="Och firmware?")
+        with travel(at(2026, 10, 3, 14, 0)):
+            assert tasks.remind_waiting_customers() == 1
+
+
+class TestEscalation:
+    def test_staff_are_warned_once_near_the_deadline_and_told_once_of_the_breach(
+        self, contract_a, customer_a_user, settings
+    ):
+        settings.SUPPORT_TEAM_EMAIL = "team@desk.example"
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))  # due 17:00
+        assert ticket.service_start_warn_at == at(2026, 10, 1, 16, 0)
+        with travel(at(2026, 10, 1, 15, 59)):
+            assert tasks.escalate_service_starts() == [0, 0]
+        with travel(at(2026, 10, 1, 16, 0)):
+            assert tasks.escalate_service_starts() == [1, 0]
+            assert tasks.escalate_service_starts() == [0, 0]
+        with travel(at(2026, 10, 1, 17, 0, 1)):
+            assert tasks.escalate_service_starts() == [0, 1]
+            assert tasks.escalate_service_starts() == [0, 0]
+        kinds = list(Notification.objects.filter(ticket=ticket).exclude(kind="acknowledgement").values_list("kind", "recipients"))
+        assert kinds == [
+            ("escalation_near", ["team@desk.example"]),
+            ("escalation_breached", ["team@desk.example"]),
+        ]
+
+    def test_the_assignee_is_told_and_a_started_ticket_is_left_alone(
+        self, contract_a, customer_a_user, staff_user
+    ):
+        first = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        second = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 5))
+        services.ticket_assign(ticket=first, actor=staff_user, assignee=staff_user)
+        with travel(at(2026, 10, 1, 14, 0)):
+            services.ticket_start(ticket=second, actor=staff_user)
+        with travel(at(2026, 10, 1, 18, 0)):
+            assert tasks.escalate_service_starts() == [0, 1]
+        breach = Notification.objects.get(kind="escalation_breached")
+        assert breach.ticket == first and breach.recipients == ["staffer@desk.example"]
+        with travel(at(2026, 10, 1, 18, 0)):
+            deliver()
+        staff_mail = [m for m in mail.outbox if m.to == ["staffer@desk.example"]]
+        assert "/desk/tickets/" + first.number in staff_mail[0].body
+
+    def test_a_warned_ticket_is_marked_in_the_queue(self, contract_a, customer_a_user, staff_user):
+        from django.test import Client
+
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(staff_user)
+        with travel(at(2026, 10, 1, 16, 10)):
+            tasks.escalate_service_starts()
+            assert "Due soon" in client.get("/desk/").content.decode()
+        assert ticket.number in client.get("/desk/").content.decode()
+
+
+class TestNotificationDelivery:
+    def test_the_sweep_sends_what_the_broker_never_delivered_once(self, contract_a, customer_a_user, contact):
+        new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            assert tasks.send_pending_notifications() == 0  # still on its way
+        with travel(at(2026, 10, 1, 13, 5)):
+            assert tasks.send_pending_notifications() == 1
+            assert tasks.send_pending_notifications() == 0
+        assert len(mail.outbox) == 1
+        assert mail.outbox[0].alternatives[0][1] == "text/html"
