@@ -9,7 +9,7 @@ from django.db import connection
 
 from tests.factories import ContractFactory, CustomerFactory, ensure_seed_terms
 from tickets import services
-from tickets.models import Channel, Ticket
+from tickets.models import Channel, Status, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
@@ -57,3 +57,87 @@ def test_concurrent_reports_get_unique_consecutive_numbers():
     assert run_at_once(12, report) == []
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
     assert numbers == [f"DST-2026-{n:06d}" for n in range(1, 13)]
+
+
+def waiting_ticket(moment):
+    ensure_seed_terms()
+    customer = CustomerFactory()
+    contract = ContractFactory(customer=customer)
+    from tests.factories import CustomerUserFactory
+
+    customer_user = CustomerUserFactory(customer=customer)
+    ticket = services.ticket_create(
+        contract=contract, reported_by=customer_user, channel=Channel.WEB, a_number="018 12345",
+        b_number="040 123 4567", fault_occurred_at=moment - datetime.timedelta(hours=1),
+        description="Samtal bryts.", received_at=moment, now=moment,
+    )
+    services.ticket_request_info(ticket=ticket, actor=customer_user, message="?", now=moment)
+    return ticket, customer_user
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_a_reply_being_written_is_never_overtaken_by_the_closing_job():
+    moment = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
+    ticket, customer_user = waiting_ticket(moment)
+    after_deadline = moment + datetime.timedelta(hours=48, seconds=1)
+    locked, release = threading.Event(), threading.Event()
+
+    def customer_replies(_i: int) -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            services.ticket_reply(ticket=ticket, actor=customer_user, message="Svar i sista stund")
+            locked.set()
+            release.wait(30)
+
+    replier = threading.Thread(target=lambda: run_at_once(1, customer_replies))
+    replier.start()
+    assert locked.wait(30)
+    assert services.close_unanswered(now=after_deadline) == 0  # the reply holds the row: skipped
+    release.set()
+    replier.join(30)
+    assert services.close_unanswered(now=after_deadline) == 0  # and then it is no longer waiting
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.parametrize("round_", range(5))
+def test_the_closing_job_and_a_reply_racing_end_in_one_consistent_state(round_):
+    moment = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
+    ticket, customer_user = waiting_ticket(moment)
+    after_deadline = moment + datetime.timedelta(hours=48, seconds=1)
+    outcome = {}
+
+    def race(i: int) -> None:
+        if i == 0:
+            outcome["closed"] = services.close_unanswered(now=after_deadline)
+        else:
+            try:
+                services.ticket_reply(ticket=ticket, actor=customer_user, message="Svar")
+                outcome["replied"] = True
+            except services.TransitionNotAllowed:
+                outcome["replied"] = False
+
+    assert run_at_once(2, race) == []
+    ticket.refresh_from_db()
+    if outcome["replied"]:
+        assert ticket.status == Status.IN_PROGRESS and outcome["closed"] == 0
+    else:
+        assert ticket.status == Status.CLOSED and outcome["closed"] == 1
+    assert ticket.messages.filter(body="Svar").count() == int(outcome["replied"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_workers_closing_at_once_close_each_ticket_once():
+    moment = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
+    for _ in range(30):
+        waiting_ticket(moment)
+    after_deadline = moment + datetime.timedelta(hours=49)
+    counts = []
+    assert run_at_once(3, lambda i: counts.append(services.close_unanswered(now=after_deadline, batch=4))) == []
+    assert sum(counts) == 30
+    assert Ticket.objects.filter(status=Status.CLOSED).count() == 30
+    from tickets.models import Notification
+
+    assert Notification.objects.filter(kind="closed").count() == 30

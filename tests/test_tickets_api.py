@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import os
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,21 +49,24 @@ def primary_contact(customer_a):
 
 @contextlib.contextmanager
 def broker_at(url):
-    """Point the Celery app at another broker, dropping its pooled connections both ways."""
+    """Point the Celery app at another broker. Celery reads CELERY_BROKER_URL from the
+    environment before its own settings, and builds its pools from the URL on first use."""
     from config.celery import app
 
     def reset():
-        app.pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
 
-    original = app.conf.broker_url
-    app.conf.broker_url = url
+    original = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
     reset()
     try:
         yield
     finally:
-        app.conf.broker_url = original
+        if original is None:
+            del os.environ["CELERY_BROKER_URL"]
+        else:
+            os.environ["CELERY_BROKER_URL"] = original
         reset()
 
 
@@ -188,7 +192,7 @@ class TestTheReport:
                 with django_capture_on_commit_callbacks(execute=True):
                     response = report(customer_a_api, contract_a)
         assert response.status_code == 201
-        assert "Broker unavailable" in caplog.text
+        assert "Broker unavailable" in caplog.text and "Connection refused" in caplog.text
         notification = Notification.objects.get()
         assert notification.sent_at is None and notification.failed_at is None
         # The beat sweep sends it once the broker answers again.

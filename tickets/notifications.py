@@ -93,8 +93,10 @@ def dispatch(notification_ids: list[int]) -> None:
             send_notification.delay(notification_ids[0])
         else:
             send_notifications.delay(notification_ids)
-    except Exception:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
-        logger.warning("Broker unavailable: notifications %s wait for the sweep", notification_ids)
+    except Exception as error:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
+        logger.warning(
+            "Broker unavailable (%s): notifications %s wait for the sweep", error, notification_ids
+        )
 
 
 def send(notification_id: int) -> bool:
