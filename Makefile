@@ -27,6 +27,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	$(PY) bench/business_time.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/tickets_list.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/close_unanswered.py
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "servicedesk_bench"
 
 
-def prepare_environment() -> None:
+def prepare_environment(name: str = BENCH_DB) -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
@@ -28,10 +28,10 @@ def prepare_environment() -> None:
 
     base, _, _name = url.rpartition("/")
     with psycopg.connect(url, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = f"{base}/{name}"
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["ALLOWED_HOSTS"] = "testserver"
@@ -75,10 +75,10 @@ def fill(tickets: int, customers: int) -> None:
 
     have = Ticket.objects.count()
     if have >= tickets:
-        print(f"Reusing {have:,} tickets in {BENCH_DB}.")
+        print(f"Reusing {have:,} tickets in {connection.settings_dict['NAME']}.")
         return
     if have:
-        sys.exit(f"{BENCH_DB} holds {have:,} tickets; drop the database to refill it.")
+        sys.exit(f"{connection.settings_dict['NAME']} holds {have:,} tickets; drop it to refill it.")
     dstny = ServiceTerms.objects.get(slug="dstny-alcom-2022").pk
     telia = ServiceTerms.objects.get(slug="telia-smart-connect").pk
     began = time.perf_counter()

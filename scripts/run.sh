@@ -18,6 +18,7 @@ PYEOF
 then
   echo "No Redis answers at $BROKER: Celery uses kombu's filesystem transport under var/celery-broker/ instead."
   BROKER="filesystem://"
+  mkdir -p var/celery-broker/queue var/celery-broker/processed
 fi
 export CELERY_BROKER_URL="$BROKER"
 

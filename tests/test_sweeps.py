@@ -194,6 +194,7 @@ class TestEscalation:
         with travel(at(2026, 10, 1, 17, 0, 1)):
             assert tasks.escalate_service_starts() == [0, 1]
             assert tasks.escalate_service_starts() == [0, 0]
+            deliver()
         kinds = list(Notification.objects.filter(ticket=ticket).exclude(kind="acknowledgement").values_list("kind", "recipients"))
         assert kinds == [
             ("escalation_near", ["team@desk.example"]),
@@ -210,10 +211,9 @@ class TestEscalation:
             services.ticket_start(ticket=second, actor=staff_user)
         with travel(at(2026, 10, 1, 18, 0)):
             assert tasks.escalate_service_starts() == [0, 1]
+            deliver()
         breach = Notification.objects.get(kind="escalation_breached")
         assert breach.ticket == first and breach.recipients == ["staffer@desk.example"]
-        with travel(at(2026, 10, 1, 18, 0)):
-            deliver()
         staff_mail = [m for m in mail.outbox if m.to == ["staffer@desk.example"]]
         assert "/desk/tickets/" + first.number in staff_mail[0].body
 

@@ -3,8 +3,8 @@ and to staff (escalations).
 
 A notification is a row written in the same transaction as the change it reports; after commit
 a Celery task sends it. When the broker is down the row waits, and the beat sweep
-(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once. Subject and
-body are written when the mail goes out, from the ticket as it is then.
+(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once. Recipients,
+subject and body are worked out when the mail goes out, from the ticket as it is then.
 """
 
 from __future__ import annotations
@@ -64,13 +64,13 @@ def render(notification: Notification) -> tuple[str, str]:
     return subject, body
 
 
-def build(ticket: Ticket, kind: str, message: str = "") -> Notification:
-    return Notification(ticket=ticket, kind=kind, recipients=recipients_for(ticket, kind), message=message)
+def build_for(ticket_id: int, kind: str, message: str = "") -> Notification:
+    """A notification decided in a batch; its recipients are looked up when it is sent."""
+    return Notification(ticket_id=ticket_id, kind=kind, message=message)
 
 
 def queue(ticket: Ticket, kind: str, message: str = "") -> Notification:
-    notification = build(ticket, kind, message)
-    notification.save()
+    notification = Notification.objects.create(ticket=ticket, kind=kind, message=message)
     transaction.on_commit(lambda: dispatch([notification.pk]))
     return notification
 
@@ -106,17 +106,18 @@ def send(notification_id: int) -> bool:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("ticket__terms", "ticket__customer", "ticket__assignee")
+            .select_related("ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by")
             .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
             .first()
         )
         if notification is None:
             return False  # sent, given up, or another worker has it now
         now = timezone.now()
+        notification.recipients = recipients_for(notification.ticket, notification.kind)
         if not notification.recipients:
             notification.failed_at = now
             notification.last_error = "No e-mail address to send to."
-            notification.save(update_fields=["failed_at", "last_error"])
+            notification.save(update_fields=["recipients", "failed_at", "last_error"])
             return False
         notification.attempts += 1
         notification.subject, notification.body = render(notification)
@@ -139,7 +140,7 @@ def send(notification_id: int) -> bool:
             notification.sent_at = now
             notification.last_error = ""
         notification.save(
-            update_fields=["attempts", "subject", "body", "last_error", "failed_at", "sent_at"]
+            update_fields=["recipients", "attempts", "subject", "body", "last_error", "failed_at", "sent_at"]
         )
     if failure is not None:
         raise failure

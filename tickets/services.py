@@ -394,16 +394,8 @@ SWEEP_BATCH = 500
 
 
 def _claim(queryset, batch: int) -> list[Ticket]:
-    ids = list(
-        queryset.select_for_update(skip_locked=True, of=("self",)).order_by().values_list("pk", flat=True)[:batch]
-    )
-    if not ids:
-        return []
     return list(
-        Ticket.objects.filter(pk__in=ids)
-        .select_related("customer", "reported_by", "assignee", "terms")
-        .prefetch_related("customer__contacts")
-        .order_by("pk")
+        queryset.select_for_update(skip_locked=True, of=("self",)).order_by().only("pk")[:batch]
     )
 
 
@@ -413,32 +405,17 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
     closed = 0
     while True:
         with transaction.atomic():
-            tickets = _claim(
-                Ticket.objects.filter(
-                    status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now
-                ),
-                batch,
+            rows = list(
+                Ticket.objects.filter(status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by()
+                .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone")[:batch]
             )
-            if not tickets:
+            if not rows:
                 return closed
-            events, messages, mails = [], [], []
-            for ticket in tickets:
-                with translation.override(ticket.customer.language):
-                    text = _(
-                        "We did not hear from you by %(due)s, so the ticket is closed as finished "
-                        "(D §16.7). Write a new report if the fault remains."
-                    ) % {"due": _local(ticket.customer_reply_due, ticket.terms.timezone)}
-                for field, old, new in (
-                    ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
-                    ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
-                ):
-                    events.append(
-                        TicketEvent(ticket=ticket, at=now, field=field, old_value=old, new_value=new,
-                                    note="D §16.7")
-                    )
-                messages.append(Message(ticket=ticket, body=text, channel=Channel.EMAIL))
-                mails.append(notifications.build(ticket, notifications.Kind.CLOSED, text))
-            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
+            ids = [row[0] for row in rows]
+            texts = {pk: _closing_text(due, language, zone) for pk, due, language, zone in rows}
+            Ticket.objects.filter(pk__in=ids).update(
                 status=Status.CLOSED,
                 close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
                 closed_at=now,
@@ -446,10 +423,29 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 reply_reminder_at=None,
                 updated_at=now,
             )
-            TicketEvent.objects.bulk_create(events)
-            Message.objects.bulk_create(messages)
-            notifications.queue_many(mails)
-            closed += len(tickets)
+            TicketEvent.objects.bulk_create(
+                TicketEvent(ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note="D §16.7")
+                for pk in ids
+                for field, old, new in (
+                    ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
+                    ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
+                )
+            )
+            Message.objects.bulk_create(
+                Message(ticket_id=pk, body=text, channel=Channel.EMAIL) for pk, text in texts.items()
+            )
+            notifications.queue_many(
+                notifications.build_for(pk, notifications.Kind.CLOSED, text) for pk, text in texts.items()
+            )
+            closed += len(ids)
+
+
+def _closing_text(due: datetime.datetime, language: str, zone: str) -> str:
+    with translation.override(language):
+        return _(
+            "We did not hear from you by %(due)s, so the ticket is closed as finished "
+            "(D §16.7). Write a new report if the fault remains."
+        ) % {"due": _local(due, zone)}
 
 
 def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
@@ -472,7 +468,7 @@ def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_B
                 return reminded
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(reply_reminder_sent_at=now)
             notifications.queue_many(
-                notifications.build(ticket, notifications.Kind.REMINDER) for ticket in tickets
+                notifications.build_for(ticket.pk, notifications.Kind.REMINDER) for ticket in tickets
             )
             reminded += len(tickets)
 
@@ -508,7 +504,7 @@ def _escalate_batches(queryset, kind: str, marks: dict, batch: int) -> int:
             if not tickets:
                 return done
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(**marks)
-            notifications.queue_many(notifications.build(ticket, kind) for ticket in tickets)
+            notifications.queue_many(notifications.build_for(ticket.pk, kind) for ticket in tickets)
             done += len(tickets)
 
 
