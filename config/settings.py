@@ -8,6 +8,7 @@ from pathlib import Path
 import os
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -207,6 +208,14 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-service-starts": {  # D §16.8
         "task": "tickets.tasks.escalate_service_starts",
         "schedule": 60.0,
+    },
+    "sla-store-last-month": {  # D §10: last month's reports, early on the 1st
+        "task": "sla.tasks.store_last_month",
+        "schedule": crontab(minute=30, hour=4, day_of_month=1),
+    },
+    "sla-recompute-stale-reports": {
+        "task": "sla.tasks.recompute_stale_reports",
+        "schedule": 3600.0,
     },
 }
 

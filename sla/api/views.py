@@ -1,0 +1,50 @@
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contracts.api.permissions import StaffOnly
+from contracts.models import Contract
+from sla import selectors, services
+from sla.api.serializers import AvailabilitySerializer, OutageSerializer
+from sla.models import Outage
+
+
+class OutageViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Outages (staff). PATCH `{"ended_at": …}` ends one; a change marks its months' reports stale."""
+
+    serializer_class = OutageSerializer
+    permission_classes = [StaffOnly]
+    queryset = Outage.objects.prefetch_related("contracts", "tickets").order_by("-started_at", "-id")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.outage_register(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.outage_update(
+            outage=serializer.instance, changes=dict(serializer.validated_data), actor=self.request.user
+        )
+
+
+class AvailabilityView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="A contract's availability and discount for a month (D §10)",
+        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        responses=AvailabilitySerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        # Another customer's contract is not found, never forbidden.
+        contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("terms"), pk=pk)
+        year, month = selectors.parse_month(request.query_params.get("month"), today=timezone.localdate())
+        data = selectors.contract_month(contract, year, month, now=timezone.now())
+        return Response(AvailabilitySerializer(data).data)

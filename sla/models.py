@@ -1,0 +1,118 @@
+"""Outages and what they cost (D §10–11)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract
+
+
+class OutageKind(models.TextChoices):
+    UNPLANNED = "unplanned", _("Unplanned")
+    PLANNED = "planned", _("Planned system work")
+
+
+class Responsibility(models.TextChoices):
+    SUPPLIER = "supplier", _("The supplier's Fault")
+    CUSTOMER_CHANGE = "customer_change", _("An unannounced change by the customer (D §17.1)")
+    CUSTOMER = "customer", _("The customer")
+    THIRD_PARTY = "third_party", _("A third party")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")
+
+
+class Outage(models.Model):
+    contracts = models.ManyToManyField(
+        Contract, blank=True, related_name="outages", verbose_name=_("contracts"),
+        help_text=_("None: every contract active at the time."),
+    )
+    service_wide = models.BooleanField(_("every active contract"), default=False)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=OutageKind.choices)
+    responsibility = models.CharField(_("responsibility"), max_length=24, choices=Responsibility.choices)
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    tickets = models.ManyToManyField(
+        "tickets.Ticket", blank=True, related_name="outages", verbose_name=_("tickets")
+    )
+    short_notice_terms = models.JSONField(
+        _("terms whose notice was not met"), default=list, blank=True,
+        help_text=_("Planned work outside the maintenance windows without due notice (D §11.3, T §5.1)."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="outage_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["started_at"], name="outage_started_idx"),
+            models.Index(fields=["ended_at"], name="outage_ended_idx"),
+            models.Index(
+                "started_at", name="outage_service_wide_idx", condition=Q(service_wide=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def counts(self) -> bool:
+        """Only the supplier's Faults count towards availability and discounts (D §10.4, §17.1)."""
+        return self.responsibility == Responsibility.SUPPLIER
+
+
+class MonthlyReport(models.Model):
+    """A month of a contract as computed, with the terms version used: a sent report is never
+    rewritten silently; a later change marks it stale and its recomputation is audited."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="monthly_reports")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    terms = models.ForeignKey("contracts.ServiceTerms", on_delete=models.PROTECT, related_name="+")
+    period_minutes = models.PositiveIntegerField()
+    unavailable_seconds = models.PositiveBigIntegerField()
+    availability_percent = models.DecimalField(max_digits=9, decimal_places=4)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    monthly_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    outages = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+    stale = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-month", "contract_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="report_contract_month_unique")
+        ]
+        indexes = [models.Index("month", name="report_stale_idx", condition=Q(stale=True))]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class ReportRevision(models.Model):
+    """Append-only: what a recomputation changed, and why."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="revisions")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    reason = models.CharField(max_length=200)
+    before = models.JSONField()
+    after = models.JSONField()
+
+    class Meta:
+        ordering = ["at", "id"]

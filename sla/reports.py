@@ -1,0 +1,177 @@
+"""Monthly snapshots of availability and discounts, and their audited recomputation."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from contracts.models import Contract
+from sla import selectors
+from sla.availability import from_us, month_bounds
+from sla.models import MonthlyReport, Outage, ReportRevision
+
+FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unavailable_seconds", "terms_id")
+
+
+def _fields(data: dict, now: datetime.datetime) -> dict:
+    return {
+        "terms": data["terms"],
+        "period_minutes": data["period_minutes"],
+        "unavailable_seconds": data["unavailable_seconds"],
+        "availability_percent": data["availability_percent"],
+        "discount_percent": data["discount_percent"],
+        "monthly_fee": data["monthly_fee"],
+        "discount_amount": data["discount_amount"],
+        "currency": data["currency"],
+        "outages": [
+            {
+                "id": d["outage"].pk,
+                "counted_minutes": str(d["counted_minutes"]),
+                "excluded_reason": d["excluded_reason"],
+            }
+            for d in data["outages"]
+        ],
+        "computed_at": now,
+        "stale": False,
+    }
+
+
+def _figures(report: MonthlyReport) -> dict:
+    return {name: str(getattr(report, name)) for name in FIGURES}
+
+
+def contracts_in_month(year: int, month: int):
+    first = datetime.date(year, month, 1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return (
+        Contract.objects.filter(delivered_on__lt=following)
+        .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=first))
+        .select_related("terms", "customer")
+        .order_by("pk")
+    )
+
+
+def store_month(
+    year: int,
+    month: int,
+    *,
+    contracts: Iterable[Contract] | None = None,
+    now: datetime.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Snapshot a month for every contract active in it. A report that exists and is not stale
+    is left as it is. Returns (created, recomputed)."""
+    now = now or timezone.now()
+    contracts = list(contracts if contracts is not None else contracts_in_month(year, month))
+    first = datetime.date(year, month, 1)
+    existing = {
+        r.contract_id: r for r in MonthlyReport.objects.filter(month=first, contract__in=contracts)
+    }
+    outages = _outages_by_contract(contracts, year, month)
+    created = recomputed = 0
+    for contract in contracts:
+        report = existing.get(contract.pk)
+        if report is not None and not report.stale:
+            if progress:
+                progress(1)
+            continue
+        data = selectors.contract_month(contract, year, month, now=now, outages=outages(contract))
+        with transaction.atomic():
+            if report is None:
+                MonthlyReport.objects.create(contract=contract, month=first, **_fields(data, now))
+                created += 1
+            else:
+                _recompute(report, data, now=now, reason="stale: an outage of this month changed")
+                recomputed += 1
+        if progress:
+            progress(1)
+    return created, recomputed
+
+
+def _outages_by_contract(contracts: list[Contract], year: int, month: int):
+    """All outages touching the month in two queries, handed out per contract."""
+    zones = {c.terms.timezone for c in contracts} or {"UTC"}
+    bounds = [month_bounds(year, month, zoneinfo.ZoneInfo(z)) for z in zones]
+    low, high = from_us(min(b[0] for b in bounds)), from_us(max(b[1] for b in bounds))
+    touching = list(
+        Outage.objects.filter(started_at__lt=high)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+        .prefetch_related("contracts")
+        .order_by("started_at", "id")
+    )
+    wide = [o for o in touching if o.service_wide]
+    by_contract: dict[int, list[Outage]] = {}
+    for outage in touching:
+        if not outage.service_wide:
+            for contract in outage.contracts.all():
+                by_contract.setdefault(contract.pk, []).append(outage)
+
+    def for_contract(contract: Contract) -> list[Outage]:
+        return sorted(wide + by_contract.get(contract.pk, []), key=lambda o: (o.started_at, o.pk))
+
+    return for_contract
+
+
+def _recompute(report: MonthlyReport, data: dict, *, now, reason: str, actor=None) -> None:
+    before = _figures(report)
+    for field, value in _fields(data, now).items():
+        setattr(report, field, value)
+    report.save()
+    report.refresh_from_db()  # the figures as stored, with the columns' decimal places
+    ReportRevision.objects.create(
+        report=report, at=now, actor=actor, reason=reason, before=before, after=_figures(report)
+    )
+
+
+def months_between(start: datetime.datetime, end: datetime.datetime | None) -> set[datetime.date]:
+    """First days of the months an interval touches, a day wider on each side so that a month's
+    edge in any time zone is covered."""
+    end = end or timezone.now()
+    day = (start - datetime.timedelta(days=1)).date().replace(day=1)
+    last = (end + datetime.timedelta(days=1)).date().replace(day=1)
+    months = set()
+    while day <= last:
+        months.add(day)
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def mark_stale(outage: Outage, *, before: tuple, actor=None) -> int:
+    """An outage changed: the reports of every month it touched, before or after, are stale,
+    and are recomputed after commit (a month's edge in another time zone is covered too)."""
+    months = months_between(*before) | months_between(outage.started_at, outage.ended_at)
+    reports = MonthlyReport.objects.filter(month__in=months)
+    if not outage.service_wide:
+        reports = reports.filter(contract__in=outage.contracts.all())
+    count = reports.update(stale=True)
+    if count:
+        from sla.tasks import recompute_stale_reports
+
+        transaction.on_commit(lambda: _dispatch(recompute_stale_reports))
+    return count
+
+
+def _dispatch(task) -> None:
+    try:
+        task.delay()
+    except Exception:  # noqa: BLE001 - beat's hourly sweep recomputes what is still stale
+        pass
+
+
+def recompute_stale(*, now: datetime.datetime | None = None) -> int:
+    now = now or timezone.now()
+    done = 0
+    for report in MonthlyReport.objects.filter(stale=True).select_related("contract__terms").order_by("pk"):
+        with transaction.atomic():
+            locked = MonthlyReport.objects.select_for_update(skip_locked=True).filter(pk=report.pk, stale=True).first()
+            if locked is None:
+                continue
+            data = selectors.contract_month(report.contract, report.month.year, report.month.month, now=now)
+            _recompute(locked, data, now=now, reason="an outage of this month changed")
+            done += 1
+    return done

@@ -1,0 +1,146 @@
+"""Writes for outages. Each raises ValidationError keyed by field and writes nothing on bad input."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts.models import Contract, ServiceTerms
+from sla.availability import maintenance_spans, subtract, to_us
+from sla.models import Outage, OutageKind, Responsibility
+
+FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "description")
+
+
+def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: datetime.datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    if outage.kind not in OutageKind.values:
+        errors["kind"] = [_("Choose unplanned or planned.")]
+    if outage.responsibility not in Responsibility.values:
+        errors["responsibility"] = [
+            _("One of %(values)s.") % {"values": ", ".join(Responsibility.values)}
+        ]
+    for field in ("started_at", "ended_at", "announced_at"):
+        value = getattr(outage, field)
+        if value is not None and timezone.is_naive(value):
+            errors[field] = [_("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")]
+    if errors:
+        raise ValidationError(errors)
+    if outage.started_at > now:
+        errors["started_at"] = [_("An outage cannot start in the future.")]
+    if outage.ended_at is not None:
+        if outage.ended_at < outage.started_at:
+            errors["ended_at"] = [_("An outage cannot end before it starts.")]
+        elif outage.ended_at > now:
+            errors["ended_at"] = [_("An outage cannot end in the future; leave it open while it goes on.")]
+    if outage.announced_at is not None:
+        if outage.kind != OutageKind.PLANNED:
+            errors["announced_at"] = [_("Only planned work is announced.")]
+        elif outage.announced_at > outage.started_at:
+            errors["announced_at"] = [_("The announcement must come before the work starts.")]
+    if contracts:
+        customers = {c.customer_id for c in contracts}
+        foreign = [t.number for t in tickets if t.customer_id not in customers]
+        if foreign:
+            errors["tickets"] = [
+                _("These tickets belong to customers the outage does not name: %(numbers)s.")
+                % {"numbers": ", ".join(foreign)}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
+    """Planned work outside the maintenance windows needs notice: D §11.3 two weeks, T §5.1 ten
+    working days. Returns the slugs of the terms whose notice was not met."""
+    if outage.kind != OutageKind.PLANNED:
+        return []
+    if contracts:
+        terms_list = {c.terms_in_force(outage.started_at.date()) for c in contracts}
+    else:
+        terms_list = set(ServiceTerms.objects.in_force(outage.started_at.date()))
+    short = []
+    for terms in sorted(terms_list, key=lambda t: t.slug):
+        zone = zoneinfo.ZoneInfo(terms.timezone)
+        end = outage.ended_at or outage.started_at + datetime.timedelta(minutes=1)
+        span = [(to_us(outage.started_at), to_us(end))]
+        windows = maintenance_spans(terms.maintenance_windows, span[0][0], span[0][1], zone)
+        if not subtract(span, windows):
+            continue  # wholly inside the windows: no notice needed (D §11.2)
+        if outage.announced_at is None:
+            short.append(terms.slug)
+            continue
+        announced = outage.announced_at.astimezone(zone).date()
+        starts = outage.started_at.astimezone(zone).date()
+        if terms.planned_work_notice_days is not None:
+            if (starts - announced).days < terms.planned_work_notice_days:
+                short.append(terms.slug)
+        elif terms.planned_work_notice_working_days is not None:
+            if terms.calendar.working_days_between(announced, starts) < terms.planned_work_notice_working_days:
+                short.append(terms.slug)
+    return short
+
+
+@transaction.atomic
+def outage_register(
+    *,
+    started_at: datetime.datetime,
+    kind: str,
+    responsibility: str,
+    ended_at: datetime.datetime | None = None,
+    announced_at: datetime.datetime | None = None,
+    description: str = "",
+    contracts: list[Contract] | None = None,
+    tickets: list | None = None,
+    actor=None,
+    now: datetime.datetime | None = None,
+) -> Outage:
+    contracts, tickets = list(contracts or []), list(tickets or [])
+    outage = Outage(
+        started_at=started_at,
+        ended_at=ended_at,
+        kind=kind,
+        responsibility=responsibility,
+        announced_at=announced_at,
+        description=(description or "").strip(),
+        service_wide=not contracts,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _validate(outage, contracts, tickets, now or timezone.now())
+    outage.short_notice_terms = short_notice_terms(outage, contracts)
+    outage.save()
+    outage.contracts.set(contracts)
+    outage.tickets.set(tickets)
+    return outage
+
+
+@transaction.atomic
+def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.datetime | None = None) -> Outage:
+    """Change an outage (most often: end it). Reports of the months it touches are marked stale."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    before = (outage.started_at, outage.ended_at)
+    contracts = changes.pop("contracts", None)
+    tickets = changes.pop("tickets", None)
+    for field, value in changes.items():
+        if field in FIELDS:
+            setattr(outage, field, value)
+    contract_list = list(contracts) if contracts is not None else list(outage.contracts.all())
+    ticket_list = list(tickets) if tickets is not None else list(outage.tickets.all())
+    _validate(outage, contract_list, ticket_list, now or timezone.now())
+    if contracts is not None:
+        outage.service_wide = not contract_list
+    outage.short_notice_terms = short_notice_terms(outage, contract_list)
+    outage.save()
+    if contracts is not None:
+        outage.contracts.set(contract_list)
+    if tickets is not None:
+        outage.tickets.set(ticket_list)
+    from sla import reports
+
+    reports.mark_stale(outage, before=before, actor=actor)
+    return outage
