@@ -173,17 +173,23 @@ def month_availability(
         if outage.planned:
             spans = subtract(spans, windows)
         counted.extend(spans)
-    counted = union(counted)
+    return result_for(union(counted), period_us=period_for(period_rule, low, high), ladder=ladder)
+
+
+def period_for(rule: str, low: int, high: int) -> int:
+    """D §10.1: 24 h × 30 days whatever the month, unless the terms take the calendar month."""
+    if rule == "fixed_30_days":
+        return FIXED_30_DAYS_US
+    if rule == "calendar_month":
+        return high - low
+    raise ValueError(f"unknown availability period {rule!r}")
+
+
+def result_for(counted: list[Span], *, period_us: int, ladder: Sequence[dict]) -> MonthResult:
     unavailable = total(counted)
-    if period_rule == "fixed_30_days":
-        period = FIXED_30_DAYS_US
-    elif period_rule == "calendar_month":
-        period = high - low
-    else:
-        raise ValueError(f"unknown availability period {period_rule!r}")
-    availability = Fraction(period - unavailable, period) * 100
+    availability = Fraction(period_us - unavailable, period_us) * 100
     return MonthResult(
-        period_us=period,
+        period_us=period_us,
         unavailable_us=unavailable,
         availability=availability,
         discount_percent=discount_for(availability, ladder),

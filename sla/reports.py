@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
@@ -12,9 +11,9 @@ from django.utils import timezone
 
 from contracts.models import Contract
 from sla import selectors
-from sla.availability import from_us, month_bounds
 from sla.models import MonthlyReport, Outage, ReportRevision
 
+REPORT_CHUNK = 1000
 FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unavailable_seconds", "terms_id")
 
 
@@ -28,13 +27,9 @@ def _fields(data: dict, now: datetime.datetime) -> dict:
         "monthly_fee": data["monthly_fee"],
         "discount_amount": data["discount_amount"],
         "currency": data["currency"],
+        # Each outage as it was judged: counted minutes, or why it was left out.
         "outages": [
-            {
-                "id": d["outage"].pk,
-                "counted_minutes": str(d["counted_minutes"]),
-                "excluded_reason": d["excluded_reason"],
-            }
-            for d in data["outages"]
+            [part.outage.pk, str(part.counted_minutes), part.excluded_reason] for part in data["outages"]
         ],
         "computed_at": now,
         "stale": False,
@@ -72,49 +67,26 @@ def store_month(
     existing = {
         r.contract_id: r for r in MonthlyReport.objects.filter(month=first, contract__in=contracts)
     }
-    outages = _outages_by_contract(contracts, year, month)
+    todo = [c for c in contracts if c.pk not in existing or existing[c.pk].stale]
+    if progress:
+        progress(len(contracts) - len(todo))
     created = recomputed = 0
-    for contract in contracts:
-        report = existing.get(contract.pk)
-        if report is not None and not report.stale:
-            if progress:
-                progress(1)
-            continue
-        data = selectors.contract_month(contract, year, month, now=now, outages=outages(contract))
+    for chunk_start in range(0, len(todo), REPORT_CHUNK):
+        chunk = todo[chunk_start : chunk_start + REPORT_CHUNK]
+        fresh = []
         with transaction.atomic():
-            if report is None:
-                MonthlyReport.objects.create(contract=contract, month=first, **_fields(data, now))
-                created += 1
-            else:
-                _recompute(report, data, now=now, reason="stale: an outage of this month changed")
-                recomputed += 1
+            for data in selectors.months(chunk, year, month, now=now):
+                report = existing.get(data["contract"].pk)
+                if report is None:
+                    fresh.append(MonthlyReport(contract=data["contract"], month=first, **_fields(data, now)))
+                else:
+                    _recompute(report, data, now=now, reason="stale: an outage of this month changed")
+                    recomputed += 1
+            MonthlyReport.objects.bulk_create(fresh)
+        created += len(fresh)
         if progress:
-            progress(1)
+            progress(len(chunk))
     return created, recomputed
-
-
-def _outages_by_contract(contracts: list[Contract], year: int, month: int):
-    """All outages touching the month in two queries, handed out per contract."""
-    zones = {c.terms.timezone for c in contracts} or {"UTC"}
-    bounds = [month_bounds(year, month, zoneinfo.ZoneInfo(z)) for z in zones]
-    low, high = from_us(min(b[0] for b in bounds)), from_us(max(b[1] for b in bounds))
-    touching = list(
-        Outage.objects.filter(started_at__lt=high)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
-        .prefetch_related("contracts")
-        .order_by("started_at", "id")
-    )
-    wide = [o for o in touching if o.service_wide]
-    by_contract: dict[int, list[Outage]] = {}
-    for outage in touching:
-        if not outage.service_wide:
-            for contract in outage.contracts.all():
-                by_contract.setdefault(contract.pk, []).append(outage)
-
-    def for_contract(contract: Contract) -> list[Outage]:
-        return sorted(wide + by_contract.get(contract.pk, []), key=lambda o: (o.started_at, o.pk))
-
-    return for_contract
 
 
 def _recompute(report: MonthlyReport, data: dict, *, now, reason: str, actor=None) -> None:
@@ -171,7 +143,7 @@ def recompute_stale(*, now: datetime.datetime | None = None) -> int:
             locked = MonthlyReport.objects.select_for_update(skip_locked=True).filter(pk=report.pk, stale=True).first()
             if locked is None:
                 continue
-            data = selectors.contract_month(report.contract, report.month.year, report.month.month, now=now)
+            data = selectors.contract_month(locked.contract, report.month.year, report.month.month, now=now)
             _recompute(locked, data, now=now, reason="an outage of this month changed")
             done += 1
     return done

@@ -1,27 +1,36 @@
-"""A contract's month: its outages, availability and discount, from the terms in force."""
+"""Contracts' months: their outages, availability and discount, from the terms in force.
+
+One code path serves one contract (the API) and ten thousand (the monthly reports): outages
+that hit every active contract are worked out once per terms version, and each contract adds
+only its own outages and its own service time (delivery to termination).
+"""
 
 from __future__ import annotations
 
 import datetime
 import re
 import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from contracts.models import Contract
+from contracts.models import Contract, ServiceTerms
 from sla.availability import (
-    OutageSpan,
+    Span,
     clip,
     from_us,
     maintenance_spans,
-    month_availability,
     month_bounds,
+    period_for,
+    result_for,
     subtract,
     to_us,
     total,
+    union,
 )
 from sla.models import Outage, OutageKind, Responsibility
 
@@ -39,100 +48,139 @@ def parse_month(text: str | None, *, today: datetime.date) -> tuple[int, int]:
     return year, month
 
 
-def outages_touching(contract: Contract, low: datetime.datetime, high: datetime.datetime):
-    return (
-        Outage.objects.filter(Q(service_wide=True) | Q(contracts=contract))
-        .filter(started_at__lt=high)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
-        .distinct()
-        .order_by("started_at", "id")
-    )
-
-
-def service_bounds(contract: Contract, zone: zoneinfo.ZoneInfo) -> tuple[int | None, int | None]:
-    """The contract's own time: from delivery to termination, local midnights."""
-    def midnight(day):
-        return to_us(datetime.datetime(day.year, day.month, day.day, tzinfo=zone)) if day else None
-
-    return midnight(contract.delivered_on), midnight(contract.terminated_on)
-
-
-def contract_month(
-    contract: Contract, year: int, month: int, *, now: datetime.datetime, outages=None
-) -> dict:
-    terms = contract.terms_in_force(datetime.date(year, month, 1))
-    zone = zoneinfo.ZoneInfo(terms.timezone)
-    low, high = month_bounds(year, month, zone)
-    served_from, served_until = service_bounds(contract, zone)
-    if outages is None:
-        outages = list(outages_touching(contract, from_us(low), from_us(high)))
-    start_bound = max(low, served_from) if served_from is not None else high
-    end_bound = min(high, served_until) if served_until is not None else high
-    now_us = to_us(now)
-    windows = maintenance_spans(terms.maintenance_windows, low, high, zone)
-    spans, details = [], []
-    for outage in outages:
-        end = to_us(outage.ended_at) if outage.ended_at else now_us
-        inside = clip([(to_us(outage.started_at), end)], start_bound, end_bound)
-        counted = subtract(inside, windows) if outage.kind == OutageKind.PLANNED else inside
-        reason = None
-        if not inside:
-            reason = _("outside the contract's service time this month")
-        elif outage.responsibility == Responsibility.CUSTOMER_CHANGE:
-            reason = _("caused by an unannounced change by the customer (D §17.1)")
-        elif outage.responsibility != Responsibility.SUPPLIER:
-            reason = _("not the supplier's Fault (D §10.4)")
-        elif not counted:
-            reason = _("planned work inside the maintenance windows (D §11.2, §11.4)")
-        elif total(counted) < total(inside):
-            reason = _("partly planned work inside the maintenance windows (D §11.4)")
-        counts = outage.responsibility == Responsibility.SUPPLIER
-        details.append(
-            {
-                "outage": outage,
-                "counted_minutes": minutes_text(total(counted) if counts else 0),
-                "excluded_reason": reason,
-            }
-        )
-        if inside and counts:
-            # At most one span: one outage clipped to the contract's time in the month.
-            spans.append(
-                OutageSpan(
-                    start=from_us(inside[0][0]),
-                    end=from_us(inside[0][1]),
-                    planned=outage.kind == OutageKind.PLANNED,
-                    counts=True,
-                )
-            )
-    rule = terms.availability_period or "calendar_month"
-    result = month_availability(
-        spans,
-        year=year,
-        month=month,
-        timezone=terms.timezone,
-        period_rule=rule,
-        maintenance_windows=terms.maintenance_windows,
-        ladder=terms.discount_ladder or [],
-        now=now,
-    )
-    discount = result.discount_percent if terms.availability_target is not None else Decimal(0)
-    amount = (contract.monthly_fee * discount / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return {
-        "contract": contract,
-        "terms": terms,
-        "month": f"{year:04d}-{month:02d}",
-        "period_minutes": result.period_us // US_PER_MINUTE,
-        "unavailable_minutes": minutes_text(result.unavailable_us),
-        "unavailable_seconds": result.unavailable_us // 1_000_000,
-        "availability_percent": result.percent_text(),
-        "target_percent": terms.availability_target,
-        "discount_percent": discount,
-        "monthly_fee": contract.monthly_fee,
-        "discount_amount": amount,
-        "currency": terms.currency,
-        "outages": details,
-    }
-
-
 def minutes_text(us: int) -> Decimal:
     return (Decimal(us) / US_PER_MINUTE).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+@dataclass
+class OutagePart:
+    """One outage within one contract's month."""
+
+    outage: Outage
+    counted: list[Span]  # what counts as unavailable time
+    excluded_reason: str | None
+
+    @property
+    def counted_minutes(self) -> Decimal:
+        return minutes_text(total(self.counted))
+
+
+def _part(outage: Outage, low: int, high: int, windows: list[Span], now_us: int) -> OutagePart:
+    end = to_us(outage.ended_at) if outage.ended_at else now_us
+    inside = clip([(to_us(outage.started_at), end)], low, high)
+    after_windows = subtract(inside, windows) if outage.kind == OutageKind.PLANNED else inside
+    reason = None
+    if not inside:
+        reason = _("outside the contract's service time this month")
+    elif outage.responsibility == Responsibility.CUSTOMER_CHANGE:
+        reason = _("caused by an unannounced change by the customer (D §17.1)")
+    elif outage.responsibility != Responsibility.SUPPLIER:
+        reason = _("not the supplier's Fault (D §10.4)")
+    elif not after_windows:
+        reason = _("planned work inside the maintenance windows (D §11.2, §11.4)")
+    elif total(after_windows) < total(inside):
+        reason = _("partly planned work inside the maintenance windows (D §11.4)")
+    counts = outage.responsibility == Responsibility.SUPPLIER
+    return OutagePart(outage, after_windows if counts else [], reason)
+
+
+def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts: Sequence[Contract] | None = None):
+    queryset = Outage.objects.filter(started_at__lt=high).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+    if contracts is not None:
+        queryset = queryset.filter(Q(service_wide=True) | Q(contracts__in=contracts)).distinct()
+    return queryset.prefetch_related("contracts").order_by("started_at", "id")
+
+
+def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[int, ServiceTerms]:
+    """The version of each contract's terms in force on a day, in one query (D §28)."""
+    slugs = {c.terms.slug for c in contracts}
+    versions = ServiceTerms.objects.filter(slug__in=slugs).filter(
+        Q(effective_from__isnull=True) | Q(effective_from__lte=day)
+    )
+    newest: dict[str, ServiceTerms] = {}
+    for terms in versions:
+        if terms.slug not in newest or terms.version > newest[terms.slug].version:
+            newest[terms.slug] = terms
+    return {c.pk: newest.get(c.terms.slug, c.terms) for c in contracts}
+
+
+def months(
+    contracts: Sequence[Contract], year: int, month: int, *, now: datetime.datetime
+) -> list[dict]:
+    """Each contract's month, in the order given."""
+    if not contracts:
+        return []
+    first = datetime.date(year, month, 1)
+    terms_of = terms_in_force(contracts, first)
+    zones = {t.timezone for t in terms_of.values()}
+    edges = [month_bounds(year, month, zoneinfo.ZoneInfo(z)) for z in zones]
+    touching = list(
+        outages_touching(
+            from_us(min(e[0] for e in edges)),
+            from_us(max(e[1] for e in edges)),
+            contracts if len(contracts) < 50 else None,
+        )
+    )
+    wide = [o for o in touching if o.service_wide]
+    own: dict[int, list[Outage]] = {}
+    for outage in touching:
+        if not outage.service_wide:
+            for contract in outage.contracts.all():
+                own.setdefault(contract.pk, []).append(outage)
+    now_us = to_us(now)
+    shared: dict[int, tuple] = {}  # per terms version: bounds, windows, wide parts, their union
+    results = []
+    for contract in contracts:
+        terms = terms_of[contract.pk]
+        if terms.pk not in shared:
+            zone = zoneinfo.ZoneInfo(terms.timezone)
+            low, high = month_bounds(year, month, zone)
+            windows = maintenance_spans(terms.maintenance_windows, low, high, zone)
+            parts = [_part(o, low, high, windows, now_us) for o in wide]
+            shared[terms.pk] = (zone, low, high, windows, parts, union(s for p in parts for s in p.counted))
+        zone, low, high, windows, wide_parts, wide_union = shared[terms.pk]
+        start, end = _service_time(contract, zone, low, high)
+        if (start, end) != (low, high):
+            # Delivered or terminated this month: the shared parts are cut to the contract's time.
+            wide_parts = [_part(o, start, end, windows, now_us) for o in wide]
+            wide_union = union(s for p in wide_parts for s in p.counted)
+        own_parts = [_part(o, start, end, windows, now_us) for o in own.get(contract.pk, [])]
+        counted = union([*wide_union, *(s for p in own_parts for s in p.counted)])
+        result = result_for(
+            counted, period_us=period_for(terms.availability_period or "calendar_month", low, high),
+            ladder=terms.discount_ladder or [],
+        )
+        # Terms without an availability promise give no discount (Telia: null target).
+        discount = result.discount_percent if terms.availability_target is not None else Decimal(0)
+        parts = sorted([*wide_parts, *own_parts], key=lambda p: (p.outage.started_at, p.outage.pk))
+        results.append(
+            {
+                "contract": contract,
+                "terms": terms,
+                "month": f"{year:04d}-{month:02d}",
+                "period_minutes": result.period_us // US_PER_MINUTE,
+                "unavailable_minutes": minutes_text(result.unavailable_us),
+                "unavailable_seconds": result.unavailable_us // 1_000_000,
+                "availability_percent": result.percent_text(),
+                "target_percent": terms.availability_target,
+                "discount_percent": discount,
+                "monthly_fee": contract.monthly_fee,
+                "discount_amount": (contract.monthly_fee * discount / 100).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                "currency": terms.currency,
+                "outages": parts,
+            }
+        )
+    return results
+
+
+def contract_month(contract: Contract, year: int, month: int, *, now: datetime.datetime) -> dict:
+    return months([contract], year, month, now=now)[0]
+
+
+def _service_time(contract: Contract, zone, low: int, high: int) -> tuple[int, int]:
+    def midnight(day: datetime.date) -> int:
+        return to_us(datetime.datetime(day.year, day.month, day.day, tzinfo=zone))
+
+    start = max(low, midnight(contract.delivered_on)) if contract.delivered_on else high
+    end = min(high, midnight(contract.terminated_on)) if contract.terminated_on else high
+    return start, max(start, end)
