@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) bench/business_time.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/tickets_list.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/close_unanswered.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/sla_month.py
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)

@@ -87,7 +87,7 @@ class MonthlyReport(models.Model):
     monthly_fee = models.DecimalField(max_digits=12, decimal_places=2)
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
-    outages = models.JSONField(default=list)
+    outages = models.JSONField(default=dict)
     computed_at = models.DateTimeField()
     stale = models.BooleanField(default=False)
 

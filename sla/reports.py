@@ -27,10 +27,12 @@ def _fields(data: dict, now: datetime.datetime) -> dict:
         "monthly_fee": data["monthly_fee"],
         "discount_amount": data["discount_amount"],
         "currency": data["currency"],
-        # Each outage as it was judged: counted minutes, or why it was left out.
-        "outages": [
-            [part.outage.pk, str(part.counted_minutes), part.excluded_reason] for part in data["outages"]
-        ],
+        # The contract's own outages as judged (id, counted minutes, why left out), and the
+        # service-wide ones that touched the month (judged alike for every contract of the terms).
+        "outages": {
+            "own": [[p.outage.pk, str(p.counted_minutes), p.excluded_reason] for p in data["own_parts"]],
+            "service_wide": [p.outage.pk for p in data["service_wide_parts"]],
+        },
         "computed_at": now,
         "stale": False,
     }

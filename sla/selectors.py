@@ -152,7 +152,6 @@ def months(
         )
         # Terms without an availability promise give no discount (Telia: null target).
         discount = result.discount_percent if terms.availability_target is not None else Decimal(0)
-        parts = sorted([*wide_parts, *own_parts], key=lambda p: (p.outage.started_at, p.outage.pk))
         results.append(
             {
                 "contract": contract,
@@ -167,14 +166,21 @@ def months(
                 "monthly_fee": contract.monthly_fee,
                 "discount_amount": (contract.monthly_fee * discount / 100).quantize(Decimal("0.01"), ROUND_HALF_UP),
                 "currency": terms.currency,
-                "outages": parts,
+                # Kept apart: the service-wide parts are shared by every contract of the terms.
+                "service_wide_parts": wide_parts,
+                "own_parts": own_parts,
             }
         )
     return results
 
 
 def contract_month(contract: Contract, year: int, month: int, *, now: datetime.datetime) -> dict:
-    return months([contract], year, month, now=now)[0]
+    """One contract's month, with all its outages in time order."""
+    data = months([contract], year, month, now=now)[0]
+    data["outages"] = sorted(
+        [*data["service_wide_parts"], *data["own_parts"]], key=lambda p: (p.outage.started_at, p.outage.pk)
+    )
+    return data
 
 
 def _service_time(contract: Contract, zone, low: int, high: int) -> tuple[int, int]:
