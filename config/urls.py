@@ -8,6 +8,7 @@ from tickets import views as ticket_views
 urlpatterns = [
     path("", ticket_views.home, name="home"),
     path("", include("tickets.urls")),
+    path("", include("sla.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

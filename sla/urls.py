@@ -1,0 +1,11 @@
+from django.urls import path
+
+from sla import views
+
+urlpatterns = [
+    path("desk/sla/", views.outage_board, name="sla-board"),
+    path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
+    path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
+    path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
+    path("portal/contracts/<int:pk>/availability/", views.portal_availability, name="portal-availability"),
+]

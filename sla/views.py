@@ -1,0 +1,195 @@
+"""SLA pages: the staff's outage board and per-contract page, the billing export, and the
+customers' view of their availability."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from contracts.models import Contract
+from sla import reports, selectors, services
+from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
+from tickets.models import Ticket
+
+LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class OutageForm(forms.Form):
+    started_at = forms.DateTimeField(label=gettext_lazy("Started"), widget=LOCAL_INPUT)
+    ended_at = forms.DateTimeField(label=gettext_lazy("Ended"), widget=LOCAL_INPUT, required=False,
+                                   help_text=gettext_lazy("Empty while it goes on."))
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=OutageKind.choices)
+    responsibility = forms.ChoiceField(label=gettext_lazy("Responsibility"), choices=Responsibility.choices)
+    announced_at = forms.DateTimeField(label=gettext_lazy("Announced"), widget=LOCAL_INPUT, required=False,
+                                       help_text=gettext_lazy("Planned work only."))
+    contracts = forms.CharField(label=gettext_lazy("Contracts"), required=False,
+                                help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."))
+    tickets = forms.CharField(label=gettext_lazy("Tickets"), required=False,
+                              help_text=gettext_lazy("Ticket numbers, comma-separated."))
+    description = forms.CharField(label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_contracts(self):
+        ids = [part.strip().lstrip("#") for part in self.cleaned_data["contracts"].split(",") if part.strip()]
+        if any(not i.isdigit() for i in ids):
+            raise ValidationError(_("Give contract numbers such as 12, 15."))
+        found = list(Contract.objects.filter(pk__in=[int(i) for i in ids]))
+        missing = sorted(set(ids) - {str(c.pk) for c in found})
+        if missing:
+            raise ValidationError(_("No such contracts: %(ids)s.") % {"ids": ", ".join(missing)})
+        return found
+
+    def clean_tickets(self):
+        numbers = [part.strip().upper() for part in self.cleaned_data["tickets"].split(",") if part.strip()]
+        found = list(Ticket.objects.filter(number__in=numbers))
+        missing = sorted(set(numbers) - {t.number for t in found})
+        if missing:
+            raise ValidationError(_("No such tickets: %(numbers)s.") % {"numbers": ", ".join(missing)})
+        return found
+
+
+def _aware(value):
+    # The board's times are read in the desk's own time zone, as its label says.
+    return value.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)) if value else None
+
+
+@staff_member_required
+def outage_board(request: HttpRequest) -> HttpResponse:
+    form = OutageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.outage_register(
+                started_at=_aware(data["started_at"]), ended_at=_aware(data["ended_at"]),
+                announced_at=_aware(data["announced_at"]), kind=data["kind"],
+                responsibility=data["responsibility"], description=data["description"],
+                contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("The outage is registered."))
+            return redirect("sla-board")
+    since = timezone.now() - datetime.timedelta(days=30)
+    outages = (
+        Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        .prefetch_related("contracts__customer", "tickets")
+        .order_by("-started_at")[:200]
+    )
+    return render(request, "sla/board.html", {"form": form, "outages": outages, "zone": settings.TIME_ZONE,
+                                              "last_month": _last_month()})
+
+
+@staff_member_required
+@require_POST
+def outage_end(request: HttpRequest, pk: int) -> HttpResponse:
+    outage = get_object_or_404(Outage, pk=pk, ended_at__isnull=True)
+    services.outage_update(outage=outage, changes={"ended_at": timezone.now()}, actor=request.user)
+    messages.success(request, _("The outage is ended."))
+    return redirect("sla-board")
+
+
+def _last_month() -> str:
+    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+
+
+def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
+    today = timezone.localdate()
+    months, day = [], today.replace(day=1)
+    for _i in range(12):
+        months.append((day.year, day.month))
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    start = max(contract.delivered_on or today, datetime.date(2000, 1, 1))
+    return [
+        selectors.contract_month(contract, y, m, now=now)
+        for y, m in reversed(months)
+        if (y, m) >= (start.year, start.month)
+    ]
+
+
+def _chart(year: list[dict], target) -> dict:
+    """Bars for the twelve months: 100 % at the top, 99 % (or lower when needed) at the bottom."""
+    floor = min([99.0] + [float(m["availability_percent"]) for m in year])
+    bars = []
+    for index, data in enumerate(year):
+        value = float(data["availability_percent"])
+        height = 0 if floor == 100 else (value - floor) / (100 - floor) * 160
+        bars.append({
+            "x": 40 + index * 52, "height": round(height, 1), "y": round(180 - height, 1),
+            "value": data["availability_percent"], "month": data["month"],
+            "below": target is not None and value < float(target), "discount": data["discount_percent"],
+        })
+    target_y = None
+    if target is not None and float(target) >= floor:
+        target_y = round(180 - (float(target) - floor) / (100 - floor) * 160, 1)
+    return {"bars": bars, "floor": f"{floor:.2f}", "target_y": target_y, "width": 40 + len(bars) * 52}
+
+
+def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
+    now = timezone.now()
+    try:
+        year_month = selectors.parse_month(request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate())
+    except ValidationError as error:
+        messages.error(request, error.message_dict["month"][0])
+        year_month = (now.year, now.month)
+    month = selectors.contract_month(contract, *year_month, now=now)
+    year = _year_of_months(contract, now)
+    context = {"contract": contract, "month": month, "chart": _chart(year, month["terms"].availability_target),
+               "year": year, "zone": month["terms"].timezone}
+    return render(request, template, context)
+
+
+@staff_member_required
+def contract_sla(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = get_object_or_404(Contract.objects.select_related("customer", "terms"), pk=pk)
+    return _contract_page(request, contract, "sla/contract.html")
+
+
+@login_required
+def portal_availability(request: HttpRequest, pk: int) -> HttpResponse:
+    # Another customer's contract is not found, never forbidden.
+    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("customer", "terms"), pk=pk)
+    return _contract_page(request, contract, "sla/portal_contract.html")
+
+
+@staff_member_required
+def month_csv(request: HttpRequest) -> HttpResponse:
+    """The month for billing: one row per contract, from the stored report (made now if the
+    month has none yet)."""
+    try:
+        year, month = selectors.parse_month(request.GET.get("month"), today=timezone.localdate())
+    except ValidationError as error:
+        return HttpResponse(error.message_dict["month"][0], status=400, content_type="text/plain; charset=utf-8")
+    reports.store_month(year, month)
+    rows = (
+        MonthlyReport.objects.filter(month=datetime.date(year, month, 1))
+        .select_related("contract__customer", "terms")
+        .order_by("contract__customer__name", "contract_id")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sla-{year:04d}-{month:02d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["month", "contract", "customer", "org_number", "terms", "terms_version", "availability_percent",
+                     "discount_percent", "monthly_fee", "discount_amount", "currency", "unavailable_seconds", "stale"])
+    for report in rows:
+        writer.writerow([f"{year:04d}-{month:02d}", report.contract_id, report.contract.customer.name,
+                         report.contract.customer.org_number, report.terms.slug, report.terms.version,
+                         report.availability_percent, report.discount_percent, report.monthly_fee,
+                         report.discount_amount, report.currency, report.unavailable_seconds, report.stale])
+    return response
