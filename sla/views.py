@@ -131,14 +131,14 @@ def _chart(year: list[dict], target) -> dict:
         value = float(data["availability_percent"])
         height = 0 if floor == 100 else (value - floor) / (100 - floor) * 160
         bars.append({
-            "x": 40 + index * 52, "height": round(height, 1), "y": round(180 - height, 1),
+            "x": 52 + index * 52, "height": round(height, 1), "y": round(180 - height, 1),
             "value": data["availability_percent"], "month": data["month"],
             "below": target is not None and value < float(target), "discount": data["discount_percent"],
         })
     target_y = None
     if target is not None and float(target) >= floor:
         target_y = round(180 - (float(target) - floor) / (100 - floor) * 160, 1)
-    return {"bars": bars, "floor": f"{floor:.2f}", "target_y": target_y, "width": 40 + len(bars) * 52}
+    return {"bars": bars, "floor": f"{floor:.2f}", "target_y": target_y, "width": 52 + len(bars) * 52}
 
 
 def _contract_page(request, contract: Contract, template: str) -> HttpResponse:

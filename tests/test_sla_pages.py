@@ -88,3 +88,14 @@ def test_the_billing_export_stores_and_lists_the_month(staff_client, contract_a,
     assert by_contract[contract_b.pk]["discount_percent"] == "0.00"
     assert MonthlyReport.objects.count() == 2
     assert staff_client.get("/desk/sla/export.csv?month=2027-01").status_code == 400
+
+
+def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a):
+    import re
+
+    board_post(staff_client)
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "sv"
+    page = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert re.findall(r'(?:x|y|height)="[^"]*,[^"]*"', svg) == []
+    assert "Prisavdrag" in page
