@@ -380,6 +380,8 @@ class ContractQuerySet(models.QuerySet):
         )
 
     def visible_to(self, user) -> ContractQuerySet:
+        if not user.is_authenticated:
+            return self.none()
         if user.is_staff:
             return self
         return self.filter(customer__memberships__user=user)

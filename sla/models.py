@@ -116,3 +116,31 @@ class ReportRevision(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class ClaimStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Claim(models.Model):
+    """A claim for a discount or damages (D §20): in writing, within the claim window from
+    discovery, citing ticket numbers."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="claims")
+    month = models.DateField(_("month"), null=True, blank=True, help_text=_("The month claimed for, if any."))
+    discovered_on = models.DateField(_("discovered on"))
+    description = models.TextField(_("description"))
+    tickets = models.ManyToManyField("tickets.Ticket", related_name="claims", verbose_name=_("tickets"))
+    filed_at = models.DateTimeField(_("filed"))
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
+    decision_note = models.TextField(_("decision"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-filed_at", "-id"]

@@ -7,5 +7,6 @@ urlpatterns = [
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
+    path("desk/delivery/", views.delivery, name="delivery"),
     path("portal/contracts/<int:pk>/availability/", views.portal_availability, name="portal-availability"),
 ]

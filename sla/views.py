@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from contracts.delivery import delivery_status
 from contracts.models import Contract
 from sla import reports, selectors, services
 from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
@@ -193,3 +194,14 @@ def month_csv(request: HttpRequest) -> HttpResponse:
                          report.availability_percent, report.discount_percent, report.monthly_fee,
                          report.discount_amount, report.currency, report.unavailable_seconds, report.stale])
     return response
+
+
+@staff_member_required
+def delivery(request: HttpRequest) -> HttpResponse:
+    """Contracts not yet delivered, with the D §8.2 / §9 marks (staff)."""
+    today = timezone.localdate()
+    waiting = Contract.objects.filter(delivered_on__isnull=True, terminated_on__isnull=True).select_related(
+        "customer", "terms"
+    ).order_by("signed_on", "pk")
+    rows = [delivery_status(contract, today) for contract in waiting]
+    return render(request, "sla/delivery.html", {"rows": rows, "today": today})

@@ -99,3 +99,26 @@ def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a)
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert re.findall(r'(?:x|y|height)="[^"]*,[^"]*"', svg) == []
     assert "Prisavdrag" in page
+
+
+@pytest.mark.parametrize(
+    ("signed", "state", "discount"),
+    [
+        (datetime.date(2026, 10, 1), "On time", None),            # 53 days
+        (datetime.date(2026, 9, 1), "Deadline within two weeks", None),  # 83 days
+        (datetime.date(2026, 8, 1), "Late: discount due", "200.00"),  # 114 days: 24 late × 50 % × 500 / 30
+        (datetime.date(2026, 7, 1), "Late: the customer may cancel", None),  # 145 days
+    ],
+)
+def test_the_delivery_list_warns_and_computes_the_guarantee(staff_client, customer_a, dstny, signed, state, discount):
+    from contracts.delivery import delivery_status
+    from tests.factories import ContractFactory
+
+    from decimal import Decimal
+
+    contract = ContractFactory(customer=customer_a, terms=dstny, signed_on=signed, delivered_on=None, monthly_fee=Decimal("500.00"))
+    page = staff_client.get("/desk/delivery/").content.decode()
+    assert state in page
+    if discount:
+        assert str(delivery_status(contract, NOW.date())["discount"]) == discount
+        assert f"{discount} EUR" in page

@@ -77,6 +77,8 @@ class TicketNumberSequence(models.Model):
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
+        if not user.is_authenticated:
+            return self.none()
         if user.is_staff:
             return self
         return self.filter(customer__memberships__user=user)

@@ -1,8 +1,11 @@
+import datetime
+
 from rest_framework import serializers
 
 from contracts.api.fields import AwareDateTimeField
 from contracts.models import Contract
-from sla.models import Outage, OutageKind, Responsibility
+from sla.claims import claim_deadline, damages_cap
+from sla.models import Claim, Outage, OutageKind, Responsibility
 from tickets.models import Ticket
 
 
@@ -53,3 +56,54 @@ class AvailabilitySerializer(serializers.Serializer):
     discount_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     outages = OutageLineSerializer(many=True)
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
+    tickets = serializers.SlugRelatedField(
+        many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers."
+    )
+    month = serializers.CharField(required=False, allow_null=True, help_text="YYYY-MM")
+    deadline = serializers.SerializerMethodField()
+    damages_cap = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "contract", "month", "discovered_on", "description", "tickets", "filed_at", "status",
+            "decision_note", "decided_at", "deadline", "damages_cap",
+        ]
+        read_only_fields = ["id", "filed_at", "status", "decision_note", "decided_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["contract"].queryset = Contract.objects.visible_to(request.user)
+            self.fields["tickets"].child_relation.queryset = Ticket.objects.visible_to(request.user)
+
+    def to_representation(self, claim):
+        data = super().to_representation(claim)
+        data["month"] = claim.month.strftime("%Y-%m") if claim.month else None
+        return data
+
+    def validate_month(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return datetime.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise serializers.ValidationError("Give the month as YYYY-MM.") from None
+
+    def get_deadline(self, claim) -> str | None:
+        deadline = claim_deadline(claim.contract, claim.discovered_on)
+        return deadline.isoformat() if deadline else None
+
+    def get_damages_cap(self, claim) -> dict:
+        cap = damages_cap(claim)
+        return {key: (str(value) if value is not None and key != "currency" else value) for key, value in cap.items()}
+
+
+class ClaimDecisionSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    note = serializers.CharField()

@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from sla.api.views import AvailabilityView, OutageViewSet
+from sla.api.views import AvailabilityView, ClaimViewSet, OutageViewSet
 
 router = DefaultRouter()
 router.register("outages", OutageViewSet, basename="outage")
+router.register("claims", ClaimViewSet, basename="claim")
 
 urlpatterns = [
     path("contracts/<int:pk>/availability/", AvailabilityView.as_view(), name="contract-availability"),

@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,9 +10,9 @@ from rest_framework.views import APIView
 
 from contracts.api.permissions import StaffOnly
 from contracts.models import Contract
-from sla import selectors, services
-from sla.api.serializers import AvailabilitySerializer, OutageSerializer
-from sla.models import Outage
+from sla import claims, selectors, services
+from sla.api.serializers import AvailabilitySerializer, ClaimDecisionSerializer, ClaimSerializer, OutageSerializer
+from sla.models import Claim, Outage
 
 
 class OutageViewSet(
@@ -48,3 +49,34 @@ class AvailabilityView(APIView):
         year, month = selectors.parse_month(request.query_params.get("month"), today=timezone.localdate())
         data = selectors.contract_month(contract, year, month, now=timezone.now())
         return Response(AvailabilitySerializer(data).data)
+
+
+class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Claims (D §20): customers file for their own contracts; staff decide."""
+
+    serializer_class = ClaimSerializer
+    permission_classes = [IsAuthenticated]
+    queryset = Claim.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Claim.objects.none()
+        contracts = Contract.objects.visible_to(self.request.user)
+        return (
+            Claim.objects.filter(contract__in=contracts)
+            .select_related("contract__terms")
+            .prefetch_related("tickets")
+            .order_by("-filed_at", "-id")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = claims.claim_file(actor=self.request.user, **serializer.validated_data)
+
+    @extend_schema(summary="Accept or reject a claim (staff)", request=ClaimDecisionSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def decide(self, request: Request, pk: str) -> Response:
+        claim = self.get_object()
+        data = ClaimDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = claims.claim_decide(claim=claim, accept=data.validated_data["accept"], note=data.validated_data["note"], actor=request.user)
+        return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)
