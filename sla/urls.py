@@ -8,5 +8,7 @@ urlpatterns = [
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
     path("desk/delivery/", views.delivery, name="delivery"),
+    path("desk/claims/", views.desk_claims, name="desk-claims"),
+    path("portal/claims/", views.portal_claims, name="portal-claims"),
     path("portal/contracts/<int:pk>/availability/", views.portal_availability, name="portal-availability"),
 ]

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from contracts.delivery import delivery_status
 from contracts.models import Contract
-from sla import reports, selectors, services
-from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
+from sla import claims, reports, selectors, services
+from sla.models import Claim, MonthlyReport, Outage, OutageKind, Responsibility
 from tickets.models import Ticket
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -205,3 +205,69 @@ def delivery(request: HttpRequest) -> HttpResponse:
     ).order_by("signed_on", "pk")
     rows = [delivery_status(contract, today) for contract in waiting]
     return render(request, "sla/delivery.html", {"rows": rows, "today": today})
+
+
+class ClaimForm(forms.Form):
+    contract = forms.ModelChoiceField(label=gettext_lazy("Contract"), queryset=Contract.objects.none(), empty_label=None)
+    month = forms.CharField(label=gettext_lazy("Month claimed for"), required=False,
+                            widget=forms.TextInput(attrs={"type": "month"}), help_text="YYYY-MM")
+    discovered_on = forms.DateField(label=gettext_lazy("Discovered on"), widget=forms.DateInput(attrs={"type": "date"}))
+    tickets = forms.CharField(label=gettext_lazy("Tickets"), help_text=gettext_lazy("Ticket numbers, comma-separated."))
+    description = forms.CharField(label=gettext_lazy("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["contract"].queryset = Contract.objects.visible_to(user).select_related("terms")
+        self.fields["contract"].label_from_instance = lambda c: f"{c.terms.name} (#{c.pk})"
+
+    def clean_month(self):
+        text = self.cleaned_data["month"]
+        if not text:
+            return None
+        try:
+            return datetime.datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            raise ValidationError(_("Give the month as YYYY-MM, e.g. 2026-10.")) from None
+
+    def clean_tickets(self):
+        numbers = [part.strip().upper() for part in self.cleaned_data["tickets"].split(",") if part.strip()]
+        found = list(Ticket.objects.visible_to(self.user).filter(number__in=numbers))
+        missing = sorted(set(numbers) - {t.number for t in found})
+        if missing:
+            raise ValidationError(_("No such tickets: %(numbers)s.") % {"numbers": ", ".join(missing)})
+        return found
+
+
+@login_required
+def portal_claims(request: HttpRequest) -> HttpResponse:
+    form = ClaimForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            claims.claim_file(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Your claim has been filed."))
+            return redirect("portal-claims")
+    mine = Claim.objects.filter(contract__in=Contract.objects.visible_to(request.user)).prefetch_related("tickets")
+    return render(request, "sla/portal_claims.html", {"form": form, "claims": mine})
+
+
+@staff_member_required
+def desk_claims(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        claim = get_object_or_404(Claim, pk=request.POST.get("claim"))
+        try:
+            claims.claim_decide(claim=claim, accept=request.POST.get("decision") == "accept",
+                                note=request.POST.get("note", ""), actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+        return redirect("desk-claims")
+    rows = [
+        {"claim": claim, "cap": claims.damages_cap(claim), "deadline": claims.claim_deadline(claim.contract, claim.discovered_on)}
+        for claim in Claim.objects.select_related("contract__customer", "contract__terms").prefetch_related("tickets")[:200]
+    ]
+    return render(request, "sla/desk_claims.html", {"rows": rows})

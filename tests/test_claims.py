@@ -90,3 +90,19 @@ def test_another_customers_contract_or_ticket_cannot_be_claimed(customer_a_api, 
     assert "tickets" in file(customer_a_api, contract_a, [other]).json()
     assert customer_a_api.post("/api/claims/1/decide/", {"accept": True, "note": "x"}, format="json").status_code in (403, 404)
     assert not Claim.objects.exists()
+
+
+def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_a, ticket_a):
+    client.force_login(customer_a_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    late = client.post("/portal/claims/", {"contract": contract_a.pk, "month": "2026-10", "discovered_on": "2026-10-01",
+                                           "tickets": ticket_a.number, "description": "Nere"})
+    assert "had to be made by 2026-11-01" in late.content.decode() and not Claim.objects.exists()
+    response = client.post("/portal/claims/", {"contract": contract_a.pk, "month": "2026-10", "discovered_on": "2026-11-10",
+                                               "tickets": ticket_a.number.lower(), "description": "Nere"})
+    assert response.status_code == 302
+    client.force_login(staff_user)
+    page = client.get("/desk/claims/").content.decode()
+    assert "300.00 EUR" in page and ticket_a.number in page
+    client.post("/desk/claims/", {"claim": Claim.objects.get().pk, "decision": "reject", "note": "Kundens brandvägg."})
+    assert Claim.objects.get().status == "rejected"
