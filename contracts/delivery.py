@@ -22,6 +22,8 @@ def delivery_status(contract, today: datetime.date) -> dict:
         status["cancellable_on"] = contract.signed_on + datetime.timedelta(days=cancel)
     if cancel is not None and days > cancel:
         status["state"] = "cancellable"  # D §9.2: the customer may cancel
+    elif cancel is not None and days > deadline and days >= cancel - WARNING_DAYS:
+        status["state"] = "cancellation_near"
     elif days > deadline:
         status["state"] = "late"
     elif days >= deadline - WARNING_DAYS:

@@ -132,3 +132,26 @@ def test_html_in_a_report_is_shown_as_text_and_never_runs(browser, live_server, 
     desk.goto(f"{live_server.url}/desk/tickets/{Ticket.objects.get().number}/")
     expect(desk.locator(".timeline")).to_contain_text("onerror=alert(1)")
     assert dialogs == []
+
+
+def test_staff_register_an_outage_and_the_customer_sees_the_discount(browser, live_server, people):
+    from django.utils import timezone
+
+    from contracts.models import Contract
+
+    contract = Contract.objects.get()
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/sla/")
+    last_month = (timezone.localdate().replace(day=1) - __import__("datetime").timedelta(days=1)).replace(day=6)
+    desk.fill("#id_started_at", f"{last_month:%Y-%m-%d}T09:00")
+    desk.fill("#id_ended_at", f"{last_month:%Y-%m-%d}T12:00")
+    desk.fill("#id_contracts", str(contract.pk))
+    desk.fill("#id_description", "Platform down")
+    desk.click("main form.card button[type=submit]")
+    expect(desk.locator(".alert.ok")).to_contain_text("The outage is registered.")
+    customer = sign_in(browser, live_server, "rederi", PASSWORD)
+    customer.goto(f"{live_server.url}/portal/contracts/{contract.pk}/availability/?month={last_month:%Y-%m}")
+    # 180 of 43,200 minutes: 99.5833 %, below 99.6: the 15 % step.
+    expect(customer.locator("dl.facts")).to_contain_text("99.5833 %")
+    expect(customer.locator("dl.facts")).to_contain_text("15 %")
+    expect(customer.locator(".chart rect.bar-below")).to_have_count(1)

@@ -106,7 +106,8 @@ def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a)
     [
         (datetime.date(2026, 10, 1), "On time", None),            # 53 days
         (datetime.date(2026, 9, 1), "Deadline within two weeks", None),  # 83 days
-        (datetime.date(2026, 8, 1), "Late: discount due", "200.00"),  # 114 days: 24 late × 50 % × 500 / 30
+        (datetime.date(2026, 8, 10), "Late: discount due", "125.00"),  # 105 days: 15 late × 50 % × 500 / 30
+        (datetime.date(2026, 7, 30), "Late: cancellation right within two weeks", None),  # 116 days
         (datetime.date(2026, 7, 1), "Late: the customer may cancel", None),  # 145 days
     ],
 )
