@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.delivery import delivery_status
 from contracts.models import Contract
+from contracts.web import apply_errors
 from sla import claims, reports, selectors, services
 from sla.models import Claim, MonthlyReport, Outage, OutageKind, Responsibility
 from tickets.models import Ticket
@@ -81,9 +82,7 @@ def outage_board(request: HttpRequest) -> HttpResponse:
                 contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The outage is registered."))
             return redirect("sla-board")
@@ -246,9 +245,7 @@ def portal_claims(request: HttpRequest) -> HttpResponse:
         try:
             claims.claim_file(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Your claim has been filed."))
             return redirect("portal-claims")

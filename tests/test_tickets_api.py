@@ -1,14 +1,13 @@
 """Fault reports through the API (API.md, CONTRACT.md D §16)."""
 
-import contextlib
 import datetime
-import os
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
 
+from tests.celery_helpers import broker_at
 from tests.factories import ContractFactory, CustomerUserFactory
 from tickets.models import Notification, Ticket, TicketEvent
 
@@ -45,29 +44,6 @@ def report(client, contract, **overrides):
 @pytest.fixture
 def primary_contact(customer_a):
     return customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
-
-
-@contextlib.contextmanager
-def broker_at(url):
-    """Point the Celery app at another broker. Celery reads CELERY_BROKER_URL from the
-    environment before its own settings, and builds its pools from the URL on first use."""
-    from config.celery import app
-
-    def reset():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    original = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = url
-    reset()
-    try:
-        yield
-    finally:
-        if original is None:
-            del os.environ["CELERY_BROKER_URL"]
-        else:
-            os.environ["CELERY_BROKER_URL"] = original
-        reset()
 
 
 def travel(moment):

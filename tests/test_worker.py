@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
-from tests.test_tickets_api import broker_at
+from tests.celery_helpers import broker_at
 from tickets import services
 from tickets.models import Channel, Notification, Status
 

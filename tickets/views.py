@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, Customer, ServiceTerms
+from contracts.web import apply_errors
 from tickets import attachments, selectors, services
 from tickets.forms import (
     AssignForm,
@@ -31,13 +32,6 @@ from tickets.forms import (
     TimeLogForm,
 )
 from tickets.models import Category, Channel, Status, Ticket
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in field_messages:
-            form.add_error(target, message)
 
 
 def _ticket_for(request: HttpRequest, number: str) -> Ticket:
@@ -72,7 +66,7 @@ def _create_with_attachments(request, form, *, channel: str, extra: dict | None 
             )
             attachments.store(ticket, checked, actor=request.user)
     except ValidationError as error:
-        _apply_errors(form, error)
+        apply_errors(form, error)
         return None
     return ticket
 
@@ -114,7 +108,7 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
                 )
                 attachments.store(ticket, checked, actor=request.user, message=message)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except services.TransitionNotAllowed as error:
             form.add_error(None, str(error))
         else:
@@ -240,7 +234,7 @@ def desk_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     try:
         _run_action(request, ticket, action, data)
     except ValidationError as error:
-        _apply_errors(form, error)
+        apply_errors(form, error)
         return _desk_error(request, ticket, name, form)
     except services.TransitionNotAllowed as error:
         messages.error(request, str(error))
