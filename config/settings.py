@@ -162,6 +162,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The domain in the Message-ID of outgoing mail, by which replies are threaded to their ticket.
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get(
+    "EMAIL_MESSAGE_ID_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+)
 
 # Celery on Redis. "filesystem://" selects kombu's filesystem transport under var/ (used by
 # `make run` when no Redis answers), so development works without a broker.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import Attachment, Message, Notification, Ticket, TicketEvent, TimeEntry
+from tickets.models import Attachment, InboundEmail, Message, Notification, Ticket, TicketEvent, TimeEntry
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -115,3 +115,21 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "sender", "subject", "outcome", "ticket"]
+    list_filter = ["outcome"]
+    search_fields = ["sender", "subject", "message_id", "ticket__number"]
+    list_select_related = ["ticket"]
+    exclude = ["raw"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in InboundEmail._meta.concrete_fields if f.name != "raw"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

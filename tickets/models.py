@@ -155,6 +155,11 @@ class Ticket(models.Model):
         null=True,
         blank=True,
     )
+    details_missing = models.BooleanField(
+        _("report details missing"),
+        default=False,
+        help_text=_("A report by e-mail without A-number, B-number or fault time (D §16.9): asked for."),
+    )
     caused_by_customer_change = models.BooleanField(
         _("caused by an unannounced customer change (D §17.1)"), default=False
     )
@@ -188,6 +193,7 @@ class Ticket(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(category="support")
+                | Q(details_missing=True)
                 | (
                     ~Q(a_number="")
                     & ~Q(b_number="")
@@ -385,6 +391,7 @@ class Notification(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     recipients = models.JSONField(default=list)
     message = models.TextField(blank=True, help_text="The text written with the action, if any.")
+    message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header it was sent with.")
     # Written when the mail is sent, from the ticket as it is then (D §16.7: current information).
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
@@ -403,3 +410,39 @@ class Notification(models.Model):
                 condition=Q(sent_at__isnull=True, failed_at__isnull=True),
             )
         ]
+
+
+class InboundEmail(models.Model):
+    """Every e-mail received, kept as it came: nothing a customer sent is lost, and the same
+    Message-ID is taken once."""
+
+    class Outcome(models.TextChoices):
+        NEW_TICKET = "new_ticket", _("Opened a ticket")
+        REPLY = "reply", _("Added to a ticket")
+        QUARANTINED = "quarantined", _("Kept for staff: unknown sender")
+        UNMATCHED = "unmatched", _("Kept for staff: could not be placed")
+        IGNORED = "ignored", _("Ignored: automatic mail")
+        FAILED = "failed", _("Kept for staff: could not be read")
+
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    received_at = models.DateTimeField(_("received"))
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    raw = models.BinaryField(_("message as received"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_emails")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("received e-mail")
+        verbose_name_plural = _("received e-mails")
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["message_id"], name="inbound_message_id_unique")]
+        indexes = [
+            models.Index("received_at", name="inbound_for_staff_idx",
+                         condition=Q(outcome__in=["quarantined", "unmatched", "failed"]))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"

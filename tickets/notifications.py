@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -121,13 +122,15 @@ def send(notification_id: int) -> bool:
             return False
         notification.attempts += 1
         notification.subject, notification.body = render(notification)
+        # A reply quotes this id in In-Reply-To/References, and lands on the ticket.
+        notification.message_id = notification.message_id or make_msgid("ticket", settings.EMAIL_MESSAGE_ID_DOMAIN)
         try:
             mail = EmailMultiAlternatives(
                 subject=notification.subject,
                 body=notification.body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=notification.recipients,
-                headers={"Auto-Submitted": "auto-generated"},
+                headers={"Auto-Submitted": "auto-generated", "Message-ID": notification.message_id},
             )
             mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
             mail.send()
@@ -140,7 +143,9 @@ def send(notification_id: int) -> bool:
             notification.sent_at = now
             notification.last_error = ""
         notification.save(
-            update_fields=["recipients", "attempts", "subject", "body", "last_error", "failed_at", "sent_at"]
+            update_fields=[
+                "recipients", "message_id", "attempts", "subject", "body", "last_error", "failed_at", "sent_at"
+            ]
         )
     if failure is not None:
         raise failure

@@ -109,9 +109,11 @@ def ticket_create(
     fault_occurred_at: datetime.datetime | None = None,
     received_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    accept_missing_details: bool = False,
 ) -> Ticket:
     """A new fault report or support request, with its clock (D §16.8) and acknowledgement
-    (D §16.7)."""
+    (D §16.7). `accept_missing_details` (e-mail): a fault report without A-number, B-number or
+    fault time is opened all the same, marked, and its acknowledgement asks for them (D §16.9)."""
     now = now or timezone.now()
     received_at = received_at or now
     errors: dict[str, list[str]] = {}
@@ -158,6 +160,15 @@ def ticket_create(
         errors.setdefault("fault_occurred_at", []).append(
             _("The fault cannot have occurred after it was reported.")
         )
+    details_missing = False
+    if accept_missing_details and category == Category.FAULT:
+        detail_fields = {"a_number", "b_number", "fault_occurred_at"}
+        if set(errors) <= detail_fields and errors:
+            details_missing = True
+            numbers = {field: numbers.get(field, "") if field not in errors else "" for field in ("a_number", "b_number")}
+            if "fault_occurred_at" in errors:
+                fault_occurred_at = None
+            errors = {}
     if errors:
         raise ValidationError(errors)
 
@@ -189,6 +200,7 @@ def ticket_create(
         effective_received_at=effective,
         service_start_due=due,
         service_start_warn_at=warn_at,
+        details_missing=details_missing,
         reported_by=reported_by if getattr(reported_by, "is_authenticated", False) else None,
     )
     _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))

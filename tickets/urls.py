@@ -15,6 +15,7 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("desk/report/", views.phone_report, name="desk-phone-report"),
     path("desk/billable/", views.billable, name="desk-billable"),
+    path("desk/inbox/", views.inbox, name="desk-inbox"),
     path("desk/tickets/<str:number>/", views.desk_ticket, name="desk-ticket"),
     path("desk/tickets/<str:number>/<slug:action>/", views.desk_action, name="desk-action"),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
-from tickets import attachments, selectors, services
+from tickets import attachments, inbound, selectors, services
 from tickets.forms import (
     AssignForm,
     ClassifyForm,
@@ -31,7 +31,7 @@ from tickets.forms import (
     TextForm,
     TimeLogForm,
 )
-from tickets.models import Category, Channel, Status, Ticket
+from tickets.models import Category, Channel, InboundEmail, Status, Ticket
 
 
 def _ticket_for(request: HttpRequest, number: str) -> Ticket:
@@ -301,3 +301,35 @@ def billable(request: HttpRequest) -> HttpResponse:
         month = today.replace(day=1)
     rows = selectors.billable_work(month)
     return render(request, "tickets/billable.html", {"rows": rows, "month": month})
+
+
+@staff_member_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """E-mail kept for staff: unknown senders, mail that could not be placed or read."""
+    if request.method == "POST":
+        record = get_object_or_404(InboundEmail, pk=request.POST.get("email"))
+        contract = Contract.objects.select_related("terms").filter(pk=request.POST.get("contract") or 0).first()
+        if contract is None:
+            messages.error(request, _("Choose the contract the report is for."))
+        else:
+            try:
+                ticket = inbound.open_for(record, contract=contract, actor=request.user)
+            except (ValidationError, services.TransitionNotAllowed) as error:
+                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                messages.success(request, _("Ticket %(number)s registered.") % {"number": ticket.number})
+                return redirect("desk-ticket", number=ticket.number)
+        return redirect("desk-inbox")
+    kept = InboundEmail.objects.filter(
+        outcome__in=[InboundEmail.Outcome.QUARANTINED, InboundEmail.Outcome.UNMATCHED, InboundEmail.Outcome.FAILED]
+    ).select_related("ticket")[:200]
+    rows = [{"email": record, "body": _preview(record)} for record in kept]
+    contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")[:500]
+    return render(request, "tickets/inbox.html", {"rows": rows, "contracts": contracts})
+
+
+def _preview(record: InboundEmail) -> str:
+    try:
+        return inbound.parse(bytes(record.raw)).body[:1000]
+    except Exception:  # noqa: BLE001 - an unreadable mail is shown as such
+        return _("(this e-mail could not be read)")

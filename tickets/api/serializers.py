@@ -49,6 +49,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "customer_reply_due",
             "classification",
             "not_fault_reason",
+            "details_missing",
             "assignee",
             "created_at",
             "updated_at",

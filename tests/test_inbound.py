@@ -1,0 +1,196 @@
+"""Fault reports and replies by e-mail: real-world shaped messages through the one pipeline."""
+
+import datetime
+import io
+import sys
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+
+from tickets import inbound, notifications, services
+from tickets.models import InboundEmail, Notification, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+MARIEHAMN = ZoneInfo("Europe/Mariehamn")
+NOW = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
+Outcome = InboundEmail.Outcome
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def contact(customer_a, contract_a):
+    return customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", is_primary=True)
+
+
+def plain(body: str, *, subject="Fel på växeln", sender="Anna Eriksson <anna@alfa.example>",
+          message_id="<m1@alfa.example>", extra: str = "") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: support@desk.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: {message_id}\r\nDate: Thu, 01 Oct 2026 12:55:00 +0300\r\n{extra}"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def test_a_mail_from_a_contact_opens_a_fault_report_with_its_numbers(contact, contract_a):
+    record = inbound.receive(plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40\n"))
+    assert record.outcome == Outcome.NEW_TICKET
+    ticket = record.ticket
+    assert (ticket.channel, ticket.a_number, ticket.b_number) == ("email", "+3581812345", "+358401234567")
+    assert ticket.fault_occurred_at == datetime.datetime(2026, 10, 1, 12, 40, tzinfo=MARIEHAMN)
+    assert ticket.received_at == NOW and not ticket.details_missing
+    assert ticket.description.startswith("Fel på växeln")
+    assert Notification.objects.filter(ticket=ticket, kind="acknowledgement").exists()
+
+
+def test_english_field_names_are_read_too(contact):
+    record = inbound.receive(plain("A-number: 018 12345\nB-number: +46 70 123 45 67\nTime: 2026-10-01 12:40\nCalls drop."))
+    assert record.ticket.b_number == "+46701234567" and not record.ticket.details_missing
+
+
+def test_missing_details_open_the_ticket_and_the_acknowledgement_asks_for_them(contact):
+    record = inbound.receive(plain("Ingen kan ringa in sedan i morse."))
+    ticket = record.ticket
+    assert ticket.details_missing and ticket.a_number == "" and ticket.fault_occurred_at is None
+    notifications.send(Notification.objects.get(ticket=ticket).pk)
+    assert "D §16.9" in mail.outbox[0].body and "A-nummer: 018 12345" in mail.outbox[0].body
+    assert mail.outbox[0].subject.startswith(f"[{ticket.number}]")
+
+
+def test_latin_1_mail_keeps_its_swedish_letters(contact):
+    raw = (
+        b"From: anna@alfa.example\r\nSubject: =?iso-8859-1?q?V=E4xeln_=E4r_nere?=\r\nMessage-ID: <latin@alfa.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"H=E4lsningar fr=E5n =D6sterg=E5rd: v=E4xeln svarar inte.\r\n"
+    )
+    ticket = inbound.receive(raw).ticket
+    assert ticket.description == "Växeln är nere\n\nHälsningar från Östergård: växeln svarar inte."
+
+
+def test_outlook_html_only_mail_becomes_plain_text(contact):
+    raw = (
+        b"From: anna@alfa.example\r\nSubject: Fel\r\nMessage-ID: <html@alfa.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=windows-1252\r\n\r\n"
+        b"<html><head><style>p{color:red}</style></head><body><p>Hej,</p><p>V\xe4xeln &amp; k\xf6erna<br>fungerar inte.</p>"
+        b"<script>alert(1)</script></body></html>\r\n"
+    )
+    description = inbound.receive(raw).ticket.description
+    assert "Växeln & köerna\nfungerar inte." in description
+    assert "<" not in description and "alert" not in description and "color" not in description
+
+
+def test_a_reply_with_the_ticket_number_resumes_the_waiting_ticket(contact, staff_user):
+    ticket = inbound.receive(plain("Ingen kan ringa in.")).ticket
+    services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken telefon?")
+    record = inbound.receive(plain("> Vilken telefon?\n\nYealink T54W.", subject=f"SV: [{ticket.number}] Vi behöver mer information",
+                                   message_id="<m2@alfa.example>"))
+    assert record.outcome == Outcome.REPLY and record.ticket == ticket
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS and Ticket.objects.count() == 1
+    assert ticket.messages.filter(channel="email", body__contains="Yealink").exists()
+
+
+def test_a_reply_is_threaded_by_in_reply_to_even_without_the_number(contact):
+    ticket = inbound.receive(plain("Ingen kan ringa in.")).ticket
+    acknowledgement = Notification.objects.get(ticket=ticket)
+    notifications.send(acknowledgement.pk)
+    acknowledgement.refresh_from_db()
+    assert mail.outbox[0].extra_headers["Message-ID"] == acknowledgement.message_id
+    record = inbound.receive(plain("Tack!", subject="Re: your mail", message_id="<m3@alfa.example>",
+                                   extra=f"In-Reply-To: {acknowledgement.message_id}\r\n"))
+    assert record.outcome == Outcome.REPLY and record.ticket == ticket
+
+
+def test_a_forwarded_report_opens_a_ticket_for_the_forwarding_contact(contact):
+    body = "Se nedan.\n\n---------- Forwarded message ---------\nFrom: Kalle <kalle@example.org>\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 11:00\nSamtalen bryts."
+    record = inbound.receive(plain(body, subject="Fwd: Samtal bryts"))
+    assert record.outcome == Outcome.NEW_TICKET and record.ticket.a_number == "+3581812345"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied\r\n",
+        "X-Autoreply: yes\r\n",
+        "Precedence: bulk\r\n",
+        "Return-Path: <>\r\n",
+        "List-Id: <staff.alfa.example>\r\n",
+    ],
+)
+def test_automatic_mail_never_opens_a_ticket_or_gets_an_answer(contact, headers):
+    record = inbound.receive(plain("Jag är på semester till 12 oktober.", subject="Frånvaro", extra=headers))
+    assert record.outcome == Outcome.IGNORED
+    assert not Ticket.objects.exists() and mail.outbox == []
+
+
+def test_a_bounce_is_ignored(contact):
+    raw = (
+        b"From: MAILER-DAEMON@mx.alfa.example\r\nSubject: Undelivered Mail\r\nMessage-ID: <bounce@mx>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--b--\r\n"
+    )
+    assert inbound.receive(raw).outcome == Outcome.IGNORED and not Ticket.objects.exists()
+
+
+def test_an_unknown_sender_is_kept_for_staff_and_answered_politely(contract_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record = inbound.receive(plain("Hej, vår växel fungerar inte", sender="stranger@elsewhere.example"))
+    assert record.outcome == Outcome.QUARANTINED and not Ticket.objects.exists()
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["stranger@elsewhere.example"]
+    assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_the_same_message_id_is_taken_once(contact):
+    first = inbound.receive(plain("Samtal bryts."))
+    second = inbound.receive(plain("Samtal bryts."))
+    assert first.pk == second.pk and Ticket.objects.count() == 1
+
+
+def test_a_reply_to_a_closed_ticket_is_kept_never_a_new_ticket(contact, staff_user):
+    ticket = inbound.receive(plain("Samtal bryts.")).ticket
+    services.ticket_close(ticket=ticket, actor=staff_user, close_reason="resolved")
+    record = inbound.receive(plain("Det hände igen", subject=f"Re: [{ticket.number}]", message_id="<m9@alfa.example>"))
+    assert record.outcome == Outcome.UNMATCHED and record.ticket == ticket
+    assert Ticket.objects.count() == 1
+
+
+def test_attachments_come_with_the_mail(contact):
+    raw = (
+        b"From: anna@alfa.example\r\nSubject: Logg\r\nMessage-ID: <att@alfa.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSe loggen.\r\n"
+        b"--x\r\nContent-Type: text/plain; name=sip.log\r\nContent-Disposition: attachment; filename=sip.log\r\n\r\n"
+        b"INVITE sip:100@pbx SIP/2.0\r\n--x--\r\n"
+    )
+    ticket = inbound.receive(raw).ticket
+    assert [a.filename for a in ticket.attachments.all()] == ["sip.log"]
+
+
+def test_the_mta_pipe_command_reads_standard_input(contact, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(plain("Samtal bryts."))))
+    out = io.StringIO()
+    call_command("receive_email", stdout=out)
+    assert "Opened a ticket DST-2026-000001" in out.getvalue()
+
+
+def test_staff_turn_a_kept_mail_into_a_ticket_with_its_arrival_time(client, staff_user, contract_a):
+    record = inbound.receive(plain("Vår växel fungerar inte\nA-nummer: 018 12345", sender="newcomer@alfa.example"))
+    client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/desk/inbox/").content.decode()
+    assert "newcomer@alfa.example" in page and "Vår växel fungerar inte" in page
+    with time_machine.travel(NOW + datetime.timedelta(days=1), tick=False):
+        response = client.post("/desk/inbox/", {"email": record.pk, "contract": contract_a.pk})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    ticket = record.ticket
+    assert record.outcome == Outcome.NEW_TICKET and record.handled_by == staff_user
+    assert ticket.received_at == NOW and ticket.a_number == "+3581812345" and ticket.details_missing
+    assert "newcomer@alfa.example" not in client.get("/desk/inbox/").content.decode()
