@@ -117,6 +117,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that a Celery worker started by a test sees the test's data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -166,6 +167,24 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_MESSAGE_ID_DOMAIN = os.environ.get(
     "EMAIL_MESSAGE_ID_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 )
+
+# Incoming mail from an IMAP mailbox, always over TLS: "ssl" (implicit TLS, port 993) or
+# "starttls" (port 143). No IMAP_HOST: no polling (mail may still come in by `receive_email`).
+IMAP_HOST = os.environ.get("IMAP_HOST", "")
+IMAP_TLS = os.environ.get("IMAP_TLS", "ssl")
+if IMAP_TLS not in ("ssl", "starttls"):
+    raise ImproperlyConfigured('IMAP_TLS must be "ssl" or "starttls": mail is never fetched in clear text')
+IMAP_PORT = env_int("IMAP_PORT", 993 if IMAP_TLS == "ssl" else 143)
+IMAP_USER = os.environ.get("IMAP_USER", "")
+IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+IMAP_MAILBOX = os.environ.get("IMAP_MAILBOX", "INBOX")
+# Taken mail is moved here; empty: it stays in IMAP_MAILBOX, marked as seen.
+IMAP_PROCESSED_MAILBOX = os.environ.get("IMAP_PROCESSED_MAILBOX", "")
+# A CA bundle for a server whose certificate the system does not trust (a private CA).
+IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "") or None
+IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 30)
+IMAP_BATCH = env_int("IMAP_BATCH", 100)
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 
 # Celery on Redis. "filesystem://" selects kombu's filesystem transport under var/ (used by
 # `make run` when no Redis answers), so development works without a broker.
@@ -222,6 +241,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+if IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-mailbox"] = {  # D §16.7: reports by e-mail around the clock
+        "task": "tickets.tasks.poll_mailbox",
+        "schedule": float(IMAP_POLL_SECONDS),
+        # A poll queued while no worker ran is not worth doing late: the next one takes it all.
+        "options": {"expires": float(IMAP_POLL_SECONDS)},
+    }
 
 # The address of the site, for links in e-mail.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -177,7 +177,7 @@ def test_the_mta_pipe_command_reads_standard_input(contact, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(plain("Samtal bryts."))))
     out = io.StringIO()
     call_command("receive_email", stdout=out)
-    assert "Opened a ticket DST-2026-000001" in out.getvalue()
+    assert out.getvalue().strip() == "Öppnade ett ärende DST-2026-000001"  # the site language
 
 
 def test_staff_turn_a_kept_mail_into_a_ticket_with_its_arrival_time(client, staff_user, contract_a):
@@ -194,3 +194,99 @@ def test_staff_turn_a_kept_mail_into_a_ticket_with_its_arrival_time(client, staf
     assert record.outcome == Outcome.NEW_TICKET and record.handled_by == staff_user
     assert ticket.received_at == NOW and ticket.a_number == "+3581812345" and ticket.details_missing
     assert "newcomer@alfa.example" not in client.get("/desk/inbox/").content.decode()
+
+
+def test_mislabelled_and_unknown_charsets_still_read_as_written(contact):
+    mislabelled = (
+        b"From: anna@alfa.example\r\nSubject: Fel\r\nMessage-ID: <ascii@alfa.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"V\xe4xeln i G\xf6teborg svarar inte.\r\n"
+    )
+    assert inbound.receive(mislabelled).ticket.description.endswith("Växeln i Göteborg svarar inte.")
+    unknown = (
+        b"From: anna@alfa.example\r\nSubject: Fel\r\nMessage-ID: <bogus@alfa.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=x-mac-nordic\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"K\xc3\xb6n \xc3\xa4r full.\r\n"
+    )
+    assert inbound.receive(unknown).ticket.description.endswith("Kön är full.")
+
+
+def test_a_refused_attachment_costs_neither_the_report_nor_the_other_files(client, contact, staff_user, customer_a_user):
+    raw = (
+        b"From: anna@alfa.example\r\nSubject: Loggar\r\nMessage-ID: <exe@alfa.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSe bifogat.\r\n"
+        b"--x\r\nContent-Type: text/plain; name=sip.log\r\nContent-Disposition: attachment; filename=sip.log\r\n\r\n"
+        b"INVITE sip:100@pbx SIP/2.0\r\n"
+        b"--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=tool.exe\r\n\r\n"
+        b"MZ\x90\x00\x03\x00\x00\x00\r\n--x--\r\n"
+    )
+    record = inbound.receive(raw)
+    ticket = record.ticket
+    assert record.outcome == Outcome.NEW_TICKET
+    assert [a.filename for a in ticket.attachments.all()] == ["sip.log"]
+    note = ticket.messages.get(internal=True)
+    assert "tool.exe is not a file type we accept" in note.body and f"/desk/inbox/{record.pk}/raw/" in note.body
+    # The customer does not see the staff note; staff download the whole mail as received.
+    client.force_login(customer_a_user)
+    assert "tool.exe" not in client.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    assert client.get(f"/desk/inbox/{record.pk}/raw/").status_code == 302
+    client.force_login(staff_user)
+    download = client.get(f"/desk/inbox/{record.pk}/raw/")
+    assert download["Content-Type"] == "message/rfc822" and download.content == raw
+
+
+def test_a_mail_that_cannot_be_read_is_kept_for_staff(contact, monkeypatch, client, staff_user):
+    def unreadable(raw):
+        raise ValueError("header folding gone wrong")
+
+    monkeypatch.setattr(inbound, "parse", unreadable)
+    record = inbound.receive(b"From: anna@alfa.example\r\n\r\n\xff\xfe broken")
+    assert record.outcome == Outcome.FAILED and bytes(record.raw).endswith(b"broken")
+    assert inbound.receive(b"From: anna@alfa.example\r\n\r\n\xff\xfe broken").pk == record.pk
+    client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "(this e-mail could not be read)" in client.get("/desk/inbox/").content.decode()
+
+
+def test_a_mail_that_breaks_while_being_placed_is_kept_whole(contact, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("numbering service down")
+
+    monkeypatch.setattr(services, "ticket_create", broken)
+    record = inbound.receive(plain("Samtal bryts."))
+    assert record.outcome == Outcome.FAILED and "numbering service down" in record.note
+    assert record.sender == "anna@alfa.example" and not Ticket.objects.exists()
+
+
+def test_an_overlong_message_id_is_still_taken_once(contact):
+    long_id = "<" + "x" * 400 + "@alfa.example>"
+    first = inbound.receive(plain("Samtal bryts.", message_id=long_id))
+    assert first.outcome == Outcome.NEW_TICKET and len(first.message_id) < 255
+    assert inbound.receive(plain("Samtal bryts.", message_id=long_id)).pk == first.pk
+
+
+def test_the_mta_pipe_asks_to_deliver_again_when_the_database_is_away(contact, monkeypatch):
+    from django.db import OperationalError
+
+    def away(raw, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(inbound, "receive", away)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(plain("Samtal bryts."))))
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("receive_email", stderr=err)
+    assert exit_.value.code == 75 and "deliver it again later" in err.getvalue()
+
+
+def test_staff_set_aside_spam_which_stays_stored(client, staff_user, contract_a):
+    record = inbound.receive(plain("Köp billiga klockor", sender="spam@elsewhere.example"))
+    client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert client.post("/desk/inbox/", {"email": record.pk, "action": "dismiss"}).status_code == 302
+    record.refresh_from_db()
+    assert record.outcome == Outcome.DISMISSED and record.handled_by == staff_user
+    assert "spam@elsewhere.example" not in client.get("/desk/inbox/").content.decode()
+    response = client.post("/desk/inbox/", {"email": record.pk, "action": "dismiss"}, follow=True)
+    assert "This e-mail is not waiting for staff." in response.content.decode()
+    assert client.post("/desk/inbox/", {"email": "abc", "action": "dismiss"}).status_code == 404

@@ -23,16 +23,20 @@ from html.parser import HTMLParser
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import ContactPerson, Contract, CustomerMembership
 from tickets import attachments, services
-from tickets.models import Channel, InboundEmail, Notification, Ticket
+from tickets.models import Channel, InboundEmail, Message, Notification, Ticket
 
 logger = logging.getLogger(__name__)
 Outcome = InboundEmail.Outcome
+MESSAGE_ID_MAX = InboundEmail._meta.get_field("message_id").max_length
+KEPT_FOR_STAFF = (Outcome.QUARANTINED, Outcome.UNMATCHED, Outcome.FAILED)
 TICKET_NUMBER = re.compile(r"\[?\b([A-Z]{2,8}-\d{4}-\d{6})\b\]?")
 FIELD_PATTERNS = {
     "a_number": re.compile(r"^\s*(?:A-?nummer|A-?number)\s*[:=]\s*(.+?)\s*$", re.I | re.M),
@@ -102,26 +106,54 @@ def is_automatic(message) -> bool:
     )
 
 
+def text_of(part) -> str:
+    """A text part's content in its declared charset when that reads cleanly, else UTF-8, else
+    Windows-1252: Swedish mail still comes labelled us-ascii or with a misspelt charset."""
+    payload = part.get_payload(decode=True) or b""
+    for charset in (part.get_content_charset() or "us-ascii", "utf-8", "windows-1252"):
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def check_each(files: list) -> tuple[list, list[str]]:
+    """The attachments that pass the upload rules, and why each other one did not. One refused
+    file does not cost the customer the report or the other files."""
+    accepted, refused = [], []
+    for upload in files:
+        try:
+            accepted += attachments.check_uploads([upload])
+        except ValidationError as error:
+            refused += error.messages
+    return accepted, refused
+
+
 def parse(raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     message_id = (message.get("Message-ID") or "").strip()
     if not message_id:
         # Mail without an id still deserves to be taken once: its content names it.
         message_id = "<sha256-" + hashlib.sha256(raw).hexdigest() + "@no-message-id>"
-    sender = email.utils.parseaddr(str(message.get("From") or ""))[1].lower()
-    subject = str(message.get("Subject") or "").strip()
+    elif len(message_id) > MESSAGE_ID_MAX:
+        message_id = "<sha256-" + hashlib.sha256(message_id.encode()).hexdigest() + "@long-message-id>"
+    sender = email.utils.parseaddr(str(message.get("From") or ""))[1].lower()[:320]
+    subject = str(message.get("Subject") or "").replace("\x00", "").strip()
     plain = message.get_body(preferencelist=("plain",))
     if plain is not None:
-        body = plain.get_content()
+        body = text_of(plain)
     else:
         html = message.get_body(preferencelist=("html",))
-        body = html_to_text(html.get_content()) if html is not None else ""
+        body = html_to_text(text_of(html)) if html is not None else ""
     references = re.findall(r"<[^>]+>", f"{message.get('In-Reply-To') or ''} {message.get('References') or ''}")
     files = []
     for part in message.iter_attachments():
         payload = part.get_payload(decode=True) or b""
         files.append(SimpleUploadedFile(part.get_filename() or "attachment", payload, part.get_content_type()))
-    return ParsedMail(message_id, sender, subject, body.strip(), is_automatic(message), references, files)
+    # No database text column takes NUL characters; they carry nothing a reader could see.
+    body = body.replace("\x00", "").strip()
+    return ParsedMail(message_id, sender, subject, body, is_automatic(message), references, files)
 
 
 def read_fields(body: str, zone) -> dict:
@@ -188,8 +220,20 @@ def receive(raw: bytes, *, received_at: datetime.datetime | None = None) -> Inbo
             )
             _place(record, parsed, received_at)
             record.save()
-    except IntegrityError:
-        return InboundEmail.objects.get(message_id=parsed.message_id)  # another worker took it
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: nothing was stored, the caller keeps the mail and retries
+    except Exception as error:  # noqa: BLE001 - whatever went wrong, the mail is kept
+        existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+        if existing is not None and isinstance(error, IntegrityError):
+            return existing  # another worker took the same mail a moment earlier
+        logger.exception("E-mail %s could not be placed; kept for staff", parsed.message_id)
+        record, _created = InboundEmail.objects.get_or_create(
+            message_id=parsed.message_id,
+            defaults={
+                "received_at": received_at, "sender": parsed.sender, "subject": parsed.subject[:500],
+                "raw": raw, "outcome": Outcome.FAILED, "note": f"could not be placed: {error}"[:500],
+            },
+        )
     return record
 
 
@@ -214,7 +258,7 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
         record.outcome, record.note = Outcome.UNMATCHED, "the customer has no active contract"
         return
     fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
-    checked = attachments.check_uploads(parsed.files) if parsed.files else []
+    checked, refused = check_each(parsed.files)
     description = parsed.body or parsed.subject or _("(empty e-mail)")
     if parsed.subject:
         description = f"{parsed.subject}\n\n{description}"
@@ -225,10 +269,25 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
     )
     attachments.store(ticket, checked, actor=user)
     record.outcome, record.ticket = Outcome.NEW_TICKET, ticket
+    _note_refused(record, ticket, refused)
+
+
+def _note_refused(record: InboundEmail, ticket: Ticket, refused: list[str]) -> None:
+    """Tell staff on the ticket which attachments were not taken; the whole mail stays
+    downloadable from the inbox."""
+    if not refused:
+        return
+    record.note = ("attachments not taken: " + " ".join(refused))[:500]
+    Message.objects.create(
+        ticket=ticket, author=None, internal=True, channel=Channel.EMAIL,
+        body=_("Attachments of the e-mail that were not taken: %(reasons)s The e-mail as received, "
+               "with every attachment, is kept: %(link)s")
+        % {"reasons": " ".join(refused), "link": settings.SITE_URL + reverse("desk-inbox-raw", args=[record.pk])},
+    )
 
 
 def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user) -> None:
-    checked = attachments.check_uploads(parsed.files) if parsed.files else []
+    checked, refused = check_each(parsed.files)
     try:
         ticket, message = services.ticket_reply(
             ticket=ticket, actor=user, message=parsed.body or parsed.subject, channel=Channel.EMAIL
@@ -239,6 +298,7 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user) -> No
         return
     attachments.store(ticket, checked, actor=user, message=message)
     record.outcome, record.ticket = Outcome.REPLY, ticket
+    _note_refused(record, ticket, refused)
 
 
 def _answer_unknown(parsed: ParsedMail) -> None:
@@ -275,8 +335,22 @@ def open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
         description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
         fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True,
     )
-    attachments.store(ticket, attachments.check_uploads(parsed.files) if parsed.files else [], actor=None)
+    checked, refused = check_each(parsed.files)
+    attachments.store(ticket, checked, actor=None)
     record.outcome, record.ticket, record.handled_by = Outcome.NEW_TICKET, ticket, actor
     record.note = f"opened by {actor.get_username()}"
+    _note_refused(record, ticket, refused)
     record.save()
     return ticket
+
+
+@transaction.atomic
+def dismiss(record: InboundEmail, *, actor) -> InboundEmail:
+    """Staff set aside a kept mail that is no report (spam, a thank-you): it stays stored."""
+    record = InboundEmail.objects.select_for_update().get(pk=record.pk)
+    if record.outcome not in KEPT_FOR_STAFF:
+        raise services.TransitionNotAllowed(_("This e-mail is not waiting for staff."))
+    record.outcome, record.handled_by = Outcome.DISMISSED, actor
+    record.note = f"dismissed by {actor.get_username()}"
+    record.save()
+    return record

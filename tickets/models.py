@@ -423,6 +423,7 @@ class InboundEmail(models.Model):
         UNMATCHED = "unmatched", _("Kept for staff: could not be placed")
         IGNORED = "ignored", _("Ignored: automatic mail")
         FAILED = "failed", _("Kept for staff: could not be read")
+        DISMISSED = "dismissed", _("Set aside by staff")
 
     message_id = models.CharField(_("Message-ID"), max_length=255)
     received_at = models.DateTimeField(_("received"))

@@ -6,7 +6,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import notifications, services
+from tickets import mailbox, notifications, services
 from tickets.models import Notification
 
 # A notification younger than this is still on its way through the broker.
@@ -60,3 +60,9 @@ def remind_waiting_customers() -> int:
 @shared_task(acks_late=True)
 def escalate_service_starts() -> list[int]:
     return list(services.escalate())
+
+
+@shared_task(acks_late=True)
+def poll_mailbox() -> str:
+    """D §16.7: reports by e-mail around the clock, from the IMAP mailbox."""
+    return str(mailbox.poll())

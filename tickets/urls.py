@@ -16,6 +16,7 @@ urlpatterns = [
     path("desk/report/", views.phone_report, name="desk-phone-report"),
     path("desk/billable/", views.billable, name="desk-billable"),
     path("desk/inbox/", views.inbox, name="desk-inbox"),
+    path("desk/inbox/<int:pk>/raw/", views.inbox_raw, name="desk-inbox-raw"),
     path("desk/tickets/<str:number>/", views.desk_ticket, name="desk-ticket"),
     path("desk/tickets/<str:number>/<slug:action>/", views.desk_action, name="desk-action"),
 ]

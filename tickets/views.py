@@ -307,8 +307,20 @@ def billable(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     """E-mail kept for staff: unknown senders, mail that could not be placed or read."""
     if request.method == "POST":
-        record = get_object_or_404(InboundEmail, pk=request.POST.get("email"))
-        contract = Contract.objects.select_related("terms").filter(pk=request.POST.get("contract") or 0).first()
+        email_id = request.POST.get("email", "")
+        record = get_object_or_404(InboundEmail, pk=int(email_id) if email_id.isdigit() else 0)
+        if request.POST.get("action") == "dismiss":
+            try:
+                inbound.dismiss(record, actor=request.user)
+            except services.TransitionNotAllowed as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("The e-mail was set aside; it stays stored."))
+            return redirect("desk-inbox")
+        contract_id = request.POST.get("contract", "")
+        contract = Contract.objects.select_related("terms").filter(
+            pk=int(contract_id) if contract_id.isdigit() else 0
+        ).first()
         if contract is None:
             messages.error(request, _("Choose the contract the report is for."))
         else:
@@ -320,12 +332,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Ticket %(number)s registered.") % {"number": ticket.number})
                 return redirect("desk-ticket", number=ticket.number)
         return redirect("desk-inbox")
-    kept = InboundEmail.objects.filter(
-        outcome__in=[InboundEmail.Outcome.QUARANTINED, InboundEmail.Outcome.UNMATCHED, InboundEmail.Outcome.FAILED]
-    ).select_related("ticket")[:200]
+    kept = InboundEmail.objects.filter(outcome__in=inbound.KEPT_FOR_STAFF).select_related("ticket")[:200]
     rows = [{"email": record, "body": _preview(record)} for record in kept]
     contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")[:500]
     return render(request, "tickets/inbox.html", {"rows": rows, "contracts": contracts})
+
+
+@staff_member_required
+def inbox_raw(request: HttpRequest, pk: int) -> HttpResponse:
+    """An e-mail exactly as it was received, with every attachment, to open in a mail program."""
+    record = get_object_or_404(InboundEmail, pk=pk)
+    response = HttpResponse(bytes(record.raw), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="email-{record.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _preview(record: InboundEmail) -> str:
