@@ -84,7 +84,7 @@ class ServiceTermsViewSet(
 
     @extend_schema(summary="Every version of a contract template, newest first")
     @action(detail=True, methods=["get"])
-    def versions(self, request: Request, slug_or_id: str) -> Response:
+    def versions(self, request: Request, slug_or_id: str, format: str | None = None) -> Response:
         terms = self.get_object()
         page = self.paginate_queryset(
             ServiceTerms.objects.filter(slug=terms.slug).order_by("-version")

@@ -74,7 +74,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     @extend_schema(summary="Accept or reject a claim (staff)", request=ClaimDecisionSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: Request, pk: str, format: str | None = None) -> Response:
         claim = self.get_object()
         data = ClaimDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

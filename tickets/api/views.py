@@ -81,8 +81,7 @@ class TicketViewSet(
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
 
-    def _act(self, fn, **kwargs) -> Response:
-        ticket = self.get_object()
+    def _act(self, fn, ticket: Ticket, **kwargs) -> Response:
         try:
             fn(ticket=ticket, actor=self.request.user, **kwargs)
         except services.TransitionNotAllowed as error:
@@ -91,8 +90,8 @@ class TicketViewSet(
 
     @extend_schema(summary="Start service (staff)", request=None, responses={200: TicketSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
-    def start(self, request: Request, pk: str) -> Response:
-        return self._act(services.ticket_start)
+    def start(self, request: Request, pk: str, format: str | None = None) -> Response:
+        return self._act(services.ticket_start, self.get_object())
 
     @extend_schema(
         summary="Ask the customer for information (staff)",
@@ -100,9 +99,10 @@ class TicketViewSet(
         responses={200: TicketSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="request-info", permission_classes=[StaffOnly])
-    def request_info(self, request: Request, pk: str) -> Response:
+    def request_info(self, request: Request, pk: str, format: str | None = None) -> Response:
+        ticket = self.get_object()  # another customer's ticket is 404 whatever the input
         data = self._input(MessageInputSerializer)
-        return self._act(services.ticket_request_info, message=data["message"])
+        return self._act(services.ticket_request_info, ticket, message=data["message"])
 
     @extend_schema(
         summary="Write a message (customer or staff; staff may write internal notes)",
@@ -110,9 +110,9 @@ class TicketViewSet(
         responses={200: TicketSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
-    def reply(self, request: Request, pk: str) -> Response:
-        data = self._input(ReplyInputSerializer)
+    def reply(self, request: Request, pk: str, format: str | None = None) -> Response:
         ticket = self.get_object()
+        data = self._input(ReplyInputSerializer)
         try:
             services.ticket_reply(
                 ticket=ticket,
@@ -131,32 +131,35 @@ class TicketViewSet(
         responses={200: TicketSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
-    def classify(self, request: Request, pk: str) -> Response:
+    def classify(self, request: Request, pk: str, format: str | None = None) -> Response:
+        ticket = self.get_object()
         data = self._input(ClassifyInputSerializer)
-        return self._act(services.ticket_classify, **data)
+        return self._act(services.ticket_classify, ticket, **data)
 
     @extend_schema(
         summary="Resolve (staff)", request=MessageInputSerializer, responses={200: TicketSerializer, 409: CONFLICT}
     )
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
-    def resolve(self, request: Request, pk: str) -> Response:
+    def resolve(self, request: Request, pk: str, format: str | None = None) -> Response:
+        ticket = self.get_object()
         data = self._input(MessageInputSerializer)
-        return self._act(services.ticket_resolve, message=data["message"])
+        return self._act(services.ticket_resolve, ticket, message=data["message"])
 
     @extend_schema(
         summary="Close (staff)", request=CloseInputSerializer, responses={200: TicketSerializer, 409: CONFLICT}
     )
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
-    def close(self, request: Request, pk: str) -> Response:
+    def close(self, request: Request, pk: str, format: str | None = None) -> Response:
+        ticket = self.get_object()
         data = self._input(CloseInputSerializer)
-        return self._act(services.ticket_close, close_reason=data["close_reason"])
+        return self._act(services.ticket_close, ticket, close_reason=data["close_reason"])
 
     @extend_schema(
         summary="The ticket's messages (internal notes only for staff)",
         responses=MessageSerializer(many=True),
     )
     @action(detail=True, methods=["get"], serializer_class=MessageSerializer)
-    def messages(self, request: Request, pk: str) -> Response:
+    def messages(self, request: Request, pk: str, format: str | None = None) -> Response:
         ticket = self.get_object()
         messages = selectors.messages_for(ticket, request.user)
         page = self.paginate_queryset(messages)

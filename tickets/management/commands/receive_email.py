@@ -26,4 +26,4 @@ class Command(BaseCommand):
             self.stderr.write(f"Database unavailable, e-mail not taken; deliver it again later: {error}")
             raise SystemExit(EX_TEMPFAIL) from None
         ticket = f" {record.ticket.number}" if record.ticket else ""
-        self.stdout.write(f"{record.get_outcome_display()}{ticket}")
+        self.stdout.write(f"{record.outcome}{ticket}")  # a log line: the same words in every language

@@ -1,0 +1,275 @@
+"""Tenant isolation, generated from the URL configuration.
+
+Every route of the site (pages, API, admin) is requested with every method by a customer user of
+customer B against customer A's objects, by customer A's own user on staff-only routes, and by
+an anonymous visitor. B must get exactly what B gets for an object that does not exist (404 on
+customer routes), never a byte of A's data, and A's objects must be unchanged afterwards. A new
+route fails this test until it is classified below, so no endpoint is left out by forgetting it.
+"""
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from sla import claims as sla_claims
+from sla import services as sla_services
+from tickets import attachments, inbound, services
+from tickets.models import Channel, InboundEmail, Ticket
+
+pytestmark = pytest.mark.django_db
+MARIEHAMN = ZoneInfo("Europe/Mariehamn")
+NOW = datetime.datetime(2026, 10, 20, 13, 0, tzinfo=MARIEHAMN)
+METHODS = ("get", "post", "put", "patch", "delete")
+SECRETS = ("Hemliga Alfa AB", "ALFA-SECRET-DESCRIPTION", "1812345", "alfa-secret.log", "ALFA-SECRET-MAIL")
+
+# Who may use a route at all. "customer": customers use it for their own objects; "staff": staff
+# only; "shared": every signed-in user reads it (contract terms are the same for all customers),
+# only staff write; "public": anyone, signed in or not (it shows no customer data).
+ROUTES = {
+    "home": "customer", "portal": "customer", "portal-report": "customer", "portal-ticket": "customer",
+    "portal-receipt": "customer", "attachment": "customer", "portal-claims": "customer",
+    "portal-availability": "customer",
+    "desk": "staff", "desk-phone-report": "staff", "desk-billable": "staff", "desk-inbox": "staff",
+    "desk-inbox-raw": "staff", "desk-ticket": "staff", "desk-action": "staff", "sla-board": "staff",
+    "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
+    "desk-claims": "staff",
+    "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
+    "api-root": "customer",
+    "terms-list": "shared", "terms-detail": "shared", "terms-versions": "shared",
+    "customer-list": "customer", "customer-detail": "customer", "customer-users": "staff",
+    "contract-list": "customer", "contract-detail": "customer", "contract-availability": "customer",
+    "ticket-list": "customer", "ticket-detail": "customer", "ticket-messages": "customer",
+    "ticket-reply": "customer", "ticket-close": "customer", "ticket-classify": "staff",
+    "ticket-request-info": "staff", "ticket-resolve": "staff", "ticket-start": "staff",
+    "outage-list": "customer", "outage-detail": "customer",
+    "claim-list": "customer", "claim-detail": "customer", "claim-decide": "staff",
+}
+
+# Routes naming one of A's objects that A's own user reads.
+OWNER_READS = (
+    "portal-ticket", "portal-receipt", "attachment", "portal-availability", "customer-detail",
+    "contract-detail", "contract-availability", "ticket-detail", "ticket-messages", "claim-detail",
+)
+
+# The admin's own sign-in and sign-out pages answer anyone.
+ADMIN_PUBLIC = ("login", "logout")
+
+
+def routes():
+    """(name, regex or route text, is_admin) of every URL pattern, admin included."""
+    found = []
+
+    def walk(resolver, prefix, admin):
+        for pattern in resolver.url_patterns:
+            text = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern, text, admin or str(pattern.pattern) == "admin/")
+            elif isinstance(pattern, URLPattern):
+                found.append((pattern.name, text, admin))
+
+    walk(get_resolver(), "", False)
+    return found
+
+
+@pytest.fixture
+def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    customer_a.name = "Hemliga Alfa AB"
+    customer_a.save()
+    customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+    with time_machine.travel(NOW, tick=False):
+        ticket = services.ticket_create(
+            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
+            b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(hours=1),
+            description="ALFA-SECRET-DESCRIPTION", received_at=NOW,
+        )
+        checked = attachments.check_uploads([SimpleUploadedFile("alfa-secret.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        attachment = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        claim = sla_claims.claim_file(
+            contract=contract_a, discovered_on=NOW.date(), description="ALFA-SECRET-DESCRIPTION claim",
+            tickets=[ticket], month=datetime.date(2026, 10, 1), actor=customer_a_user,
+        )
+        outage = sla_services.outage_register(
+            started_at=NOW - datetime.timedelta(hours=3), ended_at=NOW - datetime.timedelta(hours=2),
+            kind="unplanned", responsibility="supplier", description="ALFA-SECRET-DESCRIPTION outage",
+            contracts=[contract_a], tickets=[ticket], actor=staff_user,
+        )
+        mail = inbound.receive(
+            b"From: stranger@elsewhere.example\r\nSubject: ALFA-SECRET-MAIL\r\nMessage-ID: <s@x>\r\n\r\nhej\r\n"
+        )
+    objects = {
+        "ticket": ticket, "attachment": attachment, "claim": claim, "outage": outage, "mail": mail,
+        "contract": contract_a, "customer": customer_a, "terms": contract_a.terms,
+    }
+    return objects
+
+
+def snapshot(world):
+    ticket = Ticket.objects.get(pk=world["ticket"].pk)
+    claim = type(world["claim"]).objects.get(pk=world["claim"].pk)
+    outage = type(world["outage"]).objects.get(pk=world["outage"].pk)
+    return (
+        ticket.status, ticket.category, ticket.assignee_id, ticket.messages.count(), ticket.attachments.count(),
+        ticket.events.count(), claim.status, outage.ended_at, outage.description,
+        InboundEmail.objects.get(pk=world["mail"].pk).outcome, world["contract"].terms.version,
+    )
+
+
+def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) -> dict:
+    """Fill a route's parameters with customer A's objects (or ones that do not exist)."""
+    names = set(re.findall(r"<(?:\w+:)?(\w+)>", pattern)) | set(re.findall(r"\(\?P<(\w+)>", pattern))
+    values = {}
+    for key in names:
+        if key == "format":
+            values[key] = "json"
+        elif admin:
+            values[key] = {"app_label": "tickets", "object_id": "1", "content_type_id": "1",
+                           "url": "x"}.get(key, "1")
+        elif key == "number":
+            values[key] = "DST-2099-999999" if missing else world["ticket"].number
+        elif key == "attachment_id":
+            values[key] = 999999 if missing else world["attachment"].pk
+        elif key == "action":
+            values[key] = "start"
+        elif key == "slug_or_id":
+            values[key] = "no-such-terms" if missing else world["terms"].slug
+        elif key == "pk":
+            owner = {
+                "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
+                "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage",
+                "sla-contract": "contract", "portal-availability": "contract",
+            }
+            kind = owner.get(name) or owner.get(name.split("-")[0])
+            assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"
+            values[key] = 999999 if missing else world[kind].pk
+        else:
+            raise AssertionError(f"route {name!r} ({pattern}) has a parameter {key!r}: add it to the matrix")
+    return values
+
+
+def path_of(pattern: str, values: dict) -> str:
+    path = pattern.replace("<drf_format_suffix:format>", ".json")
+    for key, value in values.items():
+        path = re.sub(rf"\(\?P<{key}>[^)]*\)", str(value), path)
+        path = re.sub(rf"<(?:\w+:)?{key}>", str(value), path)
+    path = path.replace("^", "").replace("\\.", ".").replace("/?$", "").replace("$", "")
+    return "/" + path
+
+
+class Answer:
+    """A response with its body read, streamed (file downloads) or not."""
+
+    def __init__(self, response):
+        self.status_code = response.status_code
+        self.headers = response
+        self.content = b"".join(response.streaming_content) if response.streaming else response.content
+
+    def __getitem__(self, header):
+        return self.headers[header]
+
+
+def request(client, method: str, path: str) -> Answer:
+    return Answer(getattr(client, method)(path, HTTP_ACCEPT_LANGUAGE="en"))
+
+
+def denied(response, admin: bool) -> bool:
+    if response.status_code in (401, 403, 404, 405):
+        return True
+    if response.status_code == 302:
+        location = response["Location"]
+        return location.startswith("/accounts/login/") or location.startswith("/admin/login/")
+    return False
+
+
+def test_every_route_is_classified():
+    unknown = sorted({name for name, _pattern, admin in routes() if not admin and name not in ROUTES})
+    assert unknown == [], f"classify these routes in tests/test_isolation.py ROUTES: {unknown}"
+
+
+def test_customer_b_never_sees_or_changes_customer_a(client, world, django_user_model, customer_b):
+    from tests.factories import CustomerUserFactory
+
+    intruder = CustomerUserFactory(customer=customer_b, username="beta-user")
+    client.force_login(intruder)
+    before = snapshot(world)
+    checked = 0
+    with time_machine.travel(NOW + datetime.timedelta(minutes=5), tick=False):
+        for name, pattern, admin in routes():
+            if name in ("logout", "set_language") or (admin and name in ADMIN_PUBLIC):
+                continue  # signing in or out, or switching language, is the intruder's own business
+            own = path_of(pattern, kwargs_for(name, pattern, admin, world, missing=False))
+            ghost = path_of(pattern, kwargs_for(name, pattern, admin, world, missing=True))
+            for method in METHODS:
+                response = request(client, method, own)
+                body = response.content.decode(errors="replace")
+                leaked = [secret for secret in SECRETS if secret in body]
+                assert not leaked, f"{method.upper()} {own} showed customer A's {leaked}"
+                assert response.status_code < 500, f"{method.upper()} {own}: {response.status_code}"
+                if ROUTES.get(name) == "shared" and not admin:
+                    if method != "get":
+                        assert denied(response, admin), f"{method.upper()} {own} (staff writes): {response.status_code}"
+                elif own != ghost:
+                    # A's object answers exactly as one that does not exist: nothing to learn.
+                    assert denied(response, admin), f"{method.upper()} {own}: {response.status_code}"
+                    assert response.status_code == request(client, method, ghost).status_code, f"{method.upper()} {own}"
+                elif ROUTES.get(name) == "staff" or admin:
+                    assert denied(response, admin), f"{method.upper()} {own} (staff only): {response.status_code}"
+                checked += 1
+    assert snapshot(world) == before
+    assert checked > 400
+
+
+def test_customer_a_cannot_use_staff_routes_on_its_own_objects(client, world, customer_a_user):
+    client.force_login(customer_a_user)
+    before = snapshot(world)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=5), tick=False):
+        for name, pattern, admin in routes():
+            if (not admin and ROUTES.get(name) != "staff") or (admin and name in ADMIN_PUBLIC):
+                continue
+            path = path_of(pattern, kwargs_for(name, pattern, admin, world, missing=False))
+            for method in METHODS:
+                response = request(client, method, path)
+                assert denied(response, admin), f"{method.upper()} {path}: {response.status_code}"
+    assert snapshot(world) == before
+
+
+def test_customer_a_uses_its_own_objects(client, world, customer_a_user):
+    """The matrix is not vacuous: the owner reads every customer route that names an object."""
+    client.force_login(customer_a_user)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=5), tick=False):
+        readable = [name for name, _pattern, admin in routes() if not admin and name in OWNER_READS]
+        assert sorted(set(readable)) == sorted(OWNER_READS)
+        for name, pattern, admin in routes():
+            if admin or name not in OWNER_READS or "format" in pattern:
+                continue
+            path = path_of(pattern, kwargs_for(name, pattern, admin, world, missing=False))
+            response = request(client, "get", path + ("?month=2026-10" if "availability" in name else ""))
+            assert response.status_code == 200, path
+            body = response.content.decode(errors="replace")
+            assert any(secret in body for secret in SECRETS) or world["ticket"].number in body or name in (
+                "attachment", "portal-availability", "contract-availability", "contract-detail", "ticket-messages"
+            ), path
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, world):
+    before = snapshot(world)
+    for name, pattern, admin in routes():
+        if (ROUTES.get(name) == "public" and not admin) or (admin and name in ADMIN_PUBLIC):
+            continue
+        path = path_of(pattern, kwargs_for(name, pattern, admin, world, missing=False))
+        for method in METHODS:
+            response = request(client, method, path)
+            body = response.content.decode(errors="replace")
+            assert not [s for s in SECRETS if s in body], path
+            if path.startswith("/api/"):
+                assert response.status_code == 401, f"{method.upper()} {path}: {response.status_code}"
+            elif name == "home" and method == "get":
+                assert response.status_code == 302
+            else:
+                assert denied(response, admin) and response.status_code != 200, f"{method.upper()} {path}"
+    assert snapshot(world) == before
