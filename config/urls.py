@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.health import healthz
 from tickets import views as ticket_views
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("", include("tickets.urls")),
     path("", include("sla.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

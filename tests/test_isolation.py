@@ -39,6 +39,7 @@ ROUTES = {
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
     "desk-claims": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
+    "healthz": "public",
     "api-root": "customer",
     "terms-list": "shared", "terms-detail": "shared", "terms-versions": "shared",
     "customer-list": "customer", "customer-detail": "customer", "customer-users": "staff",

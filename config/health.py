@@ -1,0 +1,37 @@
+"""/healthz for load balancers and monitoring: is the database there, is the broker there."""
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from config.celery import app
+
+
+def _database() -> str:
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        connection.close_if_unusable_or_obsolete()
+        return f"unavailable: {type(error).__name__}"
+
+
+def _broker() -> str:
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=1)
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        return f"unavailable: {type(error).__name__}"
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while reports can be taken (the database answers); the broker is reported but does
+    not fail the check: without it reports are still stored and their mail waits."""
+    database, broker = _database(), _broker()
+    status = 200 if database == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "unavailable", "database": database,
+                         "broker": broker}, status=status)
