@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.store_last_month",
         "schedule": crontab(minute=30, hour=4, day_of_month=1),
     },
+    "apply-retention": {  # personal data of long-closed tickets, at night
+        "task": "tickets.tasks.apply_retention",
+        "schedule": crontab(minute=15, hour=3),
+    },
     "sla-recompute-stale-reports": {
         "task": "sla.tasks.recompute_stale_reports",
         "schedule": 3600.0,
@@ -280,6 +284,13 @@ if not 0 < CUSTOMER_REPLY_REMINDER_SHARE < 1:
     raise ImproperlyConfigured("CUSTOMER_REPLY_REMINDER_SHARE must lie between 0 and 1")
 # Staff are warned when this much business time is left before the service-start deadline.
 ESCALATION_MARGIN_MINUTES = env_int("ESCALATION_MARGIN_MINUTES", 60)
+
+# Personal data: attachments and phone numbers of tickets closed longer ago than this are removed
+# by `manage.py apply_retention` (run daily by beat). Claims cite tickets, so keep it longer
+# than the terms' claim window.
+RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)
+if RETENTION_MONTHS < 1:
+    raise ImproperlyConfigured("RETENTION_MONTHS must be at least 1")
 
 # Ticket attachments (screenshots, logs): size limit and allowed types.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

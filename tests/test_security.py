@@ -61,7 +61,10 @@ def test_weak_passwords_are_refused_when_staff_set_them(admin_client):
 
 
 def production_env(**extra) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DEBUG", "SECURE_", "SESSION_", "CSRF_"))}
+    # The test run's own switches (DEBUG, plain HTTP, the browser tests' async allowance) are not
+    # a production environment's.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DEBUG", "SECURE_", "SESSION_", "CSRF_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
     env.update(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="desk.example",
                DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://desk@db.internal:5432/desk"))
     env.update(extra)
@@ -109,7 +112,8 @@ def free_port() -> int:
 
 
 def fetch(url: str, token: str | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"} if token else {})
+    headers = {"Accept-Language": "en", **({"Authorization": f"Token {token}"} if token else {})}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()

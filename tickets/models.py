@@ -181,6 +181,10 @@ class Ticket(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised at"), null=True, blank=True,
+        help_text=_("When retention removed the attachments and phone numbers of this closed ticket."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

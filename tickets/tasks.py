@@ -6,7 +6,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import mailbox, notifications, services
+from tickets import mailbox, notifications, retention, services
 from tickets.models import Notification
 
 # A notification younger than this is still on its way through the broker.
@@ -66,3 +66,9 @@ def escalate_service_starts() -> list[int]:
 def poll_mailbox() -> str:
     """D §16.7: reports by e-mail around the clock, from the IMAP mailbox."""
     return str(mailbox.poll())
+
+
+@shared_task(acks_late=True)
+def apply_retention() -> str:
+    """Personal data of tickets closed longer than RETENTION_MONTHS ago."""
+    return str(retention.apply())
