@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from contracts.models import Contract, ServiceTerms
 from sla.availability import maintenance_spans, subtract, to_us
 from sla.models import Outage, OutageKind, Responsibility
+from tickets.services import check_time
 
 FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "description")
 
@@ -26,9 +27,7 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
             _("One of %(values)s.") % {"values": ", ".join(Responsibility.values)}
         ]
     for field in ("started_at", "ended_at", "announced_at"):
-        value = getattr(outage, field)
-        if value is not None and timezone.is_naive(value):
-            errors[field] = [_("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")]
+        check_time(errors, field, getattr(outage, field))
     if errors:
         raise ValidationError(errors)
     if outage.started_at > now:

@@ -88,11 +88,19 @@ def next_ticket_number(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{last:06d}"
 
 
-def _check_aware(errors: dict, field: str, value: datetime.datetime | None) -> None:
-    if value is not None and timezone.is_naive(value):
+# No report, fault or outage of this service lies before this: an earlier time is a typing error.
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def check_time(errors: dict, field: str, value: datetime.datetime | None) -> None:
+    if value is None:
+        return
+    if timezone.is_naive(value):
         errors.setdefault(field, []).append(
             _("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")
         )
+    elif value < EARLIEST:
+        errors.setdefault(field, []).append(_("Give a time in 2000 or later."))
 
 
 @transaction.atomic
@@ -117,8 +125,8 @@ def ticket_create(
     now = now or timezone.now()
     received_at = received_at or now
     errors: dict[str, list[str]] = {}
-    _check_aware(errors, "received_at", received_at)
-    _check_aware(errors, "fault_occurred_at", fault_occurred_at)
+    check_time(errors, "received_at", received_at)
+    check_time(errors, "fault_occurred_at", fault_occurred_at)
     if errors:
         raise ValidationError(errors)
 

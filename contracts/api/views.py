@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import services
+from contracts.api import params
 from contracts.api.permissions import StaffOnly, StaffWritesSignedInReads
 from contracts.api.serializers import (
     ContractSerializer,
@@ -82,7 +83,15 @@ class ServiceTermsViewSet(
         code = status.HTTP_201_CREATED if revised.pk != terms.pk else status.HTTP_200_OK
         return Response(self.get_serializer(revised).data, status=code)
 
-    @extend_schema(summary="Every version of a contract template, newest first")
+    @extend_schema(
+        summary="Every version of a contract template, newest first",
+        responses=inline_serializer("ServiceTermsVersionsPage", {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": ServiceTermsSerializer(many=True),
+        }),
+    )
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, slug_or_id: str, format: str | None = None) -> Response:
         terms = self.get_object()
@@ -176,8 +185,9 @@ class ContractViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
         queryset = Contract.objects.select_related("terms", "customer").visible_to(self.request.user)
+        params.check(self.request.query_params, customer=params.whole_number)
         customer = self.request.query_params.get("customer")
-        if customer and customer.isdigit():
+        if customer:
             queryset = queryset.filter(customer_id=int(customer))
         return queryset.order_by("-signed_on", "-id")
 

@@ -20,7 +20,8 @@ from tickets.api.serializers import (
     TicketCreateSerializer,
     TicketSerializer,
 )
-from tickets.models import Channel, Ticket
+from contracts.api import params
+from tickets.models import Channel, Status, Ticket
 
 
 class Conflict(APIException):
@@ -38,7 +39,9 @@ CONFLICT = OpenApiResponse(description="The ticket's state does not allow this a
             OpenApiParameter("status", str, description="Comma-separated statuses"),
             OpenApiParameter("customer", int),
             OpenApiParameter("contract", int),
-            OpenApiParameter("category", str),
+            OpenApiParameter("category", str, enum=["fault", "support"]),
+            OpenApiParameter("assignee", str, description="A staff user's id, or `none`"),
+            OpenApiParameter("terms", str, description="Terms slug"),
             OpenApiParameter("urgent", bool),
             OpenApiParameter("breached", bool),
             OpenApiParameter("q", str, description="Ticket number, phone number or customer name"),
@@ -65,6 +68,13 @@ class TicketViewSet(
             return Ticket.objects.none()
         queryset = selectors.tickets_for(self.request.user)
         if self.action == "list":
+            params.check(
+                self.request.query_params, status=params.comma_list_of(*Status.values),
+                customer=params.whole_number, contract=params.whole_number,
+                assignee=lambda value: value == "none" or params.whole_number(value),
+                category=params.one_of("fault", "support"), urgent=params.yes_or_no,
+                breached=params.yes_or_no, terms=lambda value: bool(value.strip()),
+            )
             queryset = selectors.filter_tickets(queryset, self.request.query_params, now=timezone.now())
             queryset = queryset.order_by("-received_at", "-id")
         return queryset

@@ -1,0 +1,37 @@
+"""The error answers every API operation can give, written into the OpenAPI schema so that
+integrators (and the schema tests) know them: 400 with field messages, 401 without credentials,
+403 for staff-only operations, 404 for objects that are not yours, 503 while the database is
+away."""
+
+ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+FIELD_ERRORS = {
+    "type": "object",
+    "description": 'Messages per field, e.g. {"a_number": ["Enter a valid phone number."]}; '
+                   "`non_field_errors` for the whole request.",
+    "additionalProperties": {},
+}
+
+
+def _answer(description: str, name: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def document_errors(result, generator, request, public):
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"], schemas["FieldErrors"] = ERROR, FIELD_ERRORS
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("400", _answer("The request is not valid: what is wrong, per field.", "FieldErrors"))
+            responses.setdefault("401", _answer("No or unknown credentials.", "Error"))
+            responses.setdefault("403", _answer("Not allowed for this user (staff-only operations).", "Error"))
+            responses.setdefault("404", _answer("No such object or page, or not yours.", "Error"))
+            if method in ("post", "put", "patch", "delete") and "409" in responses:
+                responses["409"].setdefault("content", _answer("", "Error")["content"])
+            responses.setdefault("503", _answer("The database is briefly away; retry after Retry-After seconds.", "Error"))
+    return result

@@ -1,0 +1,49 @@
+"""Query parameters of the API, checked: a filter value the API cannot read answers 400 naming
+the parameter, instead of silently filtering nothing (the staff pages stay forgiving, as a
+search box is)."""
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+
+def whole_number(value: str) -> bool:
+    return value.isdigit() and len(value) < 19
+
+
+def yes_or_no(value: str) -> bool:
+    return value.strip().lower() in {"1", "0", "true", "false", "yes", "no"}
+
+
+def one_of(*choices: str):
+    def check(value: str) -> bool:
+        return value in choices
+
+    check.choices = choices
+    return check
+
+
+def comma_list_of(*choices: str):
+    def check(value: str) -> bool:
+        return all(part in choices for part in value.split(","))
+
+    check.choices = choices
+    return check
+
+
+def check(params, **rules) -> None:
+    """Each named parameter at most once and readable by its rule."""
+    errors = {}
+    for name, rule in rules.items():
+        values = params.getlist(name)
+        if len(values) > 1:
+            errors[name] = [_("Give %(name)s once.") % {"name": name}]
+        elif values and not rule(values[0]):
+            if rule is whole_number:
+                message = _("%(name)s must be a whole number.")
+            elif rule is yes_or_no:
+                message = _("%(name)s must be true or false.")
+            else:
+                message = _("%(name)s must be one of: %(choices)s.")
+            errors[name] = [message % {"name": name, "choices": ", ".join(getattr(rule, "choices", ()))}]
+    if errors:
+        raise ValidationError(errors)
