@@ -181,6 +181,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Where the file-based mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend)
+# writes its mails.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # The domain in the Message-ID of outgoing mail, by which replies are threaded to their ticket.
@@ -209,7 +212,14 @@ IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 # Celery on Redis. "filesystem://" selects kombu's filesystem transport under var/ (used by
 # `make run` when no Redis answers), so development works without a broker.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# A task a worker took but never acknowledged (the worker died) is handed out again after this
+# many seconds on Redis; tasks are acknowledged late, so it is redone, not lost.
+# Each worker looks for such tasks every 10 seconds (one cheap sorted-set query on Redis).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    "visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

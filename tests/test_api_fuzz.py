@@ -83,3 +83,15 @@ def test_times_before_2000_are_typing_errors(staff_api, contract_a):
     outage = staff_api.post("/api/outages/", {"started_at": "1999-12-31T23:59:59Z", "kind": "unplanned",
                                              "responsibility": "supplier", "service_wide": True})
     assert outage.status_code == 400 and outage.json()["started_at"] == ["Give a time in 2000 or later."]
+
+
+def test_huge_bodies_are_refused_without_a_trace(staff_api, client, customer_a_user, contract_a):
+    from tickets.models import Ticket
+
+    huge = "x" * (3 * 1024 * 1024)
+    response = staff_api.post("/api/tickets/", {"contract": contract_a.pk, "description": huge})
+    assert response.status_code == 400
+    client.force_login(customer_a_user)
+    page = client.post("/portal/report/", {"contract": contract_a.pk, "description": huge}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "at most 20000 characters (it has 3145728)" in page.content.decode()
+    assert not Ticket.objects.exists()

@@ -155,3 +155,74 @@ def test_staff_register_an_outage_and_the_customer_sees_the_discount(browser, li
     expect(customer.locator("dl.facts")).to_contain_text("99.5833 %")
     expect(customer.locator("dl.facts")).to_contain_text("15 %")
     expect(customer.locator(".chart rect.bar-below")).to_have_count(1)
+
+
+SCRIPT = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 1">'
+
+
+def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live_server, people):
+    """Every free-text field a customer, a sender or staff can fill, on every page that shows it."""
+    import datetime
+
+    from django.utils import timezone
+
+    from contracts.models import Contract
+    from sla import claims, services as sla_services
+    from tickets import inbound, services
+
+    staff, customer_user = people
+    staff.is_superuser = True  # the admin pages too
+    staff.save()
+    contract = Contract.objects.get()
+    customer = contract.customer
+    customer.name = f"Rederi {SCRIPT}"
+    customer.save()
+    ContactPerson.objects.create(customer=customer, name=f"Bo {SCRIPT}", email="bo@rederi.example")
+    now = timezone.now()
+    ticket = services.ticket_create(
+        contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+        b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(hours=1), description=f"Desc {SCRIPT}",
+    )
+    services.ticket_start(ticket=ticket, actor=staff)
+    services.ticket_reply(ticket=ticket, actor=staff, message=f"Note {SCRIPT}", internal=True)
+    services.ticket_request_info(ticket=ticket, actor=staff, message=f"Ask {SCRIPT}")
+    services.ticket_reply(ticket=ticket, actor=customer_user, message=f"Answer {SCRIPT}")
+    services.time_log(ticket=ticket, actor=staff, minutes=15, worked_on=now.date(), note=f"Work {SCRIPT}")
+    sla_services.outage_register(
+        started_at=now - datetime.timedelta(hours=3), ended_at=now - datetime.timedelta(hours=2), kind="unplanned",
+        responsibility="supplier", description=f"Outage {SCRIPT}", contracts=[contract], tickets=[ticket], actor=staff,
+    )
+    claims.claim_file(contract=contract, discovered_on=now.date(), description=f"Claim {SCRIPT}", tickets=[ticket],
+                      actor=customer_user)
+    inbound.receive(
+        f"From: stranger@elsewhere.example\r\nSubject: Mail {SCRIPT}\r\nMessage-ID: <xss@x>\r\n"
+        f"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Body</p>{SCRIPT}\r\n".encode()
+    )
+
+    def visit(page, paths):
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        for path in paths:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status < 400, path
+            page.wait_for_load_state("load")
+            assert page.evaluate("window.__xss") is None, f"a script ran on {path}"
+        assert dialogs == []
+        return page
+
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    visit(desk, [
+        "/desk/", f"/desk/?q={ticket.number}", f"/desk/tickets/{ticket.number}/", "/desk/sla/",
+        f"/desk/sla/contracts/{contract.pk}/", "/desk/claims/", "/desk/inbox/", "/desk/delivery/",
+        f"/desk/billable/?month={now:%Y-%m}", f"/admin/contracts/customer/{customer.pk}/change/",
+        "/admin/tickets/ticket/",
+    ])
+    desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
+    expect(desk.locator(".timeline")).to_contain_text(f"Note {SCRIPT}")
+
+    portal = sign_in(browser, live_server, "rederi", PASSWORD)
+    visit(portal, ["/portal/", f"/portal/tickets/{ticket.number}/", "/portal/claims/",
+                   f"/portal/contracts/{contract.pk}/availability/?month={now:%Y-%m}"])
+    portal.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
+    expect(portal.locator(".timeline")).to_contain_text(f"Answer {SCRIPT}")
+    expect(portal.locator(".timeline")).not_to_contain_text("Note <script>")  # staff notes stay with staff

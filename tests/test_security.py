@@ -3,14 +3,8 @@ and a database that goes away and comes back under a running gunicorn."""
 
 import datetime
 import json
-import os
-import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,7 +14,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import Token
 
+from tests import gunicorn_server
 from tests.celery_helpers import broker_at
+from tests.gunicorn_server import fetch, production_env, wait_for
 from tests.tcp_proxy import Proxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,17 +56,6 @@ def test_weak_passwords_are_refused_when_staff_set_them(admin_client):
     validate_password("Mariehamn-Växel-2026!")
 
 
-def production_env(**extra) -> dict:
-    # The test run's own switches (DEBUG, plain HTTP, the browser tests' async allowance) are not
-    # a production environment's.
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DEBUG", "SECURE_", "SESSION_", "CSRF_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
-    env.update(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="desk.example",
-               DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://desk@db.internal:5432/desk"))
-    env.update(extra)
-    return env
-
-
 def test_production_settings_pass_the_deployment_checks():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -105,30 +90,6 @@ def test_healthz_reports_database_and_broker(client):
     assert degraded.status_code == 200 and degraded.json()["broker"].startswith("unavailable")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def fetch(url: str, token: str | None = None) -> tuple[int, dict, bytes]:
-    headers = {"Accept-Language": "en", **({"Authorization": f"Token {token}"} if token else {})}
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def wait_for(predicate, what: str, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
                     reason="the database restart is a PostgreSQL server going away")
 def test_a_database_restart_answers_503_and_the_service_recovers_by_itself(transactional_db, staff_user):
@@ -136,41 +97,26 @@ def test_a_database_restart_answers_503_and_the_service_recovers_by_itself(trans
     database = django_settings.DATABASES["default"]
     proxy = Proxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     proxy.start()
-    port = free_port()
-    env = production_env(
-        DATABASE_URL=f"postgres://{database['USER']}@127.0.0.1:{proxy.port}/{database['NAME']}",
-        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false", CELERY_BROKER_URL="memory://",
-    )
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "--timeout", "30"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(f"{base}/healthz"), "gunicorn to answer")
-        assert fetch(f"{base}/api/terms/", token)[0] == 200
-
-        proxy.cut()
-        status, headers, body = fetch(f"{base}/healthz")
-        assert status == 503 and json.loads(body)["database"].startswith("unavailable")
-        status, headers, body = fetch(f"{base}/api/terms/", token)
-        assert status == 503 and headers["Retry-After"] == "30"
-        assert "briefly unavailable" in json.loads(body)["detail"]
-        status, headers, body = fetch(f"{base}/accounts/login/?next=/desk/")
-        assert status in (200, 503)  # the sign-in page itself needs no database
-
-        proxy.start()
-        wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
-        assert fetch(f"{base}/api/terms/", token)[0] == 200
+        with gunicorn_server.running(workers=1, DATABASE_URL=gunicorn_server.database_url(port=proxy.port)) as base:
+            restart_under(base, proxy, token)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         proxy.cut()
 
 
-def _answers(url: str) -> bool:
-    try:
-        return fetch(url)[0] == 200
-    except OSError:
-        return False
+def restart_under(base: str, proxy: Proxy, token: str) -> None:
+    """The database goes away under a running service and comes back."""
+    assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+
+    proxy.cut()
+    status, headers, body = fetch(f"{base}/healthz")
+    assert status == 503 and json.loads(body)["database"].startswith("unavailable")
+    status, headers, body = fetch(f"{base}/api/terms/", token=token)
+    assert status == 503 and headers["Retry-After"] == "30"
+    assert "briefly unavailable" in json.loads(body)["detail"]
+    status, headers, body = fetch(f"{base}/accounts/login/?next=/desk/")
+    assert status in (200, 503)  # the sign-in page itself needs no database
+
+    proxy.start()
+    wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
+    assert fetch(f"{base}/api/terms/", token=token)[0] == 200
