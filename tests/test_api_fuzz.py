@@ -95,3 +95,40 @@ def test_huge_bodies_are_refused_without_a_trace(staff_api, client, customer_a_u
     page = client.post("/portal/report/", {"contract": contract_a.pk, "description": huge}, HTTP_ACCEPT_LANGUAGE="en")
     assert "at most 20000 characters (it has 3145728)" in page.content.decode()
     assert not Ticket.objects.exists()
+
+
+def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly(
+    staff_api, contract_a, customer_a_user, monkeypatch
+):
+    import datetime
+
+    import time_machine
+    from django.core.cache import cache
+
+    from contracts.api import pagination
+    from tickets import services
+    from tickets.models import Channel
+
+    monkeypatch.setattr(pagination, "IDS_FIRST_FROM", 2)
+    monkeypatch.setattr(pagination, "COUNT_CACHE_FROM", 3)
+    cache.clear()
+    start = datetime.datetime(2026, 10, 1, 8, 0, tzinfo=datetime.UTC)
+
+    def report(minutes):
+        with time_machine.travel(start + datetime.timedelta(minutes=minutes), tick=False):
+            return services.ticket_create(
+                contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
+                b_number="040 123 4567", fault_occurred_at=start, description=f"Fel {minutes}",
+            ).number
+
+    numbers = [report(minutes) for minutes in range(6)]
+    newest_first = list(reversed(numbers))
+    with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
+        pages = [staff_api.get(f"/api/tickets/?page_size=2&page={page}").json() for page in (1, 2, 3)]
+        assert [[t["number"] for t in page["results"]] for page in pages] == [
+            newest_first[0:2], newest_first[2:4], newest_first[4:6]]
+        assert pages[1]["results"][0]["customer"] == contract_a.customer_id
+        report(30)
+        assert staff_api.get("/api/tickets/?page_size=2").json()["count"] == 6  # remembered
+    with time_machine.travel(start + datetime.timedelta(hours=1, seconds=31), tick=False):
+        assert staff_api.get("/api/tickets/?page_size=2").json()["count"] == 7
