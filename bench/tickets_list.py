@@ -50,7 +50,7 @@ INSERT INTO tickets_ticket (
     number, contract_id, customer_id, terms_id, category, urgent, a_number, b_number,
     fault_occurred_at, description, channel, received_at, effective_received_at,
     service_start_due, service_started_at, status, close_reason, customer_reply_due,
-    classification, not_fault_reason, caused_by_customer_change, created_at, updated_at)
+    classification, not_fault_reason, caused_by_customer_change, details_missing, created_at, updated_at)
 SELECT
     'BEN-' || to_char(t.received, 'YYYY') || '-' || lpad(g::text, 7, '0'),
     k.id, k.customer_id, k.terms_id, 'fault', g % 17 = 0,
@@ -60,7 +60,7 @@ SELECT
     CASE WHEN g % 50 = 0 THEN NULL ELSE t.received + interval '1 hour' END,
     CASE WHEN g % 50 = 0 THEN 'new' ELSE 'closed' END,
     CASE WHEN g % 50 = 0 THEN NULL ELSE 'resolved' END,
-    NULL, NULL, NULL, false, t.received, t.received
+    NULL, NULL, NULL, false, false, t.received, t.received
 FROM generate_series(1, %(tickets)s) g
 CROSS JOIN LATERAL (SELECT timestamptz '2024-01-01' + (g * interval '90 seconds') AS received) t
 JOIN contracts_contract k ON k.id = (SELECT min(id) FROM contracts_contract) + (g %% %(customers)s);

@@ -1,0 +1,5 @@
+"""The project's settings with one extra URL, `/bench/trivial`, for `bench/http_load.py`."""
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
