@@ -290,3 +290,18 @@ def test_staff_set_aside_spam_which_stays_stored(client, staff_user, contract_a)
     response = client.post("/desk/inbox/", {"email": record.pk, "action": "dismiss"}, follow=True)
     assert "This e-mail is not waiting for staff." in response.content.decode()
     assert client.post("/desk/inbox/", {"email": "abc", "action": "dismiss"}).status_code == 404
+
+
+def test_staff_find_any_contract_for_a_kept_mail_however_many_there_are(client, staff_user, contract_a, contract_b, monkeypatch):
+    from tickets import views
+
+    monkeypatch.setattr(views, "INBOX_CONTRACTS", 1)
+    inbound.receive(plain("Hej", sender="newcomer@elsewhere.example"))
+    client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/desk/inbox/").content.decode()
+    assert "Only the first 1 contracts are offered" in page
+    assert page.count(f'<option value="{contract_a.pk}">') + page.count(f'<option value="{contract_b.pk}">') == 1
+    found = client.get("/desk/inbox/", {"contract_q": contract_b.customer.name}).content.decode()
+    assert f'<option value="{contract_b.pk}">' in found and f'<option value="{contract_a.pk}">' not in found
+    assert "No contract matches" in client.get("/desk/inbox/", {"contract_q": "no such customer"}).content.decode()

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -303,6 +304,10 @@ def billable(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/billable.html", {"rows": rows, "month": month})
 
 
+# The inbox's contract picker lists this many; a search narrows it to the one wanted.
+INBOX_CONTRACTS = 500
+
+
 @staff_member_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """E-mail kept for staff: unknown senders, mail that could not be placed or read."""
@@ -334,8 +339,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return redirect("desk-inbox")
     kept = InboundEmail.objects.filter(outcome__in=inbound.KEPT_FOR_STAFF).select_related("ticket")[:200]
     rows = [{"email": record, "body": _preview(record)} for record in kept]
-    contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")[:500]
-    return render(request, "tickets/inbox.html", {"rows": rows, "contracts": contracts})
+    search = (request.GET.get("contract_q") or "").strip()
+    contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")
+    if search:
+        condition = Q(customer__name__icontains=search) | Q(customer__org_number__icontains=search)
+        if search.isdigit():
+            condition |= Q(pk=int(search))
+        contracts = contracts.filter(condition)
+    contracts = list(contracts[: INBOX_CONTRACTS + 1])
+    return render(request, "tickets/inbox.html", {
+        "rows": rows, "contracts": contracts[:INBOX_CONTRACTS], "search": search,
+        "more_contracts": len(contracts) > INBOX_CONTRACTS, "contract_limit": INBOX_CONTRACTS,
+    })
 
 
 @staff_member_required
