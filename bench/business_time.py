@@ -98,7 +98,6 @@ def main() -> None:
     for name, params in CALENDARS.items():
         # Cold: every module-wide and per-calendar cache empty.
         business_time._HOLIDAY_YEARS.clear()
-        business_time._HOURS_US.clear()
         calendar = business_time.BusinessCalendar(**params)
         cold = deadlines_per_second(calendar, instants, 4)
         warm = max(deadlines_per_second(calendar, instants, 4) for _ in range(args.repeat))

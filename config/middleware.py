@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 RETRY_AFTER_SECONDS = 30
 
@@ -48,6 +49,4 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for an address no route matches: JSON under /api/, as every other API answer."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)

@@ -95,8 +95,6 @@ def _hours_to_us(hours: int | Decimal | float) -> int:
     return _timedelta(hours=hours) // _ONE_US
 
 
-# Hours of service start as given by terms (a handful of distinct values) → microseconds.
-_HOURS_US: dict[object, int] = {}
 
 
 class BusinessCalendar:
@@ -304,13 +302,9 @@ class BusinessCalendar:
     # instant is the one that holds it or the next to open.
 
     def _next_opening_us(self, us: int) -> int:
-        windows = self._windows
         ordinal = us // _DAY_US + _FIRST_CANDIDATE_SHIFT
         while True:
-            try:
-                window = windows[ordinal]
-            except KeyError:
-                window = self._fill(ordinal)
+            window = self._window(ordinal)
             if window is not None:
                 opens, closes = window
                 if us < opens:
@@ -332,20 +326,16 @@ class BusinessCalendar:
         # D §16.8: a report outside the support hours counts as received at the next opening,
         # "the next holiday-free weekday at 08:30"; one before 08:30 on such a day at 08:30 of
         # that same day. A report inside the hours counts when it was made.
-        return _from_us(self._next_opening_us(_to_us(instant)))
+        return self.next_opening(instant)
 
     def _add_us(self, us: int, amount: int) -> int:
         if amount <= 0:
             if amount < 0:
                 raise ValueError("the amount of business time must not be negative")
             return us
-        windows = self._windows
         ordinal = us // _DAY_US + _FIRST_CANDIDATE_SHIFT
         while True:
-            try:
-                window = windows[ordinal]
-            except KeyError:
-                window = self._fill(ordinal)
+            window = self._window(ordinal)
             if window is not None:
                 opens, closes = window
                 if us < closes:
@@ -370,40 +360,11 @@ class BusinessCalendar:
         self, received_at: datetime.datetime, hours: int | Decimal | float
     ) -> datetime.datetime:
         """D §16.8: service starts within `hours` business hours of when the report counts as
-        received. The hot path of the service desk, so the day walk is written out here."""
-        try:
-            amount = _HOURS_US[hours]
-        except (KeyError, TypeError):
-            amount = _hours_to_us(hours)
-            if len(_HOURS_US) < 256:
-                _HOURS_US[hours] = amount
+        received."""
+        amount = _hours_to_us(hours)
         if amount < 0:
             raise ValueError(f"hours must not be negative, got {hours}")
-        try:
-            us = (received_at - _EPOCH) // _ONE_US
-        except TypeError:
-            raise _naive_error(received_at) from None
-        windows = self._windows
-        ordinal = us // _DAY_US + _FIRST_CANDIDATE_SHIFT
-        while True:
-            try:
-                window = windows[ordinal]
-            except KeyError:
-                window = self._fill(ordinal)
-            if window is not None:
-                opens, closes = window
-                if us < closes:
-                    if us < opens:
-                        us = opens
-                    if amount <= closes - us:
-                        # Also amount 0 with an empty window left: `us` then stays where it is,
-                        # at the end of an empty window, which is no opening. Step on instead.
-                        if amount or us < closes:
-                            return _EPOCH + _timedelta(0, 0, us + amount)
-                    else:
-                        amount -= closes - us
-                        us = closes
-            ordinal += 1
+        return _from_us(self._add_us(self._next_opening_us(_to_us(received_at)), amount))
 
     def business_time_between(
         self, start: datetime.datetime, end: datetime.datetime
@@ -413,14 +374,10 @@ class BusinessCalendar:
         sign = 1
         if b < a:
             a, b, sign = b, a, -1
-        windows = self._windows
         total = 0
         # Dates after the UTC date of `end` plus one open at or after `end` (see above).
         for ordinal in range(a // _DAY_US + _FIRST_CANDIDATE_SHIFT, b // _DAY_US + _EPOCH_ORDINAL + 2):
-            try:
-                window = windows[ordinal]
-            except KeyError:
-                window = self._fill(ordinal)
+            window = self._window(ordinal)
             if window is not None:
                 opens, closes = window
                 low = a if a > opens else opens

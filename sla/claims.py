@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,13 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract
+from contracts.months import add_months
 from sla.models import Claim, ClaimStatus, MonthlyReport
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def claim_deadline(contract: Contract, discovered_on: datetime.date) -> datetime.date | None:

@@ -91,3 +91,12 @@ def contract_b(customer_b, telia):
         signed_on=datetime.date(2025, 1, 10),
         delivered_on=datetime.date(2025, 2, 1),
     )
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Committed data that other processes (gunicorn, a worker, pg_dump) can see, with the seed
+    terms back in place: transactional tests empty the tables the data migration filled."""
+    from tests.factories import ensure_seed_terms
+
+    ensure_seed_terms()

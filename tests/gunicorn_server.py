@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,16 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url(host: str | None = None, port: int | None = None) -> str:
+def database_url(*, port: int | None = None, name: str | None = None) -> str:
+    """The test database's URL, or another database (`name`) or port on the same server."""
     database = settings.DATABASES["default"]
-    return (f"postgres://{database['USER']}@{host or database['HOST'] or '127.0.0.1'}:"
-            f"{port or database['PORT'] or 5432}/{database['NAME']}")
+    return (f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{port or database['PORT'] or 5432}/{name or database['NAME']}")
 
 
 def production_env(**extra) -> dict:

@@ -8,7 +8,6 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -16,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.ports import free_port
 from tickets.mailbox import quote
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -60,12 +60,6 @@ service anvil {{
   chroot =
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -4,13 +4,13 @@ service under test and give it back (a database restart, seen from the network).
 import socket
 import threading
 
+from tests.ports import free_port
+
 
 class Proxy:
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self._listener = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()

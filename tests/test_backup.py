@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from tests.gunicorn_server import database_url
 from tickets import services
 from tickets.models import Channel
 
@@ -25,24 +26,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def url(name: str) -> str:
-    return f"postgres://{DATABASE['USER']}@{DATABASE['HOST'] or '127.0.0.1'}:{DATABASE['PORT'] or 5432}/{name}"
-
-
 def counts(name: str) -> tuple:
-    with psycopg.connect(url(name)) as connection:
+    with psycopg.connect(database_url(name=name)) as connection:
         return tuple(
             connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("tickets_ticket", "tickets_message", "tickets_ticketevent", "contracts_contract",
                           "contracts_serviceterms")
         ) + connection.execute("SELECT max(number) FROM tickets_ticket").fetchone()
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    from tests.factories import ensure_seed_terms
-
-    ensure_seed_terms()
 
 
 def test_a_dump_restores_into_an_empty_database(seeded, contract_a, customer_a_user, staff_user, tmp_path):
@@ -55,16 +45,16 @@ def test_a_dump_restores_into_an_empty_database(seeded, contract_a, customer_a_u
         services.ticket_start(ticket=ticket, actor=staff_user)
     dump = tmp_path / "servicedesk.dump"
     # The README's commands, word for word but for the names.
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", url(DATABASE["NAME"])], check=True)
+    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", database_url()], check=True)
     restored = f"restore_{uuid.uuid4().hex[:8]}"
     subprocess.run(["createdb", "-h", DATABASE["HOST"] or "127.0.0.1", "-U", DATABASE["USER"], restored], check=True)
     try:
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url(restored)}", str(dump)], check=True)
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={database_url(name=restored)}", str(dump)], check=True)
         assert counts(restored) == counts(DATABASE["NAME"])
         assert counts(restored)[0] == 3
         check = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--check"], cwd=ROOT, capture_output=True, text=True,
-            env={**os.environ, "DATABASE_URL": url(restored), "DEBUG": "1"},
+            env={**os.environ, "DATABASE_URL": database_url(name=restored), "DEBUG": "1"},
         )
         assert check.returncode == 0, check.stdout + check.stderr  # nothing left to migrate
     finally:

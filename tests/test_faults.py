@@ -5,7 +5,6 @@ import datetime
 import email
 import email.policy
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests import gunicorn_server
+from tests.ports import free_port
 from tickets import tasks
 from tickets.models import Notification, Ticket
 
@@ -33,18 +33,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def seeded(transactional_db):
-    from tests.factories import ensure_seed_terms
-
-    ensure_seed_terms()
-
-
 class PrivateRedis:
     """A Redis of the test's own on a free port, to stop and start at will."""
 
     def __init__(self):
-        self.port = gunicorn_server.free_port()
+        self.port = free_port()
         self.process = None
 
     @property
@@ -183,7 +176,7 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_redone_once(
 
     contract_a.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     smtp = SlowServer()
-    port = gunicorn_server.free_port()
+    port = free_port()
     controller = Controller(smtp, hostname="127.0.0.1", port=port)
     controller.start()
     env = gunicorn_server.production_env(

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def seeded(transactional_db):
-    from tests.factories import ensure_seed_terms
-
-    ensure_seed_terms()
-
-
 def test_concurrent_fault_reports_are_each_stored_once(seeded, contract_a, contract_b, customer_a_user, staff_user):
     from tests.factories import CustomerUserFactory
 

@@ -3,7 +3,6 @@
 import datetime
 import email
 import email.policy
-import socket
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +10,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
+from tests.ports import free_port
 from tickets import notifications, services
 from tickets.models import Channel, Notification
 
@@ -30,9 +30,7 @@ class Collect(Message):
 @pytest.fixture
 def smtp_server(settings):
     handler = Collect()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

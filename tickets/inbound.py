@@ -257,19 +257,25 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
     if contract is None:
         record.outcome, record.note = Outcome.UNMATCHED, "the customer has no active contract"
         return
+    _open_ticket(record, parsed, contract=contract, reported_by=user, received_at=received_at)
+
+
+def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract, reported_by,
+                 received_at: datetime.datetime) -> Ticket:
+    """A fault report from a mail: A-number, B-number and time read from its text (a missing one
+    is marked and asked for, D §16.9), with the attachments that pass the upload rules."""
     fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
-    checked, refused = check_each(parsed.files)
-    description = parsed.body or parsed.subject or _("(empty e-mail)")
-    if parsed.subject:
-        description = f"{parsed.subject}\n\n{description}"
+    description = "\n\n".join(part for part in (parsed.subject, parsed.body) if part) or _("(empty e-mail)")
     ticket = services.ticket_create(
-        contract=contract, reported_by=user, channel=Channel.EMAIL, received_at=received_at,
+        contract=contract, reported_by=reported_by, channel=Channel.EMAIL, received_at=received_at,
         description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
         fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True,
     )
-    attachments.store(ticket, checked, actor=user)
+    checked, refused = check_each(parsed.files)
+    attachments.store(ticket, checked, actor=reported_by)
     record.outcome, record.ticket = Outcome.NEW_TICKET, ticket
     _note_refused(record, ticket, refused)
+    return ticket
 
 
 def _note_refused(record: InboundEmail, ticket: Ticket, refused: list[str]) -> None:
@@ -327,19 +333,9 @@ def open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
     record = InboundEmail.objects.select_for_update().get(pk=record.pk)
     if record.outcome == Outcome.NEW_TICKET:
         raise services.TransitionNotAllowed(_("This e-mail has opened a ticket already."))
-    parsed = parse(bytes(record.raw))
-    fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
-    description = "\n\n".join(part for part in (parsed.subject, parsed.body) if part) or _("(empty e-mail)")
-    ticket = services.ticket_create(
-        contract=contract, reported_by=None, channel=Channel.EMAIL, received_at=record.received_at,
-        description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
-        fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True,
-    )
-    checked, refused = check_each(parsed.files)
-    attachments.store(ticket, checked, actor=None)
-    record.outcome, record.ticket, record.handled_by = Outcome.NEW_TICKET, ticket, actor
-    record.note = f"opened by {actor.get_username()}"
-    _note_refused(record, ticket, refused)
+    record.handled_by, record.note = actor, f"opened by {actor.get_username()}"
+    ticket = _open_ticket(record, parse(bytes(record.raw)), contract=contract, reported_by=None,
+                          received_at=record.received_at)
     record.save()
     return ticket
 

@@ -11,7 +11,6 @@ add up. Each ticket is done once (`anonymised_at`) and says so in its history.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.months import add_months
 from tickets.models import Attachment, InboundEmail, Message, Notification, Status, Ticket, TicketEvent
 
 MASK = "***"
@@ -40,9 +40,8 @@ class RetentionResult:
 def cutoff(now: datetime.datetime, months: int) -> datetime.datetime:
     """The same day and time `months` calendar months before `now` (the month's last day when
     that month is shorter)."""
-    year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
-    month += 1
-    return now.replace(year=year, month=month, day=min(now.day, calendar.monthrange(year, month)[1]))
+    day = add_months(now.date(), -months)
+    return now.replace(year=day.year, month=day.month, day=day.day)
 
 
 def country_code(number: str) -> str:
@@ -90,53 +89,62 @@ def apply(*, now: datetime.datetime | None = None, months: int | None = None, ba
             )
             if not tickets:
                 return result
-            for ticket in tickets:
-                _anonymise(ticket, now, result)
+            _anonymise(tickets, now, result)
 
 
-def _anonymise(ticket: Ticket, now: datetime.datetime, result: RetentionResult) -> None:
-    regions = list(dict.fromkeys([*(ticket.contract.terms.a_number_countries or []), *FALLBACK_REGIONS]))
-    known = [n for n in (ticket.a_number, ticket.b_number) if n]
-    ticket.a_number = country_code(ticket.a_number) if ticket.a_number else ""
-    ticket.b_number = country_code(ticket.b_number) if ticket.b_number else ""
-    ticket.description = scrub(ticket.description, regions, known)
-    ticket.anonymised_at = now
-    ticket.save(update_fields=["a_number", "b_number", "description", "anonymised_at", "updated_at"])
+# The text fields of a ticket's rows that can hold a phone number someone wrote.
+TEXTS = ((Message, ("body",)), (Notification, ("message", "subject", "body")),
+         (TicketEvent, ("old_value", "new_value")))
 
-    for message in Message.objects.filter(ticket=ticket):
-        body = scrub(message.body, regions, known)
-        if body != message.body:
-            Message.objects.filter(pk=message.pk).update(body=body)
-    for notification in Notification.objects.filter(ticket=ticket):
-        changes = {
-            field: scrub(getattr(notification, field), regions, known)
-            for field in ("message", "subject", "body")
-        }
-        Notification.objects.filter(pk=notification.pk).update(**changes)
-    for event in TicketEvent.objects.filter(ticket=ticket):
-        old, new = scrub(event.old_value, regions, known), scrub(event.new_value, regions, known)
-        if (old, new) != (event.old_value, event.new_value):
-            TicketEvent.objects.filter(pk=event.pk).update(old_value=old, new_value=new)
 
-    files = list(Attachment.objects.filter(ticket=ticket).values_list("file", flat=True))
-    Attachment.objects.filter(ticket=ticket).delete()
+def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionResult) -> None:
+    """One batch: a query and a bulk write per table, whatever the number of rows."""
+    masks = {}  # ticket id → (regions, the ticket's own numbers)
+    for ticket in tickets:
+        regions = list(dict.fromkeys([*(ticket.contract.terms.a_number_countries or []), *FALLBACK_REGIONS]))
+        masks[ticket.pk] = (regions, [n for n in (ticket.a_number, ticket.b_number) if n])
+        ticket.a_number = country_code(ticket.a_number) if ticket.a_number else ""
+        ticket.b_number = country_code(ticket.b_number) if ticket.b_number else ""
+        ticket.description = scrub(ticket.description, *masks[ticket.pk])
+        ticket.anonymised_at = ticket.updated_at = now
+    Ticket.objects.bulk_update(tickets, ["a_number", "b_number", "description", "anonymised_at", "updated_at"])
+
+    for model, fields in TEXTS:
+        changed = []
+        for row in model.objects.filter(ticket__in=tickets).only("pk", "ticket_id", *fields):
+            values = {field: scrub(getattr(row, field), *masks[row.ticket_id]) for field in fields}
+            if any(values[field] != getattr(row, field) for field in fields):
+                for field, value in values.items():
+                    setattr(row, field, value)
+                changed.append(row)
+        model.objects.bulk_update(changed, fields, batch_size=BATCH)
+
+    files: dict[int, list[str]] = {ticket.pk: [] for ticket in tickets}
+    for ticket_id, name in Attachment.objects.filter(ticket__in=tickets).values_list("ticket_id", "file"):
+        files[ticket_id].append(name)
+    Attachment.objects.filter(ticket__in=tickets).delete()
     storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
+    names = [name for names in files.values() for name in names if name]
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
 
-    emails = InboundEmail.objects.filter(ticket=ticket).exclude(raw=b"")
-    email_count = 0
+    emails = list(InboundEmail.objects.filter(ticket__in=tickets).exclude(raw=b"").only("pk", "ticket_id", "subject"))
     for record in emails:
-        InboundEmail.objects.filter(pk=record.pk).update(
-            raw=b"", subject=scrub(record.subject, regions, known)[:500],
-            note=f"removed by retention {now:%Y-%m-%d}",
-        )
-        email_count += 1
+        record.raw, record.note = b"", f"removed by retention {now:%Y-%m-%d}"
+        record.subject = scrub(record.subject, *masks[record.ticket_id])[:500]
+    InboundEmail.objects.bulk_update(emails, ["raw", "subject", "note"], batch_size=BATCH)
+    emails_of = {ticket.pk: 0 for ticket in tickets}
+    for record in emails:
+        emails_of[record.ticket_id] += 1
 
-    TicketEvent.objects.create(
-        ticket=ticket, actor=None, field="retention", old_value=None,
-        new_value=f"{len(files)} attachments, {email_count} e-mails removed; phone numbers masked",
-        note=f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket, actor=None, field="retention", old_value=None,
+            new_value=f"{len(files[ticket.pk])} attachments, {emails_of[ticket.pk]} e-mails removed; "
+                      "phone numbers masked",
+            note=f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
+        )
+        for ticket in tickets
     )
-    result.tickets += 1
-    result.attachments += len(files)
-    result.emails += email_count
+    result.tickets += len(tickets)
+    result.attachments += len(names)
+    result.emails += len(emails)
