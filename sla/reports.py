@@ -17,21 +17,25 @@ REPORT_CHUNK = 1000
 FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unavailable_seconds", "terms_id")
 
 
-def _fields(data: dict, now: datetime.datetime) -> dict:
+def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
+    lines = data.outages
     return {
-        "terms": data["terms"],
-        "period_minutes": data["period_minutes"],
-        "unavailable_seconds": data["unavailable_seconds"],
-        "availability_percent": data["availability_percent"],
-        "discount_percent": data["discount_percent"],
-        "monthly_fee": data["monthly_fee"],
-        "discount_amount": data["discount_amount"],
-        "currency": data["currency"],
+        "terms": data.terms,
+        "period_minutes": data.period_minutes,
+        "unavailable_seconds": data.unavailable_seconds,
+        "availability_percent": data.availability_percent,
+        "discount_percent": data.discount_percent,
+        "monthly_fee": data.monthly_fee,
+        "discount_amount": data.discount_amount,
+        "currency": data.currency,
         # The contract's own outages as judged (id, counted minutes, why left out), and the
         # service-wide ones that touched the month (judged alike for every contract of the terms).
         "outages": {
-            "own": [[p.outage.pk, str(p.counted_minutes), p.excluded_reason] for p in data["own_parts"]],
-            "service_wide": [p.outage.pk for p in data["service_wide_parts"]],
+            "own": [
+                [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
+                for line in lines if not line.outage.service_wide
+            ],
+            "service_wide": [line.outage.pk for line in lines if line.outage.service_wide],
         },
         "computed_at": now,
         "stale": False,
@@ -78,9 +82,9 @@ def store_month(
         fresh = []
         with transaction.atomic():
             for data in selectors.months(chunk, year, month, now=now):
-                report = existing.get(data["contract"].pk)
+                report = existing.get(data.contract.pk)
                 if report is None:
-                    fresh.append(MonthlyReport(contract=data["contract"], month=first, **_fields(data, now)))
+                    fresh.append(MonthlyReport(contract=data.contract, month=first, **_fields(data, now)))
                 else:
                     _recompute(report, data, now=now, reason="stale: an outage of this month changed")
                     recomputed += 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,25 +16,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ServiceTerms
-from sla.availability import (
-    Span,
-    clip,
-    from_us,
-    maintenance_spans,
-    month_bounds,
-    period_for,
-    result_for,
-    subtract,
-    to_us,
-    total,
-    union,
-)
+from sla import availability
+from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules, to_us
 from sla.models import Outage, OutageKind, Responsibility
 
 US_PER_MINUTE = 60_000_000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+CUSTOMER_CHANGE = "customer_change"
+NOT_SUPPLIERS = "not_suppliers"
+REASONS = {
+    availability.OUTSIDE_SERVICE: gettext_lazy("outside the contract's service time this month"),
+    CUSTOMER_CHANGE: gettext_lazy("caused by an unannounced change by the customer (D §17.1)"),
+    NOT_SUPPLIERS: gettext_lazy("not the supplier's Fault (D §10.4)"),
+    availability.INSIDE_WINDOWS: gettext_lazy("planned work inside the maintenance windows (D §11.2, §11.4)"),
+    availability.PARTLY_INSIDE_WINDOWS: gettext_lazy("partly planned work inside the maintenance windows (D §11.4)"),
+}
 
 
 def parse_month(text: str | None, *, today: datetime.date) -> tuple[int, int]:
@@ -52,36 +50,98 @@ def minutes_text(us: int) -> Decimal:
     return (Decimal(us) / US_PER_MINUTE).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-@dataclass
-class OutagePart:
-    """One outage within one contract's month."""
+@dataclass(frozen=True)
+class OutageLine:
+    """One outage within one contract's month, as judged."""
 
     outage: Outage
-    counted: list[Span]  # what counts as unavailable time
-    excluded_reason: str | None
+    part: Part
 
     @property
     def counted_minutes(self) -> Decimal:
-        return minutes_text(total(self.counted))
+        return minutes_text(self.part.counted_us)
+
+    @property
+    def excluded_reason(self) -> str | None:
+        return None if self.part.excluded is None else str(REASONS[self.part.excluded])
 
 
-def _part(outage: Outage, low: int, high: int, windows: list[Span], now_us: int) -> OutagePart:
-    end = to_us(outage.ended_at) if outage.ended_at else now_us
-    inside = clip([(to_us(outage.started_at), end)], low, high)
-    after_windows = subtract(inside, windows) if outage.kind == OutageKind.PLANNED else inside
-    reason = None
-    if not inside:
-        reason = _("outside the contract's service time this month")
-    elif outage.responsibility == Responsibility.CUSTOMER_CHANGE:
-        reason = _("caused by an unannounced change by the customer (D §17.1)")
+@dataclass(frozen=True)
+class ContractMonth:
+    """A contract's month: the figures of `sla.availability`, with the terms version, the fee
+    and the outages they were computed from."""
+
+    contract: Contract
+    terms: ServiceTerms
+    year: int
+    month_number: int
+    figures: MonthFigures
+    monthly_fee: Decimal
+
+    @property
+    def month(self) -> str:
+        return f"{self.year:04d}-{self.month_number:02d}"
+
+    @property
+    def first_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month_number, 1)
+
+    @property
+    def outages(self) -> list[OutageLine]:
+        lines = [OutageLine(part.key, part) for part in self.figures.parts]
+        return sorted(lines, key=lambda line: (line.outage.started_at, line.outage.pk))
+
+    @property
+    def period_minutes(self) -> int:
+        return self.figures.period_us // US_PER_MINUTE
+
+    @property
+    def unavailable_minutes(self) -> Decimal:
+        return minutes_text(self.figures.unavailable_us)
+
+    @property
+    def unavailable_seconds(self) -> int:
+        return self.figures.unavailable_us // 1_000_000
+
+    @property
+    def availability_percent(self) -> Decimal:
+        return Decimal(self.figures.percent_text())
+
+    @property
+    def target_percent(self) -> Decimal | None:
+        return self.terms.availability_target
+
+    @property
+    def discount_percent(self) -> Decimal:
+        return self.figures.discount_percent
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return availability.discount_amount(self.monthly_fee, self.figures.discount_percent)
+
+    @property
+    def currency(self) -> str:
+        return self.terms.currency
+
+
+def outage_span(outage: Outage) -> OutageSpan:
+    excluded = None
+    if outage.responsibility == Responsibility.CUSTOMER_CHANGE:
+        excluded = CUSTOMER_CHANGE
     elif outage.responsibility != Responsibility.SUPPLIER:
-        reason = _("not the supplier's Fault (D §10.4)")
-    elif not after_windows:
-        reason = _("planned work inside the maintenance windows (D §11.2, §11.4)")
-    elif total(after_windows) < total(inside):
-        reason = _("partly planned work inside the maintenance windows (D §11.4)")
-    counts = outage.responsibility == Responsibility.SUPPLIER
-    return OutagePart(outage, after_windows if counts else [], reason)
+        excluded = NOT_SUPPLIERS
+    return OutageSpan(
+        start=outage.started_at, end=outage.ended_at, planned=outage.kind == OutageKind.PLANNED,
+        excluded=excluded, key=outage,
+    )
+
+
+def rules_for(terms: ServiceTerms, year: int, month: int) -> MonthRules:
+    return month_rules(
+        year, month, timezone=terms.timezone, period_rule=terms.availability_period,
+        maintenance_windows=terms.maintenance_windows, ladder=terms.discount_ladder or [],
+        promises_availability=terms.availability_target is not None,
+    )
 
 
 def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts: Sequence[Contract] | None = None):
@@ -105,88 +165,62 @@ def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[in
 
 
 def months(
-    contracts: Sequence[Contract], year: int, month: int, *, now: datetime.datetime
-) -> list[dict]:
-    """Each contract's month, in the order given."""
+    contracts: Sequence[Contract],
+    year: int,
+    month: int,
+    *,
+    now: datetime.datetime,
+    terms_of: dict[int, ServiceTerms] | None = None,
+) -> list[ContractMonth]:
+    """Each contract's month, in the order given, under the terms version in force on the
+    month's first day (or the versions given: a stored report is recomputed under its own)."""
     if not contracts:
         return []
     first = datetime.date(year, month, 1)
-    terms_of = terms_in_force(contracts, first)
-    zones = {t.timezone for t in terms_of.values()}
-    edges = [month_bounds(year, month, zoneinfo.ZoneInfo(z)) for z in zones]
+    terms_of = terms_of or terms_in_force(contracts, first)
+    rules = {t.pk: rules_for(t, year, month) for t in terms_of.values()}
     touching = list(
         outages_touching(
-            from_us(min(e[0] for e in edges)),
-            from_us(max(e[1] for e in edges)),
+            from_us(min(r.low for r in rules.values())),
+            from_us(max(r.high for r in rules.values())),
             contracts if len(contracts) < 50 else None,
         )
     )
-    wide = [o for o in touching if o.service_wide]
-    own: dict[int, list[Outage]] = {}
+    wide = [outage_span(o) for o in touching if o.service_wide]
+    own: dict[int, list[OutageSpan]] = {}
     for outage in touching:
         if not outage.service_wide:
+            span = outage_span(outage)
             for contract in outage.contracts.all():
-                own.setdefault(contract.pk, []).append(outage)
-    now_us = to_us(now)
-    shared: dict[int, tuple] = {}  # per terms version: bounds, windows, wide parts, their union
+                own.setdefault(contract.pk, []).append(span)
+    # The service-wide outages are judged once per terms version and service time: for most
+    # contracts that is the whole month.
+    shared: dict[tuple, Judged] = {}
+    fees = fees_in_month(contracts, first)
     results = []
     for contract in contracts:
         terms = terms_of[contract.pk]
-        if terms.pk not in shared:
-            zone = zoneinfo.ZoneInfo(terms.timezone)
-            low, high = month_bounds(year, month, zone)
-            windows = maintenance_spans(terms.maintenance_windows, low, high, zone)
-            parts = [_part(o, low, high, windows, now_us) for o in wide]
-            shared[terms.pk] = (zone, low, high, windows, parts, union(s for p in parts for s in p.counted))
-        zone, low, high, windows, wide_parts, wide_union = shared[terms.pk]
-        start, end = _service_time(contract, zone, low, high)
-        if (start, end) != (low, high):
-            # Delivered or terminated this month: the shared parts are cut to the contract's time.
-            wide_parts = [_part(o, start, end, windows, now_us) for o in wide]
-            wide_union = union(s for p in wide_parts for s in p.counted)
-        own_parts = [_part(o, start, end, windows, now_us) for o in own.get(contract.pk, [])]
-        counted = union([*wide_union, *(s for p in own_parts for s in p.counted)])
-        result = result_for(
-            counted, period_us=period_for(terms.availability_period or "calendar_month", low, high),
-            ladder=terms.discount_ladder or [],
-        )
-        # Terms without an availability promise give no discount (Telia: null target).
-        discount = result.discount_percent if terms.availability_target is not None else Decimal(0)
+        rule = rules[terms.pk]
+        service = rule.service_time(contract.delivered_on, contract.terminated_on)
+        key = (terms.pk, service)
+        if key not in shared:
+            shared[key] = availability.judge(wide, rule, service, now)
+        judged = [shared[key], availability.judge(own.get(contract.pk, ()), rule, service, now)]
         results.append(
-            {
-                "contract": contract,
-                "terms": terms,
-                "month": f"{year:04d}-{month:02d}",
-                "period_minutes": result.period_us // US_PER_MINUTE,
-                "unavailable_minutes": minutes_text(result.unavailable_us),
-                "unavailable_seconds": result.unavailable_us // 1_000_000,
-                "availability_percent": result.percent_text(),
-                "target_percent": terms.availability_target,
-                "discount_percent": discount,
-                "monthly_fee": contract.monthly_fee,
-                "discount_amount": (contract.monthly_fee * discount / 100).quantize(Decimal("0.01"), ROUND_HALF_UP),
-                "currency": terms.currency,
-                # Kept apart: the service-wide parts are shared by every contract of the terms.
-                "service_wide_parts": wide_parts,
-                "own_parts": own_parts,
-            }
+            ContractMonth(
+                contract=contract, terms=terms, year=year, month_number=month,
+                figures=availability.figures(judged, rule), monthly_fee=fees[contract.pk],
+            )
         )
     return results
 
 
-def contract_month(contract: Contract, year: int, month: int, *, now: datetime.datetime) -> dict:
-    """One contract's month, with all its outages in time order."""
-    data = months([contract], year, month, now=now)[0]
-    data["outages"] = sorted(
-        [*data["service_wide_parts"], *data["own_parts"]], key=lambda p: (p.outage.started_at, p.outage.pk)
-    )
-    return data
+def fees_in_month(contracts: Sequence[Contract], first: datetime.date) -> dict[int, Decimal]:
+    return {contract.pk: contract.monthly_fee for contract in contracts}
 
 
-def _service_time(contract: Contract, zone, low: int, high: int) -> tuple[int, int]:
-    def midnight(day: datetime.date) -> int:
-        return to_us(datetime.datetime(day.year, day.month, day.day, tzinfo=zone))
-
-    start = max(low, midnight(contract.delivered_on)) if contract.delivered_on else high
-    end = min(high, midnight(contract.terminated_on)) if contract.terminated_on else high
-    return start, max(start, end)
+def contract_month(
+    contract: Contract, year: int, month: int, *, now: datetime.datetime, terms: ServiceTerms | None = None
+) -> ContractMonth:
+    """One contract's month."""
+    return months([contract], year, month, now=now, terms_of={contract.pk: terms} if terms else None)[0]

@@ -125,15 +125,15 @@ def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
 
 def _chart(year: list[dict], target) -> dict:
     """Bars for the twelve months: 100 % at the top, 99 % (or lower when needed) at the bottom."""
-    floor = min([99.0] + [float(m["availability_percent"]) for m in year])
+    floor = min([99.0] + [float(m.availability_percent) for m in year])
     bars = []
     for index, data in enumerate(year):
-        value = float(data["availability_percent"])
+        value = float(data.availability_percent)
         height = 0 if floor == 100 else (value - floor) / (100 - floor) * 160
         bars.append({
             "x": 52 + index * 52, "height": round(height, 1), "y": round(180 - height, 1),
-            "value": data["availability_percent"], "month": data["month"],
-            "below": target is not None and value < float(target), "discount": data["discount_percent"],
+            "value": data.availability_percent, "month": data.month,
+            "below": target is not None and value < float(target), "discount": data.discount_percent,
         })
     target_y = None
     if target is not None and float(target) >= floor:
@@ -150,8 +150,8 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
         year_month = (now.year, now.month)
     month = selectors.contract_month(contract, *year_month, now=now)
     year = _year_of_months(contract, now)
-    context = {"contract": contract, "month": month, "chart": _chart(year, month["terms"].availability_target),
-               "year": year, "zone": month["terms"].timezone}
+    context = {"contract": contract, "month": month, "chart": _chart(year, month.terms.availability_target),
+               "year": year, "zone": month.terms.timezone}
     return render(request, template, context)
 
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import OutageSpan, discount_for, month_availability
+from sla.availability import OutageSpan, discount_for, month_figures, month_rules
+from tests import availability_reference as reference_model
 
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
 LADDER = [
@@ -32,13 +33,18 @@ def at(*args):
 
 
 def outage(start, end, planned=False, counts=True):
-    return OutageSpan(start=start, end=end, planned=planned, counts=counts)
+    return OutageSpan(start=start, end=end, planned=planned, excluded=None if counts else "not_suppliers")
 
 
-def october(*outages, rule="fixed_30_days", now=NOW):
-    return month_availability(
-        outages, year=2026, month=10, timezone="Europe/Mariehamn", period_rule=rule,
-        maintenance_windows=WINDOWS, ladder=LADDER, now=now,
+def october_rules(rule="fixed_30_days"):
+    return month_rules(
+        2026, 10, timezone="Europe/Mariehamn", period_rule=rule, maintenance_windows=WINDOWS, ladder=LADDER
+    )
+
+
+def october(*outages, rule="fixed_30_days", now=NOW, delivered_on=datetime.date(2025, 1, 1), terminated_on=None):
+    return month_figures(
+        outages, october_rules(rule), delivered_on=delivered_on, terminated_on=terminated_on, now=now
     )
 
 
@@ -114,26 +120,46 @@ def test_the_ladder_applies_to_the_exact_value(availability, percent):
     assert discount_for(Fraction(Decimal(availability)), LADDER) == Decimal(percent)
 
 
+def test_time_before_delivery_and_from_termination_does_not_count():
+    # Delivered on 10 October, terminated on 20 October: an outage over the whole month counts
+    # for the ten days between local midnights, and the denominator stays 720 hours (D §10.1).
+    result = october(
+        outage(at(2026, 10, 1, 0, 0), at(2026, 11, 1, 0, 0)),
+        delivered_on=datetime.date(2026, 10, 10), terminated_on=datetime.date(2026, 10, 20),
+    )
+    assert result.unavailable_us == 10 * 24 * 3600 * 10**6
+    assert result.period_us == 43_200 * 60 * 10**6
+
+
+def test_a_contract_not_yet_delivered_has_no_unavailable_time():
+    result = october(outage(at(2026, 10, 6, 10, 0), at(2026, 10, 6, 20, 0)), delivered_on=None)
+    assert result.unavailable_us == 0 and result.parts[0].excluded == "outside_service_time"
+
+
+def test_the_discount_arises_at_the_end_of_the_outage_that_crosses_the_first_threshold():
+    # 60 minutes on the 6th leave 99.86 %; 30 more minutes on the 20th bring 99.79 %: the
+    # customer could see the discount when that second outage ended (D §20.1).
+    result = october(
+        outage(at(2026, 10, 6, 10, 0), at(2026, 10, 6, 11, 0)),
+        outage(at(2026, 10, 20, 10, 0), at(2026, 10, 20, 10, 30)),
+    )
+    assert result.discount_percent == Decimal("5")
+    assert result.discount_arose_at == at(2026, 10, 20, 10, 30)
+    assert october(outage(at(2026, 10, 6, 10, 0), at(2026, 10, 6, 11, 0))).discount_arose_at is None
+
+
 # Properties against a minute-by-minute reference -------------------------------------------
 
-MONTH_START, MONTH_END = at(2026, 10, 1, 0, 0), at(2026, 11, 1, 0, 0)
+MONTH_START = at(2026, 10, 1, 0, 0)
 
 
-def reference_unavailable_minutes(outages):
-    """Walk the month a minute at a time and ask, for each minute, whether it counts."""
-    count = 0
-    minute = MONTH_START.astimezone(datetime.UTC)
-    end = MONTH_END.astimezone(datetime.UTC)
-    while minute < end:
-        local = minute.astimezone(MARIEHAMN)
-        wall = local.hour * 60 + local.minute
-        in_window = local.isoweekday() >= 6 or wall < 5 * 60 or wall >= 20 * 60
-        for o in outages:
-            if o.counts and o.start <= minute < (o.end or NOW) and not (o.planned and in_window):
-                count += 1
-                break
-        minute += datetime.timedelta(minutes=1)
-    return count
+def reference(outages, delivered_on, terminated_on, now):
+    minutes = reference_model.unavailable_minutes(
+        [(o.start, o.end, o.planned, o.counts) for o in outages], year=2026, month=10,
+        timezone="Europe/Mariehamn", windows=WINDOWS, delivered_on=delivered_on,
+        terminated_on=terminated_on, now=now,
+    )
+    return minutes, *reference_model.discount(minutes, 43_200, LADDER)
 
 
 minutes_around_october = st.integers(-3 * 24 * 60, 34 * 24 * 60).map(
@@ -141,22 +167,27 @@ minutes_around_october = st.integers(-3 * 24 * 60, 34 * 24 * 60).map(
 )
 outage_spans = st.builds(
     lambda start, length, planned, counts: OutageSpan(
-        start=start, end=start + datetime.timedelta(minutes=length), planned=planned, counts=counts
+        start=start, end=None if length is None else start + datetime.timedelta(minutes=length),
+        planned=planned, excluded=None if counts else "not_suppliers",
     ),
     minutes_around_october,
-    st.integers(0, 5 * 24 * 60),
+    st.one_of(st.none(), st.integers(0, 5 * 24 * 60)),
     st.booleans(),
     st.booleans(),
 )
+service_dates = st.one_of(st.none(), st.dates(datetime.date(2026, 9, 25), datetime.date(2026, 11, 5)))
+minutes_in_october = st.integers(0, 31 * 24 * 60).map(lambda n: MONTH_START + datetime.timedelta(minutes=n))
 
 
 @settings(max_examples=60)
-@given(st.lists(outage_spans, max_size=5))
-def test_unavailable_time_matches_the_reference(outages):
-    result = october(*outages)
-    assert result.unavailable_us == reference_unavailable_minutes(outages) * 60 * 10**6
-    expected = Fraction(43_200 - reference_unavailable_minutes(outages), 43_200) * 100
-    assert result.availability == expected
+@given(st.lists(outage_spans, max_size=5), service_dates, service_dates, minutes_in_october)
+def test_the_month_matches_the_reference(outages, delivered_on, terminated_on, now):
+    if delivered_on and terminated_on and terminated_on < delivered_on:
+        delivered_on, terminated_on = terminated_on, delivered_on
+    result = october(*outages, delivered_on=delivered_on, terminated_on=terminated_on, now=now)
+    minutes, availability, discount = reference(outages, delivered_on, terminated_on, now)
+    assert result.unavailable_us == minutes * 60 * 10**6
+    assert (result.availability, result.discount_percent) == (availability, discount)
 
 
 @given(st.fractions(min_value=0, max_value=100))
