@@ -292,7 +292,8 @@ def judge(outages: Iterable[OutageSpan], rules: MonthRules, service: Span, now: 
 def figures(judged: Sequence[Judged], rules: MonthRules) -> MonthFigures:
     """The month's figures from outages judged in groups (the service-wide ones, shared by every
     contract of the terms, and each contract's own): overlapping time counts once."""
-    counted = tuple(union(span for group in judged for span in group.counted))
+    with_time = [group.counted for group in judged if group.counted]
+    counted = with_time[0] if len(with_time) == 1 else tuple(union(span for spans in with_time for span in spans))
     unavailable = total(counted)
     availability = Fraction(rules.period_us - unavailable, rules.period_us) * 100
     discount = _step(availability, rules.ladder) if rules.promises_availability else Decimal(0)

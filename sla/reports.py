@@ -18,7 +18,6 @@ FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unava
 
 
 def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
-    lines = data.outages
     return {
         "terms": data.terms,
         "period_minutes": data.period_minutes,
@@ -33,9 +32,9 @@ def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
         "outages": {
             "own": [
                 [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
-                for line in lines if not line.outage.service_wide
+                for line in (selectors.OutageLine(part.key, part) for part in data.own_parts)
             ],
-            "service_wide": [line.outage.pk for line in lines if line.outage.service_wide],
+            "service_wide": list(data.service_wide_ids),
         },
         "computed_at": now,
         "stale": False,

@@ -11,6 +11,7 @@ import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -77,6 +78,8 @@ class ContractMonth:
     month_number: int
     figures: MonthFigures
     monthly_fee: Decimal
+    own_parts: tuple[Part, ...]  # the contract's own outages; the rest of `figures.parts` are
+    service_wide_ids: tuple[int, ...]  # the service-wide ones, shared by the terms' contracts
 
     @property
     def month(self) -> str:
@@ -86,7 +89,7 @@ class ContractMonth:
     def first_day(self) -> datetime.date:
         return datetime.date(self.year, self.month_number, 1)
 
-    @property
+    @cached_property
     def outages(self) -> list[OutageLine]:
         lines = [OutageLine(part.key, part) for part in self.figures.parts]
         return sorted(lines, key=lambda line: (line.outage.started_at, line.outage.pk))
@@ -178,7 +181,8 @@ def months(
         return []
     first = datetime.date(year, month, 1)
     terms_of = terms_of or terms_in_force(contracts, first)
-    rules = {t.pk: rules_for(t, year, month) for t in terms_of.values()}
+    versions = {t.pk: t for t in terms_of.values()}
+    rules = {pk: rules_for(t, year, month) for pk, t in versions.items()}
     touching = list(
         outages_touching(
             from_us(min(r.low for r in rules.values())),
@@ -195,7 +199,7 @@ def months(
                 own.setdefault(contract.pk, []).append(span)
     # The service-wide outages are judged once per terms version and service time: for most
     # contracts that is the whole month.
-    shared: dict[tuple, Judged] = {}
+    shared: dict[tuple, tuple[Judged, tuple[int, ...]]] = {}
     fees = fees_in_month(contracts, first)
     results = []
     for contract in contracts:
@@ -204,12 +208,15 @@ def months(
         service = rule.service_time(contract.delivered_on, contract.terminated_on)
         key = (terms.pk, service)
         if key not in shared:
-            shared[key] = availability.judge(wide, rule, service, now)
-        judged = [shared[key], availability.judge(own.get(contract.pk, ()), rule, service, now)]
+            judged_wide = availability.judge(wide, rule, service, now)
+            shared[key] = judged_wide, tuple(part.key.pk for part in judged_wide.parts)
+        judged_wide, wide_ids = shared[key]
+        judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
         results.append(
             ContractMonth(
                 contract=contract, terms=terms, year=year, month_number=month,
-                figures=availability.figures(judged, rule), monthly_fee=fees[contract.pk],
+                figures=availability.figures([judged_wide, judged_own], rule), monthly_fee=fees[contract.pk],
+                own_parts=judged_own.parts, service_wide_ids=wide_ids,
             )
         )
     return results
