@@ -24,9 +24,13 @@ INSERT INTO contracts_customer (name, org_number, language, created_at)
 SELECT 'SLA customer ' || g, lpad(g::text, 7, '0') || '-' || (g % 10), 'sv', now()
 FROM generate_series(1, 10000) g;
 
-INSERT INTO contracts_contract (customer_id, terms_id, monthly_fee, signed_on, delivered_on, description, created_at)
-SELECT c.id, CASE WHEN c.id % 3 = 0 THEN {telia} ELSE {dstny} END, 100 + c.id % 900, '2024-01-01', '2024-02-01', '', now()
+INSERT INTO contracts_contract (customer_id, terms_id, signed_on, delivered_on, description, one_time_fee,
+                                delivery_delay_cause, created_at)
+SELECT c.id, CASE WHEN c.id % 3 = 0 THEN {telia} ELSE {dstny} END, '2024-01-01', '2024-02-01', '', 0, '', now()
 FROM contracts_customer c;
+
+INSERT INTO contracts_contractfee (contract_id, effective_from, monthly_fee, created_at)
+SELECT k.id, k.signed_on, 100 + k.customer_id % 900, now() FROM contracts_contract k;
 
 INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility, description,
                         short_notice_terms, created_at, updated_at)

@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.recompute_stale_reports",
         "schedule": 3600.0,
     },
+    "send-pending-notices": {  # D §28, §15.14: notices of changed terms and fees
+        "task": "contracts.tasks.send_pending_notices",
+        "schedule": 60.0,
+    },
 }
 
 if IMAP_HOST:

@@ -2,10 +2,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from contracts import services
 from contracts.models import ContactPerson, Contract, Customer, CustomerMembership, ServiceTerms
+from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 
 
@@ -22,12 +27,39 @@ class ClockTimeFormField(forms.CharField):
 
 
 class ServiceTermsForm(forms.ModelForm):
+    status_page_url = forms.URLField(
+        label=_("operational status page"), required=False, assume_scheme="https",
+        help_text=_("Where the supplier keeps its running operational status (D §10.2)."),
+    )
     support_opens = ClockTimeFormField(label=_("support opens"), help_text="HH:MM")
     support_closes = ClockTimeFormField(label=_("support closes"), help_text=_("HH:MM; 24:00 is the end of the day"))
 
     class Meta:
         model = ServiceTerms
         fields = "__all__"
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.instance.pk is None or self.errors:
+            return
+        # A change of terms in use becomes a new version: the same checks, in the same words, as
+        # the API's (D §28).
+        original = ServiceTerms.objects.get(pk=self.instance.pk)
+        newest = ServiceTerms.objects.filter(slug=original.slug).order_by("-version").first()
+        if newest.pk == original.pk and not services.terms_in_use(original):
+            return
+        changes = self.revision_changes()
+        effective_from = changes.pop("effective_from", None)
+        try:
+            services.terms_revision_plan(
+                terms=original, changes=changes, effective_from=effective_from, today=timezone.localdate()
+            )
+        except ValidationError as error:
+            self._update_errors(error)
+
+    def revision_changes(self) -> dict:
+        editable = set(services.terms_editable_fields())
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in editable}
 
 
 @admin.register(ServiceTerms)
@@ -46,8 +78,17 @@ class ServiceTermsAdmin(admin.ModelAdmin):
     ]
     list_filter = ["support_days", "holiday_country", "availability_period"]
     search_fields = ["slug", "name"]
-    readonly_fields = ["version", "created_at"]
+    readonly_fields = ["version", "created_at", "days_off"]
     ordering = ["slug", "-version"]
+
+    @admin.display(description=_("days off in the next twelve months"))
+    def days_off(self, obj) -> str:
+        """The calendar the terms give, as a check that the country's real days off are in it."""
+        if obj is None or obj.pk is None:
+            return "–"
+        today = timezone.localdate()
+        days = obj.calendar.days_off(today, add_months(today, 12), language=get_language())
+        return format_html_join(mark_safe("<br>"), "{} {}", ((d.isoformat(), name) for d, name in days)) or "–"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_contracts=Count("contracts"))
@@ -64,16 +105,16 @@ class ServiceTermsAdmin(admin.ModelAdmin):
         if not change:
             obj.save()
             return
-        editable = set(services.terms_editable_fields())
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        changes = form.revision_changes()
         effective_from = changes.pop("effective_from", None)
         original = ServiceTerms.objects.get(pk=obj.pk)
-        revised = services.terms_revise(terms=original, changes=changes, effective_from=effective_from)
+        revised = services.terms_revise(terms=original, changes=changes, effective_from=effective_from, actor=request.user)
         if revised.pk != original.pk:
             messages.info(
                 request,
-                _("These terms are used by contracts, so the change was saved as version %(v)d.")
-                % {"v": revised.version},
+                _("These terms are in use, so the change was saved as version %(v)d, in force from %(date)s; "
+                  "every customer with a contract on them gets the notice.")
+                % {"v": revised.version, "date": revised.effective_from.isoformat()},
             )
         obj.pk = revised.pk
         obj.version = revised.version

@@ -195,6 +195,24 @@ class BusinessCalendar:
     def is_holiday(self, day: datetime.date) -> bool:
         return day.toordinal() in self._holidays_of_year(day.year)[0]
 
+    def days_off(self, start: datetime.date, end: datetime.date, language: str | None = None) -> list[tuple[datetime.date, str]]:
+        """The holidays in [start, end] with their names (in `language` where the calendar has it)."""
+        if self.holiday_country is None:
+            return []
+        calendar = holidays.country_holidays(
+            self.holiday_country, subdiv=self.holiday_subdivision, years=range(start.year, end.year + 1),
+            categories=self.holiday_categories,
+        )
+        if language:
+            known = [code for code in calendar.supported_languages if code.split("_")[0] == language]
+            if known:
+                calendar = holidays.country_holidays(
+                    self.holiday_country, subdiv=self.holiday_subdivision, years=range(start.year, end.year + 1),
+                    categories=self.holiday_categories,
+                    language=min(known, key=lambda code: (code != language, code != f"{language}_{self.holiday_country}")),
+                )
+        return sorted((day, name) for day, name in calendar.items() if start <= day <= end)
+
     def is_working_day(self, day: datetime.date) -> bool:
         """Monday–Friday and not a holiday, whatever the support days: notice periods in
         working days count these."""

@@ -8,6 +8,7 @@ was computed under the old terms can still name the version it used.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts import validation
+from contracts.fees import FeeRow, fee_on
 from contracts.business_time import BusinessCalendar
 
 
@@ -94,8 +96,12 @@ class ServiceTerms(models.Model):
     )
     holiday_categories = models.JSONField(
         _("holiday categories"),
-        default=validation.default_holiday_categories,
-        help_text=_('Categories of the holidays package, e.g. ["public", "de_facto"] for Sweden.'),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Empty: the country's real days off (Sweden: public holidays and Midsommarafton, "
+            'Julafton, Nyårsafton). Or categories of the holidays package, e.g. ["public"].'
+        ),
     )
     support_days = models.CharField(
         _("support days"), max_length=32, choices=SupportDays.choices
@@ -115,6 +121,15 @@ class ServiceTerms(models.Model):
         _("customer reply time (hours)"), null=True, blank=True
     )
     a_number_countries = models.JSONField(_("A-number countries"), default=list)
+    a_number_types = models.JSONField(
+        _("A-number types"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Kinds of number the service covers, e.g. ["fixed_line", "mobile"] (T §3.1: Swedish '
+            "fixed and mobile numbers only). Empty: any subscriber number."
+        ),
+    )
 
     # Availability and discounts (D §10, §11).
     availability_target = models.DecimalField(
@@ -161,9 +176,22 @@ class ServiceTerms(models.Model):
         _("delivery defects reported within (days)"), null=True, blank=True
     )
 
+    status_page_url = models.URLField(
+        _("operational status page"), blank=True,
+        help_text=_("Where the supplier keeps its running operational status (D §10.2)."),
+    )
+
     # Claims and liability (D §19.2–19.3, §20.1).
     claim_window_months = models.PositiveIntegerField(
         _("claim window (months)"), null=True, blank=True
+    )
+    discount_requires_claim = models.BooleanField(
+        _("discounts must be claimed"),
+        default=False,
+        help_text=_(
+            "The right to a price discount lapses unless claimed in writing within the claim "
+            "window (D §20.1). Off: discounts are given without a claim."
+        ),
     )
     liability_cap_percent = models.DecimalField(
         _("liability cap (percent of annual fees)"), max_digits=5, decimal_places=2, null=True, blank=True
@@ -371,6 +399,18 @@ class ContractStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+class DelayCause(models.TextChoices):
+    """D §9.3: the delivery guarantee holds only when the delay is solely the supplier's."""
+
+    SUPPLIER = "supplier", _("Solely the supplier")
+    OTHER_OPERATOR = "other_operator", _("Another operator than the supplier")
+    CUSTOMER = "customer", _("The customer (equipment, changed dates, its own undertakings)")
+    NO_ACCESS = "no_access", _("No access to the premises")
+    WRONG_DATA = "wrong_data", _("Wrong data in the contract or customer information, not corrected in time")
+    MISSING_INFORMATION = "missing_information", _("Incomplete information or decisions from the customer")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure (D §22)")
+
+
 class ContractQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> ContractQuerySet:
         """Contracts delivered on or before `on` and not yet ended."""
@@ -398,10 +438,21 @@ class Contract(models.Model):
         verbose_name=_("terms"),
         help_text=_("The terms version the contract was signed on."),
     )
-    monthly_fee = models.DecimalField(_("monthly fee"), max_digits=12, decimal_places=2)
     signed_on = models.DateField(_("signed on"))
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    one_time_fee = models.DecimalField(
+        _("one-time fee"), max_digits=12, decimal_places=2, default=0,
+        help_text=_("Invoiced when the contract is signed (D §15.2)."),
+    )
+    invoiced_from = models.DateField(
+        _("monthly fees invoiced from"), null=True, blank=True,
+        help_text=_("Empty: from the delivery date. Earlier when the supplier invoices before delivery (D §8.6)."),
+    )
+    delivery_delay_cause = models.CharField(
+        _("cause of a delivery delay"), max_length=32, choices=DelayCause.choices, blank=True,
+        help_text=_("The delivery guarantee applies only when a delay is solely the supplier's (D §9.3)."),
+    )
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -422,7 +473,7 @@ class Contract(models.Model):
                 name="contract_terminated_after_signing",
             ),
             models.CheckConstraint(
-                condition=Q(monthly_fee__gte=0), name="contract_fee_not_negative"
+                condition=Q(one_time_fee__gte=0), name="contract_one_time_fee_not_negative"
             ),
         ]
         indexes = [models.Index(fields=["customer", "signed_on"], name="contract_customer_idx")]
@@ -444,3 +495,116 @@ class Contract(models.Model):
     def terms_in_force(self, on: datetime.date) -> ServiceTerms:
         """The version of this contract's terms that applies on a date (D §28)."""
         return ServiceTerms.objects.version_in_force(self.terms.slug, on) or self.terms
+
+    @property
+    def fee_rows(self) -> list[FeeRow]:
+        """The fee history as (in force from, fee); prefetch `fees` for lists."""
+        return [(fee.effective_from, fee.monthly_fee) for fee in self.fees.all()]
+
+    def fee_on(self, day: datetime.date) -> Decimal:
+        """The monthly fee in force on a day; before the first change, the fee agreed at signing."""
+        return fee_on(self.fee_rows, day)
+
+    @property
+    def monthly_fee(self) -> Decimal:
+        """The monthly fee in force today."""
+        return self.fee_on(timezone.localdate())
+
+    @property
+    def invoicing_starts_on(self) -> datetime.date | None:
+        """Monthly fees run from delivery unless the supplier invoiced earlier (D §8.6, §15.2)."""
+        return self.invoiced_from or self.delivered_on
+
+
+class ContractFee(models.Model):
+    """The monthly fee for the Service over time (D §15.14). The first row, from the signing
+    date, is the fee agreed; each change adds a row and never rewrites one."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="fees", verbose_name=_("contract"))
+    effective_from = models.DateField(_("in force from"))
+    monthly_fee = models.DecimalField(_("monthly fee"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("monthly fee")
+        verbose_name_plural = _("monthly fees")
+        ordering = ["contract_id", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "effective_from"], name="contract_fee_date_unique"),
+            models.CheckConstraint(condition=Q(monthly_fee__gte=0), name="contractfee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monthly_fee} ({self.effective_from:%Y-%m-%d})"
+
+
+class NoticeKind(models.TextChoices):
+    TERMS_CHANGE = "terms_change", _("Change of terms (D §28)")
+    FEE_CHANGE = "fee_change", _("Change of the monthly fee (D §15.14)")
+
+
+class NoticeChannel(models.TextChoices):
+    """D §25.2: a notice counts as received 5 days after a letter, 3 after an e-mail, at once by phone."""
+
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+
+
+class Notice(models.Model):
+    """A notice given to a customer under its contracts: written when decided, e-mailed by the
+    workers (once), and dated when sent; the customer's right to terminate runs from its receipt."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notices", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
+    terms = models.ForeignKey(
+        ServiceTerms, on_delete=models.PROTECT, null=True, blank=True, related_name="notices",
+        verbose_name=_("new terms version"),
+    )
+    fee = models.ForeignKey(
+        ContractFee, on_delete=models.CASCADE, null=True, blank=True, related_name="notices", verbose_name=_("new fee")
+    )
+    effective_on = models.DateField(_("takes effect on"))
+    channel = models.CharField(_("sent by"), max_length=8, choices=NoticeChannel.choices, default=NoticeChannel.EMAIL)
+    created_at = models.DateTimeField(_("decided"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    received_on = models.DateField(_("counts as received on"), null=True, blank=True)
+    termination_until = models.DateField(_("may terminate until"), null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it since.")
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "terms"], name="notice_terms_once_per_customer"),
+            models.UniqueConstraint(fields=["customer", "fee"], name="notice_fee_once_per_customer"),
+            models.CheckConstraint(
+                condition=Q(kind="terms_change", terms__isnull=False, fee__isnull=True)
+                | Q(kind="fee_change", fee__isnull=False, terms__isnull=True),
+                name="notice_names_what_changed",
+            ),
+        ]
+        indexes = [
+            models.Index("created_at", name="notice_pending_idx", condition=Q(sent_at__isnull=True, failed_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.customer}"
+
+    @property
+    def terms_before(self) -> ServiceTerms:
+        """The terms in force when the notice goes out: their notice and termination periods apply."""
+        slug = self.terms.slug if self.terms_id else self.fee.contract.terms.slug
+        return ServiceTerms.objects.version_in_force(slug, self.effective_on - datetime.timedelta(days=1)) or (
+            self.terms or self.fee.contract.terms
+        )

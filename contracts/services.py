@@ -16,9 +16,22 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from contracts.models import Contract, Customer, CustomerMembership, ServiceTerms
+from contracts import notices, signals
+from contracts.models import (
+    Contract,
+    ContractFee,
+    Customer,
+    CustomerMembership,
+    Notice,
+    NoticeChannel,
+    NoticeKind,
+    ServiceTerms,
+)
+from contracts.months import add_months
 from contracts.validation import normalise_org_number
 
 TERMS_IDENTITY_FIELDS = {"slug", "version", "id", "pk", "created_at"}
@@ -48,16 +61,59 @@ def terms_create(*, slug: str, **fields: Any) -> ServiceTerms:
 
 
 def terms_in_use(terms: ServiceTerms) -> bool:
-    return terms.contracts.exists()
+    """A version anything was made under (a contract signed, a ticket's clock, a stored report,
+    a notice sent) is never rewritten (D §28)."""
+    for relation in ServiceTerms._meta.related_objects:
+        if relation.related_model._default_manager.filter(**{relation.field.name: terms}).exists():
+            return True
+    return False
+
+
+def affected_customers(slug: str, on: datetime.date):
+    """Customers with a contract on these terms that has not ended."""
+    return Customer.objects.filter(
+        Q(contracts__terminated_on__isnull=True) | Q(contracts__terminated_on__gt=on),
+        contracts__terms__slug=slug,
+    ).distinct()
+
+
+def notice_received_on(terms: ServiceTerms, sent_on: datetime.date, channel: str = NoticeChannel.EMAIL) -> datetime.date:
+    """D §25.2: a notice counts as received some days after it was sent (e-mail: 3 days)."""
+    days = getattr(terms, f"notice_receipt_days_{channel}")
+    return sent_on + datetime.timedelta(days=days or 0)
+
+
+def earliest_terms_change(terms: ServiceTerms, today: datetime.date) -> datetime.date:
+    """D §28: a change takes effect one month (the terms' notice period) after the customer has
+    the notice (D §25.2)."""
+    months = terms.terms_change_notice_months
+    if months is None:
+        return today
+    return add_months(notice_received_on(terms, today), months)
+
+
+def _differs(revised: ServiceTerms, other: ServiceTerms) -> bool:
+    return any(
+        getattr(revised, name) != getattr(other, name)
+        for name in terms_editable_fields()
+        if name != "effective_from"
+    )
 
 
 @transaction.atomic
 def terms_revise(
-    *, terms: ServiceTerms, changes: dict[str, Any], effective_from: datetime.date | None = None
+    *,
+    terms: ServiceTerms,
+    changes: dict[str, Any],
+    effective_from: datetime.date | None = None,
+    actor=None,
+    today: datetime.date | None = None,
 ) -> ServiceTerms:
-    """Change terms. A version no contract uses yet is edited in place; a version in use is
-    never rewritten (D §28): the change becomes a new version, in force from `effective_from`
-    (default: today), and the old one stays as it was for everything computed under it."""
+    """Change terms. A version nothing was made under yet is edited in place; a version in use
+    is never rewritten (D §28): the change becomes a new version, announced to every customer
+    with a contract on these terms, in force one notice period after the notice at the earliest
+    (default: that earliest date), and the old one stays as it was."""
+    today = today or timezone.localdate()
     unknown = set(changes) - set(terms_editable_fields())
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
@@ -72,18 +128,53 @@ def terms_revise(
         _full_clean(terms)
         terms.save()
         return terms
-
-    revised = ServiceTerms.objects.get(pk=terms.pk)
-    revised.pk = None
-    revised.id = None
+    revised, customers = terms_revision_plan(terms=terms, changes=changes, effective_from=effective_from, today=today)
     revised.version = newest.version + 1
-    revised.effective_from = effective_from or timezone.localdate()
+    revised.save(force_insert=True)
+    Notice.objects.bulk_create(
+        Notice(customer=customer, kind=NoticeKind.TERMS_CHANGE, terms=revised, effective_on=revised.effective_from)
+        for customer in customers
+    )
+    notices.dispatch_after_commit()
+    return revised
+
+
+def terms_revision_plan(
+    *, terms: ServiceTerms, changes: dict[str, Any], effective_from: datetime.date | None, today: datetime.date
+) -> tuple[ServiceTerms, list[Customer]]:
+    """The new version a change of terms in use makes, unsaved, and the customers to notify;
+    raises ValidationError (the admin's form and the API show the same words)."""
+    revised = ServiceTerms.objects.get(pk=terms.pk)
+    revised.pk = revised.id = None
     for name, value in changes.items():
         if name != "effective_from":
             setattr(revised, name, value)
     _full_clean(revised)
-    revised.save(force_insert=True)
-    return revised
+    in_force = ServiceTerms.objects.version_in_force(terms.slug, today) or terms
+    newest = ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
+    for same in {in_force, newest}:
+        if not _differs(revised, same):
+            raise ValidationError(
+                {"__all__": [_("Nothing to change: these are the terms of version %(version)d already.") % {"version": same.version}]}
+            )
+    customers = list(affected_customers(terms.slug, today))
+    earliest = earliest_terms_change(in_force, today) if customers else today
+    if effective_from is not None and effective_from < today:
+        raise ValidationError({"effective_from": [
+            _("A change cannot take effect in the past; the earliest allowed date is %(date)s.") % {"date": earliest.isoformat()}
+        ]})
+    if effective_from is not None and effective_from < earliest:
+        raise ValidationError({"effective_from": [
+            _("Customers must have the notice %(months)s before a change takes effect (D §28, §25.2): "
+              "the earliest allowed date is %(date)s.")
+            % {"months": _months_text(in_force.terms_change_notice_months), "date": earliest.isoformat()}
+        ]})
+    revised.effective_from = effective_from or earliest
+    return revised, customers
+
+
+def _months_text(months: int | None) -> str:
+    return ngettext("%(n)d month", "%(n)d months", months or 0) % {"n": months or 0}
 
 
 @transaction.atomic
@@ -137,30 +228,129 @@ def contract_create(
     delivered_on: datetime.date | None = None,
     terminated_on: datetime.date | None = None,
     description: str = "",
+    one_time_fee: Decimal = Decimal(0),
+    invoiced_from: datetime.date | None = None,
+    delivery_delay_cause: str = "",
+    actor=None,
 ) -> Contract:
+    """A contract, with the monthly fee agreed as the first row of its fee history."""
     contract = Contract(
         customer=customer,
         terms=terms,
-        monthly_fee=monthly_fee,
         signed_on=signed_on,
         delivered_on=delivered_on,
         terminated_on=terminated_on,
         description=description,
+        one_time_fee=one_time_fee,
+        invoiced_from=invoiced_from,
+        delivery_delay_cause=delivery_delay_cause,
     )
-    contract_validate(contract)
+    errors = _contract_errors(contract)
+    if monthly_fee is None or monthly_fee < 0:
+        errors.setdefault("monthly_fee", []).append(_("The monthly fee cannot be negative."))
+    if errors:
+        raise ValidationError(errors)
     contract.save()
+    ContractFee.objects.create(
+        contract=contract, effective_from=signed_on, monthly_fee=monthly_fee, created_by=_user(actor)
+    )
     return contract
 
 
+CONTRACT_FIELDS = ("signed_on", "delivered_on", "terminated_on", "description", "one_time_fee", "invoiced_from",
+                   "delivery_delay_cause")
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, changes: dict[str, Any], actor=None) -> Contract:
+    """Change a contract's dates or delivery record. Stored monthly figures that depend on them
+    become stale and are recomputed (with who and why)."""
+    unknown = set(changes) - set(CONTRACT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    before = {name: getattr(contract, name) for name in changes}
+    for name, value in changes.items():
+        setattr(contract, name, value)
+    contract_validate(contract)
+    contract.save()
+    changed = sorted(name for name in changes if before[name] != changes[name])
+    dates = [d for name in ("delivered_on", "terminated_on") if name in changed for d in (before[name], changes[name]) if d]
+    if dates:
+        signals.service_changed.send(
+            Contract, contract=contract, since=min(dates), actor=_user(actor),
+            reason=f"contract {contract.pk} changed: {', '.join(changed)}",
+        )
+    return contract
+
+
+@transaction.atomic
+def contract_fee_change(
+    *,
+    contract: Contract,
+    monthly_fee: Decimal,
+    effective_from: datetime.date,
+    actor=None,
+    today: datetime.date | None = None,
+) -> ContractFee:
+    """A new monthly fee from a date (D §15.14). History is never rewritten: the date is today or
+    later. A rise reaches the customer as a notice, and takes effect the terms' notice period
+    after the customer has it (D §25.2) at the earliest; the customer may then terminate."""
+    today = today or timezone.localdate()
+    contract = Contract.objects.select_for_update().select_related("customer", "terms").get(pk=contract.pk)
+    errors: dict[str, list[str]] = {}
+    if monthly_fee is None or monthly_fee < 0:
+        errors["monthly_fee"] = [_("The monthly fee cannot be negative.")]
+    if effective_from < today:
+        errors["effective_from"] = [_("A fee cannot change in the past; give today or a later date.")]
+    elif contract.terminated_on is not None and effective_from >= contract.terminated_on:
+        errors["effective_from"] = [_("The contract ends on %(date)s.") % {"date": contract.terminated_on.isoformat()}]
+    elif contract.fees.filter(effective_from=effective_from).exists():
+        errors["effective_from"] = [_("A fee from %(date)s is recorded already.") % {"date": effective_from.isoformat()}]
+    if errors:
+        raise ValidationError(errors)
+    previous = contract.fee_on(effective_from)
+    if monthly_fee == previous:
+        raise ValidationError({"monthly_fee": [_("The fee on that date is %(fee)s already.") % {"fee": previous}]})
+    rise = monthly_fee > previous
+    terms = contract.terms_in_force(today)
+    if rise and terms.price_change_notice_days is not None:
+        earliest = notice_received_on(terms, today) + datetime.timedelta(days=terms.price_change_notice_days)
+        if effective_from < earliest:
+            raise ValidationError({"effective_from": [
+                _("A higher fee needs %(days)d days' notice to the customer (D §15.14, §25.2): the earliest allowed date is %(date)s.")
+                % {"days": terms.price_change_notice_days, "date": earliest.isoformat()}
+            ]})
+    fee = ContractFee.objects.create(
+        contract=contract, effective_from=effective_from, monthly_fee=monthly_fee, created_by=_user(actor)
+    )
+    if rise and contract.status_on(today) != "terminated":
+        Notice.objects.create(customer=contract.customer, kind=NoticeKind.FEE_CHANGE, fee=fee, effective_on=effective_from)
+        notices.dispatch_after_commit()
+    signals.service_changed.send(
+        Contract, contract=contract, since=effective_from, actor=_user(actor),
+        reason=f"contract {contract.pk}: monthly fee {monthly_fee} from {effective_from.isoformat()}",
+    )
+    return fee
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def contract_validate(contract: Contract) -> None:
+    errors = _contract_errors(contract)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _contract_errors(contract: Contract) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     try:
         _full_clean(contract)
     except ValidationError as error:
         errors.update(error.message_dict)
     today = timezone.localdate()
-    if contract.monthly_fee is not None and contract.monthly_fee < 0:
-        errors.setdefault("monthly_fee", []).append(_("The monthly fee cannot be negative."))
     if contract.signed_on and contract.signed_on > today:
         errors.setdefault("signed_on", []).append(_("A contract cannot be signed in the future."))
     if contract.delivered_on and contract.signed_on and contract.delivered_on < contract.signed_on:
@@ -175,5 +365,6 @@ def contract_validate(contract: Contract) -> None:
         errors.setdefault("terminated_on", []).append(
             _("A contract cannot end before it was signed.")
         )
-    if errors:
-        raise ValidationError(errors)
+    if contract.one_time_fee is not None and contract.one_time_fee < 0:
+        errors.setdefault("one_time_fee", []).append(_("A fee cannot be negative."))
+    return errors

@@ -20,6 +20,29 @@ def default_holiday_categories() -> list[str]:
     return ["public"]
 
 
+def days_off_categories(country: str) -> list[str]:
+    """A country's real days off: its public holidays, and the days that are off de facto where
+    the calendar knows them (Sweden: Midsommarafton, Julafton, Nyårsafton, the söndagsregeln)."""
+    supported = holidays.country_holidays(country).supported_categories
+    return ["public", "de_facto"] if "de_facto" in supported else ["public"]
+
+
+# phonenumbers' kinds of number, by the names the terms use (T §3.1).
+NUMBER_TYPES = {
+    "fixed_line": phonenumbers.PhoneNumberType.FIXED_LINE,
+    "mobile": phonenumbers.PhoneNumberType.MOBILE,
+    "fixed_line_or_mobile": phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    "toll_free": phonenumbers.PhoneNumberType.TOLL_FREE,
+    "premium_rate": phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    "shared_cost": phonenumbers.PhoneNumberType.SHARED_COST,
+    "voip": phonenumbers.PhoneNumberType.VOIP,
+    "personal_number": phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    "pager": phonenumbers.PhoneNumberType.PAGER,
+    "uan": phonenumbers.PhoneNumberType.UAN,
+    "voicemail": phonenumbers.PhoneNumberType.VOICEMAIL,
+}
+
+
 def minutes_to_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -213,6 +236,8 @@ def validate_terms(terms) -> None:
                 _("%(s)s is not a subdivision of %(c)s; known: %(known)s.")
                 % {"s": subdivision, "c": country, "known": ", ".join(countries[country]) or "–"},
             )
+        if not terms.holiday_categories:
+            terms.holiday_categories = days_off_categories(country)
         categories = terms.holiday_categories
         supported = holidays.country_holidays(country).supported_categories
         if (
@@ -226,6 +251,8 @@ def validate_terms(terms) -> None:
             )
     elif terms.holiday_subdivision:
         add("holiday_subdivision", _("A subdivision needs a holiday country."))
+    elif not terms.holiday_categories:
+        terms.holiday_categories = default_holiday_categories()
     if terms.support_days == "holiday_free_weekdays" and country is None:
         add("holiday_country", _("Holiday-free weekdays need a holiday country."))
 
@@ -242,6 +269,11 @@ def validate_terms(terms) -> None:
         or any(c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
     ):
         add("a_number_countries", _("Give one or more ISO country codes, e.g. [\"SE\"]."))
+    kinds = terms.a_number_types
+    if kinds is None:
+        terms.a_number_types = kinds = []
+    if not isinstance(kinds, list) or any(k not in NUMBER_TYPES for k in kinds) or len(set(kinds)) != len(kinds):
+        add("a_number_types", _("Choose kinds of number among: %(known)s.") % {"known": ", ".join(NUMBER_TYPES)})
 
     target = terms.availability_target
     if target is not None and not (0 < target <= 100):

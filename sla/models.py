@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract
+from contracts.models import Contract, NoticeChannel
 
 
 class OutageKind(models.TextChoices):
@@ -32,6 +32,10 @@ class Outage(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=OutageKind.choices)
     responsibility = models.CharField(_("responsibility"), max_length=24, choices=Responsibility.choices)
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
+    announced_via = models.CharField(
+        _("announced by"), max_length=8, choices=NoticeChannel.choices, blank=True,
+        help_text=_("The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."),
+    )
     description = models.TextField(_("description"), blank=True)
     tickets = models.ManyToManyField(
         "tickets.Ticket", blank=True, related_name="outages", verbose_name=_("tickets")
@@ -40,6 +44,14 @@ class Outage(models.Model):
         _("terms whose notice was not met"), default=list, blank=True,
         help_text=_("Planned work outside the maintenance windows without due notice (D §11.3, T §5.1)."),
     )
+    # D §10.4: staff confirmed the supplier's responsibility although these linked tickets were
+    # classified as not a fault (or as caused by the customer's change, D §17.1).
+    confirmed_ticket_ids = models.JSONField(default=list, blank=True)
+    confirmation_note = models.TextField(_("why it is the supplier's all the same"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -54,6 +66,10 @@ class Outage(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
                 name="outage_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(announced_at__isnull=True, announced_via="") | Q(announced_at__isnull=False) & ~Q(announced_via=""),
+                name="outage_announcement_has_channel",
             ),
         ]
         indexes = [
@@ -88,8 +104,17 @@ class MonthlyReport(models.Model):
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     outages = models.JSONField(default=dict)
+    # When the customer could see the discount arise (D §20.1): the end of the outage time that
+    # took the month under the first threshold.
+    discount_arose_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField()
     stale = models.BooleanField(default=False)
+    # Why and by whom it became stale: the recomputation's revision records both.
+    stale_since = models.DateTimeField(null=True, blank=True)
+    stale_reason = models.CharField(max_length=500, blank=True)
+    stale_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("monthly report")
@@ -110,7 +135,7 @@ class ReportRevision(models.Model):
     report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="revisions")
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
     before = models.JSONField()
     after = models.JSONField()
 
@@ -124,18 +149,47 @@ class ClaimStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class ClaimKind(models.TextChoices):
+    DISCOUNT = "discount", _("Price discount for low availability (D §10.3)")
+    DELIVERY = "delivery", _("Deduction for late delivery (D §9.1)")
+    DAMAGES = "damages", _("Damages (D §19)")
+
+
+class OutsideCap(models.TextChoices):
+    """D §19.4: where the damages cap does not apply."""
+
+    INTENT = "intent", _("Intent or gross negligence")
+    PERSONAL_INJURY = "personal_injury", _("Personal injury")
+    MANDATORY_LAW = "mandatory_law", _("Liability under mandatory law")
+    THIRD_PARTY_MISUSE = "third_party_misuse", _("A third party's claim caused by the customer's misuse or breach")
+
+
 class Claim(models.Model):
-    """A claim for a discount or damages (D §20): in writing, within the claim window from
-    discovery, citing ticket numbers."""
+    """A claim for a discount, a deduction or damages (D §20): in writing, within the claim
+    window from when the circumstance was or should have been discovered, citing ticket numbers."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="claims")
-    month = models.DateField(_("month"), null=True, blank=True, help_text=_("The month claimed for, if any."))
+    kind = models.CharField(_("kind"), max_length=16, choices=ClaimKind.choices, default=ClaimKind.DISCOUNT)
+    month = models.DateField(_("month"), null=True, blank=True, help_text=_("The month claimed for (its first day)."))
+    outage = models.ForeignKey(
+        Outage, on_delete=models.PROTECT, null=True, blank=True, related_name="claims", verbose_name=_("outage")
+    )
+    amount = models.DecimalField(_("amount claimed"), max_digits=12, decimal_places=2)
     discovered_on = models.DateField(_("discovered on"))
+    window_from = models.DateField(
+        _("claim window counted from"),
+        help_text=_("The earliest of the stated discovery, the cited tickets' reports and the outage's end."),
+    )
     description = models.TextField(_("description"))
     tickets = models.ManyToManyField("tickets.Ticket", related_name="claims", verbose_name=_("tickets"))
     filed_at = models.DateTimeField(_("filed"))
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     status = models.CharField(_("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
+    granted_amount = models.DecimalField(_("amount granted"), max_digits=12, decimal_places=2, null=True, blank=True)
+    outside_cap = models.CharField(
+        _("outside the damages cap"), max_length=24, choices=OutsideCap.choices, blank=True,
+        help_text=_("D §19.4: the cap does not apply."),
+    )
     decision_note = models.TextField(_("decision"), blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -144,3 +198,18 @@ class Claim(models.Model):
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
         ordering = ["-filed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(month__isnull=False) | Q(outage__isnull=False), name="claim_names_month_or_outage"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="accepted", granted_amount__isnull=False)
+                | (~Q(status="accepted") & Q(granted_amount__isnull=True)),
+                name="claim_accepted_has_amount",
+            ),
+        ]
+
+    @property
+    def currency(self) -> str:
+        return self.contract.terms.currency

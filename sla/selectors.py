@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,8 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, ServiceTerms
 from sla import availability
-from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules, to_us
+from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules
 from sla.models import Outage, OutageKind, Responsibility
+from tickets.models import Classification
 
 US_PER_MINUTE = 60_000_000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -231,3 +233,51 @@ def contract_month(
 ) -> ContractMonth:
     """One contract's month."""
     return months([contract], year, month, now=now, terms_of={contract.pk: terms} if terms else None)[0]
+
+
+# D §10.4: a discount only for outages the supplier answers for ----------------------------------
+
+
+def contradicting_tickets(outage: Outage) -> list:
+    """Linked tickets that say the outage was not the supplier's Fault: classified as not a
+    fault, or caused by the customer's unannounced change (D §17.1). Prefetch `tickets`."""
+    if outage.responsibility != Responsibility.SUPPLIER:
+        return []
+    return [
+        t for t in outage.tickets.all()
+        if t.classification == Classification.NOT_FAULT or t.caused_by_customer_change
+    ]
+
+
+def unsettled(outage: Outage) -> list[str]:
+    """The ticket numbers of a contradiction staff have not settled (confirmed or corrected)."""
+    confirmed = set(outage.confirmed_ticket_ids or ())
+    return sorted(t.number for t in contradicting_tickets(outage) if t.pk not in confirmed)
+
+
+def contradicted():
+    """Outages counted as the supplier's with a linked ticket that says otherwise, settled or not."""
+    return Outage.objects.filter(
+        Q(tickets__classification=Classification.NOT_FAULT) | Q(tickets__caused_by_customer_change=True),
+        responsibility=Responsibility.SUPPLIER,
+    ).distinct()
+
+
+def month_contradictions(year: int, month: int) -> list[tuple[Outage, list[str]]]:
+    """Unsettled contradictions among the outages touching a month, in any terms' time zone."""
+    zones = set(ServiceTerms.objects.values_list("timezone", flat=True)) or {"UTC"}
+    edges = [availability.month_bounds(year, month, zoneinfo.ZoneInfo(zone)) for zone in zones]
+    low, high = from_us(min(e[0] for e in edges)), from_us(max(e[1] for e in edges))
+    outages = (
+        contradicted()
+        .filter(started_at__lt=high)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+        .prefetch_related("tickets")
+        .order_by("started_at", "pk")
+    )
+    found = []
+    for outage in outages:
+        numbers = unsettled(outage)
+        if numbers:
+            found.append((outage, numbers))
+    return found

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contracts.models import Contract, ServiceTerms
+from contracts.models import Contract, NoticeChannel, ServiceTerms
+from contracts.services import notice_received_on
 from sla.availability import maintenance_spans, subtract, to_us
-from sla.models import Outage, OutageKind, Responsibility
+from sla import reports, selectors
+from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
 from tickets.services import check_time
 
-FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "description")
+FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "announced_via", "description")
 
 
 def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: datetime.datetime) -> None:
@@ -37,6 +39,10 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
             errors["ended_at"] = [_("An outage cannot end before it starts.")]
         elif outage.ended_at > now:
             errors["ended_at"] = [_("An outage cannot end in the future; leave it open while it goes on.")]
+    if outage.announced_via and outage.announced_via not in NoticeChannel.values:
+        errors["announced_via"] = [_("Announced by letter, e-mail or phone.")]
+    elif outage.announced_via and outage.announced_at is None:
+        errors["announced_via"] = [_("Give when it was announced too.")]
     if outage.announced_at is not None:
         if outage.kind != OutageKind.PLANNED:
             errors["announced_at"] = [_("Only planned work is announced.")]
@@ -74,7 +80,8 @@ def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
         if outage.announced_at is None:
             short.append(terms.slug)
             continue
-        announced = outage.announced_at.astimezone(zone).date()
+        # D §25.2: the notice counts from when the customer has it (an e-mail three days later).
+        announced = notice_received_on(terms, outage.announced_at.astimezone(zone).date(), outage.announced_via)
         starts = outage.started_at.astimezone(zone).date()
         if terms.planned_work_notice_days is not None:
             if (starts - announced).days < terms.planned_work_notice_days:
@@ -93,6 +100,7 @@ def outage_register(
     responsibility: str,
     ended_at: datetime.datetime | None = None,
     announced_at: datetime.datetime | None = None,
+    announced_via: str = "",
     description: str = "",
     contracts: list[Contract] | None = None,
     tickets: list | None = None,
@@ -106,6 +114,8 @@ def outage_register(
         kind=kind,
         responsibility=responsibility,
         announced_at=announced_at,
+        # An announcement without its channel is taken as an e-mail, the usual way.
+        announced_via=announced_via or (NoticeChannel.EMAIL if announced_at else ""),
         description=(description or "").strip(),
         service_wide=not contracts,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -115,6 +125,7 @@ def outage_register(
     outage.save()
     outage.contracts.set(contracts)
     outage.tickets.set(tickets)
+    reports.mark_stale(outage, actor=actor, reason=f"outage {outage.pk} registered")
     return outage
 
 
@@ -123,23 +134,62 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     """Change an outage (most often: end it). Reports of the months it touches are marked stale."""
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     before = (outage.started_at, outage.ended_at)
+    contracts_before = set(outage.contracts.all())
+    was_service_wide = outage.service_wide
     contracts = changes.pop("contracts", None)
     tickets = changes.pop("tickets", None)
     for field, value in changes.items():
         if field in FIELDS:
             setattr(outage, field, value)
+    if "announced_at" in changes and "announced_via" not in changes:
+        outage.announced_via = (outage.announced_via or NoticeChannel.EMAIL) if outage.announced_at else ""
     contract_list = list(contracts) if contracts is not None else list(outage.contracts.all())
     ticket_list = list(tickets) if tickets is not None else list(outage.tickets.all())
     _validate(outage, contract_list, ticket_list, now or timezone.now())
     if contracts is not None:
         outage.service_wide = not contract_list
     outage.short_notice_terms = short_notice_terms(outage, contract_list)
+    if "responsibility" in changes or tickets is not None:
+        # A confirmation of the supplier's responsibility was about the outage as it was.
+        outage.confirmed_ticket_ids, outage.confirmation_note = [], ""
+        outage.confirmed_by = outage.confirmed_at = None
     outage.save()
     if contracts is not None:
         outage.contracts.set(contract_list)
     if tickets is not None:
         outage.tickets.set(ticket_list)
-    from sla import reports
+    changed = sorted(name for name in changes if name in FIELDS) + (["contracts"] if contracts is not None else [])
+    reason = f"outage {outage.pk} changed: {', '.join(changed) or 'nothing'}"
+    reports.mark_stale(outage, before=before, actor=actor, reason=reason)
+    if contracts_before and not was_service_wide:
+        # Contracts the outage no longer names lose it: their months change too.
+        reports.mark_reports_stale(
+            MonthlyReport.objects.filter(
+                contract__in=contracts_before, month__in=reports.months_between(*before)
+            ),
+            actor=actor, reason=reason,
+        )
+    if was_service_wide and not outage.service_wide:
+        reports.mark_reports_stale(
+            MonthlyReport.objects.filter(month__in=reports.months_between(*before)), actor=actor, reason=reason
+        )
+    return outage
 
-    reports.mark_stale(outage, before=before, actor=actor)
+
+@transaction.atomic
+def outage_confirm_responsibility(*, outage: Outage, note: str, actor, now: datetime.datetime | None = None) -> Outage:
+    """D §10.4: staff settle a contradiction (the outage counted as the supplier's, linked tickets
+    classified otherwise) by confirming, with the reason, that it is the supplier's all the same.
+    The alternatives are to change its responsibility or its tickets."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    tickets = selectors.contradicting_tickets(outage)
+    if not tickets:
+        raise ValidationError({"outage": [_("There is nothing to settle: no linked ticket says otherwise.")]})
+    if not (note or "").strip():
+        raise ValidationError({"note": [_("Say why the outage is the supplier's all the same.")]})
+    outage.confirmed_ticket_ids = sorted(t.pk for t in tickets)
+    outage.confirmation_note = note.strip()
+    outage.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+    outage.confirmed_at = now or timezone.now()
+    outage.save(update_fields=["confirmed_ticket_ids", "confirmation_note", "confirmed_by", "confirmed_at", "updated_at"])
     return outage

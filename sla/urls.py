@@ -5,6 +5,8 @@ from sla import views
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
+    path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
+    path("desk/sla/billing/", views.billing_page, name="sla-billing"),
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
     path("desk/delivery/", views.delivery, name="delivery"),

@@ -3,9 +3,9 @@ customers' view of their availability."""
 
 from __future__ import annotations
 
-import csv
 import datetime
 import zoneinfo
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -14,18 +14,20 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.delivery import delivery_status
-from contracts.models import Contract
+from contracts.api.serializers import contract_notices
+from contracts.models import Contract, NoticeChannel
 from contracts.web import apply_errors
-from sla import claims, reports, selectors, services
-from sla.models import Claim, MonthlyReport, Outage, OutageKind, Responsibility
+from sla import billing, claims, reports, selectors, services
+from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
 from tickets.models import Ticket
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -39,6 +41,10 @@ class OutageForm(forms.Form):
     responsibility = forms.ChoiceField(label=gettext_lazy("Responsibility"), choices=Responsibility.choices)
     announced_at = forms.DateTimeField(label=gettext_lazy("Announced"), widget=LOCAL_INPUT, required=False,
                                        help_text=gettext_lazy("Planned work only."))
+    announced_via = forms.ChoiceField(
+        label=gettext_lazy("Announced by"), choices=[("", "–"), *NoticeChannel.choices], required=False,
+        help_text=gettext_lazy("The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."),
+    )
     contracts = forms.CharField(label=gettext_lazy("Contracts"), required=False,
                                 help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."))
     tickets = forms.CharField(label=gettext_lazy("Tickets"), required=False,
@@ -77,7 +83,7 @@ def outage_board(request: HttpRequest) -> HttpResponse:
         try:
             services.outage_register(
                 started_at=_aware(data["started_at"]), ended_at=_aware(data["ended_at"]),
-                announced_at=_aware(data["announced_at"]), kind=data["kind"],
+                announced_at=_aware(data["announced_at"]), announced_via=data["announced_via"], kind=data["kind"],
                 responsibility=data["responsibility"], description=data["description"],
                 contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
             )
@@ -87,13 +93,31 @@ def outage_board(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The outage is registered."))
             return redirect("sla-board")
     since = timezone.now() - datetime.timedelta(days=30)
-    outages = (
-        Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+    # Recent outages, and older ones whose responsibility is still to settle (D §10.4).
+    recent = Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+    to_settle = selectors.contradicted().filter(started_at__gte=timezone.now() - datetime.timedelta(days=400))
+    outages = list(
+        Outage.objects.filter(Q(pk__in=recent.values("pk")) | Q(pk__in=to_settle.values("pk")))
         .prefetch_related("contracts__customer", "tickets")
         .order_by("-started_at")[:200]
     )
-    return render(request, "sla/board.html", {"form": form, "outages": outages, "zone": settings.TIME_ZONE,
+    rows = [(outage, selectors.unsettled(outage)) for outage in outages]
+    return render(request, "sla/board.html", {"form": form, "rows": rows, "zone": settings.TIME_ZONE,
                                               "last_month": _last_month()})
+
+
+@staff_member_required
+@require_POST
+def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """D §10.4: settle a contradiction by confirming the supplier's responsibility, with a reason."""
+    outage = get_object_or_404(Outage, pk=pk)
+    try:
+        services.outage_confirm_responsibility(outage=outage, note=request.POST.get("note", ""), actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk})
+    return redirect(request.POST.get("next") or "sla-board")
 
 
 @staff_member_required
@@ -150,66 +174,112 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
         year_month = (now.year, now.month)
     month = selectors.contract_month(contract, *year_month, now=now)
     year = _year_of_months(contract, now)
-    context = {"contract": contract, "month": month, "chart": _chart(year, month.terms.availability_target),
-               "year": year, "zone": month.terms.timezone}
+    stored = MonthlyReport.objects.filter(contract=contract, month=month.first_day).first()
+    context = {
+        "contract": contract, "month": month, "chart": _chart(year, month.terms.availability_target), "year": year,
+        "zone": month.terms.timezone, "stored": stored, "delivery": delivery_status(contract, timezone.localdate()),
+        "notices": contract_notices(contract), "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),
+        "terms_today": contract.terms_in_force(timezone.localdate()),
+    }
     return render(request, template, context)
 
 
 @staff_member_required
 def contract_sla(request: HttpRequest, pk: int) -> HttpResponse:
-    contract = get_object_or_404(Contract.objects.select_related("customer", "terms"), pk=pk)
+    contract = get_object_or_404(Contract.objects.select_related("customer", "terms").prefetch_related("fees"), pk=pk)
     return _contract_page(request, contract, "sla/contract.html")
 
 
 @login_required
 def portal_availability(request: HttpRequest, pk: int) -> HttpResponse:
     # Another customer's contract is not found, never forbidden.
-    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("customer", "terms"), pk=pk)
+    contract = get_object_or_404(
+        Contract.objects.visible_to(request.user).select_related("customer", "terms").prefetch_related("fees"), pk=pk
+    )
     return _contract_page(request, contract, "sla/portal_contract.html")
+
+
+def _billing_month(request: HttpRequest) -> tuple[int, int]:
+    text = request.GET.get("month") or request.POST.get("month") or _last_month()
+    return selectors.parse_month(text, today=timezone.localdate())
+
+
+@staff_member_required
+def billing_page(request: HttpRequest) -> HttpResponse:
+    """A month for billing: whether it can be billed, and what stands in the way."""
+    try:
+        year, month = _billing_month(request)
+    except ValidationError as error:
+        messages.error(request, error.message_dict["month"][0])
+        year, month = selectors.parse_month(_last_month(), today=timezone.localdate())
+    if request.method == "POST":
+        try:
+            created, recomputed = billing.prepare(year, month)
+        except reports.MonthNotOver as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("%(created)d reports stored, %(recomputed)d recomputed.")
+                             % {"created": created, "recomputed": recomputed})
+        return redirect(f"{reverse('sla-billing')}?month={year:04d}-{month:02d}")
+    month_data = billing.billing_month(year, month)
+    return render(request, "sla/billing.html", {"billing": month_data})
 
 
 @staff_member_required
 def month_csv(request: HttpRequest) -> HttpResponse:
-    """The month for billing: one row per contract, from the stored report (made now if the
-    month has none yet)."""
+    """The month for billing, from stored reports that are all up to date (else 409 saying why).
+    `format=sv` (the default in Swedish) opens in Swedish Excel; `format=en` has commas and points."""
     try:
         year, month = selectors.parse_month(request.GET.get("month"), today=timezone.localdate())
     except ValidationError as error:
-        return HttpResponse(error.message_dict["month"][0], status=400, content_type="text/plain; charset=utf-8")
-    reports.store_month(year, month)
-    rows = (
-        MonthlyReport.objects.filter(month=datetime.date(year, month, 1))
-        .select_related("contract__customer", "terms")
-        .order_by("contract__customer__name", "contract_id")
-    )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sla-{year:04d}-{month:02d}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["month", "contract", "customer", "org_number", "terms", "terms_version", "availability_percent",
-                     "discount_percent", "monthly_fee", "discount_amount", "currency", "unavailable_seconds", "stale"])
-    for report in rows:
-        writer.writerow([f"{year:04d}-{month:02d}", report.contract_id, report.contract.customer.name,
-                         report.contract.customer.org_number, report.terms.slug, report.terms.version,
-                         report.availability_percent, report.discount_percent, report.monthly_fee,
-                         report.discount_amount, report.currency, report.unavailable_seconds, report.stale])
+        return _plain(error.message_dict["month"][0], 400)
+    fmt = request.GET.get("format") or ("sv" if get_language() == "sv" else "en")
+    if fmt not in billing.FORMATS:
+        return _plain(_("Unknown format %(format)s: give sv or en.") % {"format": fmt[:20]}, 400)
+    month_data = billing.billing_month(year, month)
+    if not month_data.ready:
+        return _plain("\n".join(month_data.problems), 409)
+    response = HttpResponse(billing.write_csv(month_data, fmt), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sla-{year:04d}-{month:02d}-{fmt}.csv"'
     return response
+
+
+def _plain(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 @staff_member_required
 def delivery(request: HttpRequest) -> HttpResponse:
     """Contracts not yet delivered, with the D §8.2 / §9 marks (staff)."""
     today = timezone.localdate()
-    waiting = Contract.objects.filter(delivered_on__isnull=True, terminated_on__isnull=True).select_related(
-        "customer", "terms"
-    ).order_by("signed_on", "pk")
-    rows = [delivery_status(contract, today) for contract in waiting]
-    return render(request, "sla/delivery.html", {"rows": rows, "today": today})
+    contracts = (
+        Contract.objects.filter(Q(delivered_on__isnull=True, terminated_on__isnull=True) | Q(delivered_on__isnull=False))
+        .select_related("customer", "terms")
+        .prefetch_related("fees")
+        .order_by("signed_on", "pk")
+    )
+    waiting, late = [], []
+    for contract in contracts.filter(Q(delivered_on__isnull=True) | Q(delivered_on__gte=today - DELIVERED_LATE_SHOWN)):
+        status = delivery_status(contract, today)
+        if contract.delivered_on is None:
+            waiting.append(status)
+        elif status.state == "delivered_late":
+            late.append(status)
+    return render(request, "sla/delivery.html", {"rows": waiting, "late": late, "today": today})
+
+
+DELIVERED_LATE_SHOWN = datetime.timedelta(days=365)
 
 
 class ClaimForm(forms.Form):
     contract = forms.ModelChoiceField(label=gettext_lazy("Contract"), queryset=Contract.objects.none(), empty_label=None)
+    kind = forms.ChoiceField(label=gettext_lazy("What is claimed"), choices=ClaimKind.choices, initial=ClaimKind.DISCOUNT)
     month = forms.CharField(label=gettext_lazy("Month claimed for"), required=False,
-                            widget=forms.TextInput(attrs={"type": "month"}), help_text="YYYY-MM")
+                            widget=forms.TextInput(attrs={"type": "month"}),
+                            help_text=gettext_lazy("YYYY-MM; a price discount is claimed for a month."))
+    outage = forms.ModelChoiceField(label=gettext_lazy("Outage"), queryset=Outage.objects.none(), required=False,
+                                    help_text=gettext_lazy("For damages: the outage they arose from."))
+    amount = forms.DecimalField(label=gettext_lazy("Amount claimed"), max_digits=12, decimal_places=2, min_value=0)
     discovered_on = forms.DateField(label=gettext_lazy("Discovered on"), widget=forms.DateInput(attrs={"type": "date"}))
     tickets = forms.CharField(label=gettext_lazy("Tickets"), help_text=gettext_lazy("Ticket numbers, comma-separated."))
     description = forms.CharField(label=gettext_lazy("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
@@ -217,8 +287,14 @@ class ClaimForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["contract"].queryset = Contract.objects.visible_to(user).select_related("terms")
+        contracts = Contract.objects.visible_to(user).select_related("terms")
+        self.fields["contract"].queryset = contracts
         self.fields["contract"].label_from_instance = lambda c: f"{c.terms.name} (#{c.pk})"
+        since = timezone.now() - datetime.timedelta(days=400)
+        self.fields["outage"].queryset = (
+            Outage.objects.filter(Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since).distinct()
+        )
+        self.fields["outage"].label_from_instance = lambda o: f"{timezone.localtime(o.started_at):%Y-%m-%d %H:%M} · {o.get_kind_display()}"
 
     def clean_month(self):
         text = self.cleaned_data["month"]
@@ -249,22 +325,48 @@ def portal_claims(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your claim has been filed."))
             return redirect("portal-claims")
-    mine = Claim.objects.filter(contract__in=Contract.objects.visible_to(request.user)).prefetch_related("tickets")
+    mine = (
+        Claim.objects.filter(contract__in=Contract.objects.visible_to(request.user))
+        .select_related("contract__terms", "outage")
+        .prefetch_related("tickets")
+    )
     return render(request, "sla/portal_claims.html", {"form": form, "claims": mine})
 
 
 @staff_member_required
 def desk_claims(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        claim = get_object_or_404(Claim, pk=request.POST.get("claim"))
+        claim = get_object_or_404(Claim, pk=_whole(request.POST.get("claim")))
         try:
-            claims.claim_decide(claim=claim, accept=request.POST.get("decision") == "accept",
-                                note=request.POST.get("note", ""), actor=request.user)
+            claims.claim_decide(
+                claim=claim, accept=request.POST.get("decision") == "accept", note=request.POST.get("note", ""),
+                granted_amount=_amount(request.POST.get("granted_amount")), outside_cap=request.POST.get("outside_cap", ""),
+                actor=request.user,
+            )
         except ValidationError as error:
             messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+        else:
+            messages.success(request, _("The claim is decided."))
         return redirect("desk-claims")
     rows = [
-        {"claim": claim, "cap": claims.damages_cap(claim), "deadline": claims.claim_deadline(claim.contract, claim.discovered_on)}
-        for claim in Claim.objects.select_related("contract__customer", "contract__terms").prefetch_related("tickets")[:200]
+        {"claim": claim, "cap": claims.damages_cap(claim), "deadline": claims.claim_deadline(claim.contract, claim.window_from)}
+        for claim in Claim.objects.select_related("contract__customer", "contract__terms", "outage")
+        .prefetch_related("tickets", "contract__fees")[:200]
     ]
-    return render(request, "sla/desk_claims.html", {"rows": rows})
+    return render(request, "sla/desk_claims.html", {"rows": rows, "outside_cap": OutsideCap.choices})
+
+
+def _whole(text: str | None) -> int:
+    if not (text or "").isdigit():
+        raise Http404
+    return int(text)
+
+
+def _amount(text: str | None) -> Decimal | None:
+    text = (text or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValidationError({"granted_amount": [_("Give the amount as a number, e.g. 125.00.")]}) from None

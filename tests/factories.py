@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from contracts.models import Contract, Customer, CustomerMembership, ServiceTerms
+from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, ServiceTerms
 
 
 def _valid_finnish_business_id(n: int) -> str:
@@ -50,9 +50,15 @@ class ContractFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     terms = factory.LazyFunction(lambda: ServiceTerms.objects.get(slug="dstny-alcom-2022"))
-    monthly_fee = Decimal("500.00")
     signed_on = datetime.date(2025, 3, 1)
     delivered_on = datetime.date(2025, 4, 15)
+
+    @classmethod
+    def _create(cls, model_class, *args, monthly_fee=Decimal("500.00"), **kwargs):
+        """The fee agreed is the first row of the fee history, from the signing date."""
+        contract = model_class.objects.create(*args, **kwargs)
+        ContractFee.objects.create(contract=contract, effective_from=contract.signed_on, monthly_fee=monthly_fee)
+        return contract
 
 
 def ensure_seed_terms() -> None:
@@ -62,3 +68,13 @@ def ensure_seed_terms() -> None:
     from django.apps import apps
 
     importlib.import_module("contracts.migrations.0002_seed_terms").create_seed_terms(apps, None)
+    importlib.import_module("contracts.migrations.0003_fees_notices_and_terms").seed_terms_clauses(apps, None)
+
+
+class ContactPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPerson
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Kontakt {n}")
+    email = factory.Sequence(lambda n: f"kontakt{n}@customer.example")

@@ -1,108 +1,239 @@
-"""Claims (D §20) with the damages cap (D §19.2–19.3)."""
+"""Claims (D §20) with amounts, the claim window from when the circumstance was or should have
+been discovered, and the damages cap read from the fee history (D §19.2–19.4)."""
 
 import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
-from sla import reports
+from contracts.models import ContractFee
+from sla import claims, reports
 from sla.models import Claim
 from tickets import services
 from tickets.models import Channel
 
 pytestmark = pytest.mark.django_db
+MARIEHAMN = ZoneInfo("Europe/Mariehamn")
 NOW = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(autouse=True)
 def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def ticket_for(contract, reporter=None, *, days_ago=48):
+    when = NOW - datetime.timedelta(days=days_ago)
+    return services.ticket_create(
+        contract=contract, reported_by=reporter, channel=Channel.WEB, a_number="018 12345",
+        b_number="040 123 4567", fault_occurred_at=when, description="Nere", received_at=when, now=when,
+    )
 
 
 @pytest.fixture
 def ticket_a(contract_a, customer_a_user):
-    return services.ticket_create(
-        contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(days=48), description="Nere",
-        received_at=NOW - datetime.timedelta(days=48), now=NOW - datetime.timedelta(days=48),
-    )
+    return ticket_for(contract_a, customer_a_user)
+
+
+def at(*args):
+    return datetime.datetime(*args, tzinfo=MARIEHAMN)
+
+
+def outage_for(staff_api, contract, start, end):
+    response = staff_api.post("/api/outages/", {
+        "contracts": [contract.pk], "started_at": start.isoformat(), "ended_at": end.isoformat(),
+        "kind": "unplanned", "responsibility": "supplier",
+    }, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
 
 
 def file(client, contract, ticket_list, **overrides):
     payload = {
         "contract": contract.pk,
+        "kind": "discount",
+        "amount": "5.00",
         "tickets": [t.number for t in ticket_list],
         "discovered_on": "2026-11-02",
         "month": "2026-10",
-        "description": "Växeln låg nere i två och en halv timme den 6 oktober.",
+        "description": "Växeln låg nere den 6 oktober.",
     }
     payload.update(overrides)
     return client.post("/api/claims/", payload, format="json")
 
 
-def test_a_customer_files_a_claim_within_the_month_and_staff_decide(customer_a_api, staff_api, contract_a, ticket_a):
-    response = file(customer_a_api, contract_a, [ticket_a])
+def test_a_customer_files_a_claim_and_staff_accept_part_of_it(customer_a_api, staff_api, contract_a, ticket_a):
+    response = file(customer_a_api, contract_a, [ticket_a], amount="20.00")
     assert response.status_code == 201, response.json()
     claim = response.json()
-    assert claim["deadline"] == "2026-12-02" and claim["status"] == "submitted"
-    # 25 % of 12 × 100.00 = 300.00, nothing given yet for October.
-    assert claim["damages_cap"] == {"cap": "300.00", "annual_fees": "1200.00", "discounts_given": "0.00", "currency": "EUR"}
-    decided = staff_api.post(f"/api/claims/{claim['id']}/decide/", {"accept": True, "note": "Bekräftat i loggarna."}, format="json")
-    assert decided.json()["status"] == "accepted"
+    # October earned no discount: the month could be seen whole on 1 November (D §20.1).
+    assert (claim["window_from"], claim["deadline"]) == ("2026-11-01", "2026-12-01")
+    assert (claim["amount"], claim["currency"], claim["status"]) == ("20.00", "EUR", "submitted")
+    too_much = staff_api.post(f"/api/claims/{claim['id']}/decide/", {"accept": True, "note": "x", "granted_amount": "25.00"},
+                              format="json")
+    assert too_much.status_code == 400 and "at most the 20.00 claimed" in too_much.json()["granted_amount"][0]
+    decided = staff_api.post(f"/api/claims/{claim['id']}/decide/",
+                             {"accept": True, "note": "Bekräftat i loggarna.", "granted_amount": "12.50"}, format="json")
+    assert decided.json()["status"] == "accepted" and decided.json()["granted_amount"] == "12.50"
     again = staff_api.post(f"/api/claims/{claim['id']}/decide/", {"accept": False, "note": "x"}, format="json")
     assert again.status_code == 400
 
 
-def test_the_cap_is_reduced_by_discounts_already_given_for_the_month(customer_a_api, staff_api, contract_a, ticket_a):
-    staff_api.post("/api/outages/", {
-        "contracts": [contract_a.pk], "started_at": "2026-10-06T10:00:00+03:00", "ended_at": "2026-10-06T12:30:00+03:00",
-        "kind": "unplanned", "responsibility": "supplier",
-    }, format="json")
-    reports.store_month(2026, 10)  # 10 % of 100.00 given as a discount
-    claim = file(customer_a_api, contract_a, [ticket_a]).json()
-    assert claim["damages_cap"]["discounts_given"] == "10.00" and claim["damages_cap"]["cap"] == "290.00"
+class TestClaimWindow:
+    """D §20.1: within one month of the day the circumstance was discovered or should have been."""
+
+    def test_d20_1_a_months_discount_is_claimed_within_a_month_of_when_it_arose(
+        self, customer_a_api, staff_api, contract_a, ticket_a, frozen_now
+    ):
+        outage_for(staff_api, contract_a, at(2026, 10, 6, 10, 0), at(2026, 10, 6, 12, 30))  # 10 %
+        late = file(customer_a_api, contract_a, [ticket_a], discovered_on="2026-11-20")
+        assert late.status_code == 400
+        assert late.json()["discovered_on"] == [
+            "Too late: the circumstance was or should have been discovered on 2026-10-06, so a claim had to be "
+            "made by 2026-11-06 (D §20.1)."
+        ]
+        frozen_now.move_to(datetime.datetime(2026, 11, 6, 12, tzinfo=datetime.UTC))
+        in_time = file(customer_a_api, contract_a, [ticket_a], discovered_on="2026-11-05", amount="10.00")
+        assert in_time.status_code == 201, in_time.json()
+        assert in_time.json()["window_from"] == "2026-10-06"
+
+    def test_d20_1_a_recent_discovery_date_does_not_revive_a_200_day_old_ticket(
+        self, customer_a_api, staff_api, contract_a, customer_a_user
+    ):
+        old = ticket_for(contract_a, customer_a_user, days_ago=200)
+        response = file(customer_a_api, contract_a, [old], kind="damages", month=None, amount="500.00",
+                        discovered_on="2026-11-22")
+        assert response.status_code == 400
+        assert "name the outage or the month" in response.json()["outage"][0].lower()
+        outage_id = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
+        response = file(customer_a_api, contract_a, [old], kind="damages", month=None, outage=outage_id,
+                        amount="500.00", discovered_on="2026-11-22")
+        assert response.status_code == 400
+        assert "discovered on 2026-05-07, so a claim had to be made by 2026-06-07" in response.json()["discovered_on"][0]
+        assert not Claim.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "fragment"),
+        [
+            ({"tickets": []}, "tickets", "D §20.2"),
+            ({"discovered_on": "2026-12-01"}, "discovered_on", "future"),
+            ({"description": ""}, "description", ""),
+            ({"month": "10/2026"}, "month", "YYYY-MM"),
+            ({"month": None}, "month", "claimed for a month"),
+            ({"amount": "0.00"}, "amount", "above zero"),
+            ({"amount": None}, "amount", ""),
+            ({"kind": "everything"}, "kind", ""),
+        ],
+    )
+    def test_an_incomplete_claim_is_refused_on_the_field(self, customer_a_api, contract_a, ticket_a, overrides, field, fragment):
+        response = file(customer_a_api, contract_a, [ticket_a], **overrides)
+        assert response.status_code == 400
+        assert any(fragment in m for m in response.json()[field]), response.json()
+        assert not Claim.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field", "fragment"),
-    [
-        ({"discovered_on": "2026-10-20"}, "discovered_on", "had to be made by 2026-11-20 (D §20.1)"),
-        ({"tickets": []}, "tickets", "D §20.2"),
-        ({"discovered_on": "2026-12-01"}, "discovered_on", "future"),
-        ({"description": ""}, "description", ""),
-        ({"month": "10/2026"}, "month", "YYYY-MM"),
-    ],
-)
-def test_a_late_or_incomplete_claim_is_refused_with_the_reason(customer_a_api, contract_a, ticket_a, overrides, field, fragment):
-    response = file(customer_a_api, contract_a, [ticket_a], **overrides)
-    assert response.status_code == 400
-    assert any(fragment in m for m in response.json()[field]), response.json()
-    assert not Claim.objects.exists()
-
-
-def test_another_customers_contract_or_ticket_cannot_be_claimed(customer_a_api, staff_api, contract_a, contract_b, ticket_a):
+def test_another_customers_contract_ticket_or_outage_cannot_be_claimed(customer_a_api, staff_api, contract_a, contract_b, ticket_a):
     other = services.ticket_create(
         contract=contract_b, channel=Channel.PHONE, a_number="070-123 45 67", b_number="070-765 43 21",
         fault_occurred_at=NOW - datetime.timedelta(days=3), description="x",
     )
+    their_outage = outage_for(staff_api, contract_b, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
     assert file(customer_a_api, contract_b, [ticket_a]).status_code == 400
     assert "tickets" in file(customer_a_api, contract_a, [other]).json()
+    assert "outage" in file(customer_a_api, contract_a, [ticket_a], kind="damages", outage=their_outage).json()
     assert customer_a_api.post("/api/claims/1/decide/", {"accept": True, "note": "x"}, format="json").status_code in (403, 404)
     assert not Claim.objects.exists()
+
+
+class TestDamagesCap:
+    """D §19.2–19.4, with the fees read from the contract's fee history."""
+
+    def damages(self, api, contract, ticket, outage_id, amount, discovered_on="2026-11-20"):
+        response = file(api, contract, [ticket], kind="damages", month=None, outage=outage_id, amount=amount,
+                        discovered_on=discovered_on)
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    @pytest.fixture
+    def outage_oct_6(self, staff_api, contract_a):
+        return outage_for(staff_api, contract_a, at(2026, 10, 6, 10, 0), at(2026, 10, 6, 12, 30))
+
+    @pytest.fixture
+    def outage_nov_6(self, staff_api, contract_a):
+        return outage_for(staff_api, contract_a, at(2026, 11, 6, 10, 0), at(2026, 11, 6, 11, 0))
+
+    @pytest.fixture
+    def recent_ticket(self, contract_a, customer_a_user):
+        return ticket_for(contract_a, customer_a_user, days_ago=10)
+
+    def test_d19_2_a_quarter_of_the_fees_paid_over_the_twelve_months_before_the_event(
+        self, customer_a_api, contract_a, recent_ticket, outage_nov_6
+    ):
+        # 100.00 a month since delivery (15 April 2025), 200.00 from 1 June 2026. The twelve months
+        # before the outage of 6 November 2026: 25/30 × 100 + 6 × 100 + 5 × 200 + 5/30 × 200 = 1716.67.
+        ContractFee.objects.create(contract=contract_a, effective_from=datetime.date(2026, 6, 1), monthly_fee=Decimal("200.00"))
+        claim = self.damages(customer_a_api, contract_a, recent_ticket, outage_nov_6, "900.00")
+        assert claim["damages_cap"]["applies"] is True and claim["damages_cap"]["currency"] == "EUR"
+        assert claim["damages_cap"]["annual_fees"] == "1716.67"
+        assert claim["damages_cap"]["total"] == "429.17" and claim["damages_cap"]["cap"] == "429.17"
+
+    def test_d19_2_a_younger_service_counts_twelve_times_its_monthly_average(self, customer_a_api, staff_api, customer_a, dstny, customer_a_user):
+        from tests.factories import ContractFactory
+
+        young = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 6, 20),
+                                delivered_on=datetime.date(2026, 7, 1), monthly_fee=Decimal("100.00"))
+        ContractFee.objects.create(contract=young, effective_from=datetime.date(2026, 9, 1), monthly_fee=Decimal("160.00"))
+        outage_id = outage_for(staff_api, young, at(2026, 11, 6, 10, 0), at(2026, 11, 6, 12, 0))
+        # Paid 2 × 100 + 2 × 160 + 5/30 × 160 = 546.67 over 4 1/6 months: 12 × that average = 1574.40.
+        claim = self.damages(customer_a_api, young, ticket_for(young, customer_a_user, days_ago=10), outage_id, "100.00")
+        assert claim["damages_cap"]["annual_fees"] == "1574.40"
+        assert claim["damages_cap"]["total"] == "393.60"
+
+    def test_d19_2_the_cap_is_an_aggregate_and_d19_4_a_claim_outside_it(
+        self, customer_a_api, staff_api, staff_user, contract_a, recent_ticket, outage_nov_6
+    ):
+        # 100.00 a month: 1200.00 a year, a cap of 300.00.
+        first = self.damages(customer_a_api, contract_a, recent_ticket, outage_nov_6, "250.00")
+        claims.claim_decide(claim=Claim.objects.get(pk=first["id"]), accept=True, note="OK", actor=staff_user)
+        second = self.damages(customer_a_api, contract_a, recent_ticket, outage_nov_6, "200.00")
+        assert second["damages_cap"]["granted_before"] == "250.00" and second["damages_cap"]["cap"] == "50.00"
+        refused = staff_api.post(f"/api/claims/{second['id']}/decide/", {"accept": True, "note": "x"}, format="json")
+        assert refused.status_code == 400
+        assert "The damages cap leaves 50.00 EUR" in refused.json()["granted_amount"][0]
+        outside = staff_api.post(f"/api/claims/{second['id']}/decide/",
+                                 {"accept": True, "note": "Grov vårdslöshet vid uppgraderingen.", "outside_cap": "intent"},
+                                 format="json")
+        assert outside.status_code == 200, outside.json()
+        assert outside.json()["granted_amount"] == "200.00" and outside.json()["damages_cap"]["applies"] is False
+
+    def test_d19_3_discounts_given_for_the_same_event_reduce_the_cap(
+        self, customer_a_api, staff_api, staff_user, contract_a, recent_ticket, outage_oct_6, frozen_now
+    ):
+        frozen_now.move_to(datetime.datetime(2026, 11, 2, 12, tzinfo=datetime.UTC))
+        reports.store_month(2026, 10)  # 150 minutes: 10 % of 100.00
+        discount = file(customer_a_api, contract_a, [recent_ticket], amount="10.00", discovered_on="2026-11-01").json()
+        claims.claim_decide(claim=Claim.objects.get(pk=discount["id"]), accept=True, note="Enligt rapporten", actor=staff_user)
+        damages = self.damages(customer_a_api, contract_a, recent_ticket, outage_oct_6, "100.00", discovered_on="2026-11-01")
+        assert damages["damages_cap"]["discounts_given"] == "10.00"
+        assert damages["damages_cap"]["cap"] == "290.00"
 
 
 def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_a, ticket_a):
     client.force_login(customer_a_user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    late = client.post("/portal/claims/", {"contract": contract_a.pk, "month": "2026-10", "discovered_on": "2026-10-01",
-                                           "tickets": ticket_a.number, "description": "Nere"})
-    assert "had to be made by 2026-11-01" in late.content.decode() and not Claim.objects.exists()
-    response = client.post("/portal/claims/", {"contract": contract_a.pk, "month": "2026-10", "discovered_on": "2026-11-10",
-                                               "tickets": ticket_a.number.lower(), "description": "Nere"})
+    form = {"contract": contract_a.pk, "kind": "discount", "month": "2026-10", "amount": "5.00",
+            "tickets": ticket_a.number.lower(), "description": "Nere"}
+    future = client.post("/portal/claims/", {**form, "discovered_on": "2026-12-01"})
+    assert "cannot be in the future" in future.content.decode() and not Claim.objects.exists()
+    response = client.post("/portal/claims/", {**form, "discovered_on": "2026-11-10"})
     assert response.status_code == 302
+    assert "5.00 EUR" in client.get("/portal/claims/").content.decode()
     client.force_login(staff_user)
     page = client.get("/desk/claims/").content.decode()
-    assert "300.00 EUR" in page and ticket_a.number in page
+    assert "300.00 EUR left" in page and ticket_a.number in page
     client.post("/desk/claims/", {"claim": Claim.objects.get().pk, "decision": "reject", "note": "Kundens brandvägg."})
     assert Claim.objects.get().status == "rejected"
+    assert client.post("/desk/claims/", {"claim": "1e309", "decision": "accept", "note": "x"}).status_code == 404

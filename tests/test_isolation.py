@@ -8,6 +8,7 @@ route fails this test until it is classified below, so no endpoint is left out b
 """
 
 import datetime
+from decimal import Decimal
 import re
 from zoneinfo import ZoneInfo
 
@@ -37,17 +38,18 @@ ROUTES = {
     "desk": "staff", "desk-phone-report": "staff", "desk-billable": "staff", "desk-inbox": "staff",
     "desk-inbox-raw": "staff", "desk-ticket": "staff", "desk-action": "staff", "sla-board": "staff",
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
-    "desk-claims": "staff",
+    "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",
     "terms-list": "shared", "terms-detail": "shared", "terms-versions": "shared",
     "customer-list": "customer", "customer-detail": "customer", "customer-users": "staff",
     "contract-list": "customer", "contract-detail": "customer", "contract-availability": "customer",
+    "contract-fees": "staff",
     "ticket-list": "customer", "ticket-detail": "customer", "ticket-messages": "customer",
     "ticket-reply": "customer", "ticket-close": "customer", "ticket-classify": "staff",
     "ticket-request-info": "staff", "ticket-resolve": "staff", "ticket-start": "staff",
-    "outage-list": "customer", "outage-detail": "customer",
+    "outage-list": "customer", "outage-detail": "customer", "outage-confirm-responsibility": "staff",
     "claim-list": "customer", "claim-detail": "customer", "claim-decide": "staff",
 }
 
@@ -93,7 +95,7 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
         attachment = attachments.store(ticket, checked, actor=customer_a_user)[0]
         claim = sla_claims.claim_file(
             contract=contract_a, discovered_on=NOW.date(), description="ALFA-SECRET-DESCRIPTION claim",
-            tickets=[ticket], month=datetime.date(2026, 10, 1), actor=customer_a_user,
+            tickets=[ticket], month=datetime.date(2026, 10, 1), amount=Decimal("5.00"), actor=customer_a_user,
         )
         outage = sla_services.outage_register(
             started_at=NOW - datetime.timedelta(hours=3), ended_at=NOW - datetime.timedelta(hours=2),
@@ -142,7 +144,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
         elif key == "pk":
             owner = {
                 "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
-                "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage",
+                "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
                 "sla-contract": "contract", "portal-availability": "contract",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])

@@ -83,12 +83,32 @@ class TestOutages:
         planned = {"kind": "planned", "contracts": [contract_a.pk]}
         short = register(staff_api, announced_at=iso(MARIEHAMN, 2026, 10, 1, 9, 0), **planned).json()
         assert short["short_notice_terms"] == ["dstny-alcom-2022"]  # 5 days < 2 weeks (D §11.3)
-        enough = register(staff_api, announced_at=iso(MARIEHAMN, 2026, 9, 22, 9, 0), **planned).json()
-        assert enough["short_notice_terms"] == []
+        enough = register(staff_api, announced_at=iso(MARIEHAMN, 2026, 9, 19, 9, 0), **planned).json()
+        assert enough["short_notice_terms"] == []  # by e-mail: received 22 September, two weeks ahead
         at_night = register(
             staff_api, started_at=iso(MARIEHAMN, 2026, 10, 6, 21, 0), ended_at=iso(MARIEHAMN, 2026, 10, 6, 23, 0), **planned
         ).json()
         assert at_night["short_notice_terms"] == []  # inside the windows: no notice needed (D §11.2)
+
+    @pytest.mark.parametrize(
+        ("announced", "via", "short"),
+        [
+            ((2026, 9, 22, 9, 0), "email", True),   # D §25.2: received 25 September, 11 days ahead
+            ((2026, 9, 22, 9, 0), None, True),      # no channel given: an e-mail
+            ((2026, 9, 22, 9, 0), "phone", False),  # received at once: 14 days ahead
+            ((2026, 9, 17, 9, 0), "letter", False),  # received 22 September
+            ((2026, 9, 18, 9, 0), "letter", True),   # received 23 September
+        ],
+    )
+    def test_d25_2_notice_of_planned_work_counts_from_when_the_customer_has_it(
+        self, staff_api, contract_a, announced, via, short
+    ):
+        payload = {"kind": "planned", "contracts": [contract_a.pk], "announced_at": iso(MARIEHAMN, *announced)}
+        if via:
+            payload["announced_via"] = via
+        body = register(staff_api, **payload).json()
+        assert body["announced_via"] == (via or "email")
+        assert (body["short_notice_terms"] == ["dstny-alcom-2022"]) is short
 
     def test_telia_counts_its_notice_in_working_days(self, staff_api, contract_b):
         planned = {"kind": "planned", "contracts": [contract_b.pk]}
@@ -178,5 +198,7 @@ class TestReports:
     def test_the_command_refuses_a_bad_month_and_an_unknown_contract(self, contract_a):
         with pytest.raises(CommandError, match="YYYY-MM"):
             call_command("sla_month", "10/2026")
+        with pytest.raises(CommandError, match="2026-11 is not complete yet"):
+            call_command("sla_month", "2026-11")
         with pytest.raises(CommandError, match="does not exist"):
             call_command("sla_month", "2026-10", "--contract", "999999")

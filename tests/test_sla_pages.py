@@ -78,18 +78,6 @@ def test_customers_see_their_own_availability_and_only_theirs(client, customer_a
     assert client.get("/desk/sla/").status_code == 302
 
 
-def test_the_billing_export_stores_and_lists_the_month(staff_client, contract_a, contract_b):
-    board_post(staff_client, contracts=str(contract_a.pk))
-    response = staff_client.get("/desk/sla/export.csv?month=2026-10")
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    by_contract = {int(r["contract"]): r for r in rows}
-    assert by_contract[contract_a.pk]["discount_amount"] == "5.00"
-    assert by_contract[contract_b.pk]["discount_percent"] == "0.00"
-    assert MonthlyReport.objects.count() == 2
-    assert staff_client.get("/desk/sla/export.csv?month=2027-01").status_code == 400
-
-
 def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a):
     import re
 
@@ -99,27 +87,3 @@ def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a)
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert re.findall(r'(?:x|y|height)="[^"]*,[^"]*"', svg) == []
     assert "Prisavdrag" in page
-
-
-@pytest.mark.parametrize(
-    ("signed", "state", "discount"),
-    [
-        (datetime.date(2026, 10, 1), "On time", None),            # 53 days
-        (datetime.date(2026, 9, 1), "Deadline within two weeks", None),  # 83 days
-        (datetime.date(2026, 8, 10), "Late: discount due", "125.00"),  # 105 days: 15 late × 50 % × 500 / 30
-        (datetime.date(2026, 7, 30), "Late: cancellation right within two weeks", None),  # 116 days
-        (datetime.date(2026, 7, 1), "Late: the customer may cancel", None),  # 145 days
-    ],
-)
-def test_the_delivery_list_warns_and_computes_the_guarantee(staff_client, customer_a, dstny, signed, state, discount):
-    from contracts.delivery import delivery_status
-    from tests.factories import ContractFactory
-
-    from decimal import Decimal
-
-    contract = ContractFactory(customer=customer_a, terms=dstny, signed_on=signed, delivered_on=None, monthly_fee=Decimal("500.00"))
-    page = staff_client.get("/desk/delivery/").content.decode()
-    assert state in page
-    if discount:
-        assert str(delivery_status(contract, NOW.date())["discount"]) == discount
-        assert f"{discount} EUR" in page

@@ -18,7 +18,7 @@ from tests.factories import ContractFactory
 pytestmark = pytest.mark.django_db
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
 MONTH_START = datetime.datetime(2026, 10, 1, tzinfo=MARIEHAMN)
-NOW = datetime.datetime(2026, 10, 20, 12, 0, tzinfo=datetime.UTC)  # an open outage runs until now
+NOW = datetime.datetime(2026, 11, 3, 12, 0, tzinfo=datetime.UTC)  # October is over; an open outage goes on
 
 
 class Rollback(Exception):
@@ -27,7 +27,7 @@ class Rollback(Exception):
 
 outages = st.lists(
     st.tuples(
-        st.integers(-2 * 24 * 60, 19 * 24 * 60).map(lambda n: MONTH_START + datetime.timedelta(minutes=n)),
+        st.integers(-2 * 24 * 60, 32 * 24 * 60).map(lambda n: MONTH_START + datetime.timedelta(minutes=n)),
         st.one_of(st.none(), st.integers(0, 4 * 24 * 60)),
         st.sampled_from(["planned", "unplanned"]),
         st.sampled_from(["supplier", "supplier", "customer", "customer_change", "third_party"]),

@@ -239,14 +239,15 @@ def test_terms_in_use_are_never_rewritten_a_change_makes_a_new_version(staff_api
 
 def test_a_new_version_comes_into_force_on_its_date(staff_api, customer_a_api, contract_a):
     with time_machine.travel(datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC), tick=False):
-        staff_api.patch(
+        response = staff_api.patch(
             "/api/terms/dstny-alcom-2022/",
-            {"customer_reply_hours": 72, "effective_from": "2026-12-21"},
+            {"customer_reply_hours": 72, "effective_from": "2026-12-23"},
             format="json",
         )
+        assert response.status_code == 201, response.json()
         current = customer_a_api.get("/api/terms/dstny-alcom-2022/").json()
         assert (current["version"], current["customer_reply_hours"]) == (1, 48)
-    with time_machine.travel(datetime.datetime(2026, 12, 21, 12, tzinfo=datetime.UTC), tick=False):
+    with time_machine.travel(datetime.datetime(2026, 12, 23, 12, tzinfo=datetime.UTC), tick=False):
         current = customer_a_api.get("/api/terms/dstny-alcom-2022/").json()
         assert (current["version"], current["customer_reply_hours"]) == (2, 72)
         listed = customer_a_api.get("/api/terms/").json()["results"]
@@ -269,3 +270,27 @@ def test_a_terms_calendar_is_the_business_calendar_of_its_clauses(dstny):
     # Åland's Självstyrelsedagen, 9 June, is a holiday there (Tuesday 2026-06-09).
     assert not calendar.is_business_day(datetime.date(2026, 6, 9))
     assert calendar.is_business_day(datetime.date(2026, 6, 10))
+
+
+def test_new_swedish_terms_get_swedens_real_days_off_without_naming_categories(staff_api, admin_client):
+    payload = valid_terms_payload(status_page_url="https://status.example.se/")
+    del payload["holiday_categories"]
+    response = staff_api.post("/api/terms/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["holiday_categories"] == ["public", "de_facto"]
+    assert response.json()["status_page_url"] == "https://status.example.se/"
+    calendar = ServiceTerms.objects.get(slug="own-terms").calendar
+    for eve in (datetime.date(2027, 6, 25), datetime.date(2027, 12, 24), datetime.date(2027, 12, 31)):
+        assert not calendar.is_working_day(eve)  # Midsommarafton, Julafton, Nyårsafton (Fridays)
+    finnish = staff_api.post("/api/terms/", valid_terms_payload(
+        slug="finnish", ticket_prefix="FIN", holiday_country="FI", holiday_categories=[], timezone="Europe/Helsinki",
+    ), format="json")
+    assert finnish.json()["holiday_categories"] == ["public"]
+
+
+def test_the_terms_admin_page_shows_the_next_twelve_months_of_days_off(admin_client, telia):
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 10, tzinfo=datetime.UTC), tick=False):
+        swedish = admin_client.get(f"/admin/contracts/serviceterms/{telia.pk}/change/", HTTP_ACCEPT_LANGUAGE="sv")
+    page = swedish.content.decode()
+    assert "2026-12-24 Julafton" in page and "2027-06-25 Midsommarafton" in page
+    assert "2027-12-24" not in page  # twelve months ahead only

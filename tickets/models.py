@@ -16,6 +16,7 @@ from contracts.models import Contract, Customer, ServiceTerms
 class Category(models.TextChoices):
     FAULT = "fault", _("Fault report")
     SUPPORT = "support", _("Support or change request")  # D §16.1
+    DELIVERY_DEFECT = "delivery_defect", _("Defect in the delivery")  # D §8.4
 
 
 class Channel(models.TextChoices):
@@ -196,7 +197,7 @@ class Ticket(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(category="support")
+                condition=~Q(category="fault")
                 | Q(details_missing=True)
                 | (
                     ~Q(a_number="")

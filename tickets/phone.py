@@ -4,16 +4,40 @@ from __future__ import annotations
 
 import phonenumbers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.validation import NUMBER_TYPES
+
+Kind = phonenumbers.PhoneNumberType
+KIND_NAMES = {
+    Kind.FIXED_LINE: gettext_lazy("a fixed-line number"),
+    Kind.MOBILE: gettext_lazy("a mobile number"),
+    Kind.FIXED_LINE_OR_MOBILE: gettext_lazy("a fixed-line or mobile number"),
+    Kind.TOLL_FREE: gettext_lazy("a toll-free number"),
+    Kind.PREMIUM_RATE: gettext_lazy("a premium-rate number"),
+    Kind.SHARED_COST: gettext_lazy("a shared-cost number"),
+    Kind.VOIP: gettext_lazy("an IP telephony number"),
+    Kind.PERSONAL_NUMBER: gettext_lazy("a personal number"),
+    Kind.PAGER: gettext_lazy("a pager number"),
+    Kind.UAN: gettext_lazy("a company number without a fixed location (UAN)"),
+    Kind.VOICEMAIL: gettext_lazy("a voicemail access number"),
+}
 
 
 class PhoneNumberError(ValueError):
     pass
 
 
-def to_e164(text: str, *, default_region: str | None, allowed_regions: list[str] | None = None) -> str:
+def to_e164(
+    text: str,
+    *,
+    default_region: str | None,
+    allowed_regions: list[str] | None = None,
+    allowed_types: list[str] | None = None,
+) -> str:
     """`018-123 45` read in Finland → `+3581812345`. A national form is read in `default_region`
-    (the country of the contract's terms); `allowed_regions` restricts the number's country
-    (T §3.1: Swedish numbers only)."""
+    (the country of the contract's terms); `allowed_regions` and `allowed_types` restrict the
+    number's country and kind (T §3.1: Swedish fixed and mobile numbers only)."""
     text = (text or "").strip()
     if not text:
         raise PhoneNumberError(_("Enter a phone number."))
@@ -37,4 +61,35 @@ def to_e164(text: str, *, default_region: str | None, allowed_regions: list[str]
                 )
                 % {"text": text, "region": region or _("an unknown country"), "names": names}
             )
+    if allowed_types:
+        kind = phonenumbers.number_type(number)
+        if kind not in {NUMBER_TYPES[name] for name in allowed_types}:
+            raise PhoneNumberError(
+                _("%(text)s is %(kind)s; these terms only cover %(kinds)s.")
+                % {"text": text, "kind": KIND_NAMES.get(kind, _("a number of another kind")), "kinds": _kinds_text(allowed_types)}
+            )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+KIND_PLURALS = {
+    "fixed_line": gettext_lazy("fixed-line numbers"),
+    "mobile": gettext_lazy("mobile numbers"),
+    "fixed_line_or_mobile": gettext_lazy("fixed-line or mobile numbers"),
+    "toll_free": gettext_lazy("toll-free numbers"),
+    "premium_rate": gettext_lazy("premium-rate numbers"),
+    "shared_cost": gettext_lazy("shared-cost numbers"),
+    "voip": gettext_lazy("IP telephony numbers"),
+    "personal_number": gettext_lazy("personal numbers"),
+    "pager": gettext_lazy("pager numbers"),
+    "uan": gettext_lazy("company numbers without a fixed location (UAN)"),
+    "voicemail": gettext_lazy("voicemail access numbers"),
+}
+
+
+def _kinds_text(kinds: list[str]) -> str:
+    if {"fixed_line", "mobile"} <= set(kinds):
+        kinds = [k for k in kinds if k != "fixed_line_or_mobile"]  # said by the two
+    names = [str(KIND_PLURALS[k]) for k in kinds]
+    if len(names) == 1:
+        return names[0]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}

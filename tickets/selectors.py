@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet
 
 from contracts.models import Customer, ServiceTerms
 
-from tickets.models import Classification, Message, Status, Ticket, TimeEntry
+from tickets.models import Category, Classification, Message, Status, Ticket, TimeEntry
 
 PHONE_CHARS = re.compile(r"^[+\d][\d\s\-()]{4,}$")
 
@@ -42,7 +42,7 @@ def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime
             queryset = queryset.filter(assignee__isnull=True)
     if params.get("terms"):
         queryset = queryset.filter(terms__slug=params["terms"])
-    if params.get("category") in ("fault", "support"):
+    if params.get("category") in Category.values:
         queryset = queryset.filter(category=params["category"])
     urgent = _truthy(params.get("urgent"))
     if urgent is not None:

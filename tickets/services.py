@@ -132,19 +132,23 @@ def ticket_create(
 
     terms = contract.terms_in_force(timezone.localtime(received_at).date())
     if category not in Category.values:
-        errors.setdefault("category", []).append(_("Choose fault or support."))
+        errors.setdefault("category", []).append(
+            _("Choose one of: %(values)s.") % {"values": ", ".join(Category.values)}
+        )
     if channel not in Channel.values:
         errors.setdefault("channel", []).append(_("Choose web, email, phone or api."))
     if not (description or "").strip():
         errors.setdefault("description", []).append(_("Describe the fault or the request."))
     if received_at > now:
         errors.setdefault("received_at", []).append(_("The arrival time cannot be in the future."))
+    if category == Category.DELIVERY_DEFECT:
+        _check_defect_window(errors, contract, terms, received_at)
 
     region = terms.holiday_country or terms.a_number_countries[0]
     numbers = {}
-    for field, value, allowed in (
-        ("a_number", a_number, terms.a_number_countries),
-        ("b_number", b_number, None),
+    for field, value, allowed, kinds in (
+        ("a_number", a_number, terms.a_number_countries, terms.a_number_types),
+        ("b_number", b_number, None, None),
     ):
         if not (value or "").strip():
             if category == Category.FAULT:
@@ -153,7 +157,7 @@ def ticket_create(
             numbers[field] = ""
             continue
         try:
-            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed)
+            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed, allowed_types=kinds)
         except PhoneNumberError as error:
             errors.setdefault(field, []).append(str(error))
 
@@ -214,6 +218,24 @@ def ticket_create(
     _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))
     notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
     return ticket
+
+
+def _check_defect_window(errors: dict, contract: Contract, terms, received_at: datetime.datetime) -> None:
+    """D §8.4: defects in the delivery are reported within the terms' days of the delivery date."""
+    if contract.delivered_on is None:
+        errors.setdefault("category", []).append(
+            _("The service has not been delivered yet: report a fault or a support request.")
+        )
+        return
+    days = terms.delivery_defect_report_days
+    if days is None:
+        return
+    until = contract.delivered_on + datetime.timedelta(days=days)
+    if received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).date() > until:
+        errors.setdefault("category", []).append(
+            _("Defects in the delivery had to be reported by %(date)s (D §8.4); report a fault or a support request instead.")
+            % {"date": until.isoformat()}
+        )
 
 
 def _require(ticket: Ticket, allowed: tuple, action: str) -> None:

@@ -1,3 +1,4 @@
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -8,7 +9,10 @@ def exception_handler(exc, context):
     `{"field": ["message", ...]}`, like any serializer error."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            detail = {field: list(messages) for field, messages in exc.message_dict.items()}
+            detail = {
+                "non_field_errors" if field == NON_FIELD_ERRORS else field: list(messages)
+                for field, messages in exc.message_dict.items()
+            }
         else:
             detail = {"non_field_errors": list(exc.messages)}
         exc = exceptions.ValidationError(detail)

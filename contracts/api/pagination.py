@@ -63,6 +63,12 @@ class PagePagination(PageNumberPagination):
             )
         return int(text)
 
+    def get_page_number(self, request, paginator):
+        values = request.query_params.getlist(self.page_query_param)
+        if len(values) > 1 or (values and not values[0].isdigit() and values[0] not in self.last_page_strings):
+            raise ValidationError({"page": [_("Give page once, as a whole number from 1.")]})
+        return super().get_page_number(request, paginator)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts.models import ContactPerson, Contract, Customer, ServiceTerms
+from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 
 
@@ -62,8 +62,13 @@ class ServiceTermsSerializer(serializers.ModelSerializer):
     )
     discount_ladder = serializers.JSONField(required=False)
     maintenance_windows = serializers.JSONField(required=False, allow_null=True)
-    holiday_categories = serializers.JSONField(required=False)
+    holiday_categories = serializers.JSONField(
+        required=False, help_text="Empty or left out: the country's real days off (Sweden: public holidays and the de facto eves)."
+    )
     a_number_countries = serializers.JSONField()
+    a_number_types = serializers.JSONField(
+        required=False, help_text='Kinds of A-number covered, e.g. ["fixed_line", "mobile"] (T §3.1); empty: any.'
+    )
 
     class Meta:
         model = ServiceTerms
@@ -86,6 +91,7 @@ class ServiceTermsSerializer(serializers.ModelSerializer):
             "service_start_hours",
             "customer_reply_hours",
             "a_number_countries",
+            "a_number_types",
             "availability_target",
             "availability_period",
             "discount_ladder",
@@ -97,7 +103,9 @@ class ServiceTermsSerializer(serializers.ModelSerializer):
             "late_delivery_discount_percent",
             "delivery_cancellation_days",
             "delivery_defect_report_days",
+            "status_page_url",
             "claim_window_months",
+            "discount_requires_claim",
             "liability_cap_percent",
             "liability_cap_basis_months",
             "invoice_period",
@@ -192,6 +200,24 @@ class TermsReferenceField(serializers.Field):
         return terms.slug
 
 
+class ContractFeeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContractFee
+        fields = ["effective_from", "monthly_fee"]
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    new_terms_version = serializers.IntegerField(source="terms.version", read_only=True, allow_null=True)
+    new_monthly_fee = serializers.DecimalField(
+        source="fee.monthly_fee", max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Notice
+        fields = ["kind", "effective_on", "new_terms_version", "new_monthly_fee", "sent_at", "received_on",
+                  "termination_until"]
+
+
 class ContractSerializer(serializers.ModelSerializer):
     terms = TermsReferenceField()
     terms_id = serializers.IntegerField(source="terms.id", read_only=True)
@@ -199,6 +225,14 @@ class ContractSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     status = serializers.CharField(read_only=True)
     currency = serializers.CharField(source="terms.currency", read_only=True)
+    monthly_fee = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The fee in force today; when creating, the fee agreed."
+    )
+    fees = ContractFeeSerializer(many=True, read_only=True, help_text="The fee history (D §15.14).")
+    notices = NoticeSerializer(
+        many=True, read_only=True,
+        help_text="Notices of changed terms or fees, with the customer's right to terminate (D §15.14, §28).",
+    )
 
     class Meta:
         model = Contract
@@ -209,12 +243,38 @@ class ContractSerializer(serializers.ModelSerializer):
             "terms_id",
             "terms_version",
             "monthly_fee",
+            "fees",
+            "one_time_fee",
+            "invoiced_from",
             "currency",
             "signed_on",
             "delivered_on",
             "terminated_on",
+            "delivery_delay_cause",
             "description",
             "status",
+            "notices",
             "created_at",
         ]
         read_only_fields = ["id", "status", "created_at"]
+
+    def to_representation(self, contract):
+        data = super().to_representation(contract)
+        data["notices"] = NoticeSerializer(contract_notices(contract), many=True).data
+        return data
+
+
+def contract_notices(contract: Contract) -> list[Notice]:
+    """The notices that concern a contract: changes of its terms and of its own fee."""
+    notices = getattr(contract.customer, "prefetched_notices", None)
+    if notices is None:
+        notices = list(contract.customer.notices.select_related("terms", "fee"))
+    return [
+        n for n in notices
+        if (n.terms_id and n.terms.slug == contract.terms.slug) or (n.fee_id and n.fee.contract_id == contract.pk)
+    ]
+
+
+class ContractFeeChangeSerializer(serializers.Serializer):
+    monthly_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    effective_from = serializers.DateField()

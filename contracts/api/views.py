@@ -13,12 +13,13 @@ from contracts import services
 from contracts.api import params
 from contracts.api.permissions import StaffOnly, StaffWritesSignedInReads
 from contracts.api.serializers import (
+    ContractFeeChangeSerializer,
     ContractSerializer,
     CustomerSerializer,
     CustomerUserSerializer,
     ServiceTermsSerializer,
 )
-from contracts.models import ContactPerson, Contract, Customer, ServiceTerms
+from contracts.models import ContactPerson, Contract, Customer, Notice, ServiceTerms
 
 
 @extend_schema_view(
@@ -79,7 +80,9 @@ class ServiceTermsViewSet(
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         effective_from = changes.pop("effective_from", None)
-        revised = services.terms_revise(terms=terms, changes=changes, effective_from=effective_from)
+        revised = services.terms_revise(
+            terms=terms, changes=changes, effective_from=effective_from, actor=request.user
+        )
         code = status.HTTP_201_CREATED if revised.pk != terms.pk else status.HTTP_200_OK
         return Response(self.get_serializer(revised).data, status=code)
 
@@ -184,7 +187,18 @@ class ContractViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
-        queryset = Contract.objects.select_related("terms", "customer").visible_to(self.request.user)
+        queryset = (
+            Contract.objects.select_related("terms", "customer")
+            .prefetch_related(
+                "fees",
+                Prefetch(
+                    "customer__notices",
+                    queryset=Notice.objects.select_related("terms", "fee"),
+                    to_attr="prefetched_notices",
+                ),
+            )
+            .visible_to(self.request.user)
+        )
         params.check(self.request.query_params, customer=params.whole_number)
         customer = self.request.query_params.get("customer")
         if customer:
@@ -192,4 +206,18 @@ class ContractViewSet(
         return queryset.order_by("-signed_on", "-id")
 
     def perform_create(self, serializer):
-        serializer.instance = services.contract_create(**serializer.validated_data)
+        serializer.instance = services.contract_create(actor=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        summary="Change the monthly fee from a date (staff; a rise is announced to the customer, D §15.14)",
+        request=ContractFeeChangeSerializer,
+        responses={201: ContractSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
+    def fees(self, request: Request, pk: str, format: str | None = None) -> Response:
+        contract = self.get_object()
+        data = ContractFeeChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.contract_fee_change(contract=contract, actor=request.user, **data.validated_data)
+        contract = self.get_queryset().get(pk=contract.pk)
+        return Response(self.get_serializer(contract).data, status=status.HTTP_201_CREATED)

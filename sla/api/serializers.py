@@ -1,11 +1,14 @@
 import datetime
 
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.api.fields import AwareDateTimeField
-from contracts.models import Contract
+from contracts.models import Contract, NoticeChannel
 from sla.claims import claim_deadline, damages_cap
-from sla.models import Claim, Outage, OutageKind, Responsibility
+from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
+from sla.selectors import unsettled
 from tickets.models import Ticket
 
 
@@ -20,14 +23,28 @@ class OutageSerializer(serializers.ModelSerializer):
     announced_at = AwareDateTimeField(required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=OutageKind.choices)
     responsibility = serializers.ChoiceField(choices=Responsibility.choices)
+    announced_via = serializers.ChoiceField(
+        choices=NoticeChannel.choices, required=False, allow_blank=True,
+        help_text="How planned work was announced: the notice counts from when the customer has it, the terms' "
+        "`notice_receipt_days_*` after it was sent (D §25.2); left out with `announced_at`: e-mail.",
+    )
+    unsettled_tickets = serializers.SerializerMethodField(
+        help_text="D §10.4: linked tickets classified as not the supplier's Fault while the outage counts as the "
+        "supplier's, not yet settled by staff. The month cannot be billed while any is listed.",
+    )
 
     class Meta:
         model = Outage
         fields = [
             "id", "contracts", "service_wide", "started_at", "ended_at", "kind", "responsibility",
-            "announced_at", "description", "tickets", "short_notice_terms", "created_at", "updated_at",
+            "announced_at", "announced_via", "description", "tickets", "short_notice_terms", "unsettled_tickets",
+            "confirmation_note", "confirmed_at", "created_at", "updated_at",
         ]
-        read_only_fields = ["id", "service_wide", "short_notice_terms", "created_at", "updated_at"]
+        read_only_fields = ["id", "service_wide", "short_notice_terms", "confirmation_note", "confirmed_at",
+                            "created_at", "updated_at"]
+
+    def get_unsettled_tickets(self, outage) -> list[str]:
+        return unsettled(outage)
 
 
 class OutageLineSerializer(serializers.Serializer):
@@ -58,29 +75,54 @@ class AvailabilitySerializer(serializers.Serializer):
     outages = OutageLineSerializer(many=True)
 
 
+class CapSerializer(serializers.Serializer):
+    applies = serializers.BooleanField(help_text="A damages claim within the cap (not outside it by D §19.4).")
+    cap = serializers.DecimalField(
+        source="remaining", max_digits=12, decimal_places=2, allow_null=True,
+        help_text="What is left of the aggregate cap for this claim (D §19.2–19.3).",
+    )
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    annual_fees = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    granted_before = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discounts_given = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+
+
 class ClaimSerializer(serializers.ModelSerializer):
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
     tickets = serializers.SlugRelatedField(
         many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers."
     )
+    kind = serializers.ChoiceField(choices=ClaimKind.choices, default=ClaimKind.DISCOUNT)
     month = serializers.CharField(required=False, allow_null=True, help_text="YYYY-MM")
+    outage = serializers.PrimaryKeyRelatedField(
+        queryset=Outage.objects.none(), required=False, allow_null=True, help_text="The outage claimed for."
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The amount claimed, in the terms' currency.")
+    currency = serializers.CharField(source="contract.terms.currency", read_only=True)
     deadline = serializers.SerializerMethodField()
     damages_cap = serializers.SerializerMethodField()
 
     class Meta:
         model = Claim
         fields = [
-            "id", "contract", "month", "discovered_on", "description", "tickets", "filed_at", "status",
-            "decision_note", "decided_at", "deadline", "damages_cap",
+            "id", "contract", "kind", "month", "outage", "amount", "currency", "discovered_on", "window_from",
+            "description", "tickets", "filed_at", "status", "granted_amount", "outside_cap", "decision_note",
+            "decided_at", "deadline", "damages_cap",
         ]
-        read_only_fields = ["id", "filed_at", "status", "decision_note", "decided_at"]
+        read_only_fields = ["id", "window_from", "filed_at", "status", "granted_amount", "outside_cap",
+                            "decision_note", "decided_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["contract"].queryset = Contract.objects.visible_to(request.user)
+            contracts = Contract.objects.visible_to(request.user)
+            self.fields["contract"].queryset = contracts
             self.fields["tickets"].child_relation.queryset = Ticket.objects.visible_to(request.user)
+            self.fields["outage"].queryset = Outage.objects.filter(
+                Q(service_wide=True) | Q(contracts__in=contracts)
+            ).distinct()
 
     def to_representation(self, claim):
         data = super().to_representation(claim)
@@ -96,14 +138,22 @@ class ClaimSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Give the month as YYYY-MM.") from None
 
     def get_deadline(self, claim) -> str | None:
-        deadline = claim_deadline(claim.contract, claim.discovered_on)
+        deadline = claim_deadline(claim.contract, claim.window_from)
         return deadline.isoformat() if deadline else None
 
+    @extend_schema_field(CapSerializer)
     def get_damages_cap(self, claim) -> dict:
-        cap = damages_cap(claim)
-        return {key: (str(value) if value is not None and key != "currency" else value) for key, value in cap.items()}
+        return CapSerializer(damages_cap(claim)).data
 
 
 class ClaimDecisionSerializer(serializers.Serializer):
     accept = serializers.BooleanField()
     note = serializers.CharField()
+    granted_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True,
+        help_text="When accepting: the amount granted (default: the amount claimed).",
+    )
+    outside_cap = serializers.ChoiceField(
+        choices=OutsideCap.choices, required=False, allow_blank=True,
+        help_text="When accepting damages: the D §19.4 reason the cap does not apply.",
+    )

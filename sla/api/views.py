@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -34,6 +34,18 @@ class OutageViewSet(
             outage=serializer.instance, changes=dict(serializer.validated_data), actor=self.request.user
         )
 
+    @extend_schema(
+        summary="Confirm the supplier's responsibility although linked tickets say otherwise (D §10.4)",
+        request=inline_serializer("OutageConfirmation", {"note": serializers.CharField()}),
+        responses=OutageSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-responsibility")
+    def confirm_responsibility(self, request: Request, pk: str, format: str | None = None) -> Response:
+        outage = services.outage_confirm_responsibility(
+            outage=self.get_object(), note=str(request.data.get("note", "")), actor=request.user
+        )
+        return Response(self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data)
+
 
 class AvailabilityView(APIView):
     permission_classes = [IsAuthenticated]
@@ -64,7 +76,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         contracts = Contract.objects.visible_to(self.request.user)
         return (
             Claim.objects.filter(contract__in=contracts)
-            .select_related("contract__terms")
+            .select_related("contract__terms", "outage")
+            .prefetch_related("contract__fees")
             .prefetch_related("tickets")
             .order_by("-filed_at", "-id")
         )
@@ -78,5 +91,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         claim = self.get_object()
         data = ClaimDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = claims.claim_decide(claim=claim, accept=data.validated_data["accept"], note=data.validated_data["note"], actor=request.user)
+        claim = claims.claim_decide(
+            claim=claim, accept=data.validated_data["accept"], note=data.validated_data["note"], actor=request.user,
+            granted_amount=data.validated_data.get("granted_amount"), outside_cap=data.validated_data.get("outside_cap", ""),
+        )
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)

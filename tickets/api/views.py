@@ -21,7 +21,7 @@ from tickets.api.serializers import (
     TicketSerializer,
 )
 from contracts.api import params
-from tickets.models import Channel, Status, Ticket
+from tickets.models import Category, Channel, Status, Ticket
 
 
 class Conflict(APIException):
@@ -39,7 +39,7 @@ CONFLICT = OpenApiResponse(description="The ticket's state does not allow this a
             OpenApiParameter("status", str, description="Comma-separated statuses"),
             OpenApiParameter("customer", int),
             OpenApiParameter("contract", int),
-            OpenApiParameter("category", str, enum=["fault", "support"]),
+            OpenApiParameter("category", str, enum=Category.values),
             OpenApiParameter("assignee", str, description="A staff user's id, or `none`"),
             OpenApiParameter("terms", str, description="Terms slug"),
             OpenApiParameter("urgent", bool),
@@ -72,7 +72,7 @@ class TicketViewSet(
                 self.request.query_params, status=params.comma_list_of(*Status.values),
                 customer=params.whole_number, contract=params.whole_number,
                 assignee=lambda value: value == "none" or params.whole_number(value),
-                category=params.one_of("fault", "support"), urgent=params.yes_or_no,
+                category=params.one_of(*Category.values), urgent=params.yes_or_no,
                 breached=params.yes_or_no, terms=lambda value: bool(value.strip()),
             )
             queryset = selectors.filter_tickets(queryset, self.request.query_params, now=timezone.now())

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from contracts.models import ContactPerson, Contract, Customer, CustomerMembership, ServiceTerms
+from contracts import services
+from contracts.models import ContactPerson, Customer, CustomerMembership, ServiceTerms
 
 STAFF = ("staff", "staff@servicedesk.example", "demo-staff-pass")
 
@@ -108,7 +109,7 @@ class Command(BaseCommand):
                     is_primary=True,
                 )
                 terms = ServiceTerms.objects.version_in_force(slug)
-                Contract.objects.create(
+                services.contract_create(
                     customer=customer,
                     terms=terms,
                     monthly_fee=fee,

@@ -28,7 +28,10 @@ class Command(BaseCommand):
         contracts = list(contracts)
         began = datetime.datetime.now()
         with tqdm(total=len(contracts), unit="contract", disable=None, file=self.stderr) as bar:
-            created, recomputed = reports.store_month(year, number, contracts=contracts, progress=bar.update)
+            try:
+                created, recomputed = reports.store_month(year, number, contracts=contracts, progress=bar.update)
+            except reports.MonthNotOver as error:
+                raise CommandError(str(error)) from None
         seconds = (datetime.datetime.now() - began).total_seconds()
         self.stdout.write(
             f"{month}: {created} reports stored, {recomputed} stale ones recomputed, "

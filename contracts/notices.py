@@ -1,0 +1,149 @@
+"""Notices to customers (D §25): written in the transaction that decides them, e-mailed by the
+workers once, dated when sent. The date counts: the notice is received some days later
+(D §25.2), and the customer's right to terminate runs two weeks from then (D §15.14, §28).
+
+A worker claims a notice with a conditional update and commits before it talks to the mail
+server, so a slow server never holds a row lock; a claim older than `CLAIM_LEASE` is taken as
+abandoned (a worker killed mid-send) and the notice is sent again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.html import escape, linebreaks
+
+from contracts.models import Notice, NoticeChannel, ServiceTerms
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+CLAIM_LEASE = datetime.timedelta(minutes=10)
+
+
+def dispatch_after_commit() -> None:
+    transaction.on_commit(dispatch)
+
+
+def dispatch() -> None:
+    from contracts.tasks import send_pending_notices
+
+    try:
+        send_pending_notices.delay()
+    except Exception as error:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
+        logger.warning("Broker unavailable (%s): notices wait for the sweep", error)
+
+
+def pending():
+    return Notice.objects.filter(sent_at__isnull=True, failed_at__isnull=True).order_by("created_at", "pk")
+
+
+def send_pending() -> int:
+    return sum(send(pk) for pk in pending().values_list("pk", flat=True))
+
+
+def recipients_for(notice: Notice) -> list[str]:
+    """The customer's main contact person (D §14) and its users, each once."""
+    addresses = [c.email for c in notice.customer.contacts.all() if c.is_primary and c.email]
+    users = get_user_model().objects.filter(customer_membership__customer=notice.customer, is_active=True)
+    for email in users.exclude(email="").order_by("pk").values_list("email", flat=True):
+        if email.lower() not in {a.lower() for a in addresses}:
+            addresses.append(email)
+    return addresses
+
+
+def changes_of(terms: ServiceTerms) -> list[tuple[str, str, str]]:
+    """(what, before, after) for each clause a new terms version changes."""
+    from contracts.services import terms_editable_fields
+
+    previous = ServiceTerms.objects.filter(slug=terms.slug, version__lt=terms.version).order_by("-version").first()
+    if previous is None:
+        return []
+    rows = []
+    for name in terms_editable_fields():
+        if name == "effective_from":
+            continue
+        old, new = getattr(previous, name), getattr(terms, name)
+        if old != new:
+            field = ServiceTerms._meta.get_field(name)
+            rows.append((str(field.verbose_name), _shown(previous, field, old), _shown(terms, field, new)))
+    return rows
+
+
+def _shown(terms: ServiceTerms, field, value) -> str:
+    if value in (None, "", []):
+        return "–"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def render(notice: Notice, received_on: datetime.date, termination_until: datetime.date | None) -> tuple[str, str]:
+    terms = notice.terms or notice.fee.contract.terms
+    with translation.override(notice.customer.language), timezone.override(zoneinfo.ZoneInfo(terms.timezone)):
+        context = {
+            "notice": notice,
+            "customer": notice.customer,
+            "terms": terms,
+            "changes": changes_of(notice.terms) if notice.terms_id else [],
+            "fee": notice.fee,
+            "previous_fee": notice.fee.contract.fee_on(notice.fee.effective_from - datetime.timedelta(days=1))
+            if notice.fee_id else None,
+            "received_on": received_on,
+            "termination_until": termination_until,
+            "site_url": settings.SITE_URL,
+        }
+        subject = render_to_string("contracts/email/notice_subject.txt", context).strip()
+        body = render_to_string("contracts/email/notice_body.txt", context).strip() + "\n"
+    return subject, body
+
+
+def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
+    """Send one notice once. Returns True when this call sent it."""
+    now = now or timezone.now()
+    claimed = Notice.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        pk=notice_id, sent_at__isnull=True, failed_at__isnull=True,
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False  # sent, given up, or another worker has it now
+    notice = Notice.objects.select_related("customer", "terms", "fee__contract__terms").get(pk=notice_id)
+    recipients = recipients_for(notice)
+    terms_before = notice.terms_before
+    sent_on = timezone.localdate(now, zoneinfo.ZoneInfo(terms_before.timezone))
+    received_on = sent_on + datetime.timedelta(days=terms_before.notice_receipt_days_email or 0)
+    window = terms_before.change_termination_window_days
+    termination_until = received_on + datetime.timedelta(days=window) if window is not None else None
+    if not recipients:
+        Notice.objects.filter(pk=notice_id).update(
+            failed_at=now, claimed_at=None, last_error="No e-mail address to send to: give the customer a main contact person."
+        )
+        return False
+    subject, body = render(notice, received_on, termination_until)
+    try:
+        mail = EmailMultiAlternatives(
+            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        mail.attach_alternative(linebreaks(escape(body)), "text/html")
+        mail.send()
+    except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then shown to staff
+        Notice.objects.filter(pk=notice_id).update(
+            claimed_at=None, last_error=f"{type(error).__name__}: {error}",
+            failed_at=now if notice.attempts >= MAX_ATTEMPTS else None, recipients=recipients,
+        )
+        logger.warning("Notice %s not sent: %s", notice_id, error)
+        return False
+    Notice.objects.filter(pk=notice_id).update(
+        sent_at=now, received_on=received_on, termination_until=termination_until, recipients=recipients,
+        subject=subject, body=body, last_error="", claimed_at=None, channel=NoticeChannel.EMAIL,
+    )
+    return True

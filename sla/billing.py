@@ -1,0 +1,157 @@
+"""A month for billing: the stored reports of every contract, only when all of them are true.
+
+A month is billed from stored reports, never from a stale one and never before it is over in
+every terms' time zone. An outage counted as the supplier's whose linked tickets say it was not
+a Fault (D §10.4) must be settled by staff first. Each discount is listed with whether it is
+owed: given without a claim, claimed, accepted, rejected, open until the right lapses, or lapsed
+(D §20.1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sla import claims, reports, selectors
+from sla.models import MonthlyReport, Outage
+
+FORMATS = ("sv", "en")
+STATE_NAMES = {
+    "": "",
+    claims.AUTOMATIC: gettext_lazy("given without a claim"),
+    claims.CLAIMED: gettext_lazy("claimed"),
+    claims.ACCEPTED: gettext_lazy("claim accepted"),
+    claims.REJECTED: gettext_lazy("claim rejected"),
+    claims.OPEN: gettext_lazy("open, not claimed yet"),
+    claims.LAPSED: gettext_lazy("lapsed, never claimed"),
+}
+
+
+@dataclass
+class BillingMonth:
+    year: int
+    month: int
+    ends_at: datetime.datetime
+    complete: bool
+    expected: int  # contracts in service during the month
+    reports: list[MonthlyReport]
+    stale: int
+    contradictions: list[tuple[Outage, list[str]]]
+    states: dict[int, claims.DiscountState] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> int:
+        return self.expected - len(self.reports)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if not self.complete:
+            found.append(_("%(month)s is not complete yet: it ends at %(end)s.") % {
+                "month": self.label, "end": timezone.localtime(self.ends_at).strftime("%Y-%m-%d %H:%M")})
+        if self.complete and self.missing:
+            found.append(_("%(n)d contracts have no stored report for %(month)s yet: store the month first.")
+                         % {"n": self.missing, "month": self.label})
+        if self.stale:
+            found.append(_("%(n)d stored reports are out of date (an outage or a contract changed): recompute them first.")
+                         % {"n": self.stale})
+        for outage, numbers in self.contradictions:
+            found.append(
+                _("Outage %(id)d is counted as the supplier's, but its tickets %(numbers)s are classified as not "
+                  "the supplier's Fault (D §10.4): settle it on the outage board first.")
+                % {"id": outage.pk, "numbers": ", ".join(numbers)}
+            )
+        return found
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    @property
+    def rows(self) -> list[tuple[MonthlyReport, claims.DiscountState, str]]:
+        """Each report with its discount's state and that state in words."""
+        return [(r, self.states[r.pk], str(STATE_NAMES[self.states[r.pk].state])) for r in self.reports]
+
+
+def billing_month(year: int, month: int, *, now: datetime.datetime | None = None) -> BillingMonth:
+    now = now or timezone.now()
+    first = datetime.date(year, month, 1)
+    ends_at = reports.month_ends_at(year, month)
+    stored = list(
+        MonthlyReport.objects.filter(month=first)
+        .select_related("contract__customer", "terms")
+        .order_by("contract__customer__name", "contract_id")
+    )
+    result = BillingMonth(
+        year=year, month=month, ends_at=ends_at, complete=now >= ends_at,
+        expected=reports.contracts_in_month(year, month).count(), reports=stored,
+        stale=sum(1 for r in stored if r.stale), contradictions=selectors.month_contradictions(year, month),
+    )
+    result.states = claims.discount_states(stored, timezone.localdate(now))
+    return result
+
+
+def prepare(year: int, month: int, *, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Store the month's missing reports and recompute its stale ones (a month that is over)."""
+    return reports.store_month(year, month, now=now)
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: object) -> str:
+    """A cell a spreadsheet never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _number(value: Decimal | int | None, fmt: str) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text.replace(".", ",") if fmt == "sv" else text
+
+
+def _date(value: datetime.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def columns() -> list[str]:
+    return [
+        _("month"), _("contract"), _("customer"), _("organisation number"), _("terms"), _("terms version"),
+        _("availability %"), _("target %"), _("discount %"), _("monthly fee"), _("discount"), _("currency"),
+        _("unavailable minutes"), _("discount state"), _("right lapses on"), _("discount to invoice"),
+    ]
+
+
+def write_csv(billing: BillingMonth, fmt: str) -> str:
+    """Swedish Excel reads UTF-8 with a byte-order mark, semicolons and decimal commas (`sv`);
+    `en` has commas and decimal points. Both start with the mark so that å, ä, ö survive."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if fmt == "sv" else ",", lineterminator="\r\n")
+    writer.writerow(columns())
+    for report, state, state_name in billing.rows:
+        minutes = (Decimal(report.unavailable_seconds) / 60).quantize(Decimal("0.01"))
+        writer.writerow([
+            billing.label, report.contract_id, _text(report.contract.customer.name),
+            _text(report.contract.customer.org_number), _text(report.terms.slug), report.terms.version,
+            _number(report.availability_percent, fmt), _number(report.terms.availability_target, fmt),
+            _number(report.discount_percent, fmt), _number(report.monthly_fee, fmt),
+            _number(report.discount_amount, fmt), report.currency, _number(minutes, fmt),
+            state_name, _date(state.lapses_on), _number(state.to_invoice, fmt),
+        ])
+    return out.getvalue()
