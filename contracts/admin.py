@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from contracts import services
-from contracts.models import ContactPerson, Contract, Customer, CustomerMembership, ServiceTerms
+from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, Notice, ServiceTerms
 from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 
@@ -136,12 +136,25 @@ class CustomerMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class NoticeInline(admin.TabularInline):
+    """Notices of changed terms and fees (D §28, §15.14), as sent: they are written by the services."""
+
+    model = Notice
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["kind", "terms", "fee", "effective_on", "sent_at", "received_on",
+                                "termination_until", "recipients", "failed_at", "last_error"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "org_number", "language", "contract_count", "created_at"]
     list_filter = ["language"]
     search_fields = ["name", "org_number", "contacts__name", "contacts__email"]
-    inlines = [ContactPersonInline, CustomerMembershipInline]
+    inlines = [ContactPersonInline, CustomerMembershipInline, NoticeInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_contracts=Count("contracts", distinct=True))
@@ -186,9 +199,39 @@ class ContractStatusFilter(admin.SimpleListFilter):
 
 
 class ContractForm(forms.ModelForm):
+    """A contract's dates and delivery record; its fee is the fee history's (D §15.14): the fee
+    agreed when it is added, and a new fee from a date when it is changed."""
+
+    monthly_fee = forms.DecimalField(
+        label=_("monthly fee"), max_digits=12, decimal_places=2, min_value=0, required=False,
+        help_text=_("Adding: the fee agreed. Changing: a new fee, from the date below."),
+    )
+    fee_from = forms.DateField(label=_("new fee from"), required=False)
+
     class Meta:
         model = Contract
-        fields = "__all__"
+        fields = ["customer", "terms", "signed_on", "delivered_on", "terminated_on", "description", "one_time_fee",
+                  "invoiced_from", "delivery_delay_cause"]
+
+    def clean(self):
+        data = super().clean()
+        fee, since = data.get("monthly_fee"), data.get("fee_from")
+        if self.instance.pk is None:
+            if fee is None:
+                self.add_error("monthly_fee", _("Give the monthly fee agreed."))
+        elif fee is not None or since is not None:
+            if fee is None or since is None:
+                self.add_error("fee_from" if fee is not None else "monthly_fee", _("Give the new fee and its date."))
+            else:
+                try:
+                    services.check_fee_change(contract=Contract.objects.get(pk=self.instance.pk), monthly_fee=fee,
+                                              effective_from=since, today=timezone.localdate())
+                except ValidationError as error:
+                    self._update_errors(ValidationError({
+                        "fee_from" if field == "effective_from" else field: messages
+                        for field, messages in error.message_dict.items()
+                    }))
+        return data
 
     def _post_clean(self):
         super()._post_clean()
@@ -198,16 +241,54 @@ class ContractForm(forms.ModelForm):
             self._update_errors(error)
 
 
+class ContractFeeInline(admin.TabularInline):
+    model = ContractFee
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["effective_from", "monthly_fee", "created_at", "created_by"]
+    verbose_name_plural = _("fee history (D §15.14)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
     form = ContractForm
-    list_display = ["id", "customer", "terms", "monthly_fee", "signed_on", "delivered_on", "terminated_on", "status_label"]
+    list_display = ["id", "customer", "terms", "fee_today", "signed_on", "delivered_on", "terminated_on", "status_label"]
     list_filter = [ContractStatusFilter, "terms__slug"]
     search_fields = ["customer__name", "customer__org_number", "description"]
     list_select_related = ["customer", "terms"]
     autocomplete_fields = ["customer"]
     date_hierarchy = "signed_on"
+    inlines = [ContractFeeInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A contract stays its customer's, on the terms version it was signed on.
+        return ["customer", "terms"] if obj else []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("fees")
+
+    @admin.display(description=_("monthly fee"))
+    def fee_today(self, obj) -> str:
+        return f"{obj.monthly_fee} {obj.terms.currency}"
 
     @admin.display(description=_("status"))
     def status_label(self, obj) -> str:
         return obj.status.label
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, so that stored reports follow and a higher fee is announced.
+        data = form.cleaned_data
+        if not change:
+            fields = {name: data[name] for name in ContractForm.Meta.fields}
+            created = services.contract_create(monthly_fee=data["monthly_fee"], actor=request.user, **fields)
+            obj.pk = created.pk
+            return
+        changes = {name: data[name] for name in form.changed_data if name in services.CONTRACT_FIELDS}
+        if changes:
+            services.contract_update(contract=obj, changes=changes, actor=request.user)
+        if data.get("monthly_fee") is not None:
+            services.contract_fee_change(contract=obj, monthly_fee=data["monthly_fee"], effective_from=data["fee_from"],
+                                         actor=request.user)

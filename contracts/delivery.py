@@ -33,10 +33,15 @@ class DeliveryStatus:
     deduction: Decimal  # D §9.1, owed when late and the guarantee applies
     currency: str
     defect_report_until: datetime.date | None  # D §8.4
+    today: datetime.date
 
     @property
     def discount(self) -> Decimal:
         return self.deduction
+
+    @property
+    def defect_window_open(self) -> bool:
+        return self.defect_report_until is not None and self.today <= self.defect_report_until
 
     @property
     def late(self) -> bool:
@@ -62,7 +67,7 @@ def delivery_status(contract, today: datetime.date) -> DeliveryStatus:
     return DeliveryStatus(
         contract=contract, days=days, state=_state(contract, days, deadline, cancel), deadline_on=deadline_on,
         cancellable_on=cancellable_on, guarantee_applies=applies, cause_recorded=bool(contract.delivery_delay_cause),
-        fees_paid=paid, deduction=deduction, currency=terms.currency, defect_report_until=defect_until,
+        fees_paid=paid, deduction=deduction, currency=terms.currency, defect_report_until=defect_until, today=today,
     )
 
 

@@ -298,6 +298,23 @@ def contract_fee_change(
     after the customer has it (D §25.2) at the earliest; the customer may then terminate."""
     today = today or timezone.localdate()
     contract = Contract.objects.select_for_update().select_related("customer", "terms").get(pk=contract.pk)
+    check_fee_change(contract=contract, monthly_fee=monthly_fee, effective_from=effective_from, today=today)
+    rise = monthly_fee > contract.fee_on(effective_from)
+    fee = ContractFee.objects.create(
+        contract=contract, effective_from=effective_from, monthly_fee=monthly_fee, created_by=_user(actor)
+    )
+    if rise and contract.status_on(today) != "terminated":
+        Notice.objects.create(customer=contract.customer, kind=NoticeKind.FEE_CHANGE, fee=fee, effective_on=effective_from)
+        notices.dispatch_after_commit()
+    signals.service_changed.send(
+        Contract, contract=contract, since=effective_from, actor=_user(actor),
+        reason=f"contract {contract.pk}: monthly fee {monthly_fee} from {effective_from.isoformat()}",
+    )
+    return fee
+
+
+def check_fee_change(*, contract: Contract, monthly_fee: Decimal, effective_from: datetime.date, today: datetime.date) -> None:
+    """Raises ValidationError, keyed by field, when a change of fee may not be made as given."""
     errors: dict[str, list[str]] = {}
     if monthly_fee is None or monthly_fee < 0:
         errors["monthly_fee"] = [_("The monthly fee cannot be negative.")]
@@ -312,26 +329,14 @@ def contract_fee_change(
     previous = contract.fee_on(effective_from)
     if monthly_fee == previous:
         raise ValidationError({"monthly_fee": [_("The fee on that date is %(fee)s already.") % {"fee": previous}]})
-    rise = monthly_fee > previous
     terms = contract.terms_in_force(today)
-    if rise and terms.price_change_notice_days is not None:
+    if monthly_fee > previous and terms.price_change_notice_days is not None:
         earliest = notice_received_on(terms, today) + datetime.timedelta(days=terms.price_change_notice_days)
         if effective_from < earliest:
             raise ValidationError({"effective_from": [
                 _("A higher fee needs %(days)d days' notice to the customer (D §15.14, §25.2): the earliest allowed date is %(date)s.")
                 % {"days": terms.price_change_notice_days, "date": earliest.isoformat()}
             ]})
-    fee = ContractFee.objects.create(
-        contract=contract, effective_from=effective_from, monthly_fee=monthly_fee, created_by=_user(actor)
-    )
-    if rise and contract.status_on(today) != "terminated":
-        Notice.objects.create(customer=contract.customer, kind=NoticeKind.FEE_CHANGE, fee=fee, effective_on=effective_from)
-        notices.dispatch_after_commit()
-    signals.service_changed.send(
-        Contract, contract=contract, since=effective_from, actor=_user(actor),
-        reason=f"contract {contract.pk}: monthly fee {monthly_fee} from {effective_from.isoformat()}",
-    )
-    return fee
 
 
 def _user(actor):

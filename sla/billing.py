@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from sla import claims, reports, selectors
 from sla.models import MonthlyReport, Outage
@@ -61,11 +61,16 @@ class BillingMonth:
             found.append(_("%(month)s is not complete yet: it ends at %(end)s.") % {
                 "month": self.label, "end": timezone.localtime(self.ends_at).strftime("%Y-%m-%d %H:%M")})
         if self.complete and self.missing:
-            found.append(_("%(n)d contracts have no stored report for %(month)s yet: store the month first.")
-                         % {"n": self.missing, "month": self.label})
+            found.append(ngettext(
+                "%(n)d contract has no stored report for %(month)s yet: store the month first.",
+                "%(n)d contracts have no stored report for %(month)s yet: store the month first.", self.missing,
+            ) % {"n": self.missing, "month": self.label})
         if self.stale:
-            found.append(_("%(n)d stored reports are out of date (an outage or a contract changed): recompute them first.")
-                         % {"n": self.stale})
+            found.append(ngettext(
+                "%(n)d stored report is out of date (an outage or a contract changed): recompute it first.",
+                "%(n)d stored reports are out of date (an outage or a contract changed): recompute them first.",
+                self.stale,
+            ) % {"n": self.stale})
         for outage, numbers in self.contradictions:
             found.append(
                 _("Outage %(id)d is counted as the supplier's, but its tickets %(numbers)s are classified as not "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -12,42 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, ServiceTerms
-from sla.availability import from_us, month_bounds
 from sla import selectors
+from sla.availability import from_us, month_bounds
 from sla.models import MonthlyReport, Outage, ReportRevision
 
 REPORT_CHUNK = 1000
+CENT = Decimal("0.01")
 STALE_REASON_LENGTH = 500
 FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unavailable_seconds", "terms_id")
-
-
-def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
-    return {
-        "terms": data.terms,
-        "period_minutes": data.period_minutes,
-        "unavailable_seconds": data.unavailable_seconds,
-        "availability_percent": data.availability_percent,
-        "discount_percent": data.discount_percent,
-        "monthly_fee": data.monthly_fee,
-        "discount_amount": data.discount_amount,
-        "discount_arose_at": data.figures.discount_arose_at,
-        "currency": data.currency,
-        # The contract's own outages as judged (id, counted minutes, why left out), and the
-        # service-wide ones that touched the month (judged alike for every contract of the terms).
-        "outages": {
-            "own": [
-                [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
-                for line in (selectors.OutageLine(part.key, part) for part in data.own_parts)
-            ],
-            "service_wide": list(data.service_wide_ids),
-        },
-        "computed_at": now,
-        "stale": False,
-    }
-
-
-def _figures(report: MonthlyReport) -> dict:
-    return {name: str(getattr(report, name)) for name in FIGURES}
 
 
 def contracts_in_month(year: int, month: int):
@@ -91,45 +64,104 @@ def store_month(
         )
     contracts = list(contracts if contracts is not None else contracts_in_month(year, month))
     first = datetime.date(year, month, 1)
-    existing = {
-        r.contract_id: r
-        for r in MonthlyReport.objects.filter(month=first, contract__in=contracts).select_related("terms", "stale_by")
-    }
-    todo = [c for c in contracts if c.pk not in existing or existing[c.pk].stale]
+    stored = set(MonthlyReport.objects.filter(month=first, contract__in=contracts).values_list("contract_id", flat=True))
+    todo = [c for c in contracts if c.pk not in stored]
     if progress:
         progress(len(contracts) - len(todo))
-    created = recomputed = 0
+    created = 0
     for chunk_start in range(0, len(todo), REPORT_CHUNK):
         chunk = todo[chunk_start : chunk_start + REPORT_CHUNK]
-        fresh = []
+        fresh = [
+            MonthlyReport(contract=data.contract, month=first, **_fields(data, now))
+            for data in selectors.months(chunk, year, month, now=now)
+        ]
+        # Two clerks storing the same month at once: the first report of a contract stands.
         with transaction.atomic():
-            # A stored report keeps the terms version it was made under (D §28).
-            kept_terms = {c.pk: existing[c.pk].terms for c in chunk if c.pk in existing}
-            terms_of = {**selectors.terms_in_force(chunk, first), **kept_terms}
-            for data in selectors.months(chunk, year, month, now=now, terms_of=terms_of):
-                report = existing.get(data.contract.pk)
-                if report is None:
-                    fresh.append(MonthlyReport(contract=data.contract, month=first, **_fields(data, now)))
-                else:
-                    _recompute(report, data, now=now, reason=report.stale_reason or "recomputed", actor=report.stale_by)
-                    recomputed += 1
-            MonthlyReport.objects.bulk_create(fresh)
-        created += len(fresh)
+            before = MonthlyReport.objects.filter(month=first).count()
+            MonthlyReport.objects.bulk_create(fresh, ignore_conflicts=True)
+            created += MonthlyReport.objects.filter(month=first).count() - before
         if progress:
             progress(len(chunk))
-    return created, recomputed
+    return created, recompute_stale(now=now, month=first, contracts=contracts)
 
 
-def _recompute(report: MonthlyReport, data: dict, *, now, reason: str, actor=None) -> None:
+def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
+    return {
+        "terms": data.terms,
+        "period_minutes": data.period_minutes,
+        "unavailable_seconds": data.unavailable_seconds,
+        "availability_percent": data.availability_percent,
+        "discount_percent": data.discount_percent.quantize(CENT),
+        "monthly_fee": data.monthly_fee,
+        "discount_amount": data.discount_amount,
+        "discount_arose_at": data.figures.discount_arose_at,
+        "currency": data.currency,
+        # The contract's own outages as judged (id, counted minutes, why left out), and the
+        # service-wide ones that touched the month (judged alike for every contract of the terms).
+        "outages": {
+            "own": [
+                [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
+                for line in (selectors.OutageLine(part.key, part) for part in data.own_parts)
+            ],
+            "service_wide": list(data.service_wide_ids),
+        },
+        "computed_at": now,
+        "stale": False,
+        "stale_since": None,
+        "stale_reason": "",
+        "stale_by": None,
+    }
+
+
+def _figures(report: MonthlyReport) -> dict:
+    return {name: str(getattr(report, name)) for name in FIGURES}
+
+
+def recompute_stale(
+    *, now: datetime.datetime | None = None, month: datetime.date | None = None, contracts: Iterable[Contract] | None = None
+) -> int:
+    """Recompute stale reports (of one month, or all) under the terms version each was stored
+    with, a chunk at a time, each report locked (a second worker takes the others). Each writes
+    a revision: the figures before and after, and who changed what (the report's stale reason)."""
+    now = now or timezone.now()
+    stale = MonthlyReport.objects.filter(stale=True)
+    if month is not None:
+        stale = stale.filter(month=month)
+    if contracts is not None:
+        stale = stale.filter(contract__in=[c.pk for c in contracts])
+    done = 0
+    for first in sorted(set(stale.values_list("month", flat=True))):
+        while True:
+            with transaction.atomic():
+                chunk = list(
+                    stale.filter(month=first)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .select_related("contract__terms", "terms")
+                    .order_by("pk")[:REPORT_CHUNK]
+                )
+                if not chunk:
+                    break
+                terms_of = {report.contract_id: report.terms for report in chunk}
+                computed = selectors.months([r.contract for r in chunk], first.year, first.month, now=now,
+                                            terms_of=terms_of)
+                revisions = []
+                for report, data in zip(chunk, computed, strict=True):
+                    fields = _fields(data, now)
+                    revisions.append(_recompute(report, fields, now=now))
+                    # One plain UPDATE a row: Django's bulk_update builds a CASE per field and row.
+                    MonthlyReport.objects.filter(pk=report.pk).update(**fields)
+                ReportRevision.objects.bulk_create(revisions)
+                done += len(chunk)
+    return done
+
+
+def _recompute(report: MonthlyReport, fields: dict, *, now) -> ReportRevision:
+    """The report brought up to date in memory, and the revision that says so."""
     before = _figures(report)
-    for field, value in _fields(data, now).items():
+    reason, actor_id = report.stale_reason or "recomputed", report.stale_by_id
+    for field, value in fields.items():
         setattr(report, field, value)
-    report.stale_since, report.stale_reason, report.stale_by = None, "", None
-    report.save()
-    report.refresh_from_db()  # the figures as stored, with the columns' decimal places
-    ReportRevision.objects.create(
-        report=report, at=now, actor=actor, reason=reason, before=before, after=_figures(report)
-    )
+    return ReportRevision(report=report, at=now, actor_id=actor_id, reason=reason, before=before, after=_figures(report))
 
 
 def months_between(start: datetime.datetime, end: datetime.datetime | None) -> set[datetime.date]:
@@ -186,32 +218,6 @@ def _dispatch(task) -> None:
         task.delay()
     except Exception:  # noqa: BLE001 - beat's hourly sweep recomputes what is still stale
         pass
-
-
-def recompute_stale(*, now: datetime.datetime | None = None, month: datetime.date | None = None) -> int:
-    """Recompute stale reports (of one month, or all) under the terms version each was stored
-    with, recording who changed what as the revision's actor and reason."""
-    now = now or timezone.now()
-    stale = MonthlyReport.objects.filter(stale=True)
-    if month is not None:
-        stale = stale.filter(month=month)
-    done = 0
-    for pk in stale.order_by("pk").values_list("pk", flat=True):
-        with transaction.atomic():
-            locked = (
-                MonthlyReport.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("contract__terms", "terms")
-                .filter(pk=pk, stale=True)
-                .first()
-            )
-            if locked is None:
-                continue
-            data = selectors.contract_month(
-                locked.contract, locked.month.year, locked.month.month, now=now, terms=locked.terms
-            )
-            _recompute(locked, data, now=now, reason=locked.stale_reason or "recomputed", actor=locked.stale_by)
-            done += 1
-    return done
 
 
 def contract_changed(sender, *, contract, since: datetime.date, actor=None, reason: str, **kwargs) -> int:

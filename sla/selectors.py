@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.models import Contract, ServiceTerms
+from contracts.fees import fee_on
+from contracts.models import Contract, ContractFee, ServiceTerms
 from sla import availability
 from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules
 from sla.models import Outage, OutageKind, Responsibility
@@ -225,7 +226,20 @@ def months(
 
 
 def fees_in_month(contracts: Sequence[Contract], first: datetime.date) -> dict[int, Decimal]:
-    return {contract.pk: contract.monthly_fee for contract in contracts}
+    """The monthly fee each contract paid for a month: the fee in force on its first day
+    (invoiced in advance, D §15.2), from the fee history in one query."""
+    rows: dict[int, list[tuple[datetime.date, Decimal]]] = {}
+    cached = [c for c in contracts if "fees" in getattr(c, "_prefetched_objects_cache", {})]
+    for contract in cached:
+        rows[contract.pk] = contract.fee_rows
+    missing = [c.pk for c in contracts if c.pk not in rows]
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        for contract_id, since, fee in ContractFee.objects.filter(contract_id__in=chunk).values_list(
+            "contract_id", "effective_from", "monthly_fee"
+        ):
+            rows.setdefault(contract_id, []).append((since, fee))
+    return {contract.pk: fee_on(rows[contract.pk], first) for contract in contracts}
 
 
 def contract_month(

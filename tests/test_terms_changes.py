@@ -193,3 +193,40 @@ def admin_form(terms):
         else:
             data[name] = str(value)
     return data
+
+
+class TestContractAdmin:
+    def form(self, contract, **changes):
+        data = {
+            "signed_on": contract.signed_on.isoformat(), "delivered_on": contract.delivered_on.isoformat(),
+            "terminated_on": "", "description": "", "one_time_fee": "0.00", "invoiced_from": "",
+            "delivery_delay_cause": "", "monthly_fee": "", "fee_from": "",
+            "fees-TOTAL_FORMS": "1", "fees-INITIAL_FORMS": "1", "fees-MIN_NUM_FORMS": "0", "fees-MAX_NUM_FORMS": "1000",
+            "fees-0-id": str(contract.fees.get().pk), "fees-0-contract": str(contract.pk),
+        }
+        data.update(changes)
+        return data
+
+    def test_a_fee_change_in_the_admin_says_what_the_api_says(self, admin_client, contract_a):
+        url = f"/admin/contracts/contract/{contract_a.pk}/change/"
+        early = admin_client.post(url, self.form(contract_a, monthly_fee="150.00", fee_from="2026-12-20"),
+                                  HTTP_ACCEPT_LANGUAGE="en")
+        assert early.status_code == 200
+        assert "the earliest allowed date is 2026-12-26" in early.content.decode()
+        saved = admin_client.post(url, self.form(contract_a, monthly_fee="150.00", fee_from="2026-12-26"))
+        assert saved.status_code == 302
+        assert [f.monthly_fee for f in contract_a.fees.order_by("effective_from")] == [Decimal("100.00"), Decimal("150.00")]
+        assert Notice.objects.filter(fee__contract=contract_a).count() == 1
+
+    def test_a_contract_added_in_the_admin_starts_its_fee_history(self, admin_client, customer_a, dstny):
+        response = admin_client.post("/admin/contracts/contract/add/", {
+            "customer": customer_a.pk, "terms": dstny.pk, "signed_on": "2026-11-01", "delivered_on": "",
+            "terminated_on": "", "description": "Växel", "one_time_fee": "500.00", "invoiced_from": "",
+            "delivery_delay_cause": "", "monthly_fee": "250.00", "fee_from": "",
+            "fees-TOTAL_FORMS": "0", "fees-INITIAL_FORMS": "0", "fees-MIN_NUM_FORMS": "0", "fees-MAX_NUM_FORMS": "1000",
+        })
+        assert response.status_code == 302, response.content.decode()[:2000]
+        contract = customer_a.contracts.get()
+        assert [(f.effective_from, f.monthly_fee) for f in contract.fees.all()] == [
+            (datetime.date(2026, 11, 1), Decimal("250.00"))
+        ]
