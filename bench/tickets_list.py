@@ -43,8 +43,8 @@ SELECT 'Bench customer ' || g, lpad(g::text, 7, '0') || '-' || (g % 10), 'sv', n
 FROM generate_series(1, %(customers)s) g;
 
 INSERT INTO contracts_contract (customer_id, terms_id, signed_on, delivered_on, description, one_time_fee,
-                                delivery_delay_cause, created_at)
-SELECT c.id, CASE WHEN c.id %% 3 = 0 THEN %(telia)s ELSE %(dstny)s END, '2024-01-01', '2024-02-01', '', 0, '', now()
+                                delivery_delay_cause, created_at, updated_at)
+SELECT c.id, CASE WHEN c.id %% 3 = 0 THEN %(telia)s ELSE %(dstny)s END, '2024-01-01', '2024-02-01', '', 0, '', now(), now()
 FROM contracts_customer c;
 
 INSERT INTO contracts_contractfee (contract_id, effective_from, monthly_fee, created_at)

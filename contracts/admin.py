@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from contracts import services
+from contracts import notices, services
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, Notice, ServiceTerms
 from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
@@ -45,8 +45,7 @@ class ServiceTermsForm(forms.ModelForm):
         # A change of terms in use becomes a new version: the same checks, in the same words, as
         # the API's (D §28).
         original = ServiceTerms.objects.get(pk=self.instance.pk)
-        newest = ServiceTerms.objects.filter(slug=original.slug).order_by("-version").first()
-        if newest.pk == original.pk and not services.terms_in_use(original):
+        if services.edited_in_place(original, timezone.localdate()):
             return
         changes = self.revision_changes()
         effective_from = changes.pop("effective_from", None)
@@ -223,8 +222,11 @@ class ContractForm(forms.ModelForm):
             if fee is None or since is None:
                 self.add_error("fee_from" if fee is not None else "monthly_fee", _("Give the new fee and its date."))
             else:
+                # Checked against the contract as this form leaves it (a new end date, say).
+                contract = Contract.objects.get(pk=self.instance.pk)
+                contract.terminated_on = data.get("terminated_on", contract.terminated_on)
                 try:
-                    services.check_fee_change(contract=Contract.objects.get(pk=self.instance.pk), monthly_fee=fee,
+                    services.check_fee_change(contract=contract, monthly_fee=fee,
                                               effective_from=since, today=timezone.localdate())
                 except ValidationError as error:
                     self._update_errors(ValidationError({
@@ -267,6 +269,17 @@ class ContractAdmin(admin.ModelAdmin):
         # A contract stays its customer's, on the terms version it was signed on.
         return ["customer", "terms"] if obj else []
 
+    def has_delete_permission(self, request, obj=None):
+        # A contract anything was recorded under (reports, notices, claims, tickets) stays.
+        if obj is not None and services.contract_in_use(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("fees")
 
@@ -292,3 +305,29 @@ class ContractAdmin(admin.ModelAdmin):
         if data.get("monthly_fee") is not None:
             services.contract_fee_change(contract=obj, monthly_fee=data["monthly_fee"], effective_from=data["fee_from"],
                                          actor=request.user)
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Notices as the services wrote and sent them; a failed one can be sent again."""
+
+    list_display = ["customer", "kind", "effective_on", "sent_at", "received_on", "applies_from", "termination_until",
+                    "failed_at"]
+    list_filter = ["kind", ("failed_at", admin.EmptyFieldListFilter), ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__name"]
+    list_select_related = ["customer"]
+    actions = ["send_again"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Notice._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected notices again"))
+    def send_again(self, request, queryset):
+        count = notices.send_again(queryset)
+        self.message_user(request, _("%(n)d notices will be sent again.") % {"n": count})

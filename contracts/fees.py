@@ -71,8 +71,9 @@ def annual_fees(
     signed_on: datetime.date,
 ) -> Decimal:
     """D §19.2: the fees actually paid over the last `basis_months` months before `on`, or, when
-    the service has been provided for less time, `basis_months` times the average per month over
-    the time it was. Nothing invoiced yet: `basis_months` times the fee agreed."""
+    the service has been provided for less time, `basis_months` times the average monthly fee
+    over the time it was (the one-time fee paid in the period counts once, never multiplied).
+    Nothing invoiced yet: `basis_months` times the fee agreed."""
     window_start = add_months(on, -basis_months)
     one_time = Fraction(one_time_fee) if window_start <= signed_on < on else Fraction(0)
     if invoiced_from is None or invoiced_from >= on:
@@ -83,4 +84,4 @@ def annual_fees(
         return cents(paid.amount + one_time)
     if paid.months == 0:
         return cents(basis_months * Fraction(fee_on(rows, on)) + one_time)
-    return cents(basis_months * (paid.amount + one_time) / paid.months)
+    return cents(basis_months * paid.amount / paid.months + one_time)

@@ -455,6 +455,7 @@ class Contract(models.Model):
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ContractQuerySet.as_manager()
 
@@ -493,8 +494,11 @@ class Contract(models.Model):
         return self.status_on(timezone.localdate())
 
     def terms_in_force(self, on: datetime.date) -> ServiceTerms:
-        """The version of this contract's terms that applies on a date (D §28)."""
-        return ServiceTerms.objects.version_in_force(self.terms.slug, on) or self.terms
+        """The version of this contract's terms that applies on a date (D §28): the newest in
+        force then that reached this customer in time. `TermsBook.attach` answers it for a list
+        of contracts from memory."""
+        book = getattr(self, "terms_book", None) or TermsBook([self])
+        return book.version_for(self, on)
 
     @property
     def fee_rows(self) -> list[FeeRow]:
@@ -514,6 +518,50 @@ class Contract(models.Model):
     def invoicing_starts_on(self) -> datetime.date | None:
         """Monthly fees run from delivery unless the supplier invoiced earlier (D §8.6, §15.2)."""
         return self.invoiced_from or self.delivered_on
+
+
+class TermsBook:
+    """Every version of some contracts' terms and their customers' notices, to answer which
+    version applies to a contract on a day without a query per contract.
+
+    A version a customer was sent notice of applies to it from the notice's `applies_from`: the
+    version's date, or later when the notice went out too late for the terms' notice period
+    (D §28, §25.2); a notice not yet sent (or never deliverable) keeps the customer on the
+    version before. A version the customer got no notice of (none was due) applies from its date.
+    """
+
+    def __init__(self, contracts):
+        contracts = list(contracts)
+        slugs = {c.terms.slug for c in contracts}
+        self.versions: dict[str, list[ServiceTerms]] = {}
+        for terms in ServiceTerms.objects.filter(slug__in=slugs).order_by("slug", "-version"):
+            self.versions.setdefault(terms.slug, []).append(terms)
+        self.notices: dict[tuple[int, int], datetime.date | None] = {
+            (customer_id, terms_id): applies_from
+            for customer_id, terms_id, applies_from in Notice.objects.filter(
+                kind=NoticeKind.TERMS_CHANGE, terms__slug__in=slugs,
+                customer_id__in={c.customer_id for c in contracts},
+            ).values_list("customer_id", "terms_id", "applies_from")
+        }
+
+    @classmethod
+    def attach(cls, contracts) -> TermsBook:
+        contracts = list(contracts)
+        book = cls(contracts)
+        for contract in contracts:
+            contract.terms_book = book
+        return book
+
+    def version_for(self, contract: Contract, on: datetime.date) -> ServiceTerms:
+        for terms in self.versions.get(contract.terms.slug, ()):
+            if terms.effective_from is not None and terms.effective_from > on:
+                continue
+            if terms.version > contract.terms.version and (contract.customer_id, terms.pk) in self.notices:
+                applies_from = self.notices[(contract.customer_id, terms.pk)]
+                if applies_from is None or applies_from > on:
+                    continue
+            return terms
+        return contract.terms
 
 
 class ContractFee(models.Model):
@@ -573,11 +621,16 @@ class Notice(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     received_on = models.DateField(_("counts as received on"), null=True, blank=True)
     termination_until = models.DateField(_("may terminate until"), null=True, blank=True)
+    applies_from = models.DateField(
+        _("applies to the customer from"), null=True, blank=True,
+        help_text=_("The change's date, or later when the notice reached the customer too late for the notice period."),
+    )
     recipients = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it since.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="After a refusal: not before this.")
     last_error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,10 +20,14 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
 
-from contracts.models import Notice, NoticeChannel, ServiceTerms
+from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms
+from contracts.months import add_months
+from contracts.validation import minutes_to_hhmm
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -42,12 +47,34 @@ def dispatch() -> None:
         logger.warning("Broker unavailable (%s): notices wait for the sweep", error)
 
 
-def pending():
-    return Notice.objects.filter(sent_at__isnull=True, failed_at__isnull=True).order_by("created_at", "pk")
+def pending(now: datetime.datetime | None = None):
+    now = now or timezone.now()
+    return Notice.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), sent_at__isnull=True, failed_at__isnull=True,
+    ).order_by("created_at", "pk")
 
 
 def send_pending() -> int:
     return sum(send(pk) for pk in pending().values_list("pk", flat=True))
+
+
+def send_again(notices) -> int:
+    """Staff send failed notices again (an address was added, the mail server is back)."""
+    count = notices.filter(sent_at__isnull=True).update(failed_at=None, attempts=0, next_attempt_at=None, last_error="")
+    dispatch_after_commit()
+    return count
+
+
+def applies_from(notice: Notice, terms_before: ServiceTerms, received_on: datetime.date) -> datetime.date:
+    """The change applies to this customer once the notice period has run from its receipt: on
+    the change's date when the notice went out in time, later when it did not (D §28, §15.14)."""
+    if notice.terms_id:
+        months = terms_before.terms_change_notice_months
+        earliest = add_months(received_on, months) if months is not None else received_on
+    else:
+        days = terms_before.price_change_notice_days
+        earliest = received_on + datetime.timedelta(days=days or 0)
+    return max(notice.effective_on, earliest)
 
 
 def recipients_for(notice: Notice) -> list[str]:
@@ -79,14 +106,39 @@ def changes_of(terms: ServiceTerms) -> list[tuple[str, str, str]]:
 
 
 def _shown(terms: ServiceTerms, field, value) -> str:
+    """A clause's value as a customer reads it, in the active language."""
     if value in (None, "", []):
         return "–"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field.name in ("support_opens", "support_closes"):
+        return minutes_to_hhmm(value)
+    if field.name == "discount_ladder":
+        return "; ".join(
+            _("below %(below)s %%: %(percent)s %%") % {"below": _number(step["below"]), "percent": _number(step["percent"])}
+            for step in value
+        )
+    if field.name == "maintenance_windows":
+        return "; ".join(
+            f"{', '.join(str(WEEKDAYS_ABBR[day - 1]) for day in window['weekdays'])} {window['start']}–{window['end']}"
+            for window in value
+        )
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, Decimal):
+        return _number(value)
     return str(value)
 
 
-def render(notice: Notice, received_on: datetime.date, termination_until: datetime.date | None) -> tuple[str, str]:
+def _number(value) -> str:
+    return formats.number_format(Decimal(str(value)).normalize(), use_l10n=True)
+
+
+def render(
+    notice: Notice, received_on: datetime.date, termination_until: datetime.date | None, effective_on: datetime.date
+) -> tuple[str, str]:
     terms = notice.terms or notice.fee.contract.terms
     with translation.override(notice.customer.language), timezone.override(zoneinfo.ZoneInfo(terms.timezone)):
         context = {
@@ -99,6 +151,7 @@ def render(notice: Notice, received_on: datetime.date, termination_until: dateti
             if notice.fee_id else None,
             "received_on": received_on,
             "termination_until": termination_until,
+            "effective_on": effective_on,
             "site_url": settings.SITE_URL,
         }
         subject = render_to_string("contracts/email/notice_subject.txt", context).strip()
@@ -111,6 +164,7 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     now = now or timezone.now()
     claimed = Notice.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         pk=notice_id, sent_at__isnull=True, failed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
@@ -127,7 +181,8 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
             failed_at=now, claimed_at=None, last_error="No e-mail address to send to: give the customer a main contact person."
         )
         return False
-    subject, body = render(notice, received_on, termination_until)
+    applies = applies_from(notice, terms_before, received_on)
+    subject, body = render(notice, received_on, termination_until, applies)
     try:
         mail = EmailMultiAlternatives(
             subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
@@ -139,11 +194,24 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
         Notice.objects.filter(pk=notice_id).update(
             claimed_at=None, last_error=f"{type(error).__name__}: {error}",
             failed_at=now if notice.attempts >= MAX_ATTEMPTS else None, recipients=recipients,
+            # 2, 4, 8, 16 minutes between attempts: a mail server down for half an hour is waited out.
+            next_attempt_at=now + datetime.timedelta(minutes=2**notice.attempts),
         )
         logger.warning("Notice %s not sent: %s", notice_id, error)
         return False
-    Notice.objects.filter(pk=notice_id).update(
-        sent_at=now, received_on=received_on, termination_until=termination_until, recipients=recipients,
-        subject=subject, body=body, last_error="", claimed_at=None, channel=NoticeChannel.EMAIL,
-    )
+    with transaction.atomic():
+        Notice.objects.filter(pk=notice_id).update(
+            sent_at=now, received_on=received_on, termination_until=termination_until, recipients=recipients,
+            subject=subject, body=body, last_error="", claimed_at=None, channel=NoticeChannel.EMAIL,
+            applies_from=applies,
+        )
+        if notice.fee_id and applies > notice.fee.effective_from:
+            _postpone_fee(notice, applies)
     return True
+
+
+def _postpone_fee(notice: Notice, applies: datetime.date) -> None:
+    """A higher fee whose notice went out late takes effect only when the notice period has run."""
+    fee = notice.fee
+    if not fee.contract.fees.filter(effective_from=applies).exists():
+        ContractFee.objects.filter(pk=fee.pk).update(effective_from=applies)

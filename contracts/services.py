@@ -63,10 +63,18 @@ def terms_create(*, slug: str, **fields: Any) -> ServiceTerms:
 def terms_in_use(terms: ServiceTerms) -> bool:
     """A version anything was made under (a contract signed, a ticket's clock, a stored report,
     a notice sent) is never rewritten (D §28)."""
-    for relation in ServiceTerms._meta.related_objects:
-        if relation.related_model._default_manager.filter(**{relation.field.name: terms}).exists():
-            return True
+    for relation in ServiceTerms._meta.get_fields(include_hidden=True):
+        if relation.one_to_many and relation.auto_created:
+            if relation.related_model._default_manager.filter(**{relation.field.name: terms}).exists():
+                return True
     return False
+
+
+def edited_in_place(terms: ServiceTerms, today: datetime.date, *, newest: ServiceTerms | None = None) -> bool:
+    """Only the newest version, with nothing made under it and no customer on its terms, is
+    corrected in place; any other change is a new version with its notice (D §28)."""
+    newest = newest or ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
+    return newest.pk == terms.pk and not terms_in_use(terms) and not affected_customers(terms.slug, today).exists()
 
 
 def affected_customers(slug: str, on: datetime.date):
@@ -120,7 +128,7 @@ def terms_revise(
     # Lock every version of the template so two revisions cannot both take the next number.
     versions = list(ServiceTerms.objects.select_for_update().filter(slug=terms.slug).order_by("version"))
     newest = versions[-1]
-    if newest.pk == terms.pk and not terms_in_use(terms):
+    if edited_in_place(terms, today, newest=newest):
         for name, value in changes.items():
             setattr(terms, name, value)
         if effective_from is not None:
@@ -143,15 +151,16 @@ def terms_revision_plan(
     *, terms: ServiceTerms, changes: dict[str, Any], effective_from: datetime.date | None, today: datetime.date
 ) -> tuple[ServiceTerms, list[Customer]]:
     """The new version a change of terms in use makes, unsaved, and the customers to notify;
-    raises ValidationError (the admin's form and the API show the same words)."""
-    revised = ServiceTerms.objects.get(pk=terms.pk)
+    raises ValidationError (the admin's form and the API show the same words). The change is
+    made to the newest version, so that one still pending is carried on, never dropped."""
+    newest = ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
+    revised = ServiceTerms.objects.get(pk=newest.pk)
     revised.pk = revised.id = None
     for name, value in changes.items():
         if name != "effective_from":
             setattr(revised, name, value)
     _full_clean(revised)
     in_force = ServiceTerms.objects.version_in_force(terms.slug, today) or terms
-    newest = ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
     for same in {in_force, newest}:
         if not _differs(revised, same):
             raise ValidationError(
@@ -254,6 +263,15 @@ def contract_create(
     ContractFee.objects.create(
         contract=contract, effective_from=signed_on, monthly_fee=monthly_fee, created_by=_user(actor)
     )
+    # Signed while a change of these terms is announced: the customer gets its notice too (D §28).
+    pending = ServiceTerms.objects.filter(slug=terms.slug, version__gt=terms.version, effective_from__gt=timezone.localdate())
+    created = [
+        Notice.objects.get_or_create(customer=customer, terms=version,
+                                     defaults={"kind": NoticeKind.TERMS_CHANGE, "effective_on": version.effective_from})[1]
+        for version in pending
+    ]
+    if any(created):
+        notices.dispatch_after_commit()
     return contract
 
 
@@ -339,6 +357,15 @@ def check_fee_change(*, contract: Contract, monthly_fee: Decimal, effective_from
             ]})
 
 
+def contract_in_use(contract: Contract) -> bool:
+    """Anything recorded under the contract besides its own fee history."""
+    for relation in Contract._meta.get_fields(include_hidden=True):
+        if relation.one_to_many and relation.auto_created and relation.related_model is not ContractFee:
+            if relation.related_model._default_manager.filter(**{relation.field.name: contract}).exists():
+                return True
+    return Notice.objects.filter(fee__contract=contract).exists()
+
+
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -370,6 +397,8 @@ def _contract_errors(contract: Contract) -> dict[str, list[str]]:
         errors.setdefault("terminated_on", []).append(
             _("A contract cannot end before it was signed.")
         )
+    if contract.invoiced_from and contract.signed_on and contract.invoiced_from < contract.signed_on:
+        errors.setdefault("invoiced_from", []).append(_("Fees cannot be invoiced before the contract was signed."))
     if contract.one_time_fee is not None and contract.one_time_fee < 0:
         errors.setdefault("one_time_fee", []).append(_("A fee cannot be negative."))
     return errors

@@ -21,6 +21,11 @@ class OutageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # An outage is ended or corrected through the board or the API, never deleted: reports
+        # and claims rest on it.
+        return False
+
 
 class ReportRevisionInline(admin.TabularInline):
     model = ReportRevision

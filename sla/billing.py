@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from celery import current_app
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -40,15 +41,16 @@ class BillingMonth:
     month: int
     ends_at: datetime.datetime
     complete: bool
-    expected: int  # contracts in service during the month
-    reports: list[MonthlyReport]
+    expected: set[int]  # the contracts in service during the month
+    reports: list[MonthlyReport]  # the stored reports of those contracts
     stale: int
     contradictions: list[tuple[Outage, list[str]]]
     states: dict[int, claims.DiscountState] = field(default_factory=dict)
 
     @property
     def missing(self) -> int:
-        return self.expected - len(self.reports)
+        """Contracts in service that month without a stored report (matched by contract, not counted)."""
+        return len(self.expected - {report.contract_id for report in self.reports})
 
     @property
     def label(self) -> str:
@@ -93,22 +95,33 @@ def billing_month(year: int, month: int, *, now: datetime.datetime | None = None
     now = now or timezone.now()
     first = datetime.date(year, month, 1)
     ends_at = reports.month_ends_at(year, month)
-    stored = list(
-        MonthlyReport.objects.filter(month=first)
+    expected = set(reports.contracts_in_month(year, month).values_list("pk", flat=True))
+    # A report of a contract no longer in service that month (its delivery moved) is not billed.
+    stored = [
+        report for report in MonthlyReport.objects.filter(month=first)
         .select_related("contract__customer", "terms")
         .order_by("contract__customer__name", "contract_id")
-    )
+        if report.contract_id in expected
+    ]
     result = BillingMonth(
-        year=year, month=month, ends_at=ends_at, complete=now >= ends_at,
-        expected=reports.contracts_in_month(year, month).count(), reports=stored,
+        year=year, month=month, ends_at=ends_at, complete=now >= ends_at, expected=expected, reports=stored,
         stale=sum(1 for r in stored if r.stale), contradictions=selectors.month_contradictions(year, month),
     )
     result.states = claims.discount_states(stored, timezone.localdate(now))
     return result
 
 
-def prepare(year: int, month: int, *, now: datetime.datetime | None = None) -> tuple[int, int]:
-    """Store the month's missing reports and recompute its stale ones (a month that is over)."""
+# Up to this many contracts a month is stored while the clerk waits; more go to the workers.
+INLINE_CONTRACTS = 300
+
+
+def prepare(year: int, month: int, *, now: datetime.datetime | None = None) -> tuple[int, int] | None:
+    """Store the month's missing reports and recompute its stale ones (a month that is over):
+    at once for a small desk, by the workers for a large one (None: queued)."""
+    if now is None and reports.contracts_in_month(year, month).count() > INLINE_CONTRACTS:
+        reports.check_month_over(year, month, timezone.now())
+        current_app.send_task("sla.tasks.store_month", args=[year, month])
+        return None
     return reports.store_month(year, month, now=now)
 
 

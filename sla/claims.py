@@ -18,17 +18,17 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.delivery import delivery_status
 from contracts.fees import annual_fees, cents
-from contracts.models import Contract, ServiceTerms
+from contracts.models import Contract, ServiceTerms, TermsBook
 from contracts.months import add_months
 from sla import selectors
-from sla.models import Claim, ClaimKind, ClaimStatus, MonthlyReport, Outage
-from sla.reports import months_between
+from sla.models import Claim, ClaimKind, ClaimStatus, MonthlyReport, Outage, OutsideCap
+
+CENT = Decimal("0.01")
 
 
 def local_date(instant: datetime.datetime, terms: ServiceTerms) -> datetime.date:
@@ -59,15 +59,20 @@ def window_from(
     """D §20.1: the day the circumstance was discovered or should have been."""
     terms = contract.terms_in_force(discovered_on)
     candidates = [discovered_on]
+    if kind == ClaimKind.DISCOUNT:
+        # The circumstance is the month under the target, seen when the discount arose; an older
+        # report of an outage of that month did not show it yet.
+        candidates.append(month_discount_arose_on(contract, month, now))
+        return min(candidates)
+    # Damages and deductions: the customer knew of the circumstance by its own reports at the latest.
+    candidates += [local_date(t.received_at, terms) for t in tickets]
     if kind == ClaimKind.DELIVERY:
         deadline = delivery_status(contract, timezone.localdate(now)).deadline_on
         if deadline is not None:
             candidates.append(deadline + datetime.timedelta(days=1))
-    elif outage is not None:
-        if outage.ended_at is not None:
-            candidates.append(local_date(outage.ended_at, terms))
-        candidates += [local_date(t.received_at, terms) for t in tickets]
-    elif month is not None:
+    if outage is not None and outage.ended_at is not None:
+        candidates.append(local_date(outage.ended_at, terms))
+    if month is not None and outage is None:
         candidates.append(month_discount_arose_on(contract, month, now))
     return min(candidates)
 
@@ -137,16 +142,24 @@ def claim_decide(
     *, claim: Claim, accept: bool, note: str, actor, granted_amount: Decimal | None = None,
     outside_cap: str = "", now: datetime.datetime | None = None,
 ) -> Claim:
-    claim = Claim.objects.select_for_update().select_related("contract__terms").get(pk=claim.pk)
+    # The contract's row is locked: two clerks deciding claims of one contract take turns, so
+    # both can never spend the same part of the damages cap.
+    Contract.objects.select_for_update().filter(pk=claim.contract_id).first()
+    claim = Claim.objects.select_for_update().select_related("contract__terms", "outage").get(pk=claim.pk)
     if claim.status != ClaimStatus.SUBMITTED:
         raise ValidationError({"status": [_("This claim has been decided already.")]})
     if not (note or "").strip():
         raise ValidationError({"note": [_("Give the reason for the decision.")]})
+    if outside_cap and (claim.kind != ClaimKind.DAMAGES or outside_cap not in OutsideCap.values):
+        raise ValidationError({"outside_cap": [
+            _("Only damages can be outside the cap, for one of the reasons of D §19.4: %(values)s.")
+            % {"values": ", ".join(OutsideCap.values)}
+        ]})
     if accept:
         granted = claim.amount if granted_amount is None else granted_amount
-        if granted <= 0 or granted > claim.amount:
+        if not granted.is_finite() or granted != granted.quantize(CENT) or granted <= 0 or granted > claim.amount:
             raise ValidationError({"granted_amount": [
-                _("Grant an amount above zero and at most the %(amount)s claimed.") % {"amount": claim.amount}
+                _("Grant an amount above zero and at most the %(amount)s claimed, to the cent.") % {"amount": claim.amount}
             ]})
         claim.outside_cap = outside_cap
         cap = damages_cap(claim)
@@ -162,6 +175,24 @@ def claim_decide(
     claim.decided_at = now or timezone.now()
     claim.save()
     return claim
+
+
+class ClaimBook:
+    """What the caps and deadlines of a list of claims read, loaded once for all of them: the
+    terms versions, the claims accepted, and the months' stored discounts."""
+
+    def __init__(self, claims: Iterable[Claim]):
+        claims = list(claims)
+        contracts = {claim.contract_id: claim.contract for claim in claims}
+        TermsBook.attach([claim.contract for claim in claims])
+        self.accepted: dict[int, list[Claim]] = {}
+        for accepted in Claim.objects.filter(contract_id__in=contracts, status=ClaimStatus.ACCEPTED).select_related("outage"):
+            accepted.contract = contracts[accepted.contract_id]
+            self.accepted.setdefault(accepted.contract_id, []).append(accepted)
+        self.reports = {
+            (report.contract_id, report.month): report
+            for report in MonthlyReport.objects.filter(contract_id__in=contracts, discount_amount__gt=0).select_related("terms")
+        }
 
 
 @dataclass(frozen=True)
@@ -183,12 +214,13 @@ def event_date(claim: Claim) -> datetime.date:
     return claim.month or claim.discovered_on
 
 
-def damages_cap(claim: Claim) -> Cap:
-    """D §19.2: the supplier's damages are capped in aggregate at a share (25 %) of the annual
-    fees, read from the fee history: what was paid over the last twelve months before the
-    event, or twelve times the monthly average when the service is younger. D §19.3: less what
-    was already given for the same event as price discounts, and less the damages already
-    accepted within the same twelve months."""
+def damages_cap(claim: Claim, book: ClaimBook | None = None) -> Cap:
+    """D §19.2: the supplier's damages under the contract are capped in aggregate at a share
+    (25 %) of the annual fees, read from the fee history: what was paid over the last twelve
+    months before the event, or twelve times the monthly average when the service is younger;
+    less the damages already granted within the cap. D §19.3: less what was already given for
+    the same event as price discounts."""
+    book = book or ClaimBook([claim])
     contract = claim.contract
     on = event_date(claim)
     terms = contract.terms_in_force(on)
@@ -201,39 +233,44 @@ def damages_cap(claim: Claim) -> Cap:
         one_time_fee=contract.one_time_fee, signed_on=contract.signed_on,
     )
     total = cents(annual * terms.liability_cap_percent / 100)
-    earlier = Claim.objects.filter(
-        contract=contract, kind=ClaimKind.DAMAGES, status=ClaimStatus.ACCEPTED, outside_cap="",
-    ).exclude(pk=claim.pk)
-    window = add_months(on, -terms.liability_cap_basis_months)
     granted_before = sum(
-        (c.granted_amount for c in earlier.select_related("outage", "contract__terms") if window <= event_date(c) <= on),
+        (c.granted_amount for c in book.accepted.get(contract.pk, [])
+         if c.kind == ClaimKind.DAMAGES and not c.outside_cap and c.pk != claim.pk),
         zero,
     )
-    given = discounts_given(contract, event_months(claim))
+    given = discounts_given(contract, event_months(claim), book)
     remaining = max(total - granted_before - given, zero)
     applies = claim.kind == ClaimKind.DAMAGES and not claim.outside_cap
     return Cap(applies, annual, total, cents(granted_before), cents(given), cents(remaining), terms.currency)
 
 
 def event_months(claim: Claim) -> set[datetime.date]:
+    """The months, in the terms' time zone, of the event a claim rests on."""
     if claim.outage_id:
-        return months_between(claim.outage.started_at, claim.outage.ended_at or timezone.now())
+        terms = claim.contract.terms_in_force(local_date(claim.outage.started_at, claim.contract.terms))
+        first = local_date(claim.outage.started_at, terms).replace(day=1)
+        last = local_date(claim.outage.ended_at or timezone.now(), terms).replace(day=1)
+        months = set()
+        while first <= last:
+            months.add(first)
+            first = add_months(first, 1)
+        return months
     return {claim.month} if claim.month else set()
 
 
-def discounts_given(contract: Contract, months: set[datetime.date]) -> Decimal:
-    """Price discounts given for these months: computed and not needing a claim, or claimed and
-    accepted (D §19.3)."""
-    if not months:
-        return Decimal("0.00")
+def discounts_given(contract: Contract, months: set[datetime.date], book: ClaimBook) -> Decimal:
+    """Price discounts given for these months (D §19.3): as granted on accepted claims, or, where
+    none was claimed, as computed when the terms give discounts without a claim."""
     given = Decimal(0)
-    for report in MonthlyReport.objects.filter(contract=contract, month__in=months, discount_amount__gt=0).select_related("terms"):
-        if not report.terms.discount_requires_claim:
+    for month in months:
+        grants = [c.granted_amount for c in book.accepted.get(contract.pk, [])
+                  if c.kind == ClaimKind.DISCOUNT and c.month == month]
+        report = book.reports.get((contract.pk, month))
+        if grants:
+            given += sum(grants)
+        elif report is not None and not report.terms.discount_requires_claim:
             given += report.discount_amount
-    accepted = Claim.objects.filter(
-        contract=contract, kind=ClaimKind.DISCOUNT, status=ClaimStatus.ACCEPTED, month__in=months,
-    ).aggregate(total=Sum("granted_amount"))["total"]
-    return cents(given + (accepted or 0))
+    return cents(given)
 
 
 # The billing export: whether each computed discount is owed (D §20.1) --------------------------
@@ -265,14 +302,15 @@ def discount_states(reports: list[MonthlyReport], today: datetime.date) -> dict[
 
 def _state(report: MonthlyReport, claims: list[Claim], today: datetime.date) -> DiscountState:
     zero = Decimal("0.00")
+    accepted = [c for c in claims if c.status == ClaimStatus.ACCEPTED]
+    if accepted:
+        # What staff granted is invoiced, as decided, whatever the month computed.
+        return DiscountState(ACCEPTED, None, cents(sum(c.granted_amount for c in accepted)))
     if report.discount_amount <= 0:
         return DiscountState("", None, zero)
     terms = report.terms
     if not terms.discount_requires_claim:
         return DiscountState(AUTOMATIC, None, report.discount_amount)
-    accepted = [c for c in claims if c.status == ClaimStatus.ACCEPTED]
-    if accepted:
-        return DiscountState(ACCEPTED, None, min(sum(c.granted_amount for c in accepted), report.discount_amount))
     if any(c.status == ClaimStatus.SUBMITTED for c in claims):
         return DiscountState(CLAIMED, None, zero)
     if claims:

@@ -201,7 +201,8 @@ class Claim(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="claim_amount_positive"),
             models.CheckConstraint(
-                condition=Q(month__isnull=False) | Q(outage__isnull=False), name="claim_names_month_or_outage"
+                condition=Q(month__isnull=False) | Q(outage__isnull=False) | Q(kind="delivery"),
+                name="claim_names_month_or_outage",
             ),
             models.CheckConstraint(
                 condition=Q(status="accepted", granted_amount__isnull=False)

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,15 @@ class MonthNotOver(ValueError):
     pass
 
 
+def check_month_over(year: int, month: int, now: datetime.datetime) -> None:
+    ends_at = month_ends_at(year, month)
+    if now < ends_at:
+        raise MonthNotOver(
+            _("%(month)s is not complete yet: it ends at %(end)s.")
+            % {"month": f"{year:04d}-{month:02d}", "end": timezone.localtime(ends_at).strftime("%Y-%m-%d %H:%M")}
+        )
+
+
 def store_month(
     year: int,
     month: int,
@@ -56,12 +66,8 @@ def store_month(
     is left as it is; a stale one is recomputed under the terms version it was stored with.
     A month is stored only once it is over. Returns (created, recomputed)."""
     now = now or timezone.now()
-    ends_at = month_ends_at(year, month)
-    if now < ends_at:
-        raise MonthNotOver(
-            _("%(month)s is not complete yet: it ends at %(end)s.")
-            % {"month": f"{year:04d}-{month:02d}", "end": timezone.localtime(ends_at).strftime("%Y-%m-%d %H:%M")}
-        )
+    check_month_over(year, month, now)
+    everyone = contracts is None
     contracts = list(contracts if contracts is not None else contracts_in_month(year, month))
     first = datetime.date(year, month, 1)
     stored = set(MonthlyReport.objects.filter(month=first, contract__in=contracts).values_list("contract_id", flat=True))
@@ -69,20 +75,40 @@ def store_month(
     if progress:
         progress(len(contracts) - len(todo))
     created = 0
+    started = timezone.now()
+    touching = selectors.month_outages(year, month) if len(todo) >= 50 else None
     for chunk_start in range(0, len(todo), REPORT_CHUNK):
         chunk = todo[chunk_start : chunk_start + REPORT_CHUNK]
         fresh = [
             MonthlyReport(contract=data.contract, month=first, **_fields(data, now))
-            for data in selectors.months(chunk, year, month, now=now)
+            for data in selectors.months(chunk, year, month, now=now, touching=touching)
         ]
         # Two clerks storing the same month at once: the first report of a contract stands.
         with transaction.atomic():
             before = MonthlyReport.objects.filter(month=first).count()
             MonthlyReport.objects.bulk_create(fresh, ignore_conflicts=True)
             created += MonthlyReport.objects.filter(month=first).count() - before
+            _changed_meanwhile(first, chunk, started)
         if progress:
             progress(len(chunk))
-    return created, recompute_stale(now=now, month=first, contracts=contracts)
+    return created, recompute_stale(now=now, month=first, contracts=None if everyone else contracts)
+
+
+def _changed_meanwhile(first: datetime.date, chunk: list[Contract], started: datetime.datetime) -> None:
+    """An outage or a contract that changed while the chunk was computed found no report to mark
+    stale: the new reports are marked now, and recomputed."""
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    # A day wider than the month, so that its edge in any time zone is covered.
+    before = datetime.datetime.combine(following + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC)
+    ids = [c.pk for c in chunk]
+    outages = Outage.objects.filter(updated_at__gt=started, started_at__lt=before)
+    contracts = Contract.objects.filter(pk__in=ids, updated_at__gt=started)
+    if outages.exists():
+        mark_reports_stale(MonthlyReport.objects.filter(month=first, contract__in=ids),
+                           reason="an outage changed while the month was stored")
+    elif contracts.exists():
+        mark_reports_stale(MonthlyReport.objects.filter(month=first, contract__in=contracts),
+                           reason="the contract changed while the month was stored")
 
 
 def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
@@ -131,6 +157,7 @@ def recompute_stale(
         stale = stale.filter(contract__in=[c.pk for c in contracts])
     done = 0
     for first in sorted(set(stale.values_list("month", flat=True))):
+        touching, read_at = None, None
         while True:
             with transaction.atomic():
                 chunk = list(
@@ -142,8 +169,12 @@ def recompute_stale(
                 if not chunk:
                     break
                 terms_of = {report.contract_id: report.terms for report in chunk}
+                # The month's outages are read once for all chunks, and again when one changed.
+                if len(chunk) >= 50 and (touching is None or Outage.objects.filter(updated_at__gt=read_at).exists()):
+                    read_at = timezone.now()
+                    touching = selectors.month_outages(first.year, first.month)
                 computed = selectors.months([r.contract for r in chunk], first.year, first.month, now=now,
-                                            terms_of=terms_of)
+                                            terms_of=terms_of, touching=touching)
                 revisions = []
                 for report, data in zip(chunk, computed, strict=True):
                     fields = _fields(data, now)
@@ -193,18 +224,26 @@ def mark_reports_stale(reports, *, actor=None, reason: str) -> int:
     """Mark stored reports stale, remembering who changed what, and recompute them after commit.
     A stale report is never billed (see `billing`)."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
+    if actor is not None:
+        reason = f"{reason} by {actor.get_username()}"
     reason = reason[:STALE_REASON_LENGTH]
-    fresh = reports.filter(stale=False).update(
-        stale=True, stale_since=timezone.now(), stale_reason=reason, stale_by=actor
+    # One UPDATE with no condition on `stale`: a report being recomputed right now (its row locked)
+    # is marked again once that recomputation commits, so a change made meanwhile is never lost.
+    # A report stale already keeps its reasons and adds this one.
+    marked = reports.update(
+        stale=True,
+        stale_since=Coalesce(F("stale_since"), Value(timezone.now())),
+        stale_by=actor,
+        stale_reason=Case(
+            When(Q(stale=True) & Q(stale_reason__contains=reason), then=F("stale_reason")),
+            When(Q(stale=True) & ~Q(stale_reason=""),
+                 then=Substr(Concat(F("stale_reason"), Value("; " + reason)), 1, STALE_REASON_LENGTH)),
+            default=Value(reason),
+        ),
     )
-    # A report stale already keeps its first reason and adds this one.
-    again = list(reports.filter(stale=True).exclude(stale_reason__contains=reason).only("pk", "stale_reason"))
-    for report in again:
-        joined = f"{report.stale_reason}; {reason}"[:STALE_REASON_LENGTH]
-        MonthlyReport.objects.filter(pk=report.pk).update(stale_reason=joined, stale_by=actor)
-    if fresh or again:
+    if marked:
         transaction.on_commit(_dispatch_recompute)
-    return reports.filter(stale=True).count()
+    return marked
 
 
 def _dispatch_recompute() -> None:

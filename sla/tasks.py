@@ -16,3 +16,9 @@ def store_last_month() -> list[int]:
 @shared_task(acks_late=True)
 def recompute_stale_reports() -> int:
     return reports.recompute_stale()
+
+
+@shared_task(acks_late=True)
+def store_month(year: int, month: int) -> list[int]:
+    """A month stored and its stale reports recomputed, asked for from the billing page."""
+    return list(reports.store_month(year, month))

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
-from contracts.models import Contract, NoticeChannel
+from contracts.models import Contract, NoticeChannel, TermsBook
 from contracts.web import apply_errors
 from sla import billing, claims, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
@@ -214,12 +214,18 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         year, month = selectors.parse_month(_last_month(), today=timezone.localdate())
     if request.method == "POST":
         try:
-            created, recomputed = billing.prepare(year, month)
+            done = billing.prepare(year, month)
         except reports.MonthNotOver as error:
             messages.error(request, str(error))
+        except Exception:  # noqa: BLE001 - the broker did not take the task
+            messages.error(request, _("The workers could not be reached; run manage.py sla_month %(month)s.")
+                           % {"month": f"{year:04d}-{month:02d}"})
         else:
-            messages.success(request, _("%(created)d reports stored, %(recomputed)d recomputed.")
-                             % {"created": created, "recomputed": recomputed})
+            if done is None:
+                messages.success(request, _("The month is being stored by the workers; this page shows when it is ready."))
+            else:
+                messages.success(request, _("%(created)d reports stored, %(recomputed)d recomputed.")
+                                 % {"created": done[0], "recomputed": done[1]})
         return redirect(f"{reverse('sla-billing')}?month={year:04d}-{month:02d}")
     month_data = billing.billing_month(year, month)
     return render(request, "sla/billing.html", {"billing": month_data})
@@ -259,7 +265,9 @@ def delivery(request: HttpRequest) -> HttpResponse:
         .order_by("signed_on", "pk")
     )
     waiting, late = [], []
-    for contract in contracts.filter(Q(delivered_on__isnull=True) | Q(delivered_on__gte=today - DELIVERED_LATE_SHOWN)):
+    shown = list(contracts.filter(Q(delivered_on__isnull=True) | Q(delivered_on__gte=today - DELIVERED_LATE_SHOWN)))
+    TermsBook.attach(shown)
+    for contract in shown:
         status = delivery_status(contract, today)
         if contract.delivered_on is None:
             waiting.append(status)
@@ -348,10 +356,14 @@ def desk_claims(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The claim is decided."))
         return redirect("desk-claims")
-    rows = [
-        {"claim": claim, "cap": claims.damages_cap(claim), "deadline": claims.claim_deadline(claim.contract, claim.window_from)}
-        for claim in Claim.objects.select_related("contract__customer", "contract__terms", "outage")
+    page = list(
+        Claim.objects.select_related("contract__customer", "contract__terms", "outage")
         .prefetch_related("tickets", "contract__fees")[:200]
+    )
+    book = claims.ClaimBook(page)
+    rows = [
+        {"claim": claim, "cap": claims.damages_cap(claim, book), "deadline": claims.claim_deadline(claim.contract, claim.window_from)}
+        for claim in page
     ]
     return render(request, "sla/desk_claims.html", {"rows": rows, "outside_cap": OutsideCap.choices})
 

@@ -69,12 +69,12 @@ class TestStaleReports:
         outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0))
         stored.refresh_from_db()
         assert stored.stale and stored.stale_by == staff_user
-        assert stored.stale_reason == f"outage {outage_id} registered"
+        assert stored.stale_reason == f"outage {outage_id} registered by staffer"
         assert reports.recompute_stale() == 2
         stored.refresh_from_db()
         assert not stored.stale and stored.discount_percent == 5 and stored.discount_amount == Decimal("5.00")
         revision = ReportRevision.objects.get(report=stored)
-        assert revision.actor == staff_user and revision.reason == f"outage {outage_id} registered"
+        assert revision.actor == staff_user and revision.reason == f"outage {outage_id} registered by staffer"
         assert (revision.before["discount_amount"], revision.after["discount_amount"]) == ("0.00", "5.00")
 
     def test_changes_through_the_board_mark_reports_stale_too(self, staff_client, contract_a):
@@ -88,7 +88,7 @@ class TestStaleReports:
                                         responsibility="supplier", service_wide=True)
         MonthlyReport.objects.update(stale=False)
         staff_client.post(f"/desk/sla/outages/{ongoing.pk}/end/")
-        assert MonthlyReport.objects.get(contract=contract_a).stale_reason == f"outage {ongoing.pk} changed: ended_at"
+        assert MonthlyReport.objects.get(contract=contract_a).stale_reason == f"outage {ongoing.pk} changed: ended_at by staffer"
 
     def test_an_outage_moved_to_other_contracts_makes_both_months_stale(self, staff_api, contract_a, contract_b):
         outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), contracts=[contract_a.pk])
@@ -107,7 +107,7 @@ class TestStaleReports:
             contract=contract_a, changes={"terminated_on": datetime.date(2026, 10, 15)}, actor=staff_user
         )
         report = MonthlyReport.objects.get(contract=contract_a)
-        assert report.stale and report.stale_reason == f"contract {contract_a.pk} changed: terminated_on"
+        assert report.stale and report.stale_reason == f"contract {contract_a.pk} changed: terminated_on by staffer"
         reports.recompute_stale()
         assert MonthlyReport.objects.get(contract=contract_a).discount_percent == 0  # after the end
 
@@ -258,3 +258,19 @@ def _billing():
     from sla import billing
 
     return billing.billing_month(2026, 10)
+
+
+class TestWhichContracts:
+    def test_reports_are_matched_to_the_contracts_in_service_not_counted(self, staff_client, dstny, contract_a):
+        from contracts import services as contract_services
+
+        reports.store_month(2026, 10)
+        # Delivered in November after all, and a new contract in service in October: one report
+        # does not belong to the month any more, another is missing.
+        contract_services.contract_update(contract=contract_a, changes={"delivered_on": datetime.date(2026, 11, 2)})
+        newcomer = ContractFactory(terms=dstny, signed_on=datetime.date(2026, 9, 1), delivered_on=datetime.date(2026, 10, 1))
+        response = export(staff_client)
+        assert response.status_code == 409 and "1 contract has no stored report" in response.content.decode()
+        staff_client.post("/desk/sla/billing/", {"month": "2026-10"})
+        lines = rows(export(staff_client, format="en"))[1:]
+        assert [line[1] for line in lines] == [str(newcomer.pk)]

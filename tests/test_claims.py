@@ -231,9 +231,115 @@ def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_
     response = client.post("/portal/claims/", {**form, "discovered_on": "2026-11-10"})
     assert response.status_code == 302
     assert "5.00 EUR" in client.get("/portal/claims/").content.decode()
+    from sla import services as sla_services
+
+    outage = sla_services.outage_register(
+        started_at=at(2026, 11, 20, 9, 0), ended_at=at(2026, 11, 20, 10, 0), kind="unplanned",
+        responsibility="supplier", contracts=[contract_a],
+    )
+    recent = ticket_for(contract_a, customer_a_user, days_ago=3)
+    damages = client.post("/portal/claims/", {**form, "kind": "damages", "month": "", "outage": outage.pk,
+                                              "tickets": recent.number, "amount": "400.00", "discovered_on": "2026-11-20"})
+    assert damages.status_code == 302
     client.force_login(staff_user)
     page = client.get("/desk/claims/").content.decode()
-    assert "300.00 EUR left" in page and ticket_a.number in page
-    client.post("/desk/claims/", {"claim": Claim.objects.get().pk, "decision": "reject", "note": "Kundens brandvägg."})
-    assert Claim.objects.get().status == "rejected"
+    assert page.count("Damages cap") == 1 and "300.00 EUR left" in page and ticket_a.number in page
+    too_much = client.post("/desk/claims/", {"claim": Claim.objects.get(kind="damages").pk, "decision": "accept",
+                                              "note": "OK", "granted_amount": "400,00"}, follow=True)
+    assert "The damages cap leaves 300.00 EUR" in too_much.content.decode()
+    client.post("/desk/claims/", {"claim": Claim.objects.get(kind="discount").pk, "decision": "reject",
+                                  "note": "Kundens brandvägg."})
+    assert Claim.objects.get(kind="discount").status == "rejected"
     assert client.post("/desk/claims/", {"claim": "1e309", "decision": "accept", "note": "x"}).status_code == 404
+
+
+def test_the_claim_pages_and_the_api_list_cost_the_same_queries_for_two_claims_as_for_twelve(
+    client, staff_api, staff_user, customer_a, dstny, customer_a_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ContractFactory
+
+    def add_claims(n):
+        for _ in range(n):
+            contract = ContractFactory(customer=customer_a, terms=dstny)
+            claims.claim_file(contract=contract, kind="damages", month=datetime.date(2026, 11, 1), amount=Decimal("10.00"),
+                              discovered_on=datetime.date(2026, 11, 20), description="Nere",
+                              tickets=[ticket_for(contract, customer_a_user, days_ago=3)])
+
+    def count(path, api=False):
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_api.get(path) if api else client.get(path)
+            assert response.status_code == 200
+        return len(captured)
+
+    client.force_login(staff_user)
+    add_claims(2)
+    few = (count("/desk/claims/"), count("/api/claims/", api=True))
+    add_claims(10)
+    assert (count("/desk/claims/"), count("/api/claims/", api=True)) == few
+
+
+class TestReviewedEdges:
+    def test_d19_2_the_cap_is_one_aggregate_across_events(self, customer_a_api, staff_api, staff_user, contract_a, customer_a_user):
+        # 100.00 a month, a cap of 300.00 under the agreement: damages for two outages share it.
+        november = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
+        recent = ticket_for(contract_a, customer_a_user, days_ago=3)
+        first = file(customer_a_api, contract_a, [recent], kind="damages", month=None, outage=november,
+                     amount="300.00", discovered_on="2026-11-20").json()
+        claims.claim_decide(claim=Claim.objects.get(pk=first["id"]), accept=True, note="OK", actor=staff_user)
+        second = file(customer_a_api, contract_a, [recent], kind="damages", month="2026-11", amount="300.00",
+                      discovered_on="2026-11-20").json()
+        assert second["damages_cap"]["cap"] == "0.00"
+        refused = staff_api.post(f"/api/claims/{second['id']}/decide/", {"accept": True, "note": "x"}, format="json")
+        assert refused.status_code == 400
+
+    def test_a_decision_must_name_a_d19_4_reason_and_a_real_amount(self, client, staff_api, staff_user, contract_a,
+                                                                   customer_a_api, customer_a_user):
+        november = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
+        claim = file(customer_a_api, contract_a, [ticket_for(contract_a, customer_a_user, days_ago=3)], kind="damages",
+                     month=None, outage=november, amount="5000.00", discovered_on="2026-11-20").json()
+        whatever = staff_api.post(f"/api/claims/{claim['id']}/decide/",
+                                  {"accept": True, "note": "x", "outside_cap": "whatever"}, format="json")
+        assert whatever.status_code == 400
+        client.force_login(staff_user)
+        client.post("/desk/claims/", {"claim": claim["id"], "decision": "accept", "note": "x", "outside_cap": "whatever"})
+        client.post("/desk/claims/", {"claim": claim["id"], "decision": "accept", "note": "x", "granted_amount": "NaN"})
+        assert Claim.objects.get(pk=claim["id"]).status == "submitted"
+
+    def test_d20_1_a_damages_claim_naming_a_month_counts_from_its_cited_tickets(self, customer_a_api, contract_a, customer_a_user):
+        old = ticket_for(contract_a, customer_a_user, days_ago=200)
+        response = file(customer_a_api, contract_a, [old], kind="damages", month="2026-11", amount="100.00",
+                        discovered_on="2026-11-22")
+        assert response.status_code == 400 and "2026-05-07" in response.json()["discovered_on"][0]
+
+    def test_d9_1_a_deduction_for_late_delivery_is_claimed_without_a_month(self, customer_a_api, customer_a, dstny, customer_a_user):
+        from tests.factories import ContractFactory
+
+        late = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 8, 10), delivered_on=None,
+                               one_time_fee=Decimal("400.00"))
+        ticket = services.ticket_create(contract=late, reported_by=customer_a_user, channel=Channel.WEB,
+                                        category="support", description="Var är växeln?")
+        # 90 days from 10 August: the right arose on 9 November, so by 9 December at the latest.
+        response = file(customer_a_api, late, [ticket], kind="delivery", month=None, amount="200.00",
+                        discovered_on="2026-11-22")
+        assert response.status_code == 201, response.json()
+        assert (response.json()["window_from"], response.json()["deadline"]) == ("2026-11-09", "2026-12-09")
+
+    def test_an_accepted_discount_is_invoiced_as_granted(self, customer_a_api, staff_user, contract_a, ticket_a):
+        from sla import billing
+
+        reports.store_month(2026, 10)  # October computed without a discount
+        claim = file(customer_a_api, contract_a, [ticket_a], amount="7.50").json()
+        claims.claim_decide(claim=Claim.objects.get(pk=claim["id"]), accept=True, note="Avbrott som saknades", actor=staff_user)
+        ((report, state, _name),) = billing.billing_month(2026, 10).rows
+        assert (state.state, state.to_invoice) == ("accepted", Decimal("7.50"))
+
+    def test_d19_2_a_one_time_fee_counts_once_for_a_young_service(self):
+        from contracts.fees import annual_fees
+
+        rows = [(datetime.date(2026, 10, 1), Decimal("100.00"))]
+        annual = annual_fees(rows, on=datetime.date(2026, 11, 1), basis_months=12, invoiced_from=datetime.date(2026, 10, 1),
+                             terminated_on=None, one_time_fee=Decimal("12000.00"), signed_on=datetime.date(2026, 10, 1))
+        assert annual == Decimal("13200.00")  # 12 × 100.00 + 12,000.00 once

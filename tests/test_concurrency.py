@@ -141,3 +141,53 @@ def test_two_workers_closing_at_once_close_each_ticket_once():
     from tickets.models import Notification
 
     assert Notification.objects.filter(kind="closed").count() == 30
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_an_outage_changed_while_its_month_is_recomputed_leaves_the_report_stale():
+    """The recomputation holds the report's row; the change waits for it and marks the report
+    again, so figures computed before the change are never taken as current."""
+    import time
+
+    from django.db import transaction
+
+    from sla import reports
+    from sla.models import MonthlyReport
+
+    ensure_seed_terms()
+    contract = ContractFactory(customer=CustomerFactory())
+    now = datetime.datetime(2026, 11, 5, 12, 0, tzinfo=datetime.UTC)
+    reports.store_month(2026, 10, now=now)
+    MonthlyReport.objects.update(stale=True, stale_reason="first change")
+    locked, marked = threading.Event(), threading.Event()
+
+    def recompute(_i):
+        with transaction.atomic():
+            report = MonthlyReport.objects.select_for_update().get(contract=contract)
+            locked.set()
+            time.sleep(0.5)  # the figures are being computed from the outages as they were
+            MonthlyReport.objects.filter(pk=report.pk).update(stale=False, stale_reason="")
+
+    def change(_i):
+        locked.wait(10)
+        reports.mark_reports_stale(MonthlyReport.objects.filter(contract=contract), reason="second change")
+        marked.set()
+
+    errors = []
+    threads = [threading.Thread(target=lambda f=f: _collect(errors, f)) for f in (recompute, change)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and marked.is_set()
+    report = MonthlyReport.objects.get(contract=contract)
+    assert report.stale and report.stale_reason == "second change"
+
+
+def _collect(errors, work):
+    try:
+        work(0)
+    except BaseException as error:  # noqa: BLE001 - reported by the test
+        errors.append(error)
+    finally:
+        connection.close()

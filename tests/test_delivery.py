@@ -105,3 +105,20 @@ def test_d8_4_delivery_defects_are_reported_within_ten_days_of_delivery(staff_cl
     ]
     page = staff_client.get(f"/desk/sla/contracts/{recent.pk}/").content.decode()
     assert "reported in writing by 2026-11-25 (D §8.4)" in page
+
+
+def test_the_delivery_page_costs_the_same_queries_for_two_contracts_as_for_twenty(staff_client, customer_a, dstny):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get("/desk/delivery/").status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        undelivered(customer_a, dstny, datetime.date(2026, 8, 10))
+    few = count()
+    for _ in range(18):
+        undelivered(customer_a, dstny, datetime.date(2026, 8, 10))
+    assert count() == few

@@ -219,6 +219,9 @@ def test_unused_terms_are_edited_in_place(staff_api):
 
 
 def test_terms_in_use_are_never_rewritten_a_change_makes_a_new_version(staff_api, contract_a, dstny):
+    from contracts import notices
+
+    contract_a.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     response = staff_api.patch(
         "/api/terms/dstny-alcom-2022/",
         {"service_start_hours": 2, "effective_from": "2030-01-01"},
@@ -233,6 +236,9 @@ def test_terms_in_use_are_never_rewritten_a_change_makes_a_new_version(staff_api
     assert dstny.service_start_hours == 4  # D §28: history under the old terms stays true
     contract_a.refresh_from_db()
     assert contract_a.terms_id == dstny.pk
+    # Until the customer has the notice, the new version is not the customer's (D §28).
+    assert contract_a.terms_in_force(datetime.date(2030, 1, 1)) == dstny
+    notices.send_pending()
     assert contract_a.terms_in_force(datetime.date(2029, 12, 31)) == dstny
     assert contract_a.terms_in_force(datetime.date(2030, 1, 1)).version == 2
 

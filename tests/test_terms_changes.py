@@ -230,3 +230,102 @@ class TestContractAdmin:
         assert [(f.effective_from, f.monthly_fee) for f in contract.fees.all()] == [
             (datetime.date(2026, 11, 1), Decimal("250.00"))
         ]
+
+
+class TestAdminCannotGoAround:
+    def test_outages_cannot_be_deleted_and_contracts_in_use_neither(self, admin_client, staff_api, contract_a):
+        from sla import reports
+        from sla.models import Outage
+
+        outage = staff_api.post("/api/outages/", {"contracts": [contract_a.pk], "started_at": "2026-10-06T10:00:00+03:00",
+                                                  "ended_at": "2026-10-06T12:00:00+03:00", "kind": "unplanned",
+                                                  "responsibility": "supplier"}, format="json").json()
+        reports.store_month(2026, 10)
+        assert admin_client.post(f"/admin/sla/outage/{outage['id']}/delete/", {"post": "yes"}).status_code == 403
+        assert admin_client.post(f"/admin/contracts/contract/{contract_a.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert Outage.objects.filter(pk=outage["id"]).exists() and contract_a.fees.exists()
+
+    def test_fees_are_not_invoiced_before_signing(self, staff_api, customer_a):
+        response = staff_api.post("/api/contracts/", {"customer": customer_a.pk, "terms": "dstny-alcom-2022",
+                                                      "monthly_fee": "10.00", "signed_on": "2026-10-01",
+                                                      "invoiced_from": "2026-09-01"}, format="json")
+        assert response.status_code == 400 and "before the contract was signed" in response.json()["invoiced_from"][0]
+
+
+class TestReviewedEdges:
+    def test_d28_a_notice_sent_late_moves_the_change_for_that_customer(self, staff_api, contract_a, frozen_now):
+        from contracts.models import ContactPerson
+
+        revise(staff_api, customer_reply_hours=72)  # in force 26 December for whoever has the notice in time
+        ContactPerson.objects.create(customer=contract_a.customer, name="Anna", email="anna@alfa.example", is_primary=True)
+        frozen_now.move_to(datetime.datetime(2026, 12, 10, 10, tzinfo=datetime.UTC))  # the mail server was away
+        notices.send_pending()
+        notice = Notice.objects.get()
+        # Received 13 December: the change applies to this customer a month later, not on the 26th.
+        assert (notice.received_on, notice.applies_from) == (datetime.date(2026, 12, 13), datetime.date(2027, 1, 13))
+        assert "från 2027-01-13" in mail.outbox[0].subject
+        assert contract_a.terms_in_force(datetime.date(2027, 1, 12)).version == 1
+        assert contract_a.terms_in_force(datetime.date(2027, 1, 13)).version == 2
+
+    def test_d15_14_a_fee_rise_announced_late_is_postponed(self, staff_api, contract_a, frozen_now):
+        from contracts.models import ContactPerson
+
+        ContactPerson.objects.create(customer=contract_a.customer, name="Anna", email="anna@alfa.example", is_primary=True)
+        staff_api.post(f"/api/contracts/{contract_a.pk}/fees/", {"monthly_fee": "150.00", "effective_from": "2026-12-26"},
+                       format="json")
+        frozen_now.move_to(datetime.datetime(2026, 12, 1, 10, tzinfo=datetime.UTC))
+        notices.send_pending()
+        # Received 4 December, 30 days' notice: the higher fee applies from 3 January.
+        assert contract_a.fee_on(datetime.date(2027, 1, 2)) == Decimal("100.00")
+        assert contract_a.fee_on(datetime.date(2027, 1, 3)) == Decimal("150.00")
+
+    def test_a_contract_signed_while_a_change_is_announced_gets_the_notice(self, staff_api, contract_a, dstny):
+        revise(staff_api, customer_reply_hours=72)
+        newcomer = staff_api.post("/api/customers/", {"name": "Ny Kund Ab", "org_number": "556677-8899"}, format="json").json()
+        signed = staff_api.post("/api/contracts/", {"customer": newcomer["id"], "terms": "dstny-alcom-2022",
+                                                    "monthly_fee": "90.00", "signed_on": "2026-11-23"}, format="json")
+        assert signed.status_code == 201 and signed.json()["terms_version"] == 1
+        assert Notice.objects.filter(customer_id=newcomer["id"], terms__version=2).exists()
+
+    def test_a_failed_notice_is_sent_again_once_the_customer_has_an_address(self, staff_api, admin_client, contract_a):
+        from contracts.models import ContactPerson
+
+        revise(staff_api, customer_reply_hours=72)
+        notices.send_pending()
+        notice = Notice.objects.get()
+        assert notice.failed_at is not None
+        ContactPerson.objects.create(customer=contract_a.customer, name="Anna", email="anna@alfa.example", is_primary=True)
+        admin_client.post("/admin/contracts/notice/", {"action": "send_again", "_selected_action": [notice.pk]})
+        assert notices.send_pending() == 1
+        notice.refresh_from_db()
+        assert notice.sent_at is not None and notice.failed_at is None and mail.outbox[0].to == ["anna@alfa.example"]
+
+    def test_a_second_change_carries_the_pending_one_on(self, staff_api, contract_a):
+        first = revise(staff_api, claim_window_months=2).json()
+        second = revise(staff_api, customer_reply_hours=72).json()
+        assert (first["version"], second["version"]) == (2, 3)
+        assert (second["claim_window_months"], second["customer_reply_hours"]) == (2, 72)
+
+    def test_a_version_only_stored_reports_were_made_under_is_never_rewritten(self, dstny, contract_a):
+        from contracts import services as contract_services
+        from sla import reports
+        from sla.models import MonthlyReport
+
+        second = ServiceTerms.objects.get(pk=dstny.pk)
+        second.pk, second.version, second.effective_from = None, 2, datetime.date(2026, 9, 1)
+        second.save()
+        assert not contract_services.terms_in_use(second)
+        reports.store_month(2026, 10)
+        assert MonthlyReport.objects.get().terms == second and not second.contracts.exists()
+        assert contract_services.terms_in_use(second)
+
+    def test_the_notice_shows_clauses_as_a_customer_reads_them(self, staff_api, contract_a):
+        from contracts.models import ContactPerson
+
+        ContactPerson.objects.create(customer=contract_a.customer, name="Anna", email="anna@alfa.example", is_primary=True)
+        revise(staff_api, support_opens="08:00", invoiced_in_advance=False,
+               discount_ladder=[{"below": "99.8", "percent": "5"}, {"below": "99.5", "percent": "25"}])
+        notices.send_pending()
+        body = mail.outbox[0].body
+        assert "08:30 → 08:00" in body and "ja → nej" in body
+        assert "under 99,8 %: 5 %" in body and "under 99,5 %: 25 %" in body

@@ -227,6 +227,8 @@ def _check_defect_window(errors: dict, contract: Contract, terms, received_at: d
             _("The service has not been delivered yet: report a fault or a support request.")
         )
         return
+    # The delivery's terms are those it was signed on, as on the contract's page.
+    terms = contract.terms_in_force(contract.signed_on)
     days = terms.delivery_defect_report_days
     if days is None:
         return

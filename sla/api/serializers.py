@@ -143,7 +143,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CapSerializer)
     def get_damages_cap(self, claim) -> dict:
-        return CapSerializer(damages_cap(claim)).data
+        return CapSerializer(damages_cap(claim, self.context.get("claim_book"))).data
 
 
 class ClaimDecisionSerializer(serializers.Serializer):

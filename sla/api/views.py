@@ -85,6 +85,16 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def perform_create(self, serializer):
         serializer.instance = claims.claim_file(actor=self.request.user, **serializer.validated_data)
 
+    def paginate_queryset(self, queryset):
+        # The caps and deadlines of a page read their terms and decisions once for the page.
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.claim_book = claims.ClaimBook(page)
+        return page
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "claim_book": getattr(self, "claim_book", None)}
+
     @extend_schema(summary="Accept or reject a claim (staff)", request=ClaimDecisionSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
     def decide(self, request: Request, pk: str, format: str | None = None) -> Response:
