@@ -209,6 +209,22 @@ IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 30)
 IMAP_BATCH = env_int("IMAP_BATCH", 100)
 IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 
+# Trust in the From address of incoming mail: the authserv-id our receiving mail server writes in
+# its Authentication-Results header (RFC 8601). Set, a mail whose DMARC (or, without DMARC, SPF or
+# DKIM) failed, or that our server did not check, is never placed automatically: it waits for
+# staff. Empty: the From address is taken as it is written (the README says what that trusts).
+MAIL_AUTHSERV_ID = os.environ.get("MAIL_AUTHSERV_ID", "")
+# The polite answer to an unknown sender: at most one per address within this many hours.
+UNKNOWN_SENDER_ANSWER_HOURS = env_int("UNKNOWN_SENDER_ANSWER_HOURS", 24)
+# Support addresses that belong to one terms' service, "support@dstny.example=dstny-alcom-2022"
+# (comma-separated): a fault mailed there from a customer with several contracts is that service's.
+SUPPORT_ADDRESS_TERMS: dict[str, str] = {}
+for _pair in env_list("SUPPORT_ADDRESS_TERMS", []):
+    _address, _sep, _slug = _pair.partition("=")
+    if not _sep or "@" not in _address or not _slug.strip():
+        raise ImproperlyConfigured(f"SUPPORT_ADDRESS_TERMS: {_pair!r} is not address=terms-slug")
+    SUPPORT_ADDRESS_TERMS[_address.strip().lower()] = _slug.strip()
+
 # Celery on Redis. "filesystem://" selects kombu's filesystem transport under var/ (used by
 # `make run` when no Redis answers), so development works without a broker.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

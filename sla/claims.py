@@ -145,7 +145,7 @@ def claim_decide(
     # The contract's row is locked: two clerks deciding claims of one contract take turns, so
     # both can never spend the same part of the damages cap.
     Contract.objects.select_for_update().filter(pk=claim.contract_id).first()
-    claim = Claim.objects.select_for_update().select_related("contract__terms", "outage").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("contract__terms", "outage").get(pk=claim.pk)
     if claim.status != ClaimStatus.SUBMITTED:
         raise ValidationError({"status": [_("This claim has been decided already.")]})
     if not (note or "").strip():

@@ -100,3 +100,29 @@ def seeded(transactional_db):
     from tests.factories import ensure_seed_terms
 
     ensure_seed_terms()
+
+
+@pytest.fixture(scope="session")
+def imap():
+    """Debian's Dovecot on loopback over TLS, one per test session (tests/imap_server.py)."""
+    from tests import imap_server
+
+    if not os.path.exists(imap_server.DOVECOT):
+        if os.environ.get("REQUIRE_IMAP"):
+            raise RuntimeError(f"REQUIRE_IMAP is set but {imap_server.DOVECOT} is missing")
+        pytest.skip("no Dovecot (apt-get install dovecot-imapd)")
+    with imap_server.running() as server:
+        yield server
+
+
+@pytest.fixture
+def imap_settings(imap, settings):
+    """The desk's mailbox settings pointed at the test Dovecot, its mailbox emptied."""
+    from tests import imap_server
+
+    imap.empty()
+    settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_TLS = "127.0.0.1", imap.port, "ssl"
+    settings.IMAP_USER, settings.IMAP_PASSWORD = imap_server.USER, imap_server.PASSWORD
+    settings.IMAP_CA_FILE, settings.IMAP_MAILBOX, settings.IMAP_PROCESSED_MAILBOX = imap.ca_file, "INBOX", ""
+    settings.IMAP_BATCH = 100
+    return settings

@@ -30,21 +30,10 @@ NOW = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
 Outcome = InboundEmail.Outcome
 
 
-@pytest.fixture(scope="session")
-def imap():
-    with imap_server.running() as server:
-        yield server
-
-
 @pytest.fixture
-def mailbox_settings(imap, settings):
-    imap.empty()
-    settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_TLS = "127.0.0.1", imap.port, "ssl"
-    settings.IMAP_USER, settings.IMAP_PASSWORD = imap_server.USER, imap_server.PASSWORD
-    settings.IMAP_CA_FILE, settings.IMAP_MAILBOX, settings.IMAP_PROCESSED_MAILBOX = imap.ca_file, "INBOX", ""
-    settings.IMAP_BATCH = 100
+def mailbox_settings(imap_settings):
     with time_machine.travel(NOW, tick=False):
-        yield settings
+        yield imap_settings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
-from tickets import inbound, notifications, services
+from tickets import inbound, mailparse, notifications, services
 from tickets.models import InboundEmail, Notification, Status, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +225,7 @@ def test_a_refused_attachment_costs_neither_the_report_nor_the_other_files(clien
     assert record.outcome == Outcome.NEW_TICKET
     assert [a.filename for a in ticket.attachments.all()] == ["sip.log"]
     note = ticket.messages.get(internal=True)
-    assert "tool.exe is not a file type we accept" in note.body and f"/desk/inbox/{record.pk}/raw/" in note.body
+    assert "tool.exe är inte en filtyp vi tar emot" in note.body and f"/desk/inbox/{record.pk}/raw/" in note.body
     # The customer does not see the staff note; staff download the whole mail as received.
     client.force_login(customer_a_user)
     assert "tool.exe" not in client.get(f"/portal/tickets/{ticket.number}/").content.decode()
@@ -236,10 +236,11 @@ def test_a_refused_attachment_costs_neither_the_report_nor_the_other_files(clien
 
 
 def test_a_mail_that_cannot_be_read_is_kept_for_staff(contact, monkeypatch, client, staff_user):
-    def unreadable(raw):
+    def unreadable(raw, **kwargs):
         raise ValueError("header folding gone wrong")
 
     monkeypatch.setattr(inbound, "parse", unreadable)
+    monkeypatch.setattr(mailparse, "parse", unreadable)
     record = inbound.receive(b"From: anna@alfa.example\r\n\r\n\xff\xfe broken")
     assert record.outcome == Outcome.FAILED and bytes(record.raw).endswith(b"broken")
     assert inbound.receive(b"From: anna@alfa.example\r\n\r\n\xff\xfe broken").pk == record.pk

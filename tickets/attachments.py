@@ -69,6 +69,9 @@ def check_uploads(uploads: list[UploadedFile], field: str = "attachments") -> li
     checked, errors = [], []
     for upload in uploads:
         filename = safe_filename(upload.name)
+        if not upload.size:
+            errors.append(_("%(name)s is empty.") % {"name": filename})
+            continue
         if upload.size > max_bytes:
             errors.append(
                 _("%(name)s is %(size)s; the limit is %(limit)s.")

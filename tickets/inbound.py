@@ -1,42 +1,44 @@
 """Fault reports and replies by e-mail (D §16.7–16.8): one pipeline for every way mail comes in.
 
-Every message is stored as it came (`InboundEmail`), once per Message-ID. Automatic mail
-(auto-replies, bounces, lists) never opens a ticket or gets an answer, so no mail loop can start.
-A mail that names a ticket (its number in the subject, or our Message-ID in In-Reply-To or
-References) is added to it as the customer's reply; other mail from a known sender opens a
-fault report; mail from an unknown sender is kept for staff and the sender gets a polite answer.
+Every message is stored as it came (`InboundEmail`), once per Message-ID and content: the same
+mail delivered twice is one, a different mail that reuses an id is another. Automatic mail
+(auto-replies, receipts, bounces, lists) never opens a ticket, never counts as an answer and gets
+none, so no mail loop can start. A mail is placed automatically only when it is clear whose it
+is: one sender address, belonging to one customer, authenticated when our server checks that.
+A mail that names one of that customer's tickets (its number in the subject, or the Message-ID of
+any mail on it in In-Reply-To or References) is added to it as the customer's reply, counted at
+the time it reached our server; other mail opens a fault report on the one contract it can be
+for. Anything less clear is kept for staff, saying why; unknown senders get one polite answer a
+day at most.
 """
 
 from __future__ import annotations
 
 import datetime
-import email
-import email.policy
-import email.utils
 import hashlib
 import logging
 import re
 import zoneinfo
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contracts.models import ContactPerson, Contract, CustomerMembership
-from tickets import attachments, services
+from contracts.models import ContactPerson, Contract, Customer, CustomerMembership
+from tickets import attachments, mailparse, services
+from tickets.mailparse import ParsedMail, parse
 from tickets.models import Channel, InboundEmail, Message, Notification, Ticket
+from tickets.phone import PhoneNumberError, to_e164
 
 logger = logging.getLogger(__name__)
 Outcome = InboundEmail.Outcome
-MESSAGE_ID_MAX = InboundEmail._meta.get_field("message_id").max_length
-KEPT_FOR_STAFF = (Outcome.QUARANTINED, Outcome.UNMATCHED, Outcome.FAILED)
+KEPT_FOR_STAFF = (Outcome.QUARANTINED, Outcome.UNMATCHED, Outcome.FAILED, Outcome.AMBIGUOUS, Outcome.UNVERIFIED)
 TICKET_NUMBER = re.compile(r"\[?\b([A-Z]{2,8}-\d{4}-\d{6})\b\]?")
 FIELD_PATTERNS = {
     "a_number": re.compile(r"^\s*(?:A-?nummer|A-?number)\s*[:=]\s*(.+?)\s*$", re.I | re.M),
@@ -44,78 +46,16 @@ FIELD_PATTERNS = {
     "time": re.compile(r"^\s*(?:Tidpunkt|Tid|Time|Date and time|Datum och tid)\s*[:=]\s*(.+?)\s*$", re.I | re.M),
 }
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d kl. %H:%M", "%Y-%m-%d kl %H:%M", "%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M")
-
-
-class _Text(HTMLParser):
-    """HTML-only mail (Outlook) as plain text: tags dropped, blocks on lines of their own."""
-
-    BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "table", "blockquote"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head"):
-            self.skip += 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    text = "".join(parser.parts).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-@dataclass
-class ParsedMail:
-    message_id: str
-    sender: str
-    subject: str
-    body: str
-    automatic: bool
-    references: list[str]
-    files: list[SimpleUploadedFile] = field(default_factory=list)
-
-
-def is_automatic(message) -> bool:
-    """RFC 3834 and the usual headers of out-of-office replies, bounces and list mail."""
-    auto = (message.get("Auto-Submitted") or "no").strip().lower()
-    precedence = (message.get("Precedence") or "").strip().lower()
-    return_path = (message.get("Return-Path") or "").strip()
-    return (
-        auto != "no"
-        or precedence in {"bulk", "list", "junk", "auto_reply"}
-        or any(message.get(h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "List-Id", "List-Unsubscribe"))
-        or return_path == "<>"
-        or (message.get_content_type() == "multipart/report")
-    )
-
-
-def text_of(part) -> str:
-    """A text part's content in its declared charset when that reads cleanly, else UTF-8, else
-    Windows-1252: Swedish mail still comes labelled us-ascii or with a misspelt charset."""
-    payload = part.get_payload(decode=True) or b""
-    for charset in (part.get_content_charset() or "us-ascii", "utf-8", "windows-1252"):
-        try:
-            return payload.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")
+# Addresses that are machines, not people: never answered.
+AUTOMATIC_ADDRESS = re.compile(
+    r"^(?:no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster|bounces?|bounce[-+.].*|.*[-+.]bounces?|"
+    r"listserv|majordomo|owner-.*|.*-owner|.*-request|daemon|root)(?:\+[^@]*)?@",
+    re.I,
+)
+REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|vb|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+# How far back a Received header may put a mail's arrival (a mail held by a server for longer is
+# counted from when we got it).
+ARRIVAL_TRUSTED = datetime.timedelta(days=14)
 
 
 def check_each(files: list) -> tuple[list, list[str]]:
@@ -130,30 +70,19 @@ def check_each(files: list) -> tuple[list, list[str]]:
     return accepted, refused
 
 
-def parse(raw: bytes) -> ParsedMail:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    message_id = (message.get("Message-ID") or "").strip()
-    if not message_id:
-        # Mail without an id still deserves to be taken once: its content names it.
-        message_id = "<sha256-" + hashlib.sha256(raw).hexdigest() + "@no-message-id>"
-    elif len(message_id) > MESSAGE_ID_MAX:
-        message_id = "<sha256-" + hashlib.sha256(message_id.encode()).hexdigest() + "@long-message-id>"
-    sender = email.utils.parseaddr(str(message.get("From") or ""))[1].lower()[:320]
-    subject = str(message.get("Subject") or "").replace("\x00", "").strip()
-    plain = message.get_body(preferencelist=("plain",))
-    if plain is not None:
-        body = text_of(plain)
-    else:
-        html = message.get_body(preferencelist=("html",))
-        body = html_to_text(text_of(html)) if html is not None else ""
-    references = re.findall(r"<[^>]+>", f"{message.get('In-Reply-To') or ''} {message.get('References') or ''}")
-    files = []
-    for part in message.iter_attachments():
-        payload = part.get_payload(decode=True) or b""
-        files.append(SimpleUploadedFile(part.get_filename() or "attachment", payload, part.get_content_type()))
-    # No database text column takes NUL characters; they carry nothing a reader could see.
-    body = body.replace("\x00", "").strip()
-    return ParsedMail(message_id, sender, subject, body, is_automatic(message), references, files)
+def uploads_of(parsed: ParsedMail) -> tuple[list, list[str]]:
+    """The mail's files through the upload rules, and every part not stored, with why."""
+    checked, refused = check_each(
+        [SimpleUploadedFile(file.filename, file.payload, file.content_type) for file in parsed.files]
+    )
+    reasons = {
+        "signature": _("%(name)s is the mail's digital signature; it is kept in the mail as received."),
+        "encrypted": _("%(name)s is encrypted and cannot be read here; it is kept in the mail as received."),
+        "empty": _("%(name)s was empty."),
+        "unreadable": _("%(name)s could not be decoded; it is kept in the mail as received."),
+    }
+    refused += [reasons[item.reason] % {"name": item.filename} for item in parsed.listed]
+    return checked, refused
 
 
 def read_fields(body: str, zone) -> dict:
@@ -174,90 +103,165 @@ def read_fields(body: str, zone) -> dict:
     return found
 
 
-def sender_of(address: str):
-    """(customer, user) for a customer user's or contact person's address, else (None, None)."""
-    membership = CustomerMembership.objects.select_related("customer", "user").filter(user__email__iexact=address).first()
-    if membership is not None:
-        return membership.customer, membership.user
-    contact = ContactPerson.objects.select_related("customer").filter(email__iexact=address).first()
-    return (contact.customer, None) if contact is not None else (None, None)
+def customers_of(address: str) -> dict[int, tuple[Customer, object]]:
+    """Every customer an address belongs to, as a customer user's or a contact person's, with
+    the user where it is one. A blank address belongs to nobody."""
+    found: dict[int, tuple[Customer, object]] = {}
+    if not address.strip():
+        return found
+    for membership in CustomerMembership.objects.select_related("customer", "user").filter(
+        user__email__iexact=address, user__is_active=True
+    ):
+        found.setdefault(membership.customer_id, (membership.customer, membership.user))
+    for contact in ContactPerson.objects.select_related("customer").filter(email__iexact=address):
+        found.setdefault(contact.customer_id, (contact.customer, None))
+    return found
 
 
-def ticket_named(parsed: ParsedMail) -> Ticket | None:
+def ticket_named(parsed: ParsedMail, customer: Customer) -> Ticket | None:
+    """The customer's ticket a mail answers: one whose mail (ours, or any stored on it, such as a
+    colleague's reply-all) it refers to, or whose number its subject carries. Another customer's
+    ticket is treated as no ticket at all, so a mail never tells whether such a number exists."""
     if parsed.references:
-        notification = (
-            Notification.objects.filter(message_id__in=parsed.references).select_related("ticket").first()
-        )
+        ours = Notification.objects.filter(message_id__in=parsed.references, ticket__customer=customer)
+        notification = ours.select_related("ticket").order_by("-created_at").first()
         if notification is not None:
             return notification.ticket
+        stored = InboundEmail.objects.filter(message_id__in=parsed.references, ticket__customer=customer)
+        record = stored.select_related("ticket").order_by("-received_at").first()
+        if record is not None:
+            return record.ticket
     match = TICKET_NUMBER.search(parsed.subject)
     if match:
-        return Ticket.objects.filter(number=match[1]).first()
+        return Ticket.objects.filter(number=match[1], customer=customer).first()
     return None
 
 
+def arrival(parsed: ParsedMail, now: datetime.datetime) -> datetime.datetime:
+    """When the mail reached our server (the topmost Received header, for the pipe), never
+    later than now and never more than two weeks back."""
+    if parsed.arrived_at is not None and now - ARRIVAL_TRUSTED <= parsed.arrived_at <= now:
+        return parsed.arrived_at
+    return now
+
+
 def receive(raw: bytes, *, received_at: datetime.datetime | None = None) -> InboundEmail:
-    """Take one RFC 822 message. Returns its stored record (the earlier one for a repeat)."""
-    received_at = received_at or timezone.now()
+    """Take one RFC 822 message. `received_at`: when the mail server got it (IMAP INTERNALDATE);
+    else its topmost Received header. Returns its stored record (the earlier one for a repeat).
+    Notes and answers are written in the desk's language, whoever called."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _receive(raw, received_at)
+
+
+def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
+    now = timezone.now()
     try:
-        parsed = parse(raw)
+        parsed = parse(raw, authserv_id=settings.MAIL_AUTHSERV_ID)
     except Exception as error:  # noqa: BLE001 - a mail we cannot read is kept for staff
         logger.exception("Unreadable e-mail kept for staff")
         digest = hashlib.sha256(raw).hexdigest()
         record, _created = InboundEmail.objects.get_or_create(
-            message_id=f"<sha256-{digest}@unreadable>",
-            defaults={"received_at": received_at, "raw": raw, "outcome": Outcome.FAILED, "note": str(error)[:500]},
+            message_id=f"<sha256-{digest}@unreadable>", content_hash=digest,
+            defaults={"received_at": received_at or now, "raw": raw, "outcome": Outcome.FAILED,
+                      "note": mailparse.clean(str(error))[:500]},
         )
         return record
-    existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+    received_at = received_at or arrival(parsed, now)
+    once = {"message_id": parsed.message_id, "content_hash": parsed.content_hash}
+    existing = InboundEmail.objects.filter(**once).first()
     if existing is not None:
         return existing
+    fields = {"received_at": received_at, "sender": parsed.sender, "subject": parsed.subject[:500], "raw": raw,
+              "authentication": mailparse.verdict(parsed) if settings.MAIL_AUTHSERV_ID else ""}
     try:
         with transaction.atomic():
-            record = InboundEmail.objects.create(
-                message_id=parsed.message_id, received_at=received_at, sender=parsed.sender,
-                subject=parsed.subject[:500], raw=raw, outcome=Outcome.UNMATCHED,
-            )
+            record = InboundEmail.objects.create(**once, **fields, outcome=Outcome.UNMATCHED)
             _place(record, parsed, received_at)
             record.save()
     except (OperationalError, InterfaceError):
         raise  # the database is away: nothing was stored, the caller keeps the mail and retries
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the mail is kept
-        existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+        existing = InboundEmail.objects.filter(**once).first()
         if existing is not None and isinstance(error, IntegrityError):
             return existing  # another worker took the same mail a moment earlier
         logger.exception("E-mail %s could not be placed; kept for staff", parsed.message_id)
         record, _created = InboundEmail.objects.get_or_create(
-            message_id=parsed.message_id,
-            defaults={
-                "received_at": received_at, "sender": parsed.sender, "subject": parsed.subject[:500],
-                "raw": raw, "outcome": Outcome.FAILED, "note": f"could not be placed: {error}"[:500],
-            },
+            **once,
+            defaults={**fields, "outcome": Outcome.FAILED,
+                      "note": mailparse.clean(f"could not be placed: {error}")[:500]},
         )
     return record
 
 
 def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datetime) -> None:
     if parsed.automatic:
-        record.outcome, record.note = Outcome.IGNORED, "automatic mail: no ticket, no answer"
+        record.outcome, record.note = Outcome.IGNORED, f"automatic mail ({parsed.automatic}): no ticket, no answer"[:500]
         return
-    customer, user = sender_of(parsed.sender)
-    ticket = ticket_named(parsed)
-    if ticket is not None:
-        if customer is None or ticket.customer_id != customer.pk:
-            record.outcome, record.note = Outcome.UNMATCHED, "names a ticket of another customer or comes from an unknown sender"
-            return
-        _reply(record, ticket, parsed, user)
+    if record.authentication in ("fail", "missing"):
+        record.outcome = Outcome.UNVERIFIED
+        record.note = ("the sender's address failed authentication" if record.authentication == "fail"
+                       else "our mail server wrote no authentication results")
         return
-    if customer is None:
+    if parsed.sender_problem:
+        record.outcome, record.note = Outcome.UNMATCHED, parsed.sender_problem[:500]
+        return
+    owners = customers_of(parsed.sender)
+    if not owners:
         record.outcome, record.note = Outcome.QUARANTINED, "unknown sender"
-        transaction.on_commit(lambda: _answer_unknown(parsed))
+        _answer_unknown(record, parsed)
         return
-    contract = Contract.objects.filter(customer=customer).active().select_related("terms").order_by("signed_on", "pk").first()
+    if len(owners) > 1:
+        record.outcome = Outcome.AMBIGUOUS
+        record.candidates = {"customers": sorted(owners)}
+        record.note = ("the address belongs to several customers: "
+                       + ", ".join(customer.name for customer, _user in owners.values()))[:500]
+        return
+    customer, user = next(iter(owners.values()))
+    ticket = ticket_named(parsed, customer)
+    if ticket is not None:
+        _reply(record, ticket, parsed, user, received_at)
+        return
+    contract, candidates = contract_for(customer, parsed, received_at)
+    if contract is None and candidates:
+        record.outcome = Outcome.AMBIGUOUS
+        record.candidates = {"contracts": [c.pk for c in candidates]}
+        record.note = ("more than one contract could be meant: "
+                       + ", ".join(f"#{c.pk} {c.terms.name}" for c in candidates))[:500]
+        return
     if contract is None:
         record.outcome, record.note = Outcome.UNMATCHED, "the customer has no active contract"
         return
     _open_ticket(record, parsed, contract=contract, reported_by=user, received_at=received_at)
+
+
+def contract_for(customer: Customer, parsed: ParsedMail, received_at: datetime.datetime):
+    """(the contract, []) when the mail can be for only one of the customer's contracts in service;
+    (None, the candidates) when several remain. A support address that belongs to one service
+    (SUPPORT_ADDRESS_TERMS) and an A-number only some contracts' terms cover narrow them down."""
+    day = received_at.date()
+    contracts = list(Contract.objects.filter(customer=customer).active(day).select_related("terms").order_by("signed_on", "pk"))
+    if len(contracts) <= 1:
+        return (contracts[0] if contracts else None), []
+    slugs = {settings.SUPPORT_ADDRESS_TERMS[a] for a in parsed.recipients if a in settings.SUPPORT_ADDRESS_TERMS}
+    by_mailbox = [c for c in contracts if c.terms.slug in slugs]
+    if by_mailbox:
+        contracts = by_mailbox
+    a_number = read_fields(parsed.body, datetime.UTC).get("a_number")
+    if a_number and len(contracts) > 1:
+        covered = [c for c in contracts if _covers(c, a_number, day)]
+        if covered:
+            contracts = covered
+    return (contracts[0], []) if len(contracts) == 1 else (None, contracts)
+
+
+def _covers(contract: Contract, a_number: str, day: datetime.date) -> bool:
+    terms = contract.terms_in_force(day)
+    try:
+        to_e164(a_number, default_region=terms.holiday_country or terms.a_number_countries[0],
+                allowed_regions=terms.a_number_countries, allowed_types=terms.a_number_types)
+    except PhoneNumberError:
+        return False
+    return True
 
 
 def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract, reported_by,
@@ -271,7 +275,7 @@ def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract
         description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
         fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True,
     )
-    checked, refused = check_each(parsed.files)
+    checked, refused = uploads_of(parsed)
     attachments.store(ticket, checked, actor=reported_by)
     record.outcome, record.ticket = Outcome.NEW_TICKET, ticket
     _note_refused(record, ticket, refused)
@@ -279,8 +283,8 @@ def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract
 
 
 def _note_refused(record: InboundEmail, ticket: Ticket, refused: list[str]) -> None:
-    """Tell staff on the ticket which attachments were not taken; the whole mail stays
-    downloadable from the inbox."""
+    """Tell staff on the ticket which parts of the mail were not taken as files; the whole mail
+    stays downloadable from the inbox."""
     if not refused:
         return
     record.note = ("attachments not taken: " + " ".join(refused))[:500]
@@ -292,11 +296,12 @@ def _note_refused(record: InboundEmail, ticket: Ticket, refused: list[str]) -> N
     )
 
 
-def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user) -> None:
-    checked, refused = check_each(parsed.files)
+def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, received_at: datetime.datetime) -> None:
+    checked, refused = uploads_of(parsed)
     try:
         ticket, message = services.ticket_reply(
-            ticket=ticket, actor=user, message=parsed.body or parsed.subject, channel=Channel.EMAIL
+            ticket=ticket, actor=user, message=parsed.body or parsed.subject or _("(empty e-mail)"),
+            channel=Channel.EMAIL, at=received_at,
         )
     except services.TransitionNotAllowed:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
@@ -307,23 +312,60 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user) -> No
     _note_refused(record, ticket, refused)
 
 
-def _answer_unknown(parsed: ParsedMail) -> None:
-    if not parsed.sender:
+def answer_subjects() -> set[str]:
+    """Our own "could not register" subject in every language of the desk."""
+    subjects = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            subjects.add(_("We could not register your e-mail").lower())
+    return subjects
+
+
+def own_addresses() -> set[str]:
+    addresses = {settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL, settings.SUPPORT_TEAM_EMAIL, settings.IMAP_USER,
+                 *settings.SUPPORT_ADDRESS_TERMS}
+    return {mailparse.ADDRESS.search(a)[0].lower() for a in addresses if a and mailparse.ADDRESS.search(a)}
+
+
+def _should_answer(parsed: ParsedMail, now: datetime.datetime) -> bool:
+    """The brake on our one automatic answer: never to a machine, to ourselves, to a mail that is
+    itself such an answer, or twice a day to one address (another help desk answers back)."""
+    address = parsed.sender
+    if not address or AUTOMATIC_ADDRESS.match(address) or address in own_addresses():
+        return False
+    if get_user_model().objects.filter(email__iexact=address, is_staff=True).exists():
+        return False  # our own staff, writing from their own address
+    if REPLY_PREFIX.sub("", parsed.subject).strip().lower() in answer_subjects():
+        return False
+    since = now - datetime.timedelta(hours=settings.UNKNOWN_SENDER_ANSWER_HOURS)
+    return not InboundEmail.objects.filter(sender=address, answered_at__gte=since).exists()
+
+
+def _answer_unknown(record: InboundEmail, parsed: ParsedMail) -> None:
+    now = timezone.now()
+    if not _should_answer(parsed, now):
         return
+    record.answered_at = now
+    # The answer repeats nothing of the mail: it goes to an address nobody has verified.
+    message = EmailMessage(
+        subject=_("We could not register your e-mail"),
+        body=_(
+            "Hello,\n\nWe received your e-mail but do not recognise the address %(sender)s as one of our "
+            "customers' contacts, so no ticket was opened. Our support staff will look at it. If you are "
+            "a customer, please write from the address registered with us or use the customer portal.\n"
+        ) % {"sender": parsed.sender},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[parsed.sender],
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": parsed.message_id},
+    )
+    transaction.on_commit(lambda: _send_answer(message))
+
+
+def _send_answer(message: EmailMessage) -> None:
     try:
-        EmailMessage(
-            subject=_("We could not register your e-mail") + (f": {parsed.subject}" if parsed.subject else ""),
-            body=_(
-                "Hello,\n\nWe received your e-mail but do not recognise the address %(sender)s as one of our "
-                "customers' contacts, so no ticket was opened. Our support staff will look at it. If you are "
-                "a customer, please write from the address registered with us or use the customer portal.\n"
-            ) % {"sender": parsed.sender},
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[parsed.sender],
-            headers={"Auto-Submitted": "auto-replied", "In-Reply-To": parsed.message_id},
-        ).send()
+        message.send()
     except Exception:  # noqa: BLE001 - the mail is kept for staff either way
-        logger.warning("Could not answer unknown sender %s", parsed.sender)
+        logger.warning("Could not answer unknown sender %s", message.to)
 
 
 @transaction.atomic

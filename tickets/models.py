@@ -182,6 +182,10 @@ class Ticket(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    unanswered_due = models.DateTimeField(
+        _("closed unanswered after"), null=True, blank=True,
+        help_text=_("The reply deadline that passed when the ticket was closed without an answer (D §16.7)."),
+    )
     anonymised_at = models.DateTimeField(
         _("anonymised at"), null=True, blank=True,
         help_text=_("When retention removed the attachments and phone numbers of this closed ticket."),
@@ -428,15 +432,30 @@ class InboundEmail(models.Model):
         UNMATCHED = "unmatched", _("Kept for staff: could not be placed")
         IGNORED = "ignored", _("Ignored: automatic mail")
         FAILED = "failed", _("Kept for staff: could not be read")
+        AMBIGUOUS = "ambiguous", _("Kept for staff: more than one customer or contract could be meant")
+        UNVERIFIED = "unverified", _("Kept for staff: the sender's address did not pass authentication")
         DISMISSED = "dismissed", _("Set aside by staff")
 
     message_id = models.CharField(_("Message-ID"), max_length=255)
-    received_at = models.DateTimeField(_("received"))
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True,
+        help_text=_("SHA-256 of the mail without the headers servers add on the way: the same mail delivered twice is one."),
+    )
+    received_at = models.DateTimeField(_("received"), help_text=_("When it reached our mail server."))
     sender = models.CharField(_("sender"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     raw = models.BinaryField(_("message as received"))
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    authentication = models.CharField(
+        _("sender authentication"), max_length=8, blank=True,
+        help_text=_("Our mail server's verdict on the sender's address (DMARC, else SPF/DKIM): pass, fail, none, or missing."),
+    )
+    candidates = models.JSONField(
+        _("could be meant"), default=dict, blank=True,
+        help_text=_("The customers or contracts the mail could belong to, when it was not clear which."),
+    )
+    answered_at = models.DateTimeField(_("sender answered"), null=True, blank=True)
     ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_emails")
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
 
@@ -444,10 +463,14 @@ class InboundEmail(models.Model):
         verbose_name = _("received e-mail")
         verbose_name_plural = _("received e-mails")
         ordering = ["-received_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["message_id"], name="inbound_message_id_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "content_hash"], name="inbound_message_once"),
+        ]
         indexes = [
             models.Index("received_at", name="inbound_for_staff_idx",
-                         condition=Q(outcome__in=["quarantined", "unmatched", "failed"]))
+                         condition=Q(outcome__in=["quarantined", "unmatched", "failed", "ambiguous", "unverified"])),
+            models.Index("message_id", name="inbound_message_id_idx"),
+            models.Index("sender", "answered_at", name="inbound_answered_idx", condition=Q(answered_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

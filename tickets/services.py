@@ -240,6 +240,28 @@ def _check_defect_window(errors: dict, contract: Contract, terms, received_at: d
         )
 
 
+def _answered_in_time(ticket: Ticket, at: datetime.datetime) -> bool:
+    return (
+        ticket.status == Status.CLOSED
+        and ticket.close_reason == CloseReason.NO_CUSTOMER_FEEDBACK
+        and ticket.unanswered_due is not None
+        and at <= ticket.unanswered_due
+    )
+
+
+def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
+    """The sweep closed the ticket while the customer's answer, in time, was on its way to us."""
+    zone = ticket.terms.timezone
+    note = _(
+        "The customer's answer reached the mail server at %(at)s, before the deadline %(due)s: the "
+        "ticket closed without an answer is opened again (D §16.7)."
+    ) % {"at": _local(at, zone), "due": _local(ticket.unanswered_due, zone)}
+    _record(ticket, actor, "status", Status.CLOSED, Status.WAITING_FOR_CUSTOMER, note=note)
+    _record(ticket, actor, "close_reason", ticket.close_reason, None)
+    ticket.status, ticket.close_reason, ticket.closed_at = Status.WAITING_FOR_CUSTOMER, None, None
+    ticket.unanswered_due = None
+
+
 def _require(ticket: Ticket, allowed: tuple, action: str) -> None:
     if ticket.status not in allowed:
         raise TransitionNotAllowed(
@@ -301,15 +323,20 @@ def ticket_reply(
     message: str,
     internal: bool = False,
     channel: str = Channel.WEB,
+    at: datetime.datetime | None = None,
 ) -> tuple[Ticket, Message]:
     """A message on the ticket. A customer's reply while the ticket waits for it resumes the
-    work; a customer's reply to a resolved ticket reopens it."""
+    work; a customer's reply to a resolved ticket reopens it. `at`: when the reply reached us
+    (an e-mail: at the mail server); one that came before the reply deadline reopens a ticket the
+    sweep closed meanwhile (D §16.7: the answer was in time)."""
     ticket = _locked(ticket)
     if not (message or "").strip():
         raise ValidationError({"message": [_("Write a message.")]})
     is_staff = getattr(actor, "is_staff", False)
     if internal and not is_staff:
         raise ValidationError({"internal": [_("Only staff can write internal notes.")]})
+    if not is_staff and at is not None and _answered_in_time(ticket, at):
+        _reopen_answered(ticket, actor, at)
     _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "answered"))
     if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
         note = _("The customer answered")
@@ -463,6 +490,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 status=Status.CLOSED,
                 close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
                 closed_at=now,
+                unanswered_due=F("customer_reply_due"),
                 customer_reply_due=None,
                 reply_reminder_at=None,
                 updated_at=now,

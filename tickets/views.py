@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
-from tickets import attachments, inbound, selectors, services
+from tickets import mailparse, attachments, inbound, selectors, services
 from tickets.forms import (
     AssignForm,
     ClassifyForm,
@@ -337,8 +337,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Ticket %(number)s registered.") % {"number": ticket.number})
                 return redirect("desk-ticket", number=ticket.number)
         return redirect("desk-inbox")
-    kept = InboundEmail.objects.filter(outcome__in=inbound.KEPT_FOR_STAFF).select_related("ticket")[:200]
-    rows = [{"email": record, "body": _preview(record)} for record in kept]
+    kept = list(InboundEmail.objects.filter(outcome__in=inbound.KEPT_FOR_STAFF).select_related("ticket")[:200])
+    rows = _inbox_rows(kept)
     search = (request.GET.get("contract_q") or "").strip()
     contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")
     if search:
@@ -363,8 +363,26 @@ def inbox_raw(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _inbox_rows(kept: list[InboundEmail]) -> list[dict]:
+    """Each kept mail with its text and, when it was unclear whose it is, the candidates by name
+    (all of them in two queries)."""
+    contract_ids = {pk for r in kept for pk in (r.candidates or {}).get("contracts", [])}
+    customer_ids = {pk for r in kept for pk in (r.candidates or {}).get("customers", [])}
+    contracts = Contract.objects.select_related("customer", "terms").in_bulk(contract_ids)
+    customers = Customer.objects.in_bulk(customer_ids)
+    return [
+        {
+            "email": record,
+            "body": _preview(record),
+            "candidate_contracts": [contracts[pk] for pk in (record.candidates or {}).get("contracts", []) if pk in contracts],
+            "candidate_customers": [customers[pk] for pk in (record.candidates or {}).get("customers", []) if pk in customers],
+        }
+        for record in kept
+    ]
+
+
 def _preview(record: InboundEmail) -> str:
     try:
-        return inbound.parse(bytes(record.raw)).body[:1000]
+        return mailparse.parse(bytes(record.raw)).body[:1000]
     except Exception:  # noqa: BLE001 - an unreadable mail is shown as such
         return _("(this e-mail could not be read)")
