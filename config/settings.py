@@ -214,6 +214,9 @@ IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 # DKIM) failed, or that our server did not check, is never placed automatically: it waits for
 # staff. Empty: the From address is taken as it is written (the README says what that trusts).
 MAIL_AUTHSERV_ID = os.environ.get("MAIL_AUTHSERV_ID", "")
+# Stricter: also keep mail for staff when nothing verified the From domain (no DMARC, no aligned
+# SPF or DKIM pass): for customers whose mail is always signed.
+MAIL_HOLD_UNVERIFIED = env_bool("MAIL_HOLD_UNVERIFIED", False)
 # The polite answer to an unknown sender: at most one per address within this many hours.
 UNKNOWN_SENDER_ANSWER_HOURS = env_int("UNKNOWN_SENDER_ANSWER_HOURS", 24)
 # Support addresses that belong to one terms' service, "support@dstny.example=dstny-alcom-2022"

@@ -25,12 +25,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contracts.models import ContactPerson, Contract, Customer, CustomerMembership
+from contracts.models import ContactPerson, Contract, Customer, CustomerMembership, TermsBook
 from tickets import attachments, mailparse, services
 from tickets.mailparse import ParsedMail, parse
 from tickets.models import Channel, InboundEmail, Message, Notification, Ticket
@@ -52,7 +53,6 @@ AUTOMATIC_ADDRESS = re.compile(
     r"listserv|majordomo|owner-.*|.*-owner|.*-request|daemon|root)(?:\+[^@]*)?@",
     re.I,
 )
-REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|vb|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 # How far back a Received header may put a mail's arrival (a mail held by a server for longer is
 # counted from when we got it).
 ARRIVAL_TRUSTED = datetime.timedelta(days=14)
@@ -80,6 +80,7 @@ def uploads_of(parsed: ParsedMail) -> tuple[list, list[str]]:
         "encrypted": _("%(name)s is encrypted and cannot be read here; it is kept in the mail as received."),
         "empty": _("%(name)s was empty."),
         "unreadable": _("%(name)s could not be decoded; it is kept in the mail as received."),
+        "opaque_signed": _("%(name)s is a signed mail whose text is inside its signature; it is kept in the mail as received."),
     }
     refused += [reasons[item.reason] % {"name": item.filename} for item in parsed.listed]
     return checked, refused
@@ -101,6 +102,11 @@ def read_fields(body: str, zone) -> dict:
             except ValueError:
                 continue
     return found
+
+
+def held_verdicts() -> tuple[str, ...]:
+    """The authentication verdicts that keep a mail for staff."""
+    return ("fail", "missing", "none") if settings.MAIL_HOLD_UNVERIFIED else ("fail", "missing")
 
 
 def customers_of(address: str) -> dict[int, tuple[Customer, object]]:
@@ -137,6 +143,14 @@ def ticket_named(parsed: ParsedMail, customer: Customer) -> Ticket | None:
     return None
 
 
+def _arrival_of_unreadable(raw: bytes, now: datetime.datetime) -> datetime.datetime:
+    try:
+        arrived = mailparse.arrived_at(mailparse.raw_headers(raw))
+    except Exception:  # noqa: BLE001 - nothing of an unreadable mail is trusted
+        return now
+    return arrived if arrived is not None and now - ARRIVAL_TRUSTED <= arrived <= now else now
+
+
 def arrival(parsed: ParsedMail, now: datetime.datetime) -> datetime.datetime:
     """When the mail reached our server (the topmost Received header, for the pipe), never
     later than now and never more than two weeks back."""
@@ -162,7 +176,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
         digest = hashlib.sha256(raw).hexdigest()
         record, _created = InboundEmail.objects.get_or_create(
             message_id=f"<sha256-{digest}@unreadable>", content_hash=digest,
-            defaults={"received_at": received_at or now, "raw": raw, "outcome": Outcome.FAILED,
+            defaults={"received_at": received_at or _arrival_of_unreadable(raw, now), "raw": raw, "outcome": Outcome.FAILED,
                       "note": mailparse.clean(str(error))[:500]},
         )
         return record
@@ -197,10 +211,13 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
     if parsed.automatic:
         record.outcome, record.note = Outcome.IGNORED, f"automatic mail ({parsed.automatic}): no ticket, no answer"[:500]
         return
-    if record.authentication in ("fail", "missing"):
+    if record.authentication in held_verdicts():
         record.outcome = Outcome.UNVERIFIED
-        record.note = ("the sender's address failed authentication" if record.authentication == "fail"
-                       else "our mail server wrote no authentication results")
+        record.note = {
+            "fail": "the sender's address failed authentication",
+            "missing": "our mail server wrote no authentication results",
+            "none": "nothing verified the sender's address",
+        }[record.authentication]
         return
     if parsed.sender_problem:
         record.outcome, record.note = Outcome.UNMATCHED, parsed.sender_problem[:500]
@@ -240,6 +257,7 @@ def contract_for(customer: Customer, parsed: ParsedMail, received_at: datetime.d
     (SUPPORT_ADDRESS_TERMS) and an A-number only some contracts' terms cover narrow them down."""
     day = received_at.date()
     contracts = list(Contract.objects.filter(customer=customer).active(day).select_related("terms").order_by("signed_on", "pk"))
+    TermsBook.attach(contracts)
     if len(contracts) <= 1:
         return (contracts[0] if contracts else None), []
     slugs = {settings.SUPPORT_ADDRESS_TERMS[a] for a in parsed.recipients if a in settings.SUPPORT_ADDRESS_TERMS}
@@ -303,9 +321,9 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, recei
             ticket=ticket, actor=user, message=parsed.body or parsed.subject or _("(empty e-mail)"),
             channel=Channel.EMAIL, at=received_at,
         )
-    except services.TransitionNotAllowed:
+    except services.TransitionNotAllowed as refused:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
-        record.note = "a reply to a closed ticket: kept for staff"
+        record.note = f"a reply to a closed ticket, kept for staff: {refused}"[:500]
         return
     attachments.store(ticket, checked, actor=user, message=message)
     record.outcome, record.ticket = Outcome.REPLY, ticket
@@ -324,7 +342,13 @@ def answer_subjects() -> set[str]:
 def own_addresses() -> set[str]:
     addresses = {settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL, settings.SUPPORT_TEAM_EMAIL, settings.IMAP_USER,
                  *settings.SUPPORT_ADDRESS_TERMS}
-    return {mailparse.ADDRESS.search(a)[0].lower() for a in addresses if a and mailparse.ADDRESS.search(a)}
+    return {found for address in addresses if address for found in mailparse.addresses_in(address)}
+
+
+def brake_key(address: str) -> str:
+    """One address for the answer brake: `support+1001@x` and `support+1002@x` are one mailbox."""
+    local, _at, domain = address.partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def _should_answer(parsed: ParsedMail, now: datetime.datetime) -> bool:
@@ -335,10 +359,25 @@ def _should_answer(parsed: ParsedMail, now: datetime.datetime) -> bool:
         return False
     if get_user_model().objects.filter(email__iexact=address, is_staff=True).exists():
         return False  # our own staff, writing from their own address
-    if REPLY_PREFIX.sub("", parsed.subject).strip().lower() in answer_subjects():
-        return False
+    subject = parsed.subject.lower()
+    if any(ours in subject for ours in answer_subjects()):
+        return False  # our answer, or another desk's answer quoting it
+    key = brake_key(address)
+    _lock_address(key)
     since = now - datetime.timedelta(hours=settings.UNKNOWN_SENDER_ANSWER_HOURS)
-    return not InboundEmail.objects.filter(sender=address, answered_at__gte=since).exists()
+    local, _at, domain = key.partition("@")
+    answered = InboundEmail.objects.filter(answered_at__gte=since, sender__iendswith="@" + domain).filter(
+        Q(sender__iexact=key) | Q(sender__istartswith=local + "+")
+    )
+    return not answered.exists()
+
+
+def _lock_address(key: str) -> None:
+    """Two mails from one address taken at once decide one after the other (PostgreSQL holds the
+    lock to the end of the transaction), so the brake holds for concurrent deliveries too."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"answer:{key}"])
 
 
 def _answer_unknown(record: InboundEmail, parsed: ParsedMail) -> None:

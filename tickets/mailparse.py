@@ -12,10 +12,12 @@ import binascii
 import codecs
 import datetime
 import email
+import email.errors
 import email.header
 import email.policy
 import email.utils
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -23,15 +25,12 @@ from html.parser import HTMLParser
 # Read as Windows-1252, as browsers do (WHATWG): mail labelled ISO-8859-1 or us-ascii is most
 # often written in Windows-1252, whose “ ” – € the Latin-1 table lacks.
 SINGLE_BYTE_WESTERN = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso8859-1", "windows-1252", "cp1252"}
-# Headers the receiving servers add on the way: the same mail delivered twice differs only here.
-TRACE_HEADERS = {
-    "received", "return-path", "delivered-to", "x-original-to", "authentication-results", "received-spf",
-    "arc-seal", "arc-message-signature", "arc-authentication-results", "x-spam-status", "x-spam-score",
-    "x-spam-flag", "x-spam-level", "x-virus-scanned", "x-envelope-from", "x-envelope-to",
-}
+# The headers the sender wrote that say what the mail is; whatever servers and filters add on
+# the way (Received, DKIM-Filter, X-Spam-*, X-Rspamd-*, …) is left out of the content hash.
+SENDER_HEADERS = {"from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references", "mime-version"}
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
-UUENCODED = re.compile(rb"^begin [0-7]{3,4} (?P<name>[^\r\n]+)\r?\n(?P<data>.*?)^end\s*$", re.M | re.S)
-ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]@]+@[^\s<>,;:\"()\[\]@]+\.[^\s<>,;:\"()\[\]@]+")
+UU_BEGIN = re.compile(r"begin [0-7]{3,4} (\S.*)")
+UU_LINE = re.compile(r"[\x20-\x60]{1,62}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MESSAGE_ID_MAX = 255
 # Out-of-office replies and receipts that carry none of the standard headers, by their subject.
@@ -148,7 +147,7 @@ class ParsedMail:
     references: list[str]
     files: list[File] = field(default_factory=list)
     listed: list[Listed] = field(default_factory=list)
-    authentication: dict[str, str] = field(default_factory=dict)  # method → result, from our server
+    authentication: list[tuple] = field(default_factory=list)  # (method, result, properties) from our server
     authenticated_by_us: bool = False  # an Authentication-Results header of our server was found
     arrived_at: datetime.datetime | None = None  # the topmost Received header's time
 
@@ -156,7 +155,7 @@ class ParsedMail:
 # Headers -----------------------------------------------------------------------------------
 
 
-def _raw_headers(raw: bytes) -> list[tuple[str, bytes]]:
+def raw_headers(raw: bytes) -> list[tuple[str, bytes]]:
     """(lower-cased name, unfolded raw value) of each header line, in order."""
     head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     headers: list[tuple[str, bytes]] = []
@@ -189,29 +188,51 @@ def header_text(message, name: str, raw_headers: list[tuple[str, bytes]]) -> str
     return clean(re.sub(r"\s+", " ", "".join(words))).strip()
 
 
-def sender_of(raw_headers: list[tuple[str, bytes]]) -> tuple[str, str]:
-    """(the sender's address, "") when From names exactly one address; else ("", why)."""
+def sender_of(message, raw_headers: list[tuple[str, bytes]]) -> tuple[str, str]:
+    """(the sender's address, "") when From names exactly one plain address; else ("", why).
+    Read by the standard library's RFC 5322 parser: a second address, an address hidden in a
+    quoted local part (`"anna@alfa.example"@evil.example`), a header the parser calls invalid or
+    a control character never yields a customer's address."""
     values = [value for key, value in raw_headers if key == "from"]
     if not values:
         return "", "no From header"
     if len(values) > 1:
         return "", "several From headers"
-    text = clean(decode_text(values[0], None))
-    found = {address.lower().strip(".") for address in ADDRESS.findall(text)}
-    if not found:
-        return "", "no address in From"
-    if len(found) > 1:
-        return "", "several addresses in From: " + ", ".join(sorted(found))
-    return found.pop()[:320], ""
+    if CONTROL.search(values[0].decode("latin-1")):
+        return "", "control characters in From"
+    try:
+        header = message["From"]
+        addresses, defects = header.addresses, header.defects
+    except Exception:  # noqa: BLE001 - a From the parser cannot read names nobody
+        return "", "unreadable From"
+    if any(isinstance(defect, email.errors.InvalidHeaderDefect) for defect in defects):
+        return "", "invalid From: " + clean(str(header))[:200]
+    if len(addresses) != 1:
+        return "", ("several addresses in From: " if addresses else "no address in From: ") + clean(str(header))[:200]
+    local, domain = addresses[0].username, addresses[0].domain
+    if not local or not domain or "." not in domain or "@" in local or '"' in local or " " in local:
+        return "", "no plain address in From: " + clean(str(header))[:200]
+    return f"{local}@{domain}".lower()[:320], ""
+
+
+def addresses_in(text: str) -> list[str]:
+    """Plain addresses in a header value, in linear time (no regular expression that could
+    backtrack on a hostile header)."""
+    found = []
+    for token in re.split(r"[\s,;<>\"()\[\]]+", text):
+        local, at, domain = token.strip(".").partition("@")
+        if at and local and "." in domain and "@" not in domain:
+            found.append(token.strip(".").lower())
+    return found
 
 
 def recipients_of(raw_headers: list[tuple[str, bytes]]) -> list[str]:
     found = []
     for key, value in raw_headers:
         if key in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
-            for address in ADDRESS.findall(clean(decode_text(value, None))):
-                if address.lower() not in found:
-                    found.append(address.lower())
+            for address in addresses_in(clean(decode_text(value[:4000], None))):
+                if address not in found:
+                    found.append(address)
     return found
 
 
@@ -227,25 +248,22 @@ def message_id_of(raw_headers: list[tuple[str, bytes]], raw: bytes) -> str:
 
 
 def content_hash(raw: bytes) -> str:
-    """The mail without what the servers added on the way, so that the same mail delivered twice
-    (to two of our addresses, or by the pipe and the mailbox) hashes alike, and a different mail
-    that reuses a Message-ID does not."""
+    """The mail as its sender wrote it: the headers that say what it is (and its Content-*
+    headers) and the body with line endings made alike. The same mail delivered twice (to two of
+    our addresses, by the pipe and the mailbox, through different filters) hashes alike; a
+    different mail that reuses a Message-ID does not."""
     blank = re.search(rb"\r?\n\r?\n", raw)
-    head, body = (raw[: blank.start()], raw[blank.end() :]) if blank else (raw, b"")
-    kept = []
-    skipping = False
-    for line in re.split(rb"\r?\n", head):
-        if line[:1] in (b" ", b"\t"):
-            if not skipping:
-                kept.append(line)
-            continue
-        name = line.partition(b":")[0].strip().decode("ascii", "replace").lower()
-        skipping = name in TRACE_HEADERS
-        if not skipping:
-            kept.append(line)
-    digest = hashlib.sha256(b"\n".join(kept))
-    digest.update(b"\n\n")
-    digest.update(body.replace(b"\r\n", b"\n"))
+    body = raw[blank.end() :] if blank else b""
+    kept = sorted(
+        (name, re.sub(rb"\s+", b" ", value))
+        for name, value in raw_headers(raw)
+        if name in SENDER_HEADERS or name.startswith("content-")
+    )
+    digest = hashlib.sha256()
+    for name, value in kept:
+        digest.update(name.encode() + b":" + value + b"\n")
+    digest.update(b"\n")
+    digest.update(body.replace(b"\r\n", b"\n").rstrip(b"\n"))
     return digest.hexdigest()
 
 
@@ -265,30 +283,80 @@ def arrived_at(raw_headers: list[tuple[str, bytes]]) -> datetime.datetime | None
                 when = email.utils.parsedate_to_datetime(stamp)
             except (TypeError, ValueError, IndexError):
                 return None
-            return when if when.tzinfo else None
+            # "-0000" (RFC 5322: the time is UTC, the local zone unknown) parses without a zone.
+            return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
     return None
 
 
-def authentication_results(raw_headers: list[tuple[str, bytes]], authserv_id: str) -> tuple[bool, dict[str, str]]:
-    """The results our own server wrote (RFC 8601), the topmost header naming its authserv-id;
-    any other Authentication-Results header could have been written by anyone."""
+def _without_comments(text: str) -> str:
+    """RFC 8601 text without its (nested) comments, quoted strings kept whole."""
+    out, depth, quoted, escaped = [], 0, False, False
+    for char in text:
+        if escaped:
+            escaped = False
+            if not depth:
+                out.append(char)
+        elif char == "\\":
+            escaped = True
+            if not depth:
+                out.append(char)
+        elif quoted:
+            out.append(char)
+            quoted = char != '"'
+        elif char == '"' and not depth:
+            quoted = True
+            out.append(char)
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(char)
+    return "".join(out)
+
+
+def _clauses(text: str) -> list[str]:
+    """Split on semicolons outside quoted strings."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+RESULT = re.compile(r"\s*([a-z0-9-]+)\s*=\s*([a-z]+)", re.I)
+PROPERTY = re.compile(r'([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)', re.I)
+
+
+def authentication_results(raw_headers: list[tuple[str, bytes]], authserv_id: str) -> tuple[bool, list[tuple]]:
+    """Every result our own server wrote (RFC 8601): all Authentication-Results headers naming its
+    authserv-id (the server removes such headers arriving from outside, §5), as
+    (method, result, {property: value}) in order."""
+    found, results = False, []
     for key, value in raw_headers:
         if key != "authentication-results":
             continue
-        text = re.sub(r"\([^)]*\)", " ", clean(value.decode("latin-1")))
-        server, _sep, rest = text.partition(";")
-        if server.split()[0:1] != [authserv_id]:
+        clauses = _clauses(_without_comments(clean(value.decode("latin-1"))))
+        server = clauses[0].split()
+        if not server or server[0].lower() != authserv_id.lower():
             continue
-        results: dict[str, str] = {}
-        for clause in rest.split(";"):
-            match = re.match(r"\s*([a-z0-9-]+)\s*=\s*([a-z]+)", clause, re.I)
+        found = True
+        for clause in clauses[1:]:
+            match = RESULT.match(clause)
             if match:
-                method, result = match[1].lower(), match[2].lower()
-                # Of several DKIM signatures, one that passes is enough.
-                if results.get(method) != "pass":
-                    results[method] = result
-        return True, results
-    return False, {}
+                properties = {name.lower(): raw.strip('"').lower() for name, raw in PROPERTY.findall(clause[match.end():])}
+                results.append((match[1].lower(), match[2].lower(), properties))
+    return found, results
 
 
 def automatic_reason(message, subject: str) -> str:
@@ -338,37 +406,50 @@ def _is_attachment(part) -> bool:
 
 class _Walk:
     def __init__(self):
-        self.plain: list[str] = []
-        self.html: list[str] = []
+        self.texts: list[tuple[str, str]] = []  # ("plain" | "html", text) in the mail's order
         self.files: list[File] = []
         self.listed: list[Listed] = []
 
-    def part(self, part) -> None:
+    def part(self, part, *, files_only: bool = False) -> None:
+        """Take a part: its text into the body (unless `files_only`: another alternative of the
+        same content is the body), its files as files, the rest listed with why."""
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             self.attached_mail(part)
         elif part.is_multipart():
-            self.multipart(part, ctype)
-        elif ctype in ("text/plain", "text/html") and not _is_attachment(part):
-            payload = _payload(part)
-            if payload is None:
-                self.listed.append(Listed(_filename(part, "text"), "unreadable"))
-                return
-            text = decode_text(payload, part.get_content_charset())
-            text = self.uuencoded(text)
-            (self.plain if ctype == "text/plain" else self.html).append(text)
+            self.multipart(part, ctype, files_only=files_only)
+        elif ctype.startswith("multipart/") or (ctype in ("text/plain", "text/html") and not _is_attachment(part)):
+            # (A multipart whose boundary is missing is read as the text it then is.)
+            if not files_only:
+                self.text(part, "html" if ctype == "text/html" else "plain")
+        elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
+            smime = (part.get_param("smime-type") or "").lower()
+            self.listed.append(Listed(_filename(part, "smime.p7m"), "opaque_signed" if smime == "signed-data" else "encrypted"))
         else:
             self.file(part)
 
-    def multipart(self, part, ctype: str) -> None:
+    def text(self, part, kind: str) -> None:
+        payload = _payload(part)
+        if payload is None:
+            self.listed.append(Listed(_filename(part, "text"), "unreadable"))
+            return
+        text = self.uuencoded(decode_text(payload, part.get_content_charset()))
+        if text.strip():
+            self.texts.append((kind, text))
+
+    def multipart(self, part, ctype: str, *, files_only: bool) -> None:
         subparts = part.get_payload() or []
         if ctype == "multipart/alternative":
-            # The same content several ways: the plain text if there is one, else the richest.
-            plain = [p for p in subparts if p.get_content_type() == "text/plain"]
-            chosen = plain[-1] if plain else (subparts[-1] if subparts else None)
+            # The same content several ways: the plain text when it says something, else the
+            # richest. An invitation or other file among the alternatives is kept as a file.
+            chosen = self.chosen_alternative(subparts)
             for sub in subparts:
-                if sub is chosen or sub.is_multipart():
-                    self.part(sub)
+                if sub is chosen:
+                    self.part(sub, files_only=files_only)
+                elif sub.is_multipart():
+                    self.part(sub, files_only=True)
+                elif sub.get_content_type() not in ("text/plain", "text/html"):
+                    self.file(sub)
         elif ctype == "multipart/encrypted":
             self.listed.append(Listed(_filename(part, "encrypted.asc"), "encrypted"))
         else:
@@ -378,7 +459,15 @@ class _Walk:
                 if sub.get_content_type() in SIGNATURE_TYPES:
                     self.listed.append(Listed(_filename(sub, "signature"), "signature"))
                 else:
-                    self.part(sub)
+                    self.part(sub, files_only=files_only)
+
+    @staticmethod
+    def chosen_alternative(subparts):
+        for sub in subparts:
+            if sub.get_content_type() == "text/plain" and (decode_text(_payload(sub) or b"", sub.get_content_charset()).strip()):
+                return sub
+        rich = [sub for sub in subparts if sub.get_content_type() == "text/html" or sub.is_multipart()]
+        return rich[-1] if rich else (subparts[-1] if subparts else None)
 
     def attached_mail(self, part) -> None:
         inner = part.get_payload(0) if part.is_multipart() else None
@@ -399,8 +488,8 @@ class _Walk:
     def file(self, part) -> None:
         payload = _payload(part)
         ctype = part.get_content_type()
-        extension = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "application/pdf": ".pdf"}
-        name = _filename(part, "attachment" + extension.get(ctype, ""))
+        extension = {"text/calendar": ".ics", "image/jpeg": ".jpg"}.get(ctype) or mimetypes.guess_extension(ctype) or ""
+        name = _filename(part, ("invite" if ctype == "text/calendar" else "attachment") + extension)
         if payload is None:
             self.listed.append(Listed(name, "unreadable"))
         elif not payload:
@@ -409,40 +498,52 @@ class _Walk:
             self.files.append(File(name, ctype, payload))
 
     def uuencoded(self, text: str) -> str:
-        """Lotus Notes and old clients put files in the text as uuencode blocks: take them out."""
-        data = text.encode("utf-8", "surrogateescape")
-        if b"begin " not in data:
+        """Lotus Notes and old clients put files in the text as uuencode blocks: take them out.
+        Read line by line, so that no text, however hostile, costs more than one pass."""
+        if "begin " not in text:
             return text
-        for match in list(UUENCODED.finditer(data)):
-            name = clean(match["name"].decode("utf-8", "replace")).strip() or "attachment"
-            try:
-                payload = b"".join(binascii.a2b_uu(line) for line in match["data"].splitlines() if line.strip())
-            except binascii.Error:
+        lines = text.splitlines()
+        kept: list[str] = []
+        i = 0
+        while i < len(lines):
+            match = UU_BEGIN.fullmatch(lines[i].strip())
+            j = i + 1
+            while match and j < len(lines) and lines[j].strip() != "end" and UU_LINE.fullmatch(lines[j].rstrip()):
+                j += 1
+            if not match or j >= len(lines) or lines[j].strip() != "end":
+                kept.append(lines[i])
+                i += 1
                 continue
+            try:
+                payload = b"".join(binascii.a2b_uu(line.rstrip()) for line in lines[i + 1 : j] if line.strip())
+            except binascii.Error:
+                kept.append(lines[i])
+                i += 1
+                continue
+            name = clean(match[1]).strip() or "attachment"
             if payload:
                 self.files.append(File(name, "application/octet-stream", payload))
             else:
                 self.listed.append(Listed(name, "empty"))
-            data = data.replace(match[0], b"")
-        return data.decode("utf-8", "surrogateescape")
+            i = j + 1
+        return "\n".join(kept)
 
     def body(self) -> str:
-        if self.plain:
-            text = "\n\n".join(text.strip() for text in self.plain if text.strip())
-        else:
-            text = "\n\n".join(html_to_text(text) for text in self.html if text.strip())
+        text = "\n\n".join(
+            (value.strip() if kind == "plain" else html_to_text(value)) for kind, value in self.texts
+        )
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def parse(raw: bytes, *, authserv_id: str = "") -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    headers = _raw_headers(raw)
+    headers = raw_headers(raw)
     subject = header_text(message, "Subject", headers)
-    sender, problem = sender_of(headers)
+    sender, problem = sender_of(message, headers)
     walk = _Walk()
     walk.part(message)
-    authenticated, results = authentication_results(headers, authserv_id) if authserv_id else (False, {})
+    authenticated, results = authentication_results(headers, authserv_id) if authserv_id else (False, [])
     return ParsedMail(
         message_id=message_id_of(headers, raw),
         content_hash=content_hash(raw),
@@ -461,17 +562,35 @@ def parse(raw: bytes, *, authserv_id: str = "") -> ParsedMail:
     )
 
 
+def _aligned(domain: str, other: str) -> bool:
+    """Relaxed alignment (RFC 7489): the same domain, or one a subdomain of the other."""
+    domain, other = domain.lower().strip("."), other.lower().strip(".").rpartition("@")[2]
+    return bool(domain and other) and (domain == other or domain.endswith("." + other) or other.endswith("." + domain))
+
+
 def verdict(parsed: ParsedMail) -> str:
-    """"pass", "fail" or "none" for the sender's address, from our server's results: DMARC when it
-    was evaluated, else SPF and DKIM; "missing" when our server wrote no results."""
+    """What our server's results say of the From address: "fail" when DMARC failed (any DMARC
+    failure, whatever else it says), or without DMARC when SPF or DKIM for the From domain failed
+    (softfail too); "pass" when DMARC passed for the From domain, or without DMARC when SPF or
+    DKIM passed for it; "none" when nothing was checked for that domain; "missing" when our server
+    wrote no results. A pass for some other domain proves nothing about the sender."""
     if not parsed.authenticated_by_us:
         return "missing"
+    domain = parsed.sender.rpartition("@")[2]
     results = parsed.authentication
-    dmarc = results.get("dmarc")
-    if dmarc in ("pass", "fail"):
-        return dmarc
-    if "fail" in (results.get("spf"), results.get("dkim")) and results.get("dkim") != "pass":
+    dmarc = [(result, props) for method, result, props in results if method == "dmarc"]
+    if any(result == "fail" for result, _props in dmarc):
         return "fail"
-    if "pass" in (results.get("spf"), results.get("dkim")):
+    if any(result == "pass" and _aligned(domain, props.get("header.from", "")) for result, props in dmarc):
         return "pass"
+    for_sender = [
+        (method, result)
+        for method, result, props in results
+        if (method == "spf" and _aligned(domain, props.get("smtp.mailfrom", "") or props.get("smtp.helo", "")))
+        or (method == "dkim" and _aligned(domain, props.get("header.d", "") or props.get("header.i", "")))
+    ]
+    if any(result == "pass" for _method, result in for_sender):
+        return "pass"
+    if any(result in ("fail", "softfail") for _method, result in for_sender):
+        return "fail"
     return "none"

@@ -395,6 +395,7 @@ class Notification(models.Model):
         REMINDER = "reminder", _("Reminder to answer")
         ESCALATION_NEAR = "escalation_near", _("Service start near its deadline")
         ESCALATION_BREACHED = "escalation_breached", _("Service start deadline breached")
+        REOPENED = "reopened", _("Opened again: the answer was in time")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, choices=Kind.choices)

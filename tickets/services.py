@@ -249,6 +249,14 @@ def _answered_in_time(ticket: Ticket, at: datetime.datetime) -> bool:
     )
 
 
+def _answered_too_late(ticket: Ticket, at: datetime.datetime) -> bool:
+    return (
+        ticket.status == Status.WAITING_FOR_CUSTOMER
+        and ticket.customer_reply_due is not None
+        and at > ticket.customer_reply_due
+    )
+
+
 def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     """The sweep closed the ticket while the customer's answer, in time, was on its way to us."""
     zone = ticket.terms.timezone
@@ -260,6 +268,7 @@ def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     _record(ticket, actor, "close_reason", ticket.close_reason, None)
     ticket.status, ticket.close_reason, ticket.closed_at = Status.WAITING_FOR_CUSTOMER, None, None
     ticket.unanswered_due = None
+    notifications.queue(ticket, notifications.Kind.REOPENED, message=note)
 
 
 def _require(ticket: Ticket, allowed: tuple, action: str) -> None:
@@ -335,8 +344,12 @@ def ticket_reply(
     is_staff = getattr(actor, "is_staff", False)
     if internal and not is_staff:
         raise ValidationError({"internal": [_("Only staff can write internal notes.")]})
-    if not is_staff and at is not None and _answered_in_time(ticket, at):
-        _reopen_answered(ticket, actor, at)
+    if not is_staff and at is not None:
+        if _answered_in_time(ticket, at):
+            _reopen_answered(ticket, actor, at)
+        elif _answered_too_late(ticket, at):
+            # D §16.7: the ticket is closed by its deadline; the sweep will say so to the customer.
+            raise TransitionNotAllowed(_("The answer came after the reply deadline: the ticket is closed."))
     _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "answered"))
     if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
         note = _("The customer answered")

@@ -6,11 +6,16 @@ from django.db import migrations, models
 
 def hash_stored_mail(apps, schema_editor):
     """Mail stored before content hashes: hashed now, so a redelivery of it is still taken once."""
+    import hashlib
+
     from tickets.mailparse import content_hash
 
     InboundEmail = apps.get_model("tickets", "InboundEmail")
-    for pk, raw in InboundEmail.objects.values_list("pk", "raw").iterator():
-        InboundEmail.objects.filter(pk=pk).update(content_hash=content_hash(bytes(raw)))
+    for pk, message_id, raw in InboundEmail.objects.values_list("pk", "message_id", "raw").iterator():
+        raw = bytes(raw)
+        # An unreadable mail is named by the hash of its bytes, as the pipeline looks it up.
+        digest = hashlib.sha256(raw).hexdigest() if message_id.endswith("@unreadable>") else content_hash(raw)
+        InboundEmail.objects.filter(pk=pk).update(content_hash=digest)
 
 
 class Migration(migrations.Migration):
