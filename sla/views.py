@@ -175,7 +175,13 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
     month = selectors.contract_month(contract, *year_month, now=now)
     year = _year_of_months(contract, now)
     stored = MonthlyReport.objects.filter(contract=contract, month=month.first_day).first()
+    # D §10.4 questions are the staff's to settle; customers see the month as computed.
+    unsettled = (
+        {outage.pk: numbers for outage, numbers in selectors.month_contradictions(*year_month)}
+        if request.user.is_staff else {}
+    )
     context = {
+        "unsettled": [(line, unsettled.get(line.outage.pk)) for line in month.outages],
         "contract": contract, "month": month, "chart": _chart(year, month.terms.availability_target), "year": year,
         "zone": month.terms.timezone, "stored": stored, "delivery": delivery_status(contract, timezone.localdate()),
         "notices": contract_notices(contract), "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),

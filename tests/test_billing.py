@@ -186,6 +186,8 @@ class TestExport:
         assert f"Outage {outage_id} is counted as the supplier's, but its tickets {ticket.number}" in blocked.content.decode()
         board = staff_client.get("/desk/sla/").content.decode()
         assert f'id="contradiction-{outage_id}"' in board
+        month = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
+        assert f"{ticket.number} say not the supplier" in month
         assert staff_api.get(f"/api/outages/{outage_id}/").json()["unsettled_tickets"] == [ticket.number]
         refused = staff_client.post(f"/desk/sla/outages/{outage_id}/confirm/", {"note": ""}, follow=True)
         assert "Say why" in refused.content.decode()
