@@ -39,6 +39,21 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name: str, default: float, *, zero: bool = False) -> float:
+    """Seconds: more than 0 (or 0 itself where `zero` means "no limit") and under an hour."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not (0 <= value if zero else 0 < value) or value >= 3600:
+        raise ImproperlyConfigured(f"{name} must be {'0 or more' if zero else 'more than 0'} "
+                                   f"and less than 3600 seconds, not {raw!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -121,6 +136,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Limits on a database that stops answering (config/database.py): seconds to connect, and
+# seconds a statement may run in a web request and in a worker (0: no limit).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT = env_float("DATABASE_STATEMENT_TIMEOUT", 10.0, zero=True)
+DATABASE_WORKER_STATEMENT_TIMEOUT = env_float("DATABASE_WORKER_STATEMENT_TIMEOUT", 600.0, zero=True)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["ENGINE"] = "config.postgresql"  # Django's, waiting at most so long
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that a Celery worker started by a test sees the test's data.
@@ -234,10 +257,16 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/
 # A task a worker took but never acknowledged (the worker died) is handed out again after this
 # many seconds on Redis; tasks are acknowledged late, so it is redone, not lost.
 # Each worker looks for such tasks every 10 seconds (one cheap sorted-set query on Redis).
+# A Redis that stops answering without closing its connections (a stopped process, a dropped
+# route) holds a command up to CELERY_BROKER_SOCKET_TIMEOUT seconds, and a new connection up to
+# CELERY_BROKER_CONNECT_TIMEOUT: Redis answers in microseconds, half a second is plenty.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
     "visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 0.5),
+    "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT", 0.5),
+    "socket_keepalive": True,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
@@ -255,15 +284,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# A broker that is down must not hold up the web request that queued the task: give up fast,
-# the row stays and the sweep below sends it.
+# A broker that is down must not hold up the web request that queued the task: give up fast
+# (one retry, for a connection Redis closed on restart), the row stays and the sweep below sends
+# it. After a failure a process leaves the broker alone for BROKER_PAUSE_AFTER_FAILURE seconds
+# (config/broker.py), so a hanging Redis costs one request a second, not every request.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+BROKER_PAUSE_AFTER_FAILURE = env_float("BROKER_PAUSE_AFTER_FAILURE", 15.0)
 CELERY_BEAT_SCHEDULE = {
     "send-pending-notifications": {
         "task": "tickets.tasks.send_pending_notifications",

@@ -25,6 +25,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
+from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms
 from contracts.months import add_months
 from contracts.validation import minutes_to_hhmm
@@ -41,10 +42,7 @@ def dispatch_after_commit() -> None:
 def dispatch() -> None:
     from contracts.tasks import send_pending_notices
 
-    try:
-        send_pending_notices.delay()
-    except Exception as error:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
-        logger.warning("Broker unavailable (%s): notices wait for the sweep", error)
+    hand_over(send_pending_notices, waiting="the pending notices")
 
 
 def pending(now: datetime.datetime | None = None):

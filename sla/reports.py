@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
 from sla import selectors
 from sla.availability import from_us, month_bounds
@@ -249,14 +250,7 @@ def mark_reports_stale(reports, *, actor=None, reason: str) -> int:
 def _dispatch_recompute() -> None:
     from sla.tasks import recompute_stale_reports
 
-    _dispatch(recompute_stale_reports)
-
-
-def _dispatch(task) -> None:
-    try:
-        task.delay()
-    except Exception:  # noqa: BLE001 - beat's hourly sweep recomputes what is still stale
-        pass
+    hand_over(recompute_stale_reports, waiting="the stale reports (beat recomputes them hourly)")
 
 
 def contract_changed(sender, *, contract, since: datetime.date, actor=None, reason: str, **kwargs) -> int:

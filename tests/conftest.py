@@ -13,6 +13,15 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+@pytest.fixture(autouse=True)
+def _broker_tried_afresh():
+    """A test whose broker failed leaves the next test's broker untried for a while
+    (config/broker.py): each test starts trying it again."""
+    from config import broker
+
+    broker.resume()
+
+
 @pytest.fixture
 def dstny(db):
     from contracts.models import ServiceTerms

@@ -1,5 +1,7 @@
 """A TCP proxy on loopback that a test can cut and restore, to take a server away from the
-service under test and give it back (a database restart, seen from the network)."""
+service under test and give it back (a database restart, seen from the network), or stall: it
+keeps accepting connections and bytes but nothing goes through, as a hung server or a dropped
+route looks from the client."""
 
 import socket
 import threading
@@ -14,6 +16,8 @@ class Proxy:
         self._listener = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self) -> None:
         listener = socket.socket()
@@ -41,25 +45,39 @@ class Proxy:
                 pass
             sock.close()
 
+    def stall(self) -> None:
+        """Connections old and new stay open, and nothing reaches either side."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _address = listener.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
             with self._lock:
-                self._sockets |= {client, upstream}
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+                self._sockets.add(client)
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self._flowing.wait()
+        try:
+            upstream = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._sockets.add(upstream)
+        threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass

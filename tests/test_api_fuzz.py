@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import positive_data_acceptance
 
-from config.wsgi import application
+from django.core.wsgi import get_wsgi_application
 
 RAW = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
 schema = schemathesis.openapi.from_dict(RAW)
-schema.app = application
+schema.app = get_wsgi_application()
 schema.base_url = "http://localhost"
 
 

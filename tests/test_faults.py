@@ -115,7 +115,8 @@ def test_reports_are_stored_while_the_broker_is_down_and_their_mail_goes_out_aft
     )
     worker = start_worker(env, tmp_path / "worker.log")
     try:
-        with gunicorn_server.running(workers=2, CELERY_BROKER_URL=private_redis.url,
+        # After a failed hand-over a process leaves the broker alone for this long (15 s by default).
+        with gunicorn_server.running(workers=2, CELERY_BROKER_URL=private_redis.url, BROKER_PAUSE_AFTER_FAILURE="0.5",
                                      EMAIL_BACKEND=env["EMAIL_BACKEND"], EMAIL_FILE_PATH=str(outbox)) as base:
             assert [report(base, token, contract_a.pk, f"up-{i}") for i in range(3)] == [201] * 3
             gunicorn_server.wait_for(lambda: len(mails_in(outbox)) == 3, "the acknowledgements")
@@ -134,7 +135,9 @@ def test_reports_are_stored_while_the_broker_is_down_and_their_mail_goes_out_aft
             settings.EMAIL_FILE_PATH = str(outbox)
             with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3)):
                 assert tasks.send_pending_notifications() == 5
-            # New reports flow through the broker again.
+            # New reports flow through the broker again, once the web processes' pause after the
+            # failure is over (real time in other processes: no clock to travel).
+            time.sleep(0.6)
             assert report(base, token, contract_a.pk, "after") == 201
             gunicorn_server.wait_for(lambda: len(mails_in(outbox)) == 9, "the mail after the broker came back")
     finally:
@@ -143,6 +146,37 @@ def test_reports_are_stored_while_the_broker_is_down_and_their_mail_goes_out_aft
     sent = mails_in(outbox)
     assert len(sent) == len(set(sent)) == 9  # every report's acknowledgement, none twice
     assert Notification.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_a_broker_that_hangs_holds_no_report_up_and_the_health_check_answers(
+    seeded, contract_a, customer_a_user, private_redis, tmp_path, settings
+):
+    """A Redis that stops answering without closing its connections (SIGSTOP): before, each
+    report waited ~30 s and answered 500 although it was stored, and /healthz hung."""
+    token = Token.objects.create(user=customer_a_user).key
+    contract_a.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+    with gunicorn_server.running(workers=1, CELERY_BROKER_URL=private_redis.url) as base:
+        assert report(base, token, contract_a.pk, "before") == 201  # the broker's connection is open
+        private_redis.process.send_signal(signal.SIGSTOP)
+        try:
+            timings = []
+            for i in range(3):
+                started = time.monotonic()
+                assert report(base, token, contract_a.pk, f"hung-{i}") == 201
+                timings.append(time.monotonic() - started)
+            started = time.monotonic()
+            status, _headers, body = gunicorn_server.fetch(f"{base}/healthz")
+            health_took = time.monotonic() - started
+        finally:
+            private_redis.process.send_signal(signal.SIGCONT)
+    assert max(timings) < 2, timings  # the first waits out the socket timeout, the rest skip the broker
+    assert status == 200 and json.loads(body)["broker"] == "unavailable: TimeoutError" and health_took < 2
+    hung = Ticket.objects.filter(description__startswith="hung-")
+    assert hung.count() == 3  # each report stored once: nothing made the client try again
+    assert Notification.objects.filter(ticket__in=hung, sent_at__isnull=True).count() == 3
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3)):
+        assert tasks.send_pending_notifications() >= 3  # the sweep sends what the broker never got
 
 
 class SlowServer:

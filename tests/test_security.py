@@ -120,3 +120,65 @@ def restart_under(base: str, proxy: Proxy, token: str) -> None:
     proxy.start()
     wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
     assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+
+
+@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+                    reason="the stalled database is a PostgreSQL server that stops answering")
+def test_a_database_that_stops_answering_gets_503_in_seconds_and_the_service_recovers(transactional_db, staff_user):
+    """A proxy that keeps accepting connections and bytes but passes nothing: without limits
+    every request hung until gunicorn killed its worker (~31 s, connection dropped)."""
+    import time
+
+    token = Token.objects.create(user=staff_user).key
+    database = django_settings.DATABASES["default"]
+    proxy = Proxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
+    proxy.start()
+    try:
+        with gunicorn_server.running(workers=1, DATABASE_URL=gunicorn_server.database_url(port=proxy.port),
+                                     DATABASE_STATEMENT_TIMEOUT="2", DATABASE_CONNECT_TIMEOUT="2") as base:
+            assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+
+            proxy.stall()
+            started = time.monotonic()
+            status, headers, body = fetch(f"{base}/api/terms/", token=token)  # on the open connection
+            assert status == 503 and headers["Retry-After"] == "30"
+            assert "briefly unavailable" in json.loads(body)["detail"]
+            assert time.monotonic() - started < 10  # 2 s statement limit + 3 s grace
+            started = time.monotonic()
+            status, headers, body = fetch(f"{base}/healthz")  # a new connection: the connect timeout
+            assert status == 503 and json.loads(body)["database"].startswith("unavailable")
+            assert time.monotonic() - started < 10
+
+            proxy.resume()
+            wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
+            assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+    finally:
+        proxy.resume()
+        proxy.cut()
+
+
+@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+                    reason="statement_timeout is PostgreSQL's")
+def test_web_statements_are_cancelled_by_the_server_after_the_web_limit(transactional_db, settings):
+    """The web process's limit reaches PostgreSQL (statement_timeout); commands keep none."""
+    from django.db import OperationalError, connections
+
+    from config import database
+
+    original = dict(settings.DATABASES["default"]["OPTIONS"])
+    try:
+        connections["default"].close()
+        database.limit_statements(1.5)
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == ("1500ms",)
+            with pytest.raises(OperationalError, match="statement timeout"):
+                cursor.execute("SELECT pg_sleep(3)")
+    finally:
+        connections["default"].close()
+        settings.DATABASES["default"]["OPTIONS"].clear()
+        settings.DATABASES["default"]["OPTIONS"].update(original)
+        database.limit_statements(0)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("0",)

@@ -9,7 +9,6 @@ subject and body are worked out when the mail goes out, from the ticket as it is
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from collections.abc import Iterable
 
@@ -21,9 +20,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
+from config.broker import hand_over
 from tickets.models import Notification, Ticket
 
-logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED}
@@ -86,18 +85,13 @@ def queue_many(notifications: Iterable[Notification]) -> list[Notification]:
 
 
 def dispatch(notification_ids: list[int]) -> None:
-    """Hand notifications to a worker; if the broker does not answer, the sweep sends them."""
+    """Hand notifications to a worker; if the broker does not take them, the sweep sends them."""
     from tickets.tasks import send_notification, send_notifications
 
-    try:
-        if len(notification_ids) == 1:
-            send_notification.delay(notification_ids[0])
-        else:
-            send_notifications.delay(notification_ids)
-    except Exception as error:  # noqa: BLE001 - any broker failure leaves the rows for the sweep
-        logger.warning(
-            "Broker unavailable (%s): notifications %s wait for the sweep", error, notification_ids
-        )
+    if len(notification_ids) == 1:
+        hand_over(send_notification, notification_ids[0], waiting=f"notification {notification_ids[0]}")
+    else:
+        hand_over(send_notifications, notification_ids, waiting=f"notifications {notification_ids}")
 
 
 def send(notification_id: int) -> bool:
