@@ -1,4 +1,5 @@
-"""Answers for the moments the service cannot answer normally."""
+"""What every request goes through: answers for the moments the service cannot answer normally,
+input no view could store refused, and the headers that keep pages private and scripts ours."""
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -50,3 +51,56 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the address or in a query or form parameter can go nowhere (no
+    database text column takes it): the request is refused with 400 naming the parameter,
+    before any view sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            return _refuse(request, "detail", _("The address contains a NUL character."))
+        sources = [request.GET, request.POST] if _is_form(request) else [request.GET]
+        for source in sources:
+            for name, values in source.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    shown = name.replace("\x00", "\\0")[:60]
+                    return _refuse(request, shown, _("The parameter %(name)s contains a NUL character.") % {"name": shown})
+        return self.get_response(request)
+
+
+def _refuse(request: HttpRequest, name: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({name: message if name == "detail" else [message]}, status=400)
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _is_form(request: HttpRequest) -> bool:
+    """A page's form post. The API takes JSON only: its form posts are left unread, so that it
+    answers them 415 as it should (a body read here would reach it empty)."""
+    return request.method == "POST" and not request.path.startswith("/api/") and request.content_type in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    )
+
+
+class PrivatePagesMiddleware:
+    """What a signed-in user, the API or an attachment shows is nobody else's: no shared cache
+    keeps it, no browser stores it (`Cache-Control: private, no-store`). And a Content-Security-
+    Policy that runs only scripts served by the desk itself: an injected script never runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        private = request.path.startswith("/api/") or getattr(request, "user", None) is not None and (
+            request.user.is_authenticated
+        )
+        if private and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            response["Cache-Control"] = "private, no-store"
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

@@ -14,7 +14,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -350,7 +350,10 @@ def portal_claims(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def desk_claims(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        claim = get_object_or_404(Claim, pk=_whole(request.POST.get("claim")))
+        claim_id = request.POST.get("claim", "")
+        if not (claim_id.isascii() and claim_id.isdigit()) or len(claim_id) > 18:
+            return _plain(_("The field claim must be a claim's number."), 400)
+        claim = get_object_or_404(Claim, pk=int(claim_id))
         try:
             claims.claim_decide(
                 claim=claim, accept=request.POST.get("decision") == "accept", note=request.POST.get("note", ""),
@@ -372,12 +375,6 @@ def desk_claims(request: HttpRequest) -> HttpResponse:
         for claim in page
     ]
     return render(request, "sla/desk_claims.html", {"rows": rows, "outside_cap": OutsideCap.choices})
-
-
-def _whole(text: str | None) -> int:
-    if not (text or "").isdigit():
-        raise Http404
-    return int(text)
 
 
 def _amount(text: str | None) -> Decimal | None:

@@ -250,7 +250,10 @@ def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_
     client.post("/desk/claims/", {"claim": Claim.objects.get(kind="discount").pk, "decision": "reject",
                                   "note": "Kundens brandvägg."})
     assert Claim.objects.get(kind="discount").status == "rejected"
-    assert client.post("/desk/claims/", {"claim": "1e309", "decision": "accept", "note": "x"}).status_code == 404
+    for wrong in ("1e309", "abc", "²", "9" * 19):
+        refused = client.post("/desk/claims/", {"claim": wrong, "decision": "accept", "note": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 400 and refused.content.decode().strip() == "The field claim must be a claim's number."
+    assert client.post("/desk/claims/", {"claim": "999999", "decision": "accept", "note": "x"}).status_code == 404
 
 
 def test_the_claim_pages_and_the_api_list_cost_the_same_queries_for_two_claims_as_for_twelve(

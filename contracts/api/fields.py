@@ -14,3 +14,16 @@ class AwareDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             self.fail("naive")
         return super().enforce_timezone(value)
+
+
+class StrictFields:
+    """A serializer that refuses body fields it does not know, naming each, so an integrator's
+    typo (`dicsovered_on`) is never dropped quietly. Known read-only fields are still ignored, so
+    an object read, changed and sent back is taken."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(str(name) for name in data.keys() if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)

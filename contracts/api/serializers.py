@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts.api.fields import StrictFields
+
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 
@@ -37,18 +39,18 @@ class PlainDecimalField(serializers.DecimalField):
         return text
 
 
-class DiscountStepSerializer(serializers.Serializer):
+class DiscountStepSerializer(StrictFields, serializers.Serializer):
     below = serializers.CharField()
     percent = serializers.CharField()
 
 
-class MaintenanceWindowSerializer(serializers.Serializer):
+class MaintenanceWindowSerializer(StrictFields, serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=7))
     start = serializers.CharField()
     end = serializers.CharField()
 
 
-class ServiceTermsSerializer(serializers.ModelSerializer):
+class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
     support_opens = ClockTimeField()
     support_closes = ClockTimeField()
     availability_target = PlainDecimalField(
@@ -136,13 +138,13 @@ class ServiceTermsSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ContactPersonSerializer(serializers.ModelSerializer):
+class ContactPersonSerializer(StrictFields, serializers.ModelSerializer):
     class Meta:
         model = ContactPerson
         fields = ["id", "name", "email", "phone", "region", "is_primary"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictFields, serializers.ModelSerializer):
     contacts = ContactPersonSerializer(many=True, read_only=True)
 
     class Meta:
@@ -154,7 +156,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         extra_kwargs = {"org_number": {"validators": []}}
 
 
-class CustomerUserSerializer(serializers.ModelSerializer):
+class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     customer = serializers.SerializerMethodField()
 
@@ -200,13 +202,13 @@ class TermsReferenceField(serializers.Field):
         return terms.slug
 
 
-class ContractFeeSerializer(serializers.ModelSerializer):
+class ContractFeeSerializer(StrictFields, serializers.ModelSerializer):
     class Meta:
         model = ContractFee
         fields = ["effective_from", "monthly_fee"]
 
 
-class NoticeSerializer(serializers.ModelSerializer):
+class NoticeSerializer(StrictFields, serializers.ModelSerializer):
     new_terms_version = serializers.IntegerField(source="terms.version", read_only=True, allow_null=True)
     new_monthly_fee = serializers.DecimalField(
         source="fee.monthly_fee", max_digits=12, decimal_places=2, read_only=True, allow_null=True
@@ -218,7 +220,7 @@ class NoticeSerializer(serializers.ModelSerializer):
                   "termination_until"]
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(StrictFields, serializers.ModelSerializer):
     terms = TermsReferenceField()
     terms_id = serializers.IntegerField(source="terms.id", read_only=True)
     terms_version = serializers.IntegerField(source="terms.version", read_only=True)
@@ -275,6 +277,6 @@ def contract_notices(contract: Contract) -> list[Notice]:
     ]
 
 
-class ContractFeeChangeSerializer(serializers.Serializer):
+class ContractFeeChangeSerializer(StrictFields, serializers.Serializer):
     monthly_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
     effective_from = serializers.DateField()

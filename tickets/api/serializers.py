@@ -2,7 +2,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts.api.fields import AwareDateTimeField
+from contracts.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract
 from tickets.models import (
     Category,
@@ -15,13 +15,15 @@ from tickets.models import (
 )
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(StrictFields, serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     contract = serializers.PrimaryKeyRelatedField(read_only=True)
     terms = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     terms_version = serializers.IntegerField(source="terms.version", read_only=True)
     service_start_breached = serializers.SerializerMethodField()
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SerializerMethodField(
+        help_text="Staff see the user name; customers see the first name, or \"Support\"."
+    )
 
     class Meta:
         model = Ticket
@@ -56,12 +58,15 @@ class TicketSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_assignee(self, ticket: Ticket) -> str | None:
+        return shown_name(ticket.assignee, self.context.get("request"))
+
     def get_service_start_breached(self, ticket: Ticket) -> bool:
         now = self.context.get("now") or timezone.now()
         return ticket.service_start_breached_at(now)
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class TicketCreateSerializer(StrictFields, serializers.Serializer):
     """The fault report as integrators send it (API.md). Rules live in tickets.services."""
 
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
@@ -96,7 +101,18 @@ class TicketCreateSerializer(serializers.Serializer):
         return data
 
 
-class MessageSerializer(serializers.ModelSerializer):
+def shown_name(user, request) -> str | None:
+    """A person as the reader may see them: staff see user names; customers see a staff member's
+    first name, or "Support", never the name staff sign in with."""
+    if user is None:
+        return None
+    reader = getattr(request, "user", None)
+    if not user.is_staff or getattr(reader, "is_staff", False):
+        return user.get_username()
+    return user.first_name or str(_("Support"))
+
+
+class MessageSerializer(StrictFields, serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     from_staff = serializers.SerializerMethodField()
 
@@ -106,13 +122,13 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_author(self, message) -> str | None:
-        return message.author.get_username() if message.author else None
+        return shown_name(message.author, self.context.get("request"))
 
     def get_from_staff(self, message) -> bool:
         return bool(message.author and message.author.is_staff)
 
 
-class MessageInputSerializer(serializers.Serializer):
+class MessageInputSerializer(StrictFields, serializers.Serializer):
     message = serializers.CharField(max_length=20000)
 
 
@@ -120,14 +136,14 @@ class ReplyInputSerializer(MessageInputSerializer):
     internal = serializers.BooleanField(default=False)
 
 
-class ClassifyInputSerializer(serializers.Serializer):
+class ClassifyInputSerializer(StrictFields, serializers.Serializer):
     classification = serializers.ChoiceField(choices=Classification.choices)
     not_fault_reason = serializers.ChoiceField(
         choices=NotFaultReason.choices, required=False, allow_null=True, default=None
     )
 
 
-class CloseInputSerializer(serializers.Serializer):
+class CloseInputSerializer(StrictFields, serializers.Serializer):
     close_reason = serializers.ChoiceField(
         choices=CloseReason.choices, required=False, allow_null=True, default=None
     )
