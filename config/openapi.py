@@ -3,6 +3,10 @@ integrators (and the schema tests) know them: 400 with field messages, 401 witho
 403 for staff-only operations, 404 for objects that are not yours, 503 while the database is
 away."""
 
+from drf_spectacular import openapi
+
+from core.idempotency import is_idempotent
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -35,3 +39,30 @@ def document_errors(result, generator, request, public):
                 responses["409"].setdefault("content", _answer("", "Error")["content"])
             responses.setdefault("503", _answer("The database is briefly away; retry after Retry-After seconds.", "Error"))
     return result
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "Any unique string of visible ASCII (a UUID, say). Send the same key again with the same body "
+        "within 24 hours and you get the first answer again (with `Idempotent-Replayed: true`) instead "
+        "of a second object; the same key with another body answers 422. A request that failed keeps "
+        "nothing: retry it with the same key."
+    ),
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, with the `Idempotency-Key` header and its answers on the
+    operations that take it."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and is_idempotent(self.view):
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            responses = operation.setdefault("responses", {})
+            responses["422"] = _answer("This Idempotency-Key was already used for a different request.", "Error")
+        return operation

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "core",
     "contracts",
     "tickets",
     "sla",
@@ -331,7 +332,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.send_pending_notices",
         "schedule": 60.0,
     },
+    "forget-idempotency-keys": {
+        "task": "core.tasks.forget_idempotency_keys",
+        "schedule": crontab(minute=45, hour=3),
+    },
 }
+# An Idempotency-Key (API) or a form's one-time token answers the same request again this long.
+IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
 
 if IMAP_HOST:
     CELERY_BEAT_SCHEDULE["poll-mailbox"] = {  # D §16.7: reports by e-mail around the clock
@@ -388,7 +395,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "contracts.api.pagination.PagePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "contracts.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -9,10 +12,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from tickets.models import Attachment, Message, Ticket
+
+logger = logging.getLogger(__name__)
+# The files `store` wrote inside `kept_if_committed`: name -> whether their transaction committed.
+_written: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar("written", default=None)
 
 SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -106,6 +114,45 @@ def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Messa
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         attachment.file.save(item.filename, item.upload, save=False)
+        _track(attachment.file.name)
         attachment.save()
         stored.append(attachment)
     return stored
+
+
+@contextlib.contextmanager
+def kept_if_committed():
+    """Around a transaction that stores attachments: the files are written before the rows
+    commit, so a rollback would leave them behind with nothing pointing at them. Files whose
+    transaction did not commit are removed when the block ends (by an exception, or after a
+    transaction that ended inside the block). Put it outside the outermost `atomic`."""
+    written: dict[str, bool] = {}
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        _remove_uncommitted(written)
+        raise
+    else:
+        if not transaction.get_connection().in_atomic_block:
+            _remove_uncommitted(written)
+    finally:
+        _written.reset(token)
+
+
+def _track(name: str) -> None:
+    written = _written.get()
+    if written is None:
+        return
+    written[name] = False
+    transaction.on_commit(lambda: written.__setitem__(name, True))
+
+
+def _remove_uncommitted(written: dict[str, bool]) -> None:
+    for name, committed in written.items():
+        if committed:
+            continue
+        try:
+            Attachment.file.field.storage.delete(name)
+        except OSError:
+            logger.exception("Could not remove %s, stored by a transaction that did not commit", name)

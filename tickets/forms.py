@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
+from core.idempotency import form_token
 from tickets.models import Category, Classification, CloseReason, NotFaultReason
 
 
@@ -99,9 +100,12 @@ class FaultReportForm(forms.Form):
         ),
     )
     attachments = MultipleFileField(label=_("Attachments"), help_text=_("Screenshots or logs."))
+    # A one-time token: the same form sent twice (a double click, a reload) makes one ticket.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, contracts, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["once"].initial = form_token()
         self.fields["contract"].queryset = contracts
         if contracts.count() == 1:
             self.fields["contract"].widget = forms.HiddenInput()

@@ -188,7 +188,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
     fields = {"received_at": received_at, "sender": parsed.sender, "subject": parsed.subject[:500], "raw": raw,
               "authentication": mailparse.verdict(parsed) if settings.MAIL_AUTHSERV_ID else ""}
     try:
-        with transaction.atomic():
+        with attachments.kept_if_committed(), transaction.atomic():
             record = InboundEmail.objects.create(**once, **fields, outcome=Outcome.UNMATCHED)
             _place(record, parsed, received_at)
             record.save()
@@ -407,10 +407,14 @@ def _send_answer(message: EmailMessage) -> None:
         logger.warning("Could not answer unknown sender %s", message.to)
 
 
-@transaction.atomic
 def open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
     """Staff turn a kept mail into a ticket for a customer they chose: the mail's own arrival
     time starts the clock."""
+    with attachments.kept_if_committed(), transaction.atomic():
+        return _open_for(record, contract=contract, actor=actor)
+
+
+def _open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
     record = InboundEmail.objects.select_for_update().get(pk=record.pk)
     if record.outcome == Outcome.NEW_TICKET:
         raise services.TransitionNotAllowed(_("This e-mail has opened a ticket already."))

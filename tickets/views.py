@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
+from core import idempotency
 from tickets import mailparse, attachments, inbound, selectors, services
 from tickets.forms import (
     AssignForm,
@@ -59,17 +61,42 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 
 def _create_with_attachments(request, form, *, channel: str, extra: dict | None = None) -> Ticket | None:
-    try:
+    """The ticket the form describes, with its files; created once per form token (a form sent
+    again gets the ticket it made the first time). None: the form has errors to show."""
+
+    def create():
         checked = attachments.check_uploads(form.cleaned_data.get("attachments") or [])
         with transaction.atomic():
             ticket = services.ticket_create(
                 reported_by=request.user, channel=channel, **form.service_arguments(), **(extra or {})
             )
             attachments.store(ticket, checked, actor=request.user)
+        return 303, json.dumps({"ticket": ticket.number}), ticket
+
+    token = form.cleaned_data.get(idempotency.FORM_TOKEN_FIELD)
+    try:
+        with attachments.kept_if_committed():
+            if not token:
+                return create()[2]
+            outcome, result = idempotency.once(
+                request.user, f"form:{token}", idempotency.form_fingerprint(request), create
+            )
     except ValidationError as error:
         apply_errors(form, error)
         return None
-    return ticket
+    if outcome == "new":
+        return result
+    number = json.loads(result.body)["ticket"]
+    if result.same:
+        messages.info(request, _("This report was already received as %(number)s; it was not registered twice.")
+                      % {"number": number})
+        return Ticket.objects.get(number=number)
+    # The form was sent before with other contents: show them again, ready to be sent as a new report.
+    form.data = form.data.copy()
+    form.data[idempotency.FORM_TOKEN_FIELD] = idempotency.form_token()
+    form.add_error(None, _("This form was already sent and registered as %(number)s. If what you "
+                           "changed is another report, send it again.") % {"number": number})
+    return None
 
 
 @login_required
@@ -103,7 +130,7 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             checked = attachments.check_uploads(form.cleaned_data["attachments"])
-            with transaction.atomic():
+            with attachments.kept_if_committed(), transaction.atomic():
                 ticket, message = services.ticket_reply(
                     ticket=ticket, actor=request.user, message=form.cleaned_data["message"]
                 )
@@ -248,7 +275,7 @@ def _run_action(request, ticket: Ticket, action: str, data: dict) -> None:
         services.ticket_start(ticket=ticket, actor=actor)
     elif action == "reply":
         checked = attachments.check_uploads(data["attachments"])
-        with transaction.atomic():
+        with attachments.kept_if_committed(), transaction.atomic():
             ticket, message = services.ticket_reply(
                 ticket=ticket, actor=actor, message=data["message"], internal=data["internal"]
             )

@@ -20,6 +20,7 @@ from contracts.api.serializers import (
     ServiceTermsSerializer,
 )
 from contracts.models import ContactPerson, Contract, Customer, Notice, ServiceTerms
+from core.idempotency import idempotent
 
 
 @extend_schema_view(
@@ -68,6 +69,8 @@ class ServiceTermsViewSet(
             raise Http404
         self.check_object_permissions(self.request, terms)
         return terms
+
+    create = idempotent(mixins.CreateModelMixin.create)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -128,6 +131,8 @@ class CustomerViewSet(
         if not user.is_staff:
             queryset = queryset.filter(memberships__user=user)
         return queryset
+
+    create = idempotent(mixins.CreateModelMixin.create)
 
     def perform_create(self, serializer):
         serializer.instance = services.customer_create(**serializer.validated_data)
@@ -204,6 +209,8 @@ class ContractViewSet(
         if customer:
             queryset = queryset.filter(customer_id=int(customer))
         return queryset.order_by("-signed_on", "-id")
+
+    create = idempotent(mixins.CreateModelMixin.create)
 
     def perform_create(self, serializer):
         serializer.instance = services.contract_create(actor=self.request.user, **serializer.validated_data)

@@ -4,7 +4,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts.api.fields import AwareDateTimeField
+from contracts.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract, NoticeChannel
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
@@ -12,7 +12,7 @@ from sla.selectors import unsettled
 from tickets.models import Ticket
 
 
-class OutageSerializer(serializers.ModelSerializer):
+class OutageSerializer(StrictFields, serializers.ModelSerializer):
     contracts = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Contract.objects.all(), required=False,
         help_text="Empty: every active contract.",
@@ -47,7 +47,7 @@ class OutageSerializer(serializers.ModelSerializer):
         return unsettled(outage)
 
 
-class OutageLineSerializer(serializers.Serializer):
+class OutageLineSerializer(StrictFields, serializers.Serializer):
     id = serializers.IntegerField(source="outage.pk")
     started_at = serializers.DateTimeField(source="outage.started_at")
     ended_at = serializers.DateTimeField(source="outage.ended_at", allow_null=True)
@@ -58,7 +58,7 @@ class OutageLineSerializer(serializers.Serializer):
     excluded_reason = serializers.CharField(allow_null=True)
 
 
-class AvailabilitySerializer(serializers.Serializer):
+class AvailabilitySerializer(StrictFields, serializers.Serializer):
     contract = serializers.IntegerField(source="contract.pk")
     month = serializers.CharField()
     terms = serializers.CharField(source="terms.slug")
@@ -75,7 +75,7 @@ class AvailabilitySerializer(serializers.Serializer):
     outages = OutageLineSerializer(many=True)
 
 
-class CapSerializer(serializers.Serializer):
+class CapSerializer(StrictFields, serializers.Serializer):
     applies = serializers.BooleanField(help_text="A damages claim within the cap (not outside it by D §19.4).")
     cap = serializers.DecimalField(
         source="remaining", max_digits=12, decimal_places=2, allow_null=True,
@@ -88,7 +88,7 @@ class CapSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(StrictFields, serializers.ModelSerializer):
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
     tickets = serializers.SlugRelatedField(
         many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers."
@@ -146,7 +146,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return CapSerializer(damages_cap(claim, self.context.get("claim_book"))).data
 
 
-class ClaimDecisionSerializer(serializers.Serializer):
+class ClaimDecisionSerializer(StrictFields, serializers.Serializer):
     accept = serializers.BooleanField()
     note = serializers.CharField()
     granted_amount = serializers.DecimalField(
@@ -157,3 +157,7 @@ class ClaimDecisionSerializer(serializers.Serializer):
         choices=OutsideCap.choices, required=False, allow_blank=True,
         help_text="When accepting damages: the D §19.4 reason the cap does not apply.",
     )
+
+
+class OutageConfirmationSerializer(StrictFields, serializers.Serializer):
+    note = serializers.CharField(help_text="Why the outage is the supplier's although its tickets say otherwise.")

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,8 +10,15 @@ from rest_framework.views import APIView
 
 from contracts.api.permissions import StaffOnly
 from contracts.models import Contract
+from core.idempotency import idempotent
 from sla import claims, selectors, services
-from sla.api.serializers import AvailabilitySerializer, ClaimDecisionSerializer, ClaimSerializer, OutageSerializer
+from sla.api.serializers import (
+    AvailabilitySerializer,
+    ClaimDecisionSerializer,
+    ClaimSerializer,
+    OutageConfirmationSerializer,
+    OutageSerializer,
+)
 from sla.models import Claim, Outage
 
 
@@ -26,6 +33,8 @@ class OutageViewSet(
     queryset = Outage.objects.prefetch_related("contracts", "tickets").order_by("-started_at", "-id")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    create = idempotent(mixins.CreateModelMixin.create)
+
     def perform_create(self, serializer):
         serializer.instance = services.outage_register(actor=self.request.user, **serializer.validated_data)
 
@@ -36,14 +45,15 @@ class OutageViewSet(
 
     @extend_schema(
         summary="Confirm the supplier's responsibility although linked tickets say otherwise (D §10.4)",
-        request=inline_serializer("OutageConfirmation", {"note": serializers.CharField()}),
+        request=OutageConfirmationSerializer,
         responses=OutageSerializer,
     )
     @action(detail=True, methods=["post"], url_path="confirm-responsibility")
     def confirm_responsibility(self, request: Request, pk: str, format: str | None = None) -> Response:
-        outage = services.outage_confirm_responsibility(
-            outage=self.get_object(), note=str(request.data.get("note", "")), actor=request.user
-        )
+        outage = self.get_object()
+        data = OutageConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outage = services.outage_confirm_responsibility(outage=outage, note=data.validated_data["note"], actor=request.user)
         return Response(self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data)
 
 
@@ -81,6 +91,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             .prefetch_related("tickets")
             .order_by("-filed_at", "-id")
         )
+
+    create = idempotent(mixins.CreateModelMixin.create)
 
     def perform_create(self, serializer):
         serializer.instance = claims.claim_file(actor=self.request.user, **serializer.validated_data)

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.api.permissions import StaffOnly
+from core.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
     ClassifyInputSerializer,
@@ -82,6 +83,7 @@ class TicketViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
+    @idempotent
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = TicketCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
