@@ -253,6 +253,65 @@ def test_files_of_a_committed_report_stay(client, customer_a_user, contract_a, m
     assert len(files_in(media)) == 1 and Attachment.objects.count() == 1
 
 
+# What an answer by e-mail tells ------------------------------------------------------------
+
+
+def mail(sender: str, subject: str, body: str, message_id: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: support@desk.example\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+        "Date: Thu, 01 Oct 2026 12:55:00 +0300\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def test_the_answer_to_an_unknown_sender_repeats_nothing_of_the_mail(contract_a, django_capture_on_commit_callbacks):
+    """A forged From makes the desk write to a stranger: the answer must carry none of the
+    forger's words (no spam relayed through our reputation)."""
+    from django.core import mail as outbox
+
+    forged = mail("victim@elsewhere.example", "Vinn en resa! https://evil.example/pris",
+                  "Ring 0900-123 45 nu och hämta din vinst på https://evil.example", "<spam1@elsewhere.example>")
+    with travel(), django_capture_on_commit_callbacks(execute=True):
+        record = inbound.receive(forged)
+    assert record.outcome == InboundEmail.Outcome.QUARANTINED
+    [answer] = outbox.outbox
+    sent = answer.message().as_string()
+    assert answer.to == ["victim@elsewhere.example"]
+    for words in ("evil.example", "Vinn", "resa", "0900", "vinst"):
+        assert words not in sent
+
+
+def test_a_customer_naming_another_customers_ticket_learns_no_more_than_for_a_missing_number(
+    customer_a, contract_a, contract_b, staff_user, django_capture_on_commit_callbacks,
+):
+    from django.core import mail as outbox
+
+    from tickets import notifications, services
+    from tickets.models import Channel
+
+    customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+    with travel():
+        foreign = services.ticket_create(contract=contract_b, channel=Channel.PHONE, reported_by=staff_user,
+                                         category="support", description="Hur flyttar vi ett nummer?")
+    missing = foreign.number[:-3] + "999"
+    seen = []
+    for number, message_id in ((foreign.number, "<q1@alfa.example>"), (missing, "<q2@alfa.example>")):
+        outbox.outbox.clear()
+        with travel(), django_capture_on_commit_callbacks(execute=True):
+            record = inbound.receive(mail("Anna <anna@alfa.example>", f"Re: [{number}] Status?",
+                                          "Hur går det med ärendet?", message_id))
+        ours = record.ticket
+        assert ours is not None and ours.customer == customer_a  # a new report of A's own
+        for notification in ours.notifications.all():
+            notifications.send(notification.pk)  # as the worker would
+        answers = [(m.subject.replace(ours.number, "NEW").replace(number, "N"),
+                    m.body.replace(ours.number, "NEW").replace(number, "N")) for m in outbox.outbox]
+        seen.append((record.outcome, answers))
+    assert seen[0][1] and seen[0] == seen[1]  # the same acknowledgement, word for word
+    assert foreign.messages.count() == 0 and foreign.number not in str(seen)
+
+
 # Input no field can hold -------------------------------------------------------------------
 
 
