@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contracts.api.params import whole_number
 from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
 from contracts.models import Contract, NoticeChannel, TermsBook
@@ -53,7 +54,7 @@ class OutageForm(forms.Form):
 
     def clean_contracts(self):
         ids = [part.strip().lstrip("#") for part in self.cleaned_data["contracts"].split(",") if part.strip()]
-        if any(not i.isdigit() for i in ids):
+        if any(not whole_number(i) for i in ids):
             raise ValidationError(_("Give contract numbers such as 12, 15."))
         found = list(Contract.objects.filter(pk__in=[int(i) for i in ids]))
         missing = sorted(set(ids) - {str(c.pk) for c in found})

@@ -327,9 +327,22 @@ def test_a_nul_in_a_page_parameter_or_form_field_is_refused_by_name(client, staf
     client.force_login(staff_user)
     page = client.get("/desk/?q=abc\x00", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 400 and page.content.decode() == "The parameter q contains a NUL character."
+    swedish = client.get("/desk/?q=abc\x00", HTTP_ACCEPT_LANGUAGE="sv")
+    assert swedish.content.decode() == "Parametern q innehåller ett NUL-tecken."
     posted = client.post("/desk/report/", {"description": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
     assert posted.status_code == 400 and "description" in posted.content.decode()
     assert not Ticket.objects.exists()
+
+
+def test_digits_other_than_0_to_9_are_no_id(client, staff_user, staff_api):
+    """str.isdigit() takes "²" and "١٢", int() does not: such a value filters nothing on a page
+    and is refused by name in the API, never a 500."""
+    client.force_login(staff_user)
+    assert client.get("/desk/", {"assignee": "²", "customer": "١٢", "contract": "²"}).status_code == 200
+    assert client.get("/desk/inbox/", {"contract_q": "²"}).status_code == 200
+    refused = staff_api.get("/api/tickets/", {"page_size": "²"})
+    assert refused.status_code == 400 and "page_size" in refused.json()
+    assert staff_api.get("/api/terms/²/").status_code == 404
 
 
 def test_numbers_json_cannot_hold_are_refused_by_field(staff_api, contract_a):

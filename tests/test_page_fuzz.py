@@ -34,7 +34,7 @@ NASTY = st.sampled_from([
 VALUES = st.one_of(NASTY, st.text(max_size=40))
 PARAMS = st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=5)
 PATH_TEXT = st.one_of(NASTY.filter(lambda value: value and "/" not in value and "%" not in value),
-                      st.text(st.characters(blacklist_characters="/?#%"), min_size=1, max_size=20))
+                      st.text(st.characters(codec="utf-8", exclude_characters="/?#%"), min_size=1, max_size=20))
 
 SKIPPED = {"logout", "set_language", "healthz"}  # sign-out, language cookie, probe: no input to fuzz
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from contracts.api.params import whole_number
+
 # Counting a million rows exactly costs a parallel scan of an index (about 80 ms of CPU): a count
 # this large is remembered for a short while per query.
 COUNT_CACHE_FROM = 10_000
@@ -57,7 +59,7 @@ class PagePagination(PageNumberPagination):
         if not values:
             return self.page_size
         text = values[-1]
-        if len(values) > 1 or not text.isdigit() or not 1 <= int(text) <= self.max_page_size:
+        if len(values) > 1 or not whole_number(text) or not 1 <= int(text) <= self.max_page_size:
             raise ValidationError(
                 {"page_size": [_("Give page_size once, as a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]}
             )
@@ -65,7 +67,7 @@ class PagePagination(PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         values = request.query_params.getlist(self.page_query_param)
-        if len(values) > 1 or (values and not values[0].isdigit() and values[0] not in self.last_page_strings):
+        if len(values) > 1 or (values and not whole_number(values[0]) and values[0] not in self.last_page_strings):
             raise ValidationError({"page": [_("Give page once, as a whole number from 1.")]})
         return super().get_page_number(request, paginator)
 

@@ -7,7 +7,8 @@ from rest_framework.exceptions import ValidationError
 
 
 def whole_number(value: str) -> bool:
-    return value.isdigit() and len(value) < 19
+    """Digits 0–9 only (not "²" or "١٢", which str.isdigit also takes) that fit a database id."""
+    return value.isascii() and value.isdigit() and len(value) < 19
 
 
 def yes_or_no(value: str) -> bool:

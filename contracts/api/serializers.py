@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts.api.params import whole_number
 from contracts.api.fields import StrictFields
 
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
@@ -186,7 +187,7 @@ class TermsReferenceField(serializers.Field):
     def to_internal_value(self, data) -> ServiceTerms:
         if isinstance(data, bool) or not isinstance(data, (int, str)) or data == "":
             self.fail("invalid")
-        if isinstance(data, int) or data.isdigit():
+        if isinstance(data, int) or whole_number(data):
             terms = ServiceTerms.objects.filter(pk=int(data)).first()
             if terms is None:
                 self.fail("unknown_id", value=data)

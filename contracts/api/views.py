@@ -59,7 +59,7 @@ class ServiceTermsViewSet(
 
     def get_object(self) -> ServiceTerms:
         key = self.kwargs[self.lookup_field]
-        if key.isdigit():
+        if params.whole_number(key):
             terms = ServiceTerms.objects.filter(pk=int(key)).first()
         else:
             terms = ServiceTerms.objects.version_in_force(key) or (
