@@ -120,7 +120,9 @@ def test_a_forwarded_report_opens_a_ticket_for_the_forwarding_contact(contact):
     [
         "Auto-Submitted: auto-replied\r\n",
         "X-Autoreply: yes\r\n",
+        "X-Autorespond: Out of office\r\n",
         "Precedence: bulk\r\n",
+        "Precedence: auto_reply\r\n",
         "Return-Path: <>\r\n",
         "List-Id: <staff.alfa.example>\r\n",
     ],
@@ -129,6 +131,16 @@ def test_automatic_mail_never_opens_a_ticket_or_gets_an_answer(contact, headers)
     record = inbound.receive(plain("Jag är på semester till 12 oktober.", subject="Frånvaro", extra=headers))
     assert record.outcome == Outcome.IGNORED
     assert not Ticket.objects.exists() and mail.outbox == []
+
+
+def test_an_auto_reply_to_a_resolved_ticket_does_not_reopen_it(contact, staff_user):
+    ticket = inbound.receive(plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40")).ticket
+    services.ticket_classify(ticket=ticket, actor=staff_user, classification="fault")
+    services.ticket_resolve(ticket=ticket, actor=staff_user, message="Löst.")
+    record = inbound.receive(plain("Jag är på semester.", subject=f"Autosvar: Re: [{ticket.number}]",
+                                   message_id="<ooo@alfa.example>", extra="Auto-Submitted: auto-replied\r\n"))
+    ticket.refresh_from_db()
+    assert record.outcome == Outcome.IGNORED and ticket.status == Status.RESOLVED
 
 
 def test_a_bounce_is_ignored(contact):

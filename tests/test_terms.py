@@ -105,6 +105,13 @@ def test_dstny_terms_carry_the_other_clauses(customer_a_api):
     assert dstny["liability_cap_percent"] == "25"  # D §19.2
     assert dstny["claim_window_months"] == 1  # D §20.1
     assert dstny["invoice_due_days"] == 14  # D §15.11
+    assert dstny["invoice_period"] == "monthly"  # D §15.2
+    assert dstny["invoice_objection_days"] == 8  # D §15.13
+    assert dstny["licence_change_notice_months"] == 6  # D §7.5
+    assert dstny["force_majeure_termination_months"] == 3  # D §22.2
+    assert dstny["termination_notice_months"] == 6  # D §23.1
+    telia = customer_a_api.get("/api/terms/telia-smart-connect/").json()
+    assert (telia["invoice_period"], telia["invoice_due_days"]) == ("quarterly", 30)  # T §7.2
     assert dstny["maintenance_windows"][2] == {"weekdays": [6, 7], "start": "00:00", "end": "24:00"}
 
 
