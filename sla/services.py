@@ -15,7 +15,7 @@ from contracts.services import notice_received_on
 from sla.availability import maintenance_spans, subtract, to_us
 from sla import reports, selectors
 from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
-from tickets.services import check_time
+from tickets.services import check_time, labels
 
 FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "announced_via", "description")
 
@@ -23,11 +23,10 @@ FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "a
 def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: datetime.datetime) -> None:
     errors: dict[str, list[str]] = {}
     if outage.kind not in OutageKind.values:
-        errors["kind"] = [_("Choose unplanned or planned.")]
+        errors["kind"] = [_("Choose %(unplanned)s or %(planned)s.") % {
+            "unplanned": OutageKind.UNPLANNED.label, "planned": OutageKind.PLANNED.label}]
     if outage.responsibility not in Responsibility.values:
-        errors["responsibility"] = [
-            _("One of %(values)s.") % {"values": ", ".join(Responsibility.values)}
-        ]
+        errors["responsibility"] = [_("Choose who answers for it: %(labels)s.") % {"labels": labels(Responsibility)}]
     for field in ("started_at", "ended_at", "announced_at"):
         check_time(errors, field, getattr(outage, field))
     if errors:

@@ -100,7 +100,7 @@ def test_a_fault_report_from_the_customer_to_staff_and_back(browser, live_server
     first_row.locator("a").first.click()
     desk.click("[data-testid=start]")
     expect(desk.locator(".headline")).to_contain_text("In progress")
-    desk.fill("#id_info-message", "Which phone model do you use?")
+    desk.fill("#id_message", "Which phone model do you use?")
     desk.click("[data-testid=request-info]")
     expect(desk.locator(".headline")).to_contain_text("Waiting for customer")
 
@@ -227,3 +227,41 @@ def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live
     portal.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
     expect(portal.locator(".timeline")).to_contain_text(f"Answer {SCRIPT}")
     expect(portal.locator(".timeline")).not_to_contain_text("Note <script>")  # staff notes stay with staff
+
+
+def test_staff_register_a_phone_report_through_the_page(browser, live_server, people):
+    staff, _user = people
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/report/")
+    desk.select_option("#id_customer", label="Rederi Ab")
+    desk.select_option("#id_contract", index=1)
+    desk.fill("#id_received_at", "2026-01-02T09:20")
+    desk.fill("#id_a_number", "018 12345")
+    desk.fill("#id_b_number", "040 123 4567")
+    desk.fill("#id_fault_occurred_at", "2026-01-02T09:15")
+    desk.fill("#id_description", "Called in: the switchboard does not answer.")
+    desk.click("main button[type=submit]")
+    ticket = Ticket.objects.get()
+    expect(desk.locator(".alert.ok")).to_contain_text(f"Ticket {ticket.number} registered.")
+    assert ticket.channel == "phone" and ticket.reported_by == staff
+
+
+def test_a_long_unbroken_line_stays_inside_its_message(browser, live_server, people):
+    from tickets import services
+
+    staff, customer_user = people
+    from contracts.models import Contract
+
+    contract = Contract.objects.get()
+    trace = "INVITE sip:+46812345678@pbx.example;transport=tcp;branch=z9hG4bK" + "a1b2c3d4" * 400
+    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+                                    b_number="040 123 4567", fault_occurred_at=None, category="support",
+                                    description=trace)
+    services.ticket_reply(ticket=ticket, actor=staff, message=trace, internal=True)
+    for width, height in ((1280, 900), (390, 844)):
+        desk = sign_in(browser, live_server, "desk", PASSWORD)
+        desk.set_viewport_size({"width": width, "height": height})
+        desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
+        scroll_width = desk.evaluate("document.documentElement.scrollWidth")
+        wide = desk.evaluate("""Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + Math.round(e.getBoundingClientRect().width))""")
+        assert scroll_width <= width, (width, scroll_width, wide)

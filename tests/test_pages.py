@@ -210,13 +210,13 @@ class TestDesk:
         staff_client.post(url + "classify/", {"classification": "not_fault", "not_fault_reason": "customer_equipment"})
         staff_client.post(url + "time/", {"minutes": 45, "worked_on": "2026-10-01", "note": "Felsökning"})
         staff_client.post(url + "reply/", {"message": "Intern anteckning", "internal": "on"})
-        staff_client.post(url + "resolve/", {"resolve-message": "Brandväggen blockerade SIP."})
+        staff_client.post(url + "resolve/", {"message": "Brandväggen blockerade SIP."})
         ticket.refresh_from_db()
         assert ticket.status == Status.RESOLVED and ticket.assignee == staff_user
         assert ticket.classification == "not_fault"
         page = staff_client.get(url).content.decode()
         assert "Intern anteckning" in page and "Brandväggen blockerade SIP." in page
-        assert "status: new → in_progress" in page
+        assert f"{staff_user.username} started work on it." in page
         billable = staff_client.get("/desk/billable/?month=2026-10").content.decode()
         assert ticket.number in billable and "45" in billable
 
@@ -230,7 +230,7 @@ class TestDesk:
         ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 9, 0))
         response = staff_client.post(f"/desk/tickets/{ticket.number}/classify/", {"classification": "not_fault"})
         assert response.status_code == 400
-        assert "Say why it is not a fault" in response.content.decode()
+        assert "Choose why it is not a fault: “Minor issue" in response.content.decode()
 
     def test_a_phone_report_keeps_its_real_arrival_time(self, staff_client, contract_a, customer_a):
         data = form_data(contract_a, customer=customer_a.pk, received_at="2026-10-02T16:30", fault_occurred_at="2026-10-02T16:00", urgent="on")

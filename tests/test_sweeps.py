@@ -78,7 +78,7 @@ class TestClosingUnansweredTickets:
             tasks.close_unanswered_tickets()
             deliver()
             deliver()
-        fields = list(TicketEvent.objects.filter(ticket=waiting, note="D §16.7").values_list("field", "new_value"))
+        fields = list(TicketEvent.objects.filter(ticket=waiting, note="no-answer").values_list("field", "new_value"))
         assert fields == [("status", "closed"), ("close_reason", "no_customer_feedback")]
         closing = Message.objects.filter(ticket=waiting, body__contains="D §16.7")
         assert closing.count() == 1 and not closing.get().internal

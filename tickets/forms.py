@@ -4,13 +4,14 @@ import datetime
 import zoneinfo
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
-from tickets.models import Category, Classification, CloseReason, NotFaultReason
+from tickets import services
+from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -62,7 +63,11 @@ class ContractChoiceField(forms.ModelChoiceField):
 
 
 class FaultReportForm(forms.Form):
-    """The customer's fault report (D §16.8–16.9). A and B carry the contract's meaning (D §2)."""
+    """The customer's fault report (D §16.8–16.9). A and B carry the contract's meaning (D §2).
+    Every problem is found in one round: the form's own checks and the service's (numbers,
+    times, the delivery window) are shown together."""
+
+    required_css_class = "required"
 
     contract = ContractChoiceField(label=_("Contract"), queryset=Contract.objects.none(), empty_label=None)
     category = forms.ChoiceField(
@@ -107,9 +112,33 @@ class FaultReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["once"].initial = form_token()
         self.fields["contract"].queryset = contracts
-        if contracts.count() == 1:
+        for name in ("a_number", "b_number", "fault_occurred_at"):
+            self.fields[name].fault_required = True  # marked: required when it is a fault
+        if len(self.fields["contract"].queryset) == 1:
             self.fields["contract"].widget = forms.HiddenInput()
-            self.fields["contract"].initial = contracts.first().pk
+            self.fields["contract"].initial = self.fields["contract"].queryset[0].pk
+
+    def arrival(self) -> datetime.datetime | None:
+        return timezone.now()
+
+    def clean(self):
+        data = super().clean()
+        contract = data.get("contract")
+        received_at = self.arrival() if contract is not None else None
+        if received_at is None:
+            return data
+        errors, _numbers, _terms = services.report_problems(
+            contract=contract, category=data.get("category") or Category.FAULT, channel=Channel.WEB,
+            description=data.get("description") or self.data.get("description") or "",
+            a_number=data.get("a_number") or "", b_number=data.get("b_number") or "",
+            fault_occurred_at=localise(data.get("fault_occurred_at"), contract),
+            received_at=received_at, now=timezone.now(),
+        )
+        for field, messages in errors.items():
+            if field in self.fields and field not in self.errors:
+                for message in messages:
+                    self.add_error(field, message)
+        return data
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -133,9 +162,20 @@ class PhoneReportForm(FaultReportForm):
     field_order = ["customer", "contract", "received_at", "category"]
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, contracts=Contract.objects.select_related("terms", "customer"), **kwargs)
-        self.fields["contract"].widget = forms.Select()
-        self.fields["contract"].label_from_instance = lambda c: f"{c.customer.name} – {c.terms.name} (#{c.pk})"
+        contracts = Contract.objects.select_related("terms", "customer").order_by("customer__name", "id")
+        super().__init__(*args, contracts=contracts, **kwargs)
+        field = self.fields["contract"]
+        field.widget = forms.Select()
+        field.empty_label = "–"
+        field.label_from_instance = lambda c: f"{c.customer.name} – {c.description or c.terms.name} (#{c.pk})"
+        field.queryset = contracts  # hands the choices to the new widget
+
+    def arrival(self) -> datetime.datetime | None:
+        """The call's time; while it is missing (its own error says so) the rest is checked as of now."""
+        contract, local = self.cleaned_data.get("contract"), self.cleaned_data.get("received_at")
+        if contract is None:
+            return None
+        return localise(local, contract) if local is not None else timezone.now()
 
     def clean(self):
         data = super().clean()
@@ -150,21 +190,26 @@ class PhoneReportForm(FaultReportForm):
         return arguments
 
 
-class TextForm(forms.Form):
-    """A message that goes with an action (asking for information, resolving)."""
+class MessageForm(forms.Form):
+    """The customer's message on a ticket."""
 
+    required_css_class = "required"
     message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
-
-
-class MessageForm(TextForm):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class StaffReplyForm(MessageForm):
+class ComposeForm(forms.Form):
+    """The desk's one message box: a reply or an internal note, a question to the customer or the
+    resolution, by the button pressed. The service says what each needs written."""
+
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000,
+                              required=False)
+    attachments = MultipleFileField(label=_("Attachments"))
     internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
 
 
 class ClassifyForm(forms.Form):
+    required_css_class = "required"
     classification = forms.ChoiceField(
         label=_("Classification"), choices=[("", "–"), *Classification.choices]
     )
@@ -189,10 +234,8 @@ class AssignForm(forms.Form):
 
 
 class TimeLogForm(forms.Form):
+    required_css_class = "required"
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
     worked_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
-
-def attachment_limits() -> tuple[int, list[str]]:
-    return settings.ATTACHMENT_MAX_BYTES, settings.ATTACHMENT_CONTENT_TYPES

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer, ServiceTerms
+from tickets.states import OPEN_STATUSES, Status, allowed_actions
 
 
 class Category(models.TextChoices):
@@ -24,17 +25,6 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     PHONE = "phone", _("Phone")
     API = "api", _("API")
-
-
-class Status(models.TextChoices):
-    NEW = "new", _("New")
-    IN_PROGRESS = "in_progress", _("In progress")
-    WAITING_FOR_CUSTOMER = "waiting_for_customer", _("Waiting for customer")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-
-
-OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER)
 
 
 class CloseReason(models.TextChoices):
@@ -293,6 +283,11 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def actions(self) -> list[str]:
+        """What staff may do with the ticket now (tickets.states)."""
+        return allowed_actions(self.status)
+
 
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
@@ -396,6 +391,7 @@ class Notification(models.Model):
         ESCALATION_NEAR = "escalation_near", _("Service start near its deadline")
         ESCALATION_BREACHED = "escalation_breached", _("Service start deadline breached")
         REOPENED = "reopened", _("Opened again: the answer was in time")
+        URGENT_REPORT = "urgent_report", _("Urgent report, to the team")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, choices=Kind.choices)

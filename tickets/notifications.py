@@ -25,7 +25,7 @@ from tickets.models import Notification, Ticket
 
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
-STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED}
+STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 
 
 def recipients_for(ticket: Ticket, kind: str) -> list[str]:

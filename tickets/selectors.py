@@ -6,11 +6,12 @@ import datetime
 import re
 
 import phonenumbers
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 
+from contracts.api.params import whole_number
 from contracts.models import Customer, ServiceTerms
 
-from tickets.models import Category, Classification, Message, Status, Ticket, TimeEntry
+from tickets.models import OPEN_STATUSES, Category, Classification, Message, Status, Ticket, TimeEntry
 
 PHONE_CHARS = re.compile(r"^[+\d][\d\s\-()]{4,}$")
 
@@ -36,7 +37,7 @@ def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime
         queryset = queryset.filter(status__in=statuses)
     for name in ("customer", "contract", "assignee"):
         value = params.get(name) or ""
-        if value.isdigit():
+        if whole_number(value):
             queryset = queryset.filter(**{f"{name}_id": int(value)})
         elif name == "assignee" and value == "none":
             queryset = queryset.filter(assignee__isnull=True)
@@ -94,9 +95,13 @@ def messages_for(ticket: Ticket, user) -> QuerySet[Message]:
 
 
 def queue(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """The staff queue: the nearest service-start deadline first; tickets without one last."""
-    # Matches the partial index ticket_queue_idx (service_start_due, id) on open tickets.
-    return queryset.order_by(F("service_start_due").asc(nulls_last=True), "id")
+    """The staff queue: tickets whose service has yet to start by a deadline come first, the
+    nearest deadline first (so breached ones lead); then urgent reports, then the rest, each in
+    order of arrival. No clock is read: a deadline passed sorts before one ahead by itself."""
+    waiting = Q(service_started_at__isnull=True, service_start_due__isnull=False, status__in=OPEN_STATUSES)
+    group = Case(When(waiting, then=Value(0)), When(urgent=True, then=Value(1)), default=Value(2))
+    at = Case(When(waiting, then=F("service_start_due")), default=F("received_at"))
+    return queryset.alias(queue_group=group, queue_at=at).order_by("queue_group", "queue_at", "id")
 
 
 def timeline(ticket: Ticket) -> list[tuple[str, object]]:

@@ -17,10 +17,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from contracts.models import Contract
-from tickets import notifications
+from contracts.models import Contract, ServiceTerms
+from tickets import attachments, history, notifications
 from tickets.models import (
     OPEN_STATUSES,
     Category,
@@ -36,6 +35,7 @@ from tickets.models import (
     TimeEntry,
 )
 from tickets.phone import PhoneNumberError, to_e164
+from tickets.states import DONE, Action, allows
 
 
 class TransitionNotAllowed(Exception):
@@ -92,6 +92,11 @@ def next_ticket_number(prefix: str, year: int) -> str:
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
+def labels(choices) -> str:
+    """A choice list as people read it: "Fault report", "Support or change request", … """
+    return ", ".join(f"“{label}”" for label in choices.labels)
+
+
 def check_time(errors: dict, field: str, value: datetime.datetime | None) -> None:
     if value is None:
         return
@@ -124,54 +129,10 @@ def ticket_create(
     fault time is opened all the same, marked, and its acknowledgement asks for them (D §16.9)."""
     now = now or timezone.now()
     received_at = received_at or now
-    errors: dict[str, list[str]] = {}
-    check_time(errors, "received_at", received_at)
-    check_time(errors, "fault_occurred_at", fault_occurred_at)
-    if errors:
-        raise ValidationError(errors)
-
-    terms = contract.terms_in_force(timezone.localtime(received_at).date())
-    if category not in Category.values:
-        errors.setdefault("category", []).append(
-            _("Choose one of: %(values)s.") % {"values": ", ".join(Category.values)}
-        )
-    if channel not in Channel.values:
-        errors.setdefault("channel", []).append(_("Choose web, email, phone or api."))
-    if not (description or "").strip():
-        errors.setdefault("description", []).append(_("Describe the fault or the request."))
-    if received_at > now:
-        errors.setdefault("received_at", []).append(_("The arrival time cannot be in the future."))
-    if category == Category.DELIVERY_DEFECT:
-        _check_defect_window(errors, contract, terms, received_at)
-
-    region = terms.holiday_country or terms.a_number_countries[0]
-    numbers = {}
-    for field, value, allowed, kinds in (
-        ("a_number", a_number, terms.a_number_countries, terms.a_number_types),
-        ("b_number", b_number, None, None),
-    ):
-        if not (value or "").strip():
-            if category == Category.FAULT:
-                # D §16.9: A-number, B-number and the time of the fault.
-                errors.setdefault(field, []).append(_("A fault report needs this number (D §16.9)."))
-            numbers[field] = ""
-            continue
-        try:
-            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed, allowed_types=kinds)
-        except PhoneNumberError as error:
-            errors.setdefault(field, []).append(str(error))
-
-    if fault_occurred_at is None:
-        if category == Category.FAULT:
-            errors.setdefault("fault_occurred_at", []).append(
-                _("A fault report needs the date and time of the fault (D §16.9).")
-            )
-    elif fault_occurred_at > now:
-        errors.setdefault("fault_occurred_at", []).append(_("The fault cannot be in the future."))
-    elif fault_occurred_at > received_at:
-        errors.setdefault("fault_occurred_at", []).append(
-            _("The fault cannot have occurred after it was reported.")
-        )
+    errors, numbers, terms = report_problems(
+        contract=contract, category=category, channel=channel, description=description, a_number=a_number,
+        b_number=b_number, fault_occurred_at=fault_occurred_at, received_at=received_at, now=now,
+    )
     details_missing = False
     if accept_missing_details and category == Category.FAULT:
         detail_fields = {"a_number", "b_number", "fault_occurred_at"}
@@ -215,9 +176,77 @@ def ticket_create(
         details_missing=details_missing,
         reported_by=reported_by if getattr(reported_by, "is_authenticated", False) else None,
     )
-    _record(ticket, reported_by, "status", None, Status.NEW, note=_("Report received"))
+    _record(ticket, reported_by, "status", None, Status.NEW, note=history.note("reported"))
     notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
+    if urgent:
+        notifications.queue(ticket, notifications.Kind.URGENT_REPORT)
     return ticket
+
+
+def report_problems(
+    *,
+    contract: Contract,
+    category: str,
+    channel: str,
+    description: str,
+    a_number: str,
+    b_number: str,
+    fault_occurred_at: datetime.datetime | None,
+    received_at: datetime.datetime,
+    now: datetime.datetime,
+) -> tuple[dict[str, list[str]], dict[str, str], ServiceTerms | None]:
+    """Everything wrong with a report, all at once and keyed by field (a form shows them in one
+    round), with its numbers in E.164 and the terms it falls under."""
+    errors: dict[str, list[str]] = {}
+    check_time(errors, "received_at", received_at)
+    check_time(errors, "fault_occurred_at", fault_occurred_at)
+    if category not in Category.values:
+        errors.setdefault("category", []).append(
+            _("Choose what the report is about: %(labels)s.") % {"labels": labels(Category)}
+        )
+    if channel not in Channel.values:
+        errors.setdefault("channel", []).append(_("Choose how it came in: %(labels)s.") % {"labels": labels(Channel)})
+    if not (description or "").strip():
+        errors.setdefault("description", []).append(_("Describe the fault or the request."))
+    if "received_at" in errors:
+        return errors, {}, None
+    terms = contract.terms_in_force(timezone.localtime(received_at).date())
+    if received_at > now:
+        errors.setdefault("received_at", []).append(_("The arrival time cannot be in the future."))
+    if category == Category.DELIVERY_DEFECT:
+        _check_defect_window(errors, contract, terms, received_at)
+
+    region = terms.holiday_country or terms.a_number_countries[0]
+    numbers = {}
+    for field, value, allowed, kinds in (
+        ("a_number", a_number, terms.a_number_countries, terms.a_number_types),
+        ("b_number", b_number, None, None),
+    ):
+        if not (value or "").strip():
+            if category == Category.FAULT:
+                # D §16.9: A-number, B-number and the time of the fault.
+                errors.setdefault(field, []).append(_("A fault report needs this number (D §16.9)."))
+            numbers[field] = ""
+            continue
+        try:
+            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed, allowed_types=kinds)
+        except PhoneNumberError as error:
+            errors.setdefault(field, []).append(str(error))
+
+    if "fault_occurred_at" in errors:
+        pass
+    elif fault_occurred_at is None:
+        if category == Category.FAULT:
+            errors.setdefault("fault_occurred_at", []).append(
+                _("A fault report needs the date and time of the fault (D §16.9).")
+            )
+    elif fault_occurred_at > now:
+        errors.setdefault("fault_occurred_at", []).append(_("The fault cannot be in the future."))
+    elif fault_occurred_at > received_at:
+        errors.setdefault("fault_occurred_at", []).append(
+            _("The fault cannot have occurred after it was reported.")
+        )
+    return errors, numbers, terms
 
 
 def _check_defect_window(errors: dict, contract: Contract, terms, received_at: datetime.datetime) -> None:
@@ -259,23 +288,21 @@ def _answered_too_late(ticket: Ticket, at: datetime.datetime) -> bool:
 
 def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     """The sweep closed the ticket while the customer's answer, in time, was on its way to us."""
-    zone = ticket.terms.timezone
-    note = _(
-        "The customer's answer reached the mail server at %(at)s, before the deadline %(due)s: the "
-        "ticket closed without an answer is opened again (D §16.7)."
-    ) % {"at": _local(at, zone), "due": _local(ticket.unanswered_due, zone)}
-    _record(ticket, actor, "status", Status.CLOSED, Status.WAITING_FOR_CUSTOMER, note=note)
+    stored = history.note("answered-in-time", at=at, due=ticket.unanswered_due)
+    note = history.note_text(stored, ticket.terms.timezone)
+    _record(ticket, actor, "status", Status.CLOSED, Status.WAITING_FOR_CUSTOMER, note=stored)
     _record(ticket, actor, "close_reason", ticket.close_reason, None)
     ticket.status, ticket.close_reason, ticket.closed_at = Status.WAITING_FOR_CUSTOMER, None, None
     ticket.unanswered_due = None
     notifications.queue(ticket, notifications.Kind.REOPENED, message=note)
 
 
-def _require(ticket: Ticket, allowed: tuple, action: str) -> None:
-    if ticket.status not in allowed:
+def _require(ticket: Ticket, action: Action) -> None:
+    """The states table (tickets.states) allows the action, or TransitionNotAllowed says why."""
+    if not allows(ticket.status, action):
         raise TransitionNotAllowed(
             _("A ticket that is %(status)s cannot be %(action)s.")
-            % {"status": Status(ticket.status).label.lower(), "action": action}
+            % {"status": Status(ticket.status).label.lower(), "action": DONE[action]}
         )
 
 
@@ -284,7 +311,7 @@ def ticket_start(*, ticket: Ticket, actor, now: datetime.datetime | None = None)
     """Service starts (D §16.8)."""
     ticket = _locked(ticket)
     now = now or timezone.now()
-    _require(ticket, (Status.NEW,), pgettext("ticket action", "started"))
+    _require(ticket, Action.START)
     _set(ticket, actor, status=Status.IN_PROGRESS, service_started_at=ticket.service_started_at or now)
     if ticket.assignee_id is None and getattr(actor, "is_staff", False):
         _set(ticket, actor, assignee=actor)
@@ -294,14 +321,14 @@ def ticket_start(*, ticket: Ticket, actor, now: datetime.datetime | None = None)
 
 @transaction.atomic
 def ticket_request_info(
-    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None
+    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None, files: list | tuple = ()
 ) -> Ticket:
     """Ask the customer; the customer has the terms' reply time to answer (D §16.7)."""
     ticket = _locked(ticket)
     now = now or timezone.now()
     if not (message or "").strip():
         raise ValidationError({"message": [_("Write what the customer should answer.")]})
-    _require(ticket, (Status.NEW, Status.IN_PROGRESS), pgettext("ticket action", "put on hold for the customer"))
+    _require(ticket, Action.REQUEST_INFO)
     hours = ticket.terms.customer_reply_hours
     due = now + datetime.timedelta(hours=hours) if hours is not None else None
     _set(
@@ -317,9 +344,10 @@ def ticket_request_info(
         )
         ticket.reply_reminder_sent_at = None
     ticket.save()
-    Message.objects.create(
+    written = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
     )
+    attachments.store(ticket, list(files), actor=actor, message=written)
     notifications.queue(ticket, notifications.Kind.INFO_REQUEST, message=message.strip())
     return ticket
 
@@ -333,6 +361,7 @@ def ticket_reply(
     internal: bool = False,
     channel: str = Channel.WEB,
     at: datetime.datetime | None = None,
+    files: list | tuple = (),
 ) -> tuple[Ticket, Message]:
     """A message on the ticket. A customer's reply while the ticket waits for it resumes the
     work; a customer's reply to a resolved ticket reopens it. `at`: when the reply reached us
@@ -350,10 +379,9 @@ def ticket_reply(
         elif _answered_too_late(ticket, at):
             # D §16.7: the ticket is closed by its deadline; the sweep will say so to the customer.
             raise TransitionNotAllowed(_("The answer came after the reply deadline: the ticket is closed."))
-    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "answered"))
+    _require(ticket, Action.REPLY)
     if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
-        note = _("The customer answered")
-        _record(ticket, actor, "status", ticket.status, Status.IN_PROGRESS, note=note)
+        _record(ticket, actor, "status", ticket.status, Status.IN_PROGRESS, note=history.note("customer-answered"))
         ticket.status = Status.IN_PROGRESS
         if ticket.customer_reply_due is not None:
             _record(ticket, actor, "customer_reply_due", _history_value(ticket.customer_reply_due), None)
@@ -366,6 +394,7 @@ def ticket_reply(
     created = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=channel, internal=internal
     )
+    attachments.store(ticket, list(files), actor=actor, message=created)
     if is_staff and not internal:
         notifications.queue(ticket, notifications.Kind.REPLY, message=message.strip())
     return ticket, created
@@ -377,14 +406,13 @@ def ticket_classify(
 ) -> Ticket:
     """Fault, or not a Fault with its reason (D §16.4–16.6, §16.10)."""
     ticket = _locked(ticket)
+    _require(ticket, Action.CLASSIFY)
     errors = {}
     if classification not in Classification.values:
-        errors["classification"] = [_("Choose fault or not_fault.")]
+        errors["classification"] = [_("Choose %(fault)s or %(not_fault)s.") % {
+            "fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}]
     elif classification == Classification.NOT_FAULT and not_fault_reason not in NotFaultReason.values:
-        errors["not_fault_reason"] = [
-            _("Say why it is not a fault: one of %(reasons)s.")
-            % {"reasons": ", ".join(NotFaultReason.values)}
-        ]
+        errors["not_fault_reason"] = [_("Choose why it is not a fault: %(labels)s.") % {"labels": labels(NotFaultReason)}]
     elif classification == Classification.FAULT and not_fault_reason:
         errors["not_fault_reason"] = [_("A fault has no reason for not being one.")]
     if errors:
@@ -401,13 +429,22 @@ def ticket_classify(
 
 @transaction.atomic
 def ticket_resolve(
-    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None
+    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None, files: list | tuple = ()
 ) -> Ticket:
     ticket = _locked(ticket)
     now = now or timezone.now()
+    _require(ticket, Action.RESOLVE)
+    errors = {}
     if not (message or "").strip():
-        raise ValidationError({"message": [_("Tell the customer what was done.")]})
-    _require(ticket, OPEN_STATUSES, pgettext("ticket action", "resolved"))
+        errors["message"] = [_("Tell the customer what was done.")]
+    if ticket.category == Category.FAULT and not ticket.classification:
+        # Availability and discounts count only the supplier's faults (D §10.4, §16.4).
+        errors["classification"] = [_(
+            "Classify the report before resolving it: %(fault)s or %(not_fault)s (the availability "
+            "figures count only the supplier's faults)."
+        ) % {"fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}]
+    if errors:
+        raise ValidationError(errors)
     _set(
         ticket,
         actor,
@@ -417,7 +454,8 @@ def ticket_resolve(
     )
     ticket.resolved_at = now
     ticket.save()
-    Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
+    written = Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
+    attachments.store(ticket, list(files), actor=actor, message=written)
     notifications.queue(ticket, notifications.Kind.RESOLVED, message=message.strip())
     return ticket
 
@@ -428,7 +466,7 @@ def ticket_close(
 ) -> Ticket:
     ticket = _locked(ticket)
     now = now or timezone.now()
-    _require(ticket, (*OPEN_STATUSES, Status.RESOLVED), pgettext("ticket action", "closed"))
+    _require(ticket, Action.CLOSE)
     if close_reason is None:
         close_reason = (
             CloseReason.NOT_A_FAULT
@@ -437,7 +475,7 @@ def ticket_close(
         )
     if close_reason not in CloseReason.values:
         raise ValidationError(
-            {"close_reason": [_("One of %(reasons)s.") % {"reasons": ", ".join(CloseReason.values)}]}
+            {"close_reason": [_("Choose a close reason: %(labels)s.") % {"labels": labels(CloseReason)}]}
         )
     _set(ticket, actor, status=Status.CLOSED, close_reason=close_reason, customer_reply_due=None)
     ticket.closed_at = now
@@ -449,8 +487,9 @@ def ticket_close(
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
     ticket = _locked(ticket)
-    if assignee is not None and not assignee.is_staff:
-        raise ValidationError({"assignee": [_("Tickets are assigned to staff.")]})
+    _require(ticket, Action.ASSIGN)
+    if assignee is not None and not (assignee.is_staff and assignee.is_active):
+        raise ValidationError({"assignee": [_("Tickets are assigned to active staff members.")]})
     _set(ticket, actor, assignee=assignee)
     ticket.save()
     return ticket
@@ -509,7 +548,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 updated_at=now,
             )
             TicketEvent.objects.bulk_create(
-                TicketEvent(ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note="D §16.7")
+                TicketEvent(ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer"))
                 for pk in ids
                 for field, old, new in (
                     ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),

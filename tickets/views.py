@@ -19,22 +19,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contracts.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
 from core import idempotency
-from tickets import mailparse, attachments, inbound, selectors, services
+from tickets import attachments, history, inbound, mailparse, selectors, services
 from tickets.forms import (
     AssignForm,
     ClassifyForm,
     CloseForm,
+    ComposeForm,
     FaultReportForm,
     MessageForm,
     PhoneReportForm,
-    StaffReplyForm,
-    TextForm,
     TimeLogForm,
 )
 from tickets.models import Category, Channel, InboundEmail, Status, Ticket
+from tickets.states import Action
 
 
 def _ticket_for(request: HttpRequest, number: str) -> Ticket:
@@ -130,11 +131,10 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             checked = attachments.check_uploads(form.cleaned_data["attachments"])
-            with attachments.kept_if_committed(), transaction.atomic():
-                ticket, message = services.ticket_reply(
-                    ticket=ticket, actor=request.user, message=form.cleaned_data["message"]
+            with attachments.kept_if_committed():
+                ticket, _message = services.ticket_reply(
+                    ticket=ticket, actor=request.user, message=form.cleaned_data["message"], files=checked
                 )
-                attachments.store(ticket, checked, actor=request.user, message=message)
         except ValidationError as error:
             apply_errors(form, error)
         except services.TransitionNotAllowed as error:
@@ -186,7 +186,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "categories": Category.choices,
         "customers": _customer_menu(),
         "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
-        if (params.get("customer") or "").isdigit()
+        if whole_number(params.get("customer") or "")
         else None,
         "terms_list": ServiceTerms.objects.in_force(),
         "staff": get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
@@ -219,86 +219,117 @@ def desk_ticket(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
+    zone = ticket.terms.timezone
+    timeline = selectors.timeline(ticket)
+    for kind, item in timeline:
+        if kind == "event":
+            item.sentence = history.describe(item, zone)
     return {
         "ticket": ticket,
-        "timeline": selectors.timeline(ticket),
+        "actions": set(ticket.actions),
+        "timeline": timeline,
         "files": ticket.attachments.select_related("uploaded_by"),
         "time_entries": ticket.time_entries.select_related("user"),
         "time_total": sum(entry.minutes for entry in ticket.time_entries.all()),
-        "reply_form": forms.get("reply_form") or StaffReplyForm(),
-        "info_form": forms.get("info_form") or TextForm(prefix="info"),
-        "resolve_form": forms.get("resolve_form") or TextForm(prefix="resolve"),
+        "compose_form": forms.get("compose_form") or ComposeForm(),
         "classify_form": forms.get("classify_form")
         or ClassifyForm(initial={"classification": ticket.classification, "not_fault_reason": ticket.not_fault_reason}),
         "close_form": forms.get("close_form") or CloseForm(),
-        "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
+        "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": ticket.assignee_id}),
         "time_form": forms.get("time_form") or TimeLogForm(initial={"worked_on": timezone.localdate()}),
-        "zone": ticket.terms.timezone,
+        "zone": zone,
         "now": timezone.now(),
         "notifications": ticket.notifications.order_by("-created_at")[:10],
     }
+
+
+# Which form each action of the ticket page reads, under which name the page shows it again.
+DESK_FORMS = {
+    Action.REPLY: ("compose_form", ComposeForm),
+    Action.REQUEST_INFO: ("compose_form", ComposeForm),
+    Action.RESOLVE: ("compose_form", ComposeForm),
+    Action.CLASSIFY: ("classify_form", ClassifyForm),
+    Action.CLOSE: ("close_form", CloseForm),
+    Action.ASSIGN: ("assign_form", AssignForm),
+    Action.TIME: ("time_form", TimeLogForm),
+    Action.START: (None, None),
+}
 
 
 @staff_member_required
 @require_POST
 def desk_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     ticket = _ticket_for(request, number)
-    forms_by_action = {
-        "reply": ("reply_form", StaffReplyForm(request.POST, request.FILES)),
-        "request-info": ("info_form", TextForm(request.POST, prefix="info")),
-        "resolve": ("resolve_form", TextForm(request.POST, prefix="resolve")),
-        "classify": ("classify_form", ClassifyForm(request.POST)),
-        "close": ("close_form", CloseForm(request.POST)),
-        "assign": ("assign_form", AssignForm(request.POST)),
-        "time": ("time_form", TimeLogForm(request.POST)),
-        "start": (None, None),
-    }
-    if action not in forms_by_action:
+    if action not in Action.values:
         raise Http404
-    name, form = forms_by_action[action]
+    action = Action(action)
+    name, form_class = DESK_FORMS[action]
+    form = form_class(request.POST, request.FILES) if form_class else None
     if form is not None and not form.is_valid():
         return _desk_error(request, ticket, name, form)
-    data = form.cleaned_data if form is not None else {}
     try:
-        _run_action(request, ticket, action, data)
+        done = _run_action(request, ticket, action, form.cleaned_data if form is not None else {})
     except ValidationError as error:
+        if form is None:
+            messages.error(request, " ".join(error.messages))
+            return redirect("desk-ticket", number=ticket.number)
         apply_errors(form, error)
         return _desk_error(request, ticket, name, form)
     except services.TransitionNotAllowed as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, done)
     return redirect("desk-ticket", number=ticket.number)
 
 
-def _run_action(request, ticket: Ticket, action: str, data: dict) -> None:
+def _run_action(request, ticket: Ticket, action: Action, data: dict) -> str:
+    """Do the action; what the page then says was done."""
     actor = request.user
-    if action == "start":
+    if action == Action.START:
         services.ticket_start(ticket=ticket, actor=actor)
-    elif action == "reply":
-        checked = attachments.check_uploads(data["attachments"])
-        with attachments.kept_if_committed(), transaction.atomic():
-            ticket, message = services.ticket_reply(
-                ticket=ticket, actor=actor, message=data["message"], internal=data["internal"]
-            )
-            attachments.store(ticket, checked, actor=actor, message=message)
-    elif action == "request-info":
-        services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"])
-    elif action == "resolve":
-        services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"])
-    elif action == "classify":
-        services.ticket_classify(
-            ticket=ticket,
-            actor=actor,
-            classification=data["classification"],
+        return _("Service started.")
+    if action == Action.CLASSIFY:
+        ticket = services.ticket_classify(
+            ticket=ticket, actor=actor, classification=data["classification"],
             not_fault_reason=data["not_fault_reason"] or None,
         )
-    elif action == "close":
-        services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None)
-    elif action == "assign":
-        services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])
-    elif action == "time":
-        services.time_log(
+        return _("Classified: %(label)s.") % {"label": ticket.get_classification_display()}
+    if action == Action.CLOSE:
+        ticket = services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None)
+        return _("Closed: %(reason)s.") % {"reason": ticket.get_close_reason_display()}
+    if action == Action.ASSIGN:
+        ticket = services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])
+        if ticket.assignee is None:
+            return _("Nobody is assigned now.")
+        return _("Assigned to %(name)s.") % {"name": ticket.assignee.get_username()}
+    if action == Action.TIME:
+        entry = services.time_log(
             ticket=ticket, actor=actor, minutes=data["minutes"], worked_on=data["worked_on"], note=data["note"]
         )
+        return _("%(minutes)d minutes logged for %(date)s.") % {"minutes": entry.minutes, "date": entry.worked_on}
+    return _compose(ticket, actor, action, data)
+
+
+def _compose(ticket: Ticket, actor, action: Action, data: dict) -> str:
+    """The one message box: a reply or internal note, a question, or the resolution."""
+    if data["internal"] and action != Action.REPLY:
+        raise ValidationError({"internal": [_(
+            "A question or a resolution is written to the customer: untick “Internal note” to send it."
+        )]})
+    checked = attachments.check_uploads(data["attachments"])
+    with attachments.kept_if_committed():
+        if action == Action.REPLY:
+            services.ticket_reply(ticket=ticket, actor=actor, message=data["message"], internal=data["internal"],
+                                  files=checked)
+            return _("Internal note saved.") if data["internal"] else _("Reply sent to the customer.")
+        if action == Action.REQUEST_INFO:
+            ticket = services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"], files=checked)
+            if ticket.customer_reply_due is None:
+                return _("Question sent; the ticket waits for the customer.")
+            return _("Question sent; the ticket waits for the customer's answer until %(due)s.") % {
+                "due": history.local_time(ticket.customer_reply_due, ticket.terms.timezone)}
+        services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"], files=checked)
+        return _("Resolved; the customer has been told.")
 
 
 def _desk_error(request, ticket, name, form) -> HttpResponse:
@@ -340,7 +371,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """E-mail kept for staff: unknown senders, mail that could not be placed or read."""
     if request.method == "POST":
         email_id = request.POST.get("email", "")
-        record = get_object_or_404(InboundEmail, pk=int(email_id) if email_id.isdigit() else 0)
+        record = get_object_or_404(InboundEmail, pk=int(email_id) if whole_number(email_id) else 0)
         if request.POST.get("action") == "dismiss":
             try:
                 inbound.dismiss(record, actor=request.user)
@@ -351,7 +382,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             return redirect("desk-inbox")
         contract_id = request.POST.get("contract", "")
         contract = Contract.objects.select_related("terms").filter(
-            pk=int(contract_id) if contract_id.isdigit() else 0
+            pk=int(contract_id) if whole_number(contract_id) else 0
         ).first()
         if contract is None:
             messages.error(request, _("Choose the contract the report is for."))
@@ -370,7 +401,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     contracts = Contract.objects.select_related("customer", "terms").order_by("customer__name", "pk")
     if search:
         condition = Q(customer__name__icontains=search) | Q(customer__org_number__icontains=search)
-        if search.isdigit():
+        if whole_number(search):
             condition |= Q(pk=int(search))
         contracts = contracts.filter(condition)
     contracts = list(contracts[: INBOX_CONTRACTS + 1])

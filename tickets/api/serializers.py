@@ -16,6 +16,10 @@ from tickets.models import (
 
 
 class TicketSerializer(StrictFields, serializers.ModelSerializer):
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What the reader may do with the ticket in its state. Staff: start, reply, request-info, "
+                  "resolve, close, classify, assign, time; customers: reply."
+    )
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     contract = serializers.PrimaryKeyRelatedField(read_only=True)
     terms = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -42,6 +46,7 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
             "description",
             "channel",
             "status",
+            "allowed_actions",
             "close_reason",
             "received_at",
             "effective_received_at",
@@ -57,6 +62,12 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_allowed_actions(self, ticket: Ticket) -> list[str]:
+        reader = getattr(self.context.get("request"), "user", None)
+        if getattr(reader, "is_staff", False):
+            return ticket.actions
+        return [action for action in ticket.actions if action == "reply"]
 
     def get_assignee(self, ticket: Ticket) -> str | None:
         return shown_name(ticket.assignee, self.context.get("request"))

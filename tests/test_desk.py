@@ -1,0 +1,254 @@
+"""The staff desk as an agent works it: the queue's order, the ticket's history in words, one
+message box with the actions the state allows, a word after each action, every form error in
+one round."""
+
+import datetime
+import html
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import translation
+
+from tests.factories import ContractFactory
+from tickets import history, services, states
+from tickets.models import Channel, Notification, Status, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+MARIEHAMN = ZoneInfo("Europe/Mariehamn")
+NOW = datetime.datetime(2026, 10, 1, 10, 0, tzinfo=MARIEHAMN)
+
+
+def travel(moment=NOW):
+    return time_machine.travel(moment, tick=False)
+
+
+def report(contract, actor, moment=NOW, **overrides):
+    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
+                 "b_number": "040 123 4567", "fault_occurred_at": moment - datetime.timedelta(minutes=5),
+                 "description": "Samtal kopplas inte fram.", "now": moment, **overrides}
+    with travel(moment):
+        return services.ticket_create(**arguments)
+
+
+@pytest.fixture
+def desk(client, staff_user):
+    client.force_login(staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def queue_numbers(desk, moment) -> list[str]:
+    with travel(moment):
+        page = desk.get("/desk/").content.decode()
+    return re.findall(r'data-href="/desk/tickets/([^/]+)/"', page)
+
+
+# The queue's order ---------------------------------------------------------------------------
+
+
+def test_the_queue_puts_breached_then_due_then_urgent_then_the_rest(desk, customer_a_user, contract_a, telia):
+    """Telia's terms set no service-start deadline: its tickets, urgent ones too, used to sort last."""
+    telia_contract = ContractFactory(customer=contract_a.customer, terms=telia)
+    swedish = {"a_number": "08-123 456 78", "b_number": "070-123 45 67"}
+    plain_telia = report(telia_contract, customer_a_user, NOW - datetime.timedelta(hours=3), **swedish)
+    urgent_telia = report(telia_contract, customer_a_user, NOW - datetime.timedelta(hours=1), urgent=True, **swedish)
+    breached = report(contract_a, customer_a_user, NOW - datetime.timedelta(days=2))
+    due = report(contract_a, customer_a_user, NOW - datetime.timedelta(minutes=30))
+    started = report(contract_a, customer_a_user, NOW - datetime.timedelta(days=3))
+    with travel(NOW - datetime.timedelta(days=3) + datetime.timedelta(minutes=10)):
+        services.ticket_start(ticket=started, actor=None)
+    assert breached.service_start_due < NOW < due.service_start_due and urgent_telia.service_start_due is None
+    assert queue_numbers(desk, NOW) == [
+        breached.number, due.number, urgent_telia.number, started.number, plain_telia.number,
+    ]
+
+
+def test_an_urgent_report_tells_the_team_at_once(contract_a, customer_a_user, settings):
+    settings.SUPPORT_TEAM_EMAIL = "team@desk.example"
+    ticket = report(contract_a, customer_a_user, urgent=True, description="Hela växeln är nere.")
+    report(contract_a, customer_a_user)  # not urgent: no word to the team
+    [urgent] = Notification.objects.filter(kind=Notification.Kind.URGENT_REPORT)
+    assert urgent.ticket == ticket
+    from tickets import notifications
+
+    notifications.send(urgent.pk)
+    [sent] = mail.outbox
+    assert sent.to == ["team@desk.example"] and ticket.number in sent.subject
+    assert "Hela växeln är nere." in sent.body and f"/desk/tickets/{ticket.number}/" in sent.body
+
+
+# The history in words ------------------------------------------------------------------------
+
+
+def test_the_timeline_speaks_the_readers_language_with_the_zone(desk, client, staff_user, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    with travel(NOW + datetime.timedelta(minutes=20)):
+        services.ticket_start(ticket=ticket, actor=staff_user)
+    with travel(NOW + datetime.timedelta(minutes=40)):
+        services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+    with travel(NOW + datetime.timedelta(hours=2)), translation.override("sv"):
+        services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Yealink T54W")
+    english = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert f"{staff_user.username} started work on it." in english
+    assert f"{staff_user.username} assigned the ticket to {staff_user.username}." in english
+    assert "The customer has until 2026-10-03 10:40 EEST to answer (D §16.7)." in english
+    assert "(The customer answered)" in english and "Kunden svarade" not in english
+    assert "2026-10-01 10:20 EEST" in english  # every time says its zone
+    assert "→" not in english and "+00:00" not in english  # no raw "status: new → in_progress", no UTC ISO
+    swedish = desk.get(f"/desk/tickets/{ticket.number}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "(Kunden svarade)" in swedish and "The customer answered" not in swedish
+
+
+def test_history_written_before_notes_were_keys_reads_in_the_readers_language(contract_a, customer_a_user):
+    ticket = report(contract_a, customer_a_user)
+    event = TicketEvent.objects.create(ticket=ticket, field="status", old_value=Status.WAITING_FOR_CUSTOMER,
+                                       new_value=Status.IN_PROGRESS, note="Kunden svarade")
+    with translation.override("en"):
+        assert history.describe(event, "Europe/Mariehamn").endswith("(The customer answered)")
+
+
+def test_a_reopening_note_keeps_its_times_and_reads_in_each_language(contract_a, customer_a_user):
+    ticket = report(contract_a, customer_a_user)
+    stored = history.note("answered-in-time", at=NOW, due=NOW + datetime.timedelta(hours=1))
+    with translation.override("en"):
+        english = history.note_text(stored, "Europe/Mariehamn")
+    with translation.override("sv"):
+        swedish = history.note_text(stored, "Europe/Mariehamn")
+    assert "2026-10-01 10:00 EEST" in english and "2026-10-01 11:00 EEST" in english and english != swedish
+    assert ticket  # the note is stored on the ticket's entry in ticket_reply
+
+
+# One message box, the actions the state allows -----------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_the_page_offers_exactly_the_actions_the_state_allows(desk, staff_user, customer_a_user, contract_a, status):
+    ticket = report(contract_a, customer_a_user)
+    Ticket.objects.filter(pk=ticket.pk).update(status=status, close_reason="duplicate" if status == "closed" else None)
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    for action in ("start", "reply", "request-info", "resolve", "close", "assign"):
+        shown = f'data-testid="{action}"' in page
+        assert shown == states.allows(status, action), (status, action)
+    assert page.count("<textarea") <= 1  # one message box
+
+
+def test_the_api_and_the_services_read_the_same_table(staff_api, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    body = staff_api.get(f"/api/tickets/{ticket.pk}/").json()
+    assert body["allowed_actions"] == states.allowed_actions(Status.NEW)
+    services.ticket_start(ticket=ticket, actor=None)
+    refused = staff_api.post(f"/api/tickets/{ticket.pk}/start/")
+    assert refused.status_code == 409 and "start" not in staff_api.get(f"/api/tickets/{ticket.pk}/").json()["allowed_actions"]
+
+
+def test_each_action_says_what_it_did(desk, staff_user, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    url = f"/desk/tickets/{ticket.number}/"
+    steps = [
+        ("start/", {}, "Service started."),
+        ("assign/", {"assignee": staff_user.pk}, f"Assigned to {staff_user.username}."),
+        ("reply/", {"message": "Intern", "internal": "on"}, "Internal note saved."),
+        ("reply/", {"message": "Vi tittar på det."}, "Reply sent to the customer."),
+        ("request-info/", {"message": "Vilken modell?"}, "Question sent; the ticket waits for the customer's answer until"),
+        ("classify/", {"classification": "fault"}, "Classified: Fault (the supplier's)."),
+        ("time/", {"minutes": 30, "worked_on": "2026-10-01"}, "30 minutes logged for"),
+    ]
+    with travel(NOW + datetime.timedelta(minutes=30)):
+        for path, data, said in steps:
+            page = html.unescape(desk.post(url + path, data, follow=True).content.decode())
+            assert said in page, path
+        ticket.refresh_from_db()
+        services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Yealink")
+        page = desk.post(url + "resolve/", {"message": "Firmware uppdaterad."}, follow=True).content.decode()
+        assert "Resolved; the customer has been told." in page
+        page = desk.post(url + "close/", {"close_reason": "resolved"}, follow=True).content.decode()
+        assert "Closed: Resolved." in page
+
+
+def test_a_fault_is_classified_before_it_is_resolved(desk, staff_api, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    response = desk.post(f"/desk/tickets/{ticket.number}/resolve/", {"message": "Klart."})
+    assert response.status_code == 400 and "Classify the report before resolving it" in response.content.decode()
+    api = staff_api.post(f"/api/tickets/{ticket.pk}/resolve/", {"message": "Klart."})
+    assert api.status_code == 400 and "classification" in api.json()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW and not ticket.messages.exists()
+    support = report(contract_a, customer_a_user, category="support", a_number="", b_number="", fault_occurred_at=None)
+    assert desk.post(f"/desk/tickets/{support.number}/resolve/", {"message": "Klart."}).status_code == 302
+
+
+def test_a_question_or_resolution_cannot_be_an_internal_note(desk, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    response = desk.post(f"/desk/tickets/{ticket.number}/request-info/", {"message": "Modell?", "internal": "on"})
+    assert response.status_code == 400 and "untick “Internal note”" in response.content.decode()
+    assert "Modell?" in response.content.decode()  # what was written is kept
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+def test_files_go_with_a_question(desk, customer_a_user, contract_a, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = report(contract_a, customer_a_user)
+    shot = SimpleUploadedFile("setup.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    desk.post(f"/desk/tickets/{ticket.number}/request-info/", {"message": "Stämmer detta?", "attachments": [shot]})
+    [message] = ticket.messages.all()
+    assert [a.filename for a in message.attachments.all()] == ["setup.png"]
+
+
+def test_a_refused_assignment_is_explained(desk, customer_a_user, contract_a, django_user_model):
+    ticket = report(contract_a, customer_a_user)
+    gone = django_user_model.objects.create_user("gone", is_staff=True, is_active=True)
+    from tickets.forms import AssignForm
+
+    form_choices = AssignForm().fields["assignee"].queryset
+    assert gone in form_choices
+    gone.is_active = False
+    gone.save()
+    response = desk.post(f"/desk/tickets/{ticket.number}/assign/", {"assignee": gone.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+
+
+# Forms in one round --------------------------------------------------------------------------
+
+
+def test_the_report_form_shows_every_error_at_once_and_marks_what_is_required(client, customer_a_user, contract_a):
+    client.force_login(customer_a_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/portal/report/").content.decode()
+    assert 'class="field required"' in page and "(required for a fault)" in page
+    with travel():
+        response = client.post("/portal/report/", {"contract": contract_a.pk, "category": "fault", "description": "",
+                                                   "a_number": "12", "b_number": ""})
+    text = response.content.decode()
+    assert response.status_code == 200 and not Ticket.objects.exists()
+    assert "This field is required." in text  # the description
+    assert "A fault report needs this number (D §16.9)." in text  # the B-number
+    assert "12 is not a valid" in text  # the A-number, checked by the service in the same round
+    assert "A fault report needs the date and time of the fault (D §16.9)." in text
+
+
+def test_the_phone_report_form_lists_the_contracts_and_registers_a_report(desk, contract_a, customer_a):
+    page = desk.get("/desk/report/").content.decode()
+    assert re.search(rf'<option value="{contract_a.pk}"( selected)?>{customer_a.name} – ', page)
+    with travel(NOW + datetime.timedelta(hours=1)):
+        response = desk.post("/desk/report/", {
+            "customer": customer_a.pk, "contract": contract_a.pk, "received_at": "2026-10-01T10:30",
+            "category": "fault", "a_number": "018 12345", "b_number": "", "description": "",
+        })
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in text and "A fault report needs this number (D §16.9)." in text
+    assert "A fault report needs the date and time of the fault (D §16.9)." in text
+
+
+def test_error_texts_name_choices_as_people_read_them(staff_api, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    response = staff_api.post(f"/api/tickets/{ticket.pk}/classify/", {"classification": "not_fault"})
+    message = response.json()["not_fault_reason"][0]
+    assert "customer_equipment" not in message and "The customer's equipment" in message
