@@ -157,6 +157,18 @@ def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts:
     return queryset.prefetch_related("contracts").order_by("started_at", "id")
 
 
+# An outage this close to a ticket's fault time is shown on the ticket, to link it in one click.
+AROUND_FAULT = datetime.timedelta(hours=2)
+
+
+def outages_around(ticket) -> list[Outage]:
+    """Outages of the ticket's contract (or the whole service) that were going on within
+    AROUND_FAULT of the fault (of the report, when the fault time is missing), nearest first."""
+    moment = ticket.fault_occurred_at or ticket.received_at
+    found = outages_touching(moment - AROUND_FAULT, moment + AROUND_FAULT, [ticket.contract])
+    return sorted(found.prefetch_related("tickets")[:20], key=lambda outage: abs(outage.started_at - moment))
+
+
 def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[int, ServiceTerms]:
     """The version of each contract's terms in force on a day, in two queries (D §28)."""
     book = TermsBook(contracts)

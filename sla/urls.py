@@ -8,6 +8,7 @@ urlpatterns = [
     path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
     path("desk/sla/billing/", views.billing_page, name="sla-billing"),
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
+    path("desk/sla/tickets/<str:number>/outages/", views.ticket_outages, name="sla-ticket-outages"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
     path("desk/delivery/", views.delivery, name="delivery"),
     path("desk/claims/", views.desk_claims, name="desk-claims"),

@@ -206,6 +206,37 @@ def portal_availability(request: HttpRequest, pk: int) -> HttpResponse:
     return _contract_page(request, contract, "sla/portal_contract.html")
 
 
+@staff_member_required
+def ticket_outages(request: HttpRequest, number: str) -> HttpResponse:
+    """The outages around a ticket's fault time, on the ticket's page, each linked or unlinked in
+    one click (loaded by htmx into the page; a page of its own without JavaScript)."""
+    ticket = get_object_or_404(Ticket.objects.select_related("contract", "terms", "customer"), number=number)
+    error = done = None
+    if request.method == "POST":
+        outage = get_object_or_404(Outage, pk=int(request.POST["outage"]) if whole_number(request.POST.get("outage", "")) else 0)
+        linked = list(outage.tickets.all())
+        unlink = request.POST.get("action") == "unlink"
+        tickets = [t for t in linked if t.pk != ticket.pk] if unlink else [*linked, ticket]
+        try:
+            services.outage_update(outage=outage, changes={"tickets": tickets}, actor=request.user)
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            done = _("The ticket is no longer linked to the outage.") if unlink else _("The ticket is linked to the outage.")
+            if not request.headers.get("HX-Request"):
+                messages.success(request, done)
+                return redirect("desk-ticket", number=ticket.number)
+    context = {
+        "ticket": ticket,
+        "outages": [(outage, any(t.pk == ticket.pk for t in outage.tickets.all())) for outage in selectors.outages_around(ticket)],
+        "zone": ticket.terms.timezone,
+        "error": error,
+        "done": done,
+    }
+    template = "sla/_ticket_outages.html" if request.headers.get("HX-Request") else "sla/ticket_outages.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
 def _billing_month(request: HttpRequest) -> tuple[int, int]:
     text = request.GET.get("month") or request.POST.get("month") or _last_month()
     return selectors.parse_month(text, today=timezone.localdate())

@@ -29,14 +29,21 @@
   tick();
   setInterval(tick, 30000);
 
-  const rows = Array.from(document.querySelectorAll("table.queue tbody tr[data-href]"));
+  // The queue's rows are replaced when it refreshes itself: look them up each time.
+  function queueRows() { return Array.from(document.querySelectorAll("table.queue tbody tr[data-href]")); }
   let current = -1;
-  function select(i) {
+  function select(i, keepScroll) {
+    const rows = queueRows();
     if (!rows.length) return;
     current = Math.max(0, Math.min(rows.length - 1, i));
     rows.forEach(function (r, j) { r.classList.toggle("selected", j === current); });
-    rows[current].scrollIntoView({ block: "nearest" });
+    if (!keepScroll) rows[current].scrollIntoView({ block: "nearest" });
   }
+  // After a refresh: the countdowns at once, and the row the agent had selected.
+  document.addEventListener("htmx:afterSwap", function () {
+    tick();
+    if (current >= 0) select(current, true);
+  });
   const filters = document.getElementById("filters");
   if (filters) {
     filters.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {
@@ -50,6 +57,9 @@
       if (search) { event.preventDefault(); search.focus(); }
     } else if (!typing && event.key === "j") { select(current + 1); }
     else if (!typing && event.key === "k") { select(current - 1); }
-    else if (!typing && event.key === "Enter" && current >= 0) { window.location = rows[current].dataset.href; }
+    else if (!typing && event.key === "Enter" && current >= 0) {
+      const rows = queueRows();
+      if (rows[current]) window.location = rows[current].dataset.href;
+    }
   });
 })();

@@ -1,5 +1,6 @@
 """The pages in a real headless Chromium: a customer reports a fault, staff work it."""
 
+import datetime
 import os
 import shutil
 
@@ -265,3 +266,41 @@ def test_a_long_unbroken_line_stays_inside_its_message(browser, live_server, peo
         scroll_width = desk.evaluate("document.documentElement.scrollWidth")
         wide = desk.evaluate("""Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + Math.round(e.getBoundingClientRect().width))""")
         assert scroll_width <= width, (width, scroll_width, wide)
+
+
+def test_the_desk_updates_in_place_under_the_content_security_policy(browser, live_server, people):
+    """htmx loads the outages beside a ticket, links one in a click and refreshes the queue with
+    its count in the tab title, all without a reload and without a script the policy refuses."""
+    from django.utils import timezone
+
+    from contracts.models import Contract
+    from sla import services as sla_services
+    from tickets import services
+
+    staff, customer_user = people
+    contract = Contract.objects.get()
+    now = timezone.now()
+    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+                                    b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=10),
+                                    description="The switchboard does not answer.")
+    outage = sla_services.outage_register(started_at=now - datetime.timedelta(minutes=30), ended_at=None,
+                                          kind="unplanned", responsibility="supplier", contracts=[contract],
+                                          description="Switchboard cluster down")
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    refused = []
+    desk.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
+    expect(desk.locator("#ticket-outages")).to_contain_text("Switchboard cluster down")
+    desk.click(f"[data-testid=link-{outage.pk}]")
+    expect(desk.locator("#ticket-outages")).to_contain_text("The ticket is linked to the outage.")
+    assert list(outage.tickets.all()) == [ticket]
+
+    desk.goto(f"{live_server.url}/desk/")
+    expect(desk).to_have_title("(1) Queue")
+    services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+                           b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=2),
+                           description="A second report arrives while the agent looks.")
+    desk.evaluate("htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})")
+    expect(desk.locator("#queue")).to_contain_text("A second report arrives")
+    expect(desk).to_have_title("(2) Queue")
+    assert refused == []

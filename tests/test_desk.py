@@ -252,3 +252,115 @@ def test_error_texts_name_choices_as_people_read_them(staff_api, customer_a_user
     response = staff_api.post(f"/api/tickets/{ticket.pk}/classify/", {"classification": "not_fault"})
     message = response.json()["not_fault_reason"][0]
     assert "customer_equipment" not in message and "The customer's equipment" in message
+
+
+# What the ticket page tells about the customer and the service ------------------------------
+
+
+def test_the_ticket_page_shows_who_reported_the_contract_and_the_customers_other_open_tickets(
+    desk, customer_a, customer_a_user, contract_a,
+):
+    customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", phone="+358401234567", is_primary=True)
+    customer_a_user.first_name, customer_a_user.last_name, customer_a_user.email = "Bo", "Ek", "bo@alfa.example"
+    customer_a_user.save()
+    ticket = report(contract_a, customer_a_user)
+    other = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=5))
+    closed = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=6), category="support",
+                    a_number="", b_number="", fault_occurred_at=None)
+    services.ticket_close(ticket=closed, actor=None, close_reason="duplicate")
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "Reported by Bo Ek" in page and 'href="mailto:bo@alfa.example"' in page
+    assert "Anna Eriksson" in page and 'href="tel:+358401234567"' in page
+    assert f'href="/desk/sla/contracts/{contract_a.pk}/"' in page
+    others = page.split('data-testid="other-open"')[1].split("</ul>")[0]
+    assert other.number in others and closed.number not in others and ticket.number not in others
+
+
+def test_the_ticket_page_runs_a_constant_number_of_queries(desk, staff_user, customer_a, customer_a_user,
+                                                           contract_a, django_assert_max_num_queries):
+    def count(ticket) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert desk.get(f"/desk/tickets/{ticket.number}/").status_code == 200
+        return len(queries)
+
+    small = report(contract_a, customer_a_user)
+    services.ticket_reply(ticket=small, actor=staff_user, message="Svar")
+    big = report(contract_a, customer_a_user)
+    for i in range(12):
+        customer_a.contacts.create(name=f"Kontakt {i}", email=f"k{i}@alfa.example")
+        report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=i))
+        services.ticket_reply(ticket=big, actor=staff_user, message=f"Svar {i}", internal=bool(i % 2))
+        services.ticket_assign(ticket=big, actor=staff_user, assignee=staff_user if i % 2 else None)
+    assert count(big) == count(small)
+
+
+def outage(contract=None, started=NOW - datetime.timedelta(minutes=20), ended=None, **extra):
+    from sla import services as sla_services
+
+    return sla_services.outage_register(
+        started_at=started, ended_at=ended, kind="unplanned", responsibility="supplier",
+        contracts=[contract] if contract else [], description="Växeln svarar inte", **extra,
+    )
+
+
+def test_outages_around_the_fault_time_are_listed_and_linked_in_one_click(desk, customer_a_user, contract_a,
+                                                                          contract_b):
+    ticket = report(contract_a, customer_a_user)
+    with travel():
+        ours = outage(contract_a)
+        wide = outage(started=NOW - datetime.timedelta(hours=1), ended=NOW - datetime.timedelta(minutes=30))
+        theirs = outage(contract_b)
+        long_ago = outage(contract_a, started=NOW - datetime.timedelta(days=3),
+                          ended=NOW - datetime.timedelta(days=2))
+    url = f"/desk/sla/tickets/{ticket.number}/outages/"
+    fragment = desk.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert f'data-testid="link-{ours.pk}"' in fragment and f'data-testid="link-{wide.pk}"' in fragment
+    assert f"link-{theirs.pk}" not in fragment and f"link-{long_ago.pk}" not in fragment
+    assert "<html" not in fragment  # a fragment for the ticket page
+    with travel(NOW + datetime.timedelta(minutes=5)):
+        linked = desk.post(url, {"outage": ours.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert "The ticket is linked to the outage." in linked and f'data-testid="unlink-{ours.pk}"' in linked
+    assert list(ours.tickets.all()) == [ticket]
+    with travel(NOW + datetime.timedelta(minutes=6)):
+        page = desk.post(url, {"outage": ours.pk, "action": "unlink"}, follow=True).content.decode()
+    assert "The ticket is no longer linked to the outage." in page and not ours.tickets.exists()
+    assert desk.get(f"/desk/tickets/{ticket.number}/").content.decode().count(f'hx-get="{url}"') == 1
+
+
+def test_linking_a_ticket_an_outage_does_not_cover_is_refused_with_the_reason(desk, customer_a_user, contract_a,
+                                                                              contract_b):
+    ticket = report(contract_a, customer_a_user)
+    with travel():
+        theirs = outage(contract_b)
+    response = desk.post(f"/desk/sla/tickets/{ticket.number}/outages/", {"outage": theirs.pk},
+                         HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "These tickets belong to customers the outage does not name" in response.content.decode()
+    assert not theirs.tickets.exists()
+
+
+# The queue refreshes itself ------------------------------------------------------------------
+
+
+def test_the_queue_refreshes_its_rows_and_counts_what_waits_for_staff_in_the_title(desk, staff_user,
+                                                                                    customer_a_user, contract_a):
+    new = report(contract_a, customer_a_user)
+    answered = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=1))
+    quiet = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=2))
+    with travel(NOW + datetime.timedelta(minutes=10)):
+        for ticket in (answered, quiet):
+            services.ticket_start(ticket=ticket, actor=staff_user)
+        services.ticket_request_info(ticket=answered, actor=staff_user, message="Modell?")
+        services.ticket_reply(ticket=answered, actor=customer_a_user, message="T54W")
+        services.ticket_reply(ticket=quiet, actor=staff_user, message="Vi tittar på det.")
+        page = desk.get("/desk/").content.decode()
+        partial = desk.get("/desk/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<title>(2) Queue</title>" in page  # the new report and the customer's answer
+    assert 'hx-trigger="every 20s"' in page and 'src="/static/vendor/htmx-2.0.8.min.js"' in page
+    assert partial.startswith("<title>(2) Queue</title>") and "<header" not in partial
+    rows = {number: row for number, row in re.findall(r'data-href="/desk/tickets/([^/]+)/"(.*?)</tr>', partial, re.S)}
+    assert 'data-testid="answered"' in rows[answered.number]
+    assert 'data-testid="answered"' not in rows[quiet.number] + rows[new.number]

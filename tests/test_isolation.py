@@ -38,7 +38,7 @@ ROUTES = {
     "desk": "staff", "desk-phone-report": "staff", "desk-billable": "staff", "desk-inbox": "staff",
     "desk-inbox-raw": "staff", "desk-ticket": "staff", "desk-action": "staff", "sla-board": "staff",
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
-    "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff",
+    "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff", "sla-ticket-outages": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",

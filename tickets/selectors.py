@@ -6,7 +6,8 @@ import datetime
 import re
 
 import phonenumbers
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from contracts.api.params import whole_number
 from contracts.models import Customer, ServiceTerms
@@ -102,6 +103,32 @@ def queue(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     group = Case(When(waiting, then=Value(0)), When(urgent=True, then=Value(1)), default=Value(2))
     at = Case(When(waiting, then=F("service_start_due")), default=F("received_at"))
     return queryset.alias(queue_group=group, queue_at=at).order_by("queue_group", "queue_at", "id")
+
+
+def with_last_word(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket with whether staff had the last public word (False: the customer, by the
+    portal or by e-mail; None: nobody wrote yet), so the queue can mark answered tickets."""
+    last = (
+        Message.objects.filter(ticket=OuterRef("pk"), internal=False)
+        .order_by("-created_at", "-id")
+        .annotate(by_staff=Coalesce(F("author__is_staff"), Value(False)))
+        .values("by_staff")[:1]
+    )
+    return queryset.annotate(last_word_by_staff=Subquery(last))
+
+
+def needing_staff(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """New reports, and tickets in progress whose customer had the last word: the tab title's count."""
+    return with_last_word(queryset).filter(
+        Q(status=Status.NEW) | Q(status=Status.IN_PROGRESS, last_word_by_staff=False)
+    )
+
+
+def other_open_tickets(ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    """The customer's other open tickets, newest first: the same fault reported twice, or a
+    pattern, is seen from the ticket."""
+    others = Ticket.objects.filter(customer_id=ticket.customer_id, status__in=OPEN_STATUSES).exclude(pk=ticket.pk)
+    return list(others.order_by("-received_at", "-id")[:limit])
 
 
 def timeline(ticket: Ticket) -> list[tuple[str, object]]:

@@ -176,10 +176,11 @@ def desk(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     if "status" not in params:
         params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
-    queue = selectors.queue(selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now))
-    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now)
+    page = Paginator(selectors.with_last_word(selectors.queue(filtered)), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "waiting_count": selectors.needing_staff(filtered).count(),
         "now": now,
         "params": params,
         "statuses": Status.choices,
@@ -191,9 +192,12 @@ def desk(request: HttpRequest) -> HttpResponse:
         "terms_list": ServiceTerms.objects.in_force(),
         "staff": get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
         "query_string": _without_page(request.GET),
+        "poll_query": request.GET.urlencode(),
     }
-    template = "tickets/desk_rows.html" if request.headers.get("HX-Request") else "tickets/desk.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        # The rows alone, and the tab title with the count: htmx puts both in place.
+        return render(request, "tickets/desk_rows.html", {**context, "partial": True})
+    return render(request, "tickets/desk.html", context)
 
 
 CUSTOMER_MENU_LIMIT = 200
@@ -214,23 +218,32 @@ def _without_page(query) -> str:
 
 @staff_member_required
 def desk_ticket(request: HttpRequest, number: str) -> HttpResponse:
-    ticket = _ticket_for(request, number)
+    ticket = _ticket_for_desk(request, number)
     return render(request, "tickets/desk_ticket.html", _desk_ticket_context(request, ticket))
+
+
+def _ticket_for_desk(request: HttpRequest, number: str) -> Ticket:
+    return get_object_or_404(
+        selectors.tickets_for(request.user).select_related("contract", "reported_by"), number=number
+    )
 
 
 def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
     zone = ticket.terms.timezone
     timeline = selectors.timeline(ticket)
+    time_entries = list(ticket.time_entries.select_related("user"))
     for kind, item in timeline:
         if kind == "event":
             item.sentence = history.describe(item, zone)
     return {
         "ticket": ticket,
+        "contacts": ticket.customer.contacts.order_by("-is_primary", "name"),
+        "other_open": selectors.other_open_tickets(ticket),
         "actions": set(ticket.actions),
         "timeline": timeline,
         "files": ticket.attachments.select_related("uploaded_by"),
-        "time_entries": ticket.time_entries.select_related("user"),
-        "time_total": sum(entry.minutes for entry in ticket.time_entries.all()),
+        "time_entries": time_entries,
+        "time_total": sum(entry.minutes for entry in time_entries),
         "compose_form": forms.get("compose_form") or ComposeForm(),
         "classify_form": forms.get("classify_form")
         or ClassifyForm(initial={"classification": ticket.classification, "not_fault_reason": ticket.not_fault_reason}),
@@ -259,7 +272,7 @@ DESK_FORMS = {
 @staff_member_required
 @require_POST
 def desk_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    ticket = _ticket_for(request, number)
+    ticket = _ticket_for_desk(request, number)
     if action not in Action.values:
         raise Http404
     action = Action(action)
