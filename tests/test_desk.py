@@ -364,3 +364,22 @@ def test_the_queue_refreshes_its_rows_and_counts_what_waits_for_staff_in_the_tit
     rows = {number: row for number, row in re.findall(r'data-href="/desk/tickets/([^/]+)/"(.*?)</tr>', partial, re.S)}
     assert 'data-testid="answered"' in rows[answered.number]
     assert 'data-testid="answered"' not in rows[quiet.number] + rows[new.number]
+
+
+def test_who_wrote_last_is_kept_on_the_ticket(staff_user, customer_a_user, contract_a):
+    ticket = report(contract_a, customer_a_user)
+    services.ticket_start(ticket=ticket, actor=staff_user)
+
+    def answered() -> bool:
+        return Ticket.objects.get(pk=ticket.pk).customer_answered
+
+    services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Det händer igen.")
+    assert answered()
+    services.ticket_reply(ticket=ticket, actor=staff_user, message="Intern", internal=True)
+    assert answered()  # an internal note is no answer to the customer
+    services.ticket_reply(ticket=ticket, actor=staff_user, message="Vi ser på det.")
+    assert not answered()
+    services.ticket_reply(ticket=ticket, actor=None, message="Svar per e-post", channel=Channel.EMAIL)
+    assert answered()  # a contact's e-mail, without a user, is the customer's word too
+    services.ticket_request_info(ticket=ticket, actor=staff_user, message="Modell?")
+    assert not answered()

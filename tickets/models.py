@@ -66,6 +66,22 @@ class TicketNumberSequence(models.Model):
         ]
 
 
+OPEN_CODES = [status.value for status in OPEN_STATUSES]  # as migrations write them
+# Waits for staff: a new report, or one in progress whose customer wrote last.
+NEEDS_STAFF = Q(status="new") | Q(status="in_progress", customer_answered=True)
+
+
+def queue_order() -> tuple:
+    """The staff queue: tickets whose service has yet to start by a deadline, nearest deadline
+    first (so breached ones lead); then urgent reports; then the rest; each group in order of
+    arrival. No clock is read, so an index holds the order."""
+    waiting = Q(service_started_at__isnull=True, service_start_due__isnull=False, status__in=OPEN_CODES)
+    group = models.Case(models.When(waiting, then=models.Value(0)), models.When(urgent=True, then=models.Value(1)),
+                        default=models.Value(2))
+    at = models.Case(models.When(waiting, then=models.F("service_start_due")), default=models.F("received_at"))
+    return group, at, models.F("id")
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         if not user.is_authenticated:
@@ -146,6 +162,12 @@ class Ticket(models.Model):
         null=True,
         blank=True,
     )
+    customer_answered = models.BooleanField(
+        _("customer answered"),
+        default=False,
+        db_default=False,
+        help_text=_("The customer wrote last: staff have a reply to read."),
+    )
     details_missing = models.BooleanField(
         _("report details missing"),
         default=False,
@@ -221,13 +243,10 @@ class Ticket(models.Model):
             ),
         ]
         indexes = [
-            # The staff queue: open tickets by service-start deadline.
-            models.Index(
-                "service_start_due",
-                "id",
-                name="ticket_queue_idx",
-                condition=Q(status__in=["new", "in_progress", "waiting_for_customer"]),
-            ),
+            # What waits for staff (the queue's tab title): new reports and answered tickets.
+            models.Index("id", name="ticket_needs_staff_idx", condition=NEEDS_STAFF),
+            # The staff queue's order (queue_order()), read from the index for open tickets.
+            models.Index(*queue_order(), name="ticket_queue_order_idx", condition=Q(status__in=OPEN_CODES)),
             # The reply-deadline sweep reads only the tickets waiting for the customer.
             models.Index(
                 "customer_reply_due",

@@ -343,6 +343,7 @@ def ticket_request_info(
             hours=hours * settings.CUSTOMER_REPLY_REMINDER_SHARE
         )
         ticket.reply_reminder_sent_at = None
+    ticket.customer_answered = False
     ticket.save()
     written = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
@@ -380,6 +381,8 @@ def ticket_reply(
             # D §16.7: the ticket is closed by its deadline; the sweep will say so to the customer.
             raise TransitionNotAllowed(_("The answer came after the reply deadline: the ticket is closed."))
     _require(ticket, Action.REPLY)
+    if not internal:
+        ticket.customer_answered = not is_staff  # who has the last public word
     if not is_staff and ticket.status in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
         _record(ticket, actor, "status", ticket.status, Status.IN_PROGRESS, note=history.note("customer-answered"))
         ticket.status = Status.IN_PROGRESS
@@ -390,7 +393,7 @@ def ticket_reply(
         ticket.resolved_at = None
         ticket.save()
     else:
-        ticket.save(update_fields=["updated_at"])
+        ticket.save(update_fields=["updated_at", "customer_answered"])
     created = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=channel, internal=internal
     )
@@ -453,6 +456,7 @@ def ticket_resolve(
         service_started_at=ticket.service_started_at or now,
     )
     ticket.resolved_at = now
+    ticket.customer_answered = False
     ticket.save()
     written = Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
     attachments.store(ticket, list(files), actor=actor, message=written)
