@@ -44,6 +44,18 @@
     tick();
     if (current >= 0) select(current, true);
   });
+  // A canned reply goes into the message box: as the message when it is empty, after it when not.
+  document.querySelectorAll("select[data-fills]").forEach(function (menu) {
+    menu.addEventListener("change", function () {
+      const option = menu.selectedOptions[0];
+      const box = document.getElementById(menu.dataset.fills);
+      if (!option || !option.dataset.text || !box) return;
+      box.value = box.value.trim() ? box.value.replace(/\s+$/, "") + "\n\n" + option.dataset.text : option.dataset.text;
+      box.focus();
+      menu.value = "";
+    });
+  });
+
   const filters = document.getElementById("filters");
   if (filters) {
     filters.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {

@@ -304,3 +304,19 @@ def test_the_desk_updates_in_place_under_the_content_security_policy(browser, li
     expect(desk.locator("#queue")).to_contain_text("A second report arrives")
     expect(desk).to_have_title("(2) Queue")
     assert refused == []
+
+
+def test_a_canned_reply_fills_the_message_box(browser, live_server, people):
+    from contracts.models import Contract
+    from tickets import services
+    from tickets.models import CannedReply
+
+    staff, customer_user = people
+    CannedReply.objects.create(title="Received", language="en", body="We are looking at {ticket.number}.")
+    ticket = services.ticket_create(contract=Contract.objects.get(), reported_by=customer_user, channel="web",
+                                    category="support", description="How do I forward calls?")
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
+    desk.fill("#id_message", "Hello,")
+    desk.select_option("#canned-reply", label="Received")
+    expect(desk.locator("#id_message")).to_have_value(f"Hello,\n\nWe are looking at {ticket.number}.")

@@ -383,3 +383,38 @@ def test_who_wrote_last_is_kept_on_the_ticket(staff_user, customer_a_user, contr
     assert answered()  # a contact's e-mail, without a user, is the customer's word too
     services.ticket_request_info(ticket=ticket, actor=staff_user, message="Modell?")
     assert not answered()
+
+
+# Canned replies ------------------------------------------------------------------------------
+
+
+def test_canned_replies_are_filled_for_the_ticket_in_the_customers_language_first(desk, staff_user, customer_a,
+                                                                                  customer_a_user, contract_a):
+    from tickets.models import CannedReply
+
+    staff_user.first_name = "Eva"
+    staff_user.save()
+    CannedReply.objects.create(title="Received", language="en", body="We are on {ticket.number}. /{agent.first_name}")
+    CannedReply.objects.create(title="Mottaget", language="sv",
+                               body="Hej {customer.name}! Vi arbetar med {ticket.number} (A: {ticket.a_number}).")
+    CannedReply.objects.create(title="Old", language="sv", body="Ur bruk", active=False)
+    ticket = report(contract_a, customer_a_user)  # customer_a speaks Swedish
+    page = html.unescape(desk.get(f"/desk/tickets/{ticket.number}/").content.decode())
+    menu = page.split('id="canned-reply"')[1].split("</select>")[0]
+    assert menu.index("Mottaget") < menu.index("Received (en)") and "Old" not in menu
+    assert f"Hej {customer_a.name}! Vi arbetar med {ticket.number} (A: +3581812345)." in menu
+    assert f"We are on {ticket.number}. /Eva" in menu
+
+
+def test_a_canned_reply_naming_an_unknown_placeholder_is_refused_in_the_admin(client, django_user_model):
+    from tickets.models import CannedReply
+
+    admin = django_user_model.objects.create_superuser("root", "root@desk.example", "x-admin-pass-42")
+    client.force_login(admin)
+    response = client.post("/admin/tickets/cannedreply/add/", {
+        "title": "Fel", "language": "sv", "body": "Hej {ticket.customer.contacts} {ticket.__class__}", "active": "on",
+    }, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and not CannedReply.objects.exists()
+    text = html.unescape(response.content.decode())
+    assert "Unknown placeholders: {ticket.__class__}, {ticket.customer.contacts}." in text
+    assert "{ticket.number}" in text  # the known ones are named

@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
-from tickets.models import Attachment, InboundEmail, Message, Notification, Ticket, TicketEvent, TimeEntry
+from tickets.canned import PLACEHOLDERS
+from tickets.models import (
+    Attachment,
+    CannedReply,
+    InboundEmail,
+    Message,
+    Notification,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -133,3 +144,17 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Replies staff pick in the ticket's message box, one per language, placeholders filled."""
+
+    list_display = ["title", "language", "active", "updated_at"]
+    list_filter = ["language", "active"]
+    search_fields = ["title", "body"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["body"].help_text = _("Placeholders: %(names)s") % {"names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}
+        return form

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract, Customer, ServiceTerms
+from contracts.models import Contract, Customer, Language, ServiceTerms
+from tickets.canned import PLACEHOLDERS, unknown_placeholders
 from tickets.states import OPEN_STATUSES, Status, allowed_actions
 
 
@@ -491,3 +493,29 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.subject}"
+
+
+class CannedReply(models.Model):
+    """A reply staff use again and again, in one language, with placeholders such as
+    {ticket.number} filled from the ticket (tickets.canned)."""
+
+    title = models.CharField(_("title"), max_length=120)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.SWEDISH)
+    body = models.TextField(_("text"))
+    active = models.BooleanField(_("in use"), default=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["title", "language"]
+        constraints = [models.UniqueConstraint("title", "language", name="canned_reply_once_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+    def clean(self) -> None:
+        unknown = unknown_placeholders(self.body)
+        if unknown:
+            raise ValidationError({"body": _("Unknown placeholders: %(unknown)s. Use %(known)s.") % {
+                "unknown": ", ".join(unknown), "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}})

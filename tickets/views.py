@@ -28,7 +28,7 @@ from contracts.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
 from core import idempotency
-from tickets import attachments, history, inbound, mailparse, selectors, services
+from tickets import attachments, canned, history, inbound, mailparse, selectors, services
 from tickets.forms import (
     AssignForm,
     ClassifyForm,
@@ -39,7 +39,7 @@ from tickets.forms import (
     PhoneReportForm,
     TimeLogForm,
 )
-from tickets.models import Category, Channel, InboundEmail, Status, Ticket
+from tickets.models import CannedReply, Category, Channel, InboundEmail, Status, Ticket
 from tickets.states import Action
 
 
@@ -307,6 +307,7 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
         "time_entries": time_entries,
         "time_total": sum(entry.minutes for entry in time_entries),
         "compose_form": forms.get("compose_form") or ComposeForm(),
+        "canned": _canned_replies(ticket, request.user),
         "classify_form": forms.get("classify_form")
         or ClassifyForm(initial={"classification": ticket.classification, "not_fault_reason": ticket.not_fault_reason}),
         "close_form": forms.get("close_form") or CloseForm(),
@@ -316,6 +317,14 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
         "now": timezone.now(),
         "notifications": ticket.notifications.order_by("-created_at")[:10],
     }
+
+
+def _canned_replies(ticket: Ticket, agent) -> list[dict]:
+    """The canned replies, filled for this ticket: the customer's language first."""
+    replies = CannedReply.objects.filter(active=True)
+    ordered = sorted(replies, key=lambda reply: (reply.language != ticket.customer.language, reply.title))
+    return [{"title": reply.title, "language": reply.language, "text": canned.fill(reply.body, ticket, agent)}
+            for reply in ordered]
 
 
 # Which form each action of the ticket page reads, under which name the page shows it again.
