@@ -418,3 +418,44 @@ def test_a_canned_reply_naming_an_unknown_placeholder_is_refused_in_the_admin(cl
     text = html.unescape(response.content.decode())
     assert "Unknown placeholders: {ticket.__class__}, {ticket.customer.contacts}." in text
     assert "{ticket.number}" in text  # the known ones are named
+
+
+# Views and sorting ---------------------------------------------------------------------------
+
+
+def test_staff_save_their_own_views_of_the_queue(desk, client, staff_user, django_user_model, customer_a_user,
+                                                 contract_a):
+    response = desk.post("/desk/views/", {"name": "Urgent and mine", "query": "urgent=true&assignee=none&page=3"})
+    assert response.status_code == 302 and response["Location"] == "/desk/?urgent=true&assignee=none"
+    page = html.unescape(desk.get("/desk/?urgent=true&assignee=none").content.decode())
+    assert "The view “Urgent and mine” is saved." in page
+    assert 'aria-current="page">Urgent and mine</a>' in page and "My open tickets" in page
+    desk.post("/desk/views/", {"name": "Urgent and mine", "query": "urgent=true"})  # same name: replaced
+    view = staff_user.saved_views.get()
+    assert view.query == "urgent=true"
+    assert html.unescape(desk.post("/desk/views/", {"name": "", "query": "x=1"}, follow=True).content.decode()).count(
+        "Give the view a name of 1 to 60 characters.") == 1
+
+    colleague = django_user_model.objects.create_user("colleague", is_staff=True)
+    client.force_login(colleague)
+    assert "Urgent and mine" not in client.get("/desk/").content.decode()
+    assert client.post(f"/desk/views/{view.pk}/delete/").status_code == 404  # another's view is not found
+    client.force_login(staff_user)
+    client.post(f"/desk/views/{view.pk}/delete/")
+    assert not staff_user.saved_views.exists()
+
+
+def test_the_queue_sorts_by_the_column_chosen_each_way(desk, customer_a_user, contract_a, customer_b, contract_b):
+    first = report(contract_a, customer_a_user, NOW - datetime.timedelta(hours=2))
+    second = report(contract_b, customer_a_user, NOW - datetime.timedelta(hours=1),
+                    a_number="08-123 456 78", b_number="070-123 45 67")
+    with travel(NOW):
+        page = desk.get("/desk/?sort=received").content.decode()
+        newest_first = desk.get("/desk/?sort=-received").content.decode()
+        by_customer = desk.get("/desk/?sort=-customer").content.decode()
+    found = lambda text: re.findall(r'data-href="/desk/tickets/([^/]+)/"', text)  # noqa: E731
+    assert found(page) == [first.number, second.number] and found(newest_first) == [second.number, first.number]
+    names = sorted([(contract_a.customer.name, first.number), (contract_b.customer.name, second.number)], reverse=True)
+    assert found(by_customer) == [number for _name, number in names]
+    assert 'aria-sort="descending"><a href="?sort=received">' in newest_first
+    assert desk.get("/desk/?sort=nonsense").status_code == 200  # an unknown column keeps the queue's order

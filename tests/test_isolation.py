@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from sla import claims as sla_claims
 from sla import services as sla_services
 from tickets import attachments, inbound, services
-from tickets.models import Channel, InboundEmail, Ticket
+from tickets.models import Channel, InboundEmail, SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
@@ -39,6 +39,7 @@ ROUTES = {
     "desk-inbox-raw": "staff", "desk-ticket": "staff", "desk-action": "staff", "sla-board": "staff",
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
     "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff", "sla-ticket-outages": "staff",
+    "desk-save-view": "staff", "desk-delete-view": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",
@@ -108,6 +109,7 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
     objects = {
         "ticket": ticket, "attachment": attachment, "claim": claim, "outage": outage, "mail": mail,
         "contract": contract_a, "customer": customer_a, "terms": contract_a.terms,
+        "view": SavedView.objects.create(user=staff_user, name="Mine", query="urgent=true"),
     }
     return objects
 
@@ -145,7 +147,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             owner = {
                 "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
                 "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
-                "sla-contract": "contract", "portal-availability": "contract",
+                "sla-contract": "contract", "portal-availability": "contract", "desk-delete-view": "view",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
             assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"

@@ -519,3 +519,21 @@ class CannedReply(models.Model):
         if unknown:
             raise ValidationError({"body": _("Unknown placeholders: %(unknown)s. Use %(known)s.") % {
                 "unknown": ", ".join(unknown), "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}})
+
+
+class SavedView(models.Model):
+    """A staff member's own filter of the queue, kept under a name ("Breached today")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("filter"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("user", "name", name="saved_view_name_once_per_user")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,7 @@ import datetime
 import re
 
 import phonenumbers
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from contracts.api.params import whole_number
 from contracts.models import Customer, ServiceTerms
@@ -107,9 +107,27 @@ def messages_for(ticket: Ticket, user) -> QuerySet[Message]:
     return messages
 
 
-def queue(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """The staff queue in the order of `queue_order()` (tickets/models.py), which an index holds."""
-    return queryset.order_by(*queue_order())
+# The queue's columns staff may sort by, each way ("-received" is newest first).
+SORTS = {
+    "number": ("number",),
+    "customer": ("customer__name", "id"),
+    "status": ("status", "id"),
+    "due": (F("service_start_due").asc(nulls_last=True), "id"),
+    "received": ("received_at", "id"),
+    "assignee": (F("assignee__username").asc(nulls_last=True), "id"),
+}
+
+
+def queue(queryset: QuerySet[Ticket], sort: str = "") -> QuerySet[Ticket]:
+    """The staff queue in the order of `queue_order()` (tickets/models.py), which an index
+    holds, or by a column staff chose (`sort`, with "-" for descending)."""
+    column = sort.removeprefix("-")
+    if column not in SORTS:
+        return queryset.order_by(*queue_order())
+    keys = SORTS[column]
+    if sort.startswith("-"):
+        keys = tuple(key.desc(nulls_last=True) if hasattr(key, "desc") else F(key).desc() for key in keys)
+    return queryset.order_by(*keys)
 
 
 def needing_staff(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:

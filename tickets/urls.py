@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("desk/", views.desk, name="desk"),
     path("desk/report/", views.phone_report, name="desk-phone-report"),
+    path("desk/views/", views.save_view, name="desk-save-view"),
+    path("desk/views/<int:pk>/delete/", views.delete_view, name="desk-delete-view"),
     path("desk/billable/", views.billable, name="desk-billable"),
     path("desk/inbox/", views.inbox, name="desk-inbox"),
     path("desk/inbox/<int:pk>/raw/", views.inbox_raw, name="desk-inbox-raw"),

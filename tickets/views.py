@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +39,7 @@ from tickets.forms import (
     PhoneReportForm,
     TimeLogForm,
 )
-from tickets.models import CannedReply, Category, Channel, InboundEmail, Status, Ticket
+from tickets.models import CannedReply, Category, Channel, InboundEmail, SavedView, Status, Ticket
 from tickets.states import Action
 
 
@@ -182,9 +182,12 @@ def desk(request: HttpRequest) -> HttpResponse:
     if "status" not in params:
         params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
     filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now)
-    page = Paginator(selectors.queue(filtered), 50).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort") or ""
+    page = Paginator(selectors.queue(filtered, sort), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "sort": sort,
+        "sort_links": _sort_links(request.GET, sort),
         "rows": queue_rows(page.object_list, now),
         # What waits for staff in the whole queue, whatever the filters show: the tab's count.
         "waiting_count": selectors.needing_staff(selectors.tickets_for(request.user)).count(),
@@ -196,6 +199,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request"):
         # The rows alone, and the tab title with the count: htmx puts both in place.
         return render(request, "tickets/desk_rows.html", {**context, "partial": True})
+    context["views"] = _views(request)
     customers = _customer_menu()
     staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
     context.update({
@@ -218,6 +222,7 @@ class QueueRow:
 
     ticket: Ticket
     url: str
+    received: str  # arrival, local to the terms, with the zone
     due: str | None  # the service-start deadline, local to the terms, with the zone
     started: str | None  # when service started, local to the terms
     left: str | None  # time left to the deadline, while service has yet to start
@@ -234,6 +239,7 @@ def queue_rows(tickets, now: datetime.datetime) -> list[QueueRow]:
         rows.append(QueueRow(
             ticket=ticket,
             url=pattern.replace("NUMBER", quote(ticket.number)),
+            received=history.local_time(ticket.received_at, zone),
             due=history.local_time(due, zone) if due else None,
             started=history.local_time(ticket.service_started_at, zone)[11:16] if due and ticket.service_started_at else None,
             left=_span(due - now) if waiting else None,
@@ -254,6 +260,61 @@ def _span(delta: datetime.timedelta) -> str:
 
 
 CUSTOMER_MENU_LIMIT = 200
+
+
+def _sort_links(query, sort: str) -> dict[str, dict]:
+    """Each sortable column's link (ascending first, then descending) and how it is sorted now."""
+    links = {}
+    for column in selectors.SORTS:
+        following = f"-{column}" if sort == column else column
+        params = query.copy()
+        params.pop("page", None)
+        params["sort"] = following
+        state = "ascending" if sort == column else "descending" if sort == f"-{column}" else "none"
+        links[column] = {"href": "?" + params.urlencode(), "state": state}
+    return links
+
+
+def _views(request: HttpRequest) -> list[dict]:
+    """The queue's ready-made views and the staff member's own, each with the query it shows."""
+    me = request.user.pk
+    built_in = [
+        (_("My open tickets"), f"assignee={me}"),
+        (_("Nobody's"), "assignee=none"),
+        (_("Breached"), "breached=true"),
+        (_("Urgent"), "urgent=true"),
+        (_("Waiting for the customer"), "status=waiting_for_customer"),
+    ]
+    views = [{"name": name, "query": query, "pk": None} for name, query in built_in]
+    views += [{"name": view.name, "query": view.query, "pk": view.pk} for view in request.user.saved_views.all()]
+    current = _without_page(request.GET)
+    for view in views:
+        view["current"] = view["query"] == current
+    return views
+
+
+@staff_member_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Keep the queue's current filters under a name; the same name again replaces them."""
+    name = (request.POST.get("name") or "").strip()
+    query = QueryDict(request.POST.get("query") or "").copy()
+    query.pop("page", None)
+    if not name or len(name) > 60:
+        messages.error(request, _("Give the view a name of 1 to 60 characters."))
+    else:
+        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query.urlencode()[:1000]})
+        messages.success(request, _("The view “%(name)s” is saved.") % {"name": name})
+    return redirect(reverse("desk") + ("?" + query.urlencode() if query else ""))
+
+
+@staff_member_required
+@require_POST
+def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)  # another's view is not found
+    view.delete()
+    messages.success(request, _("The view “%(name)s” is removed.") % {"name": view.name})
+    return redirect("desk")
 
 
 def _options(choices, chosen: str | None):
