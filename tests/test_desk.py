@@ -435,6 +435,9 @@ def test_staff_save_their_own_views_of_the_queue(desk, client, staff_user, djang
     assert view.query == "urgent=true"
     assert html.unescape(desk.post("/desk/views/", {"name": "", "query": "x=1"}, follow=True).content.decode()).count(
         "Give the view a name of 1 to 60 characters.") == 1
+    too_long = desk.post("/desk/views/", {"name": "Long", "query": "q=" + "x" * 1200}, follow=True)
+    assert "These filters are too long to keep as a view." in html.unescape(too_long.content.decode())
+    assert staff_user.saved_views.count() == 1
 
     colleague = django_user_model.objects.create_user("colleague", is_staff=True)
     client.force_login(colleague)
@@ -459,3 +462,6 @@ def test_the_queue_sorts_by_the_column_chosen_each_way(desk, customer_a_user, co
     assert found(by_customer) == [number for _name, number in names]
     assert 'aria-sort="descending"><a href="?sort=received">' in newest_first
     assert desk.get("/desk/?sort=nonsense").status_code == 200  # an unknown column keeps the queue's order
+    for column in ("number", "customer", "status", "due", "received", "assignee"):
+        for sort in (column, f"-{column}"):
+            assert len(found(desk.get("/desk/", {"sort": sort}).content.decode())) == 2, sort

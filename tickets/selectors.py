@@ -107,27 +107,27 @@ def messages_for(ticket: Ticket, user) -> QuerySet[Message]:
     return messages
 
 
-# The queue's columns staff may sort by, each way ("-received" is newest first).
+# The queue's columns staff may sort by, each way ("-received" is newest first); tickets
+# without a value (no deadline, nobody assigned) come last either way.
 SORTS = {
-    "number": ("number",),
-    "customer": ("customer__name", "id"),
-    "status": ("status", "id"),
-    "due": (F("service_start_due").asc(nulls_last=True), "id"),
-    "received": ("received_at", "id"),
-    "assignee": (F("assignee__username").asc(nulls_last=True), "id"),
+    "number": "number",
+    "customer": "customer__name",
+    "status": "status",
+    "due": "service_start_due",
+    "received": "received_at",
+    "assignee": "assignee__username",
 }
 
 
 def queue(queryset: QuerySet[Ticket], sort: str = "") -> QuerySet[Ticket]:
     """The staff queue in the order of `queue_order()` (tickets/models.py), which an index
     holds, or by a column staff chose (`sort`, with "-" for descending)."""
-    column = sort.removeprefix("-")
-    if column not in SORTS:
+    field = SORTS.get(sort.removeprefix("-"))
+    if field is None:
         return queryset.order_by(*queue_order())
-    keys = SORTS[column]
     if sort.startswith("-"):
-        keys = tuple(key.desc(nulls_last=True) if hasattr(key, "desc") else F(key).desc() for key in keys)
-    return queryset.order_by(*keys)
+        return queryset.order_by(F(field).desc(nulls_last=True), "-id")
+    return queryset.order_by(F(field).asc(nulls_last=True), "id")
 
 
 def needing_staff(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -302,8 +302,10 @@ def save_view(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     if not name or len(name) > 60:
         messages.error(request, _("Give the view a name of 1 to 60 characters."))
+    elif len(query.urlencode()) > SavedView._meta.get_field("query").max_length:
+        messages.error(request, _("These filters are too long to keep as a view."))
     else:
-        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query.urlencode()[:1000]})
+        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query.urlencode()})
         messages.success(request, _("The view “%(name)s” is saved.") % {"name": name})
     return redirect(reverse("desk") + ("?" + query.urlencode() if query else ""))
 
