@@ -176,6 +176,15 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
 
 
 @transaction.atomic
+def outage_link_ticket(*, outage: Outage, ticket, link: bool = True, actor=None) -> Outage:
+    """Link one ticket to an outage (or unlink it), the other tickets kept: read under the
+    outage's lock, so two staff linking at once both count."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    others = [t for t in outage.tickets.all() if t.pk != ticket.pk]
+    return outage_update(outage=outage, changes={"tickets": [*others, ticket] if link else others}, actor=actor)
+
+
+@transaction.atomic
 def outage_confirm_responsibility(*, outage: Outage, note: str, actor, now: datetime.datetime | None = None) -> Outage:
     """D §10.4: staff settle a contradiction (the outage counted as the supplier's, linked tickets
     classified otherwise) by confirming, with the reason, that it is the supplier's all the same.

@@ -214,11 +214,9 @@ def ticket_outages(request: HttpRequest, number: str) -> HttpResponse:
     error = done = None
     if request.method == "POST":
         outage = get_object_or_404(Outage, pk=int(request.POST["outage"]) if whole_number(request.POST.get("outage", "")) else 0)
-        linked = list(outage.tickets.all())
         unlink = request.POST.get("action") == "unlink"
-        tickets = [t for t in linked if t.pk != ticket.pk] if unlink else [*linked, ticket]
         try:
-            services.outage_update(outage=outage, changes={"tickets": tickets}, actor=request.user)
+            services.outage_link_ticket(outage=outage, ticket=ticket, link=not unlink, actor=request.user)
         except ValidationError as refused:
             error = " ".join(refused.messages)
         else:

@@ -15,6 +15,7 @@ import zoneinfo
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tickets.models import Classification, CloseReason, NotFaultReason
 from tickets.states import Status
 
 # Why something happened. The key is stored; the text is translated when the entry is read.
@@ -77,8 +78,6 @@ def _label(choices, value) -> str:
 
 def describe(event, zone: str) -> str:
     """One history entry as a sentence, without its time (shown beside it)."""
-    from tickets.models import Classification, CloseReason, NotFaultReason
-
     who = event.actor.get_username() if event.actor_id else _("The system")
     field, old, new = event.field, event.old_value, event.new_value
     if field == "status":
