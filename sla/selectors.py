@@ -169,6 +169,17 @@ def outages_around(ticket) -> list[Outage]:
     return sorted(found.prefetch_related("tickets")[:20], key=lambda outage: abs(outage.started_at - moment))
 
 
+RECENT = datetime.timedelta(days=30)
+
+
+def recent_outages(now: datetime.datetime, limit: int = 50) -> list[Outage]:
+    """What tickets in the queue are linked to: outages going on now or begun within RECENT,
+    newest first."""
+    going_on = Q(ended_at__isnull=True, started_at__lte=now)
+    begun = Q(started_at__gte=now - RECENT, started_at__lte=now)
+    return list(Outage.objects.filter(going_on | begun).order_by("-started_at", "-id")[:limit])
+
+
 def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[int, ServiceTerms]:
     """The version of each contract's terms in force on a day, in two queries (D §28)."""
     book = TermsBook(contracts)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contracts.api.params import whole_number
@@ -29,6 +30,7 @@ from contracts.models import Contract, NoticeChannel, TermsBook
 from contracts.web import apply_errors
 from sla import billing, claims, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
+from tickets import bulk, history
 from tickets.models import Ticket
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -415,3 +417,40 @@ def _amount(text: str | None) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         raise ValidationError({"granted_amount": [_("Give the amount as a number, e.g. 125.00.")]}) from None
+
+
+@staff_member_required
+def outage_options(request: HttpRequest) -> HttpResponse:
+    """The queue's outage menu for linking ticked tickets (loaded by htmx): outages going on or
+    recent, each with its start in the staff's zone."""
+    now = timezone.now()
+    options = [(outage.pk, _outage_label(outage, now)) for outage in selectors.recent_outages(now)]
+    return render(request, "sla/_outage_options.html", {"options": options})
+
+
+def _outage_label(outage: Outage, now: datetime.datetime) -> str:
+    start = history.local_time(outage.started_at, settings.TIME_ZONE)
+    state = _("going on") if outage.ended_at is None else _("ended %(end)s") % {
+        "end": history.local_time(outage.ended_at, settings.TIME_ZONE)}
+    label = f"#{outage.pk} {start}, {state} · {outage.get_kind_display()}"
+    return f"{label} · {outage.description[:40]}" if outage.description else label
+
+
+@staff_member_required
+@require_POST
+def bulk_link(request: HttpRequest) -> HttpResponse:
+    """Link the tickets ticked in the queue to one outage, ticket by ticket."""
+    numbers = bulk.ticked(request.POST)
+    back = reverse("desk") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    chosen = request.POST.get("outage") or ""
+    outage = Outage.objects.filter(pk=int(chosen)).first() if whole_number(chosen) else None
+    problem = bulk.problem(numbers) or (None if outage else _("Choose the outage to link the tickets to."))
+    if problem:
+        messages.error(request, problem)
+        return redirect(back)
+    outcome = bulk.apply(numbers, lambda ticket: services.outage_link_ticket(
+        outage=outage, ticket=ticket, actor=request.user))
+    bulk.report(request, outcome, lambda n: ngettext(
+        "%(count)d ticket linked to outage #%(outage)d.", "%(count)d tickets linked to outage #%(outage)d.", n)
+        % {"count": n, "outage": outage.pk})
+    return redirect(back)

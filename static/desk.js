@@ -56,6 +56,36 @@
     });
   });
 
+  // Ticked tickets: the bulk bar says how many and shows the fields of the chosen change; the
+  // queue holds still (no refresh) while anything is ticked, so no tick is lost.
+  const bulk = document.querySelector("form[data-bulk]");
+  function ticked() { return document.querySelectorAll("#queue input[name=ticket]:checked").length; }
+  function showBulk() {
+    if (!bulk) return;
+    const count = ticked();
+    const counter = bulk.querySelector("[data-bulk-count]");
+    counter.textContent = count ? count + " " + counter.dataset.ticked : counter.dataset.empty;
+    bulk.classList.toggle("idle", count === 0);
+    const chosen = bulk.querySelector("[data-bulk-action]").value;
+    bulk.querySelectorAll("[data-bulk-for]").forEach(function (el) { el.hidden = el.dataset.bulkFor !== chosen; });
+  }
+  if (bulk) {
+    const counter = bulk.querySelector("[data-bulk-count]");
+    counter.dataset.empty = counter.textContent;
+    bulk.querySelector("[data-bulk-action]").addEventListener("change", showBulk);
+    document.addEventListener("change", function (event) {
+      if (event.target.matches("[data-pick-all]")) {
+        document.querySelectorAll("#queue input[name=ticket]").forEach(function (box) { box.checked = event.target.checked; });
+      }
+      if (event.target.form === bulk) showBulk();
+    });
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt.id === "queue" && ticked()) event.preventDefault();
+    });
+    document.addEventListener("htmx:afterSwap", showBulk);
+    showBulk();
+  }
+
   const filters = document.getElementById("filters");
   if (filters) {
     filters.querySelectorAll("select, input[type=checkbox]").forEach(function (el) {

@@ -320,3 +320,33 @@ def test_a_canned_reply_fills_the_message_box(browser, live_server, people):
     desk.fill("#id_message", "Hello,")
     desk.select_option("#canned-reply", label="Received")
     expect(desk.locator("#id_message")).to_have_value(f"Hello,\n\nWe are looking at {ticket.number}.")
+
+
+def test_staff_tick_tickets_and_assign_them_at_once_while_the_queue_holds_still(browser, live_server, people):
+    from contracts.models import Contract
+    from tickets import services
+
+    staff, customer_user = people
+    contract = Contract.objects.get()
+    tickets = [services.ticket_create(contract=contract, reported_by=customer_user, channel="web", category="support",
+                                      description=f"Question {i} about call forwarding.") for i in range(3)]
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/")
+    expect(desk.locator("[data-bulk-for=assign]")).to_be_hidden()  # nothing ticked: only the hint
+    desk.check(f"input[name=ticket][value='{tickets[0].number}']")
+    desk.check(f"input[name=ticket][value='{tickets[1].number}']")
+    expect(desk.locator("[data-bulk-count]")).to_have_text("2 ticked")
+    expect(desk.locator("[data-bulk-for=classify]")).to_be_hidden()
+    # A report arriving meanwhile does not replace the rows under the agent's ticks.
+    services.ticket_create(contract=contract, reported_by=customer_user, channel="web", category="support",
+                           description="Arrives while the agent ticks.")
+    refresh = "htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {source: '#queue', target: '#queue', swap: 'innerHTML'})"
+    desk.evaluate(refresh)
+    desk.wait_for_timeout(300)
+    expect(desk.locator("#queue")).not_to_contain_text("Arrives while the agent ticks.")
+    expect(desk.locator("input[name=ticket]:checked")).to_have_count(2)
+    desk.select_option("#bulk select[name=assignee]", label="desk")
+    desk.click("#bulk button[type=submit]:not([formaction])")
+    expect(desk.locator(".alert.ok")).to_contain_text("2 tickets assigned to desk.")
+    assert {t.number for t in Ticket.objects.filter(assignee=staff)} == {tickets[0].number, tickets[1].number}
+    expect(desk.locator("#queue")).to_contain_text("Arrives while the agent ticks.")

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import translation
 
 from tests.factories import ContractFactory
-from tickets import history, services, states
+from tickets import history, notifications, services, states
 from tickets.models import Channel, Notification, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -465,3 +465,130 @@ def test_the_queue_sorts_by_the_column_chosen_each_way(desk, customer_a_user, co
     for column in ("number", "customer", "status", "due", "received", "assignee"):
         for sort in (column, f"-{column}"):
             assert len(found(desk.get("/desk/", {"sort": sort}).content.decode())) == 2, sort
+
+
+# Several tickets at once ------------------------------------------------------------------------
+
+
+def bulk(desk, numbers, moment=NOW, url="/desk/bulk/", **fields):
+    with travel(moment):
+        return desk.post(url, {"ticket": numbers, "query": "status=new", **fields}, follow=True)
+
+
+def flashes(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_ticked_tickets_are_assigned_and_classified_each_through_the_services(desk, staff_user, customer_a_user,
+                                                                             contract_a, django_user_model):
+    colleague = django_user_model.objects.create_user("anna", is_staff=True)
+    first, second = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
+    closed = report(contract_a, customer_a_user)
+    with travel():
+        services.ticket_close(ticket=closed, actor=staff_user)
+    response = bulk(desk, [first.number, second.number, closed.number], action="assign", assignee=colleague.pk)
+    assert response.redirect_chain[-1][0] == "/desk/?status=new"  # back to the same filters
+    said = flashes(response)
+    assert "2 tickets assigned to anna." in said
+    assert f"Not changed: {closed.number} (A ticket that is closed cannot be assigned.)" in said
+    assert Ticket.objects.filter(assignee=colleague).count() == 2
+    assert TicketEvent.objects.filter(ticket=first, field="assignee", actor=staff_user, new_value="anna").exists()
+
+    response = bulk(desk, [first.number], action="classify", classification="not_fault",
+                    not_fault_reason="customer_equipment")
+    assert flashes(response) == ["1 ticket classified: Not a fault."]
+    first.refresh_from_db()
+    assert (first.classification, first.not_fault_reason) == ("not_fault", "customer_equipment")
+    response = bulk(desk, [second.number], action="classify", classification="not_fault")
+    assert "Not changed" in flashes(response)[0] and "Choose why it is not a fault" in flashes(response)[0]
+
+
+def test_a_bulk_change_with_nothing_ticked_or_no_choice_changes_nothing_and_says_why(desk, customer_a_user,
+                                                                                      contract_a):
+    ticket = report(contract_a, customer_a_user)
+    assert flashes(bulk(desk, [], action="assign")) == ["Tick the tickets to change."]
+    assert flashes(bulk(desk, [ticket.number], action="classify")) == ["Choose a classification."]
+    assert flashes(bulk(desk, [ticket.number], action="duplicate")) == ["Name the ticket this one repeats."]
+    assert flashes(bulk(desk, [ticket.number], action="duplicate", duplicate_of="nope-1")) == [
+        "No ticket has the number NOPE-1."]
+    many = [f"X-{i}" for i in range(101)]
+    assert flashes(bulk(desk, many, action="assign")) == ["Change at most 100 tickets at once."]
+    assert not TicketEvent.objects.exclude(field="status").filter(ticket=ticket).exists()
+
+
+def test_duplicates_are_closed_naming_the_ticket_they_repeat_and_the_customer_is_told(desk, staff_user,
+                                                                                        customer_a_user, contract_a,
+                                                                                        contract_b):
+    original, again, once_more = (report(contract_a, customer_a_user) for _ in range(3))
+    foreign = report(contract_b, customer_a_user, a_number="08-123 456 78", b_number="070-123 45 67")
+    response = bulk(desk, [again.number, once_more.number, foreign.number, original.number], action="duplicate",
+                    duplicate_of=original.number.lower())
+    said = flashes(response)
+    assert said[0] == f"2 tickets closed as duplicates of {original.number}."
+    assert f"{foreign.number} ({foreign.number}" not in said[1]
+    assert f"{foreign.number} ({original.number} is another customer's ticket" in said[1]
+    assert f"{original.number} (A ticket cannot be a duplicate of itself.)" in said[1]
+    again.refresh_from_db()
+    assert (again.status, again.close_reason, again.duplicate_of) == ("closed", "duplicate", original)
+    _subject, body = notifications.render(Notification.objects.get(ticket=again, kind="closed"))
+    assert f"It is the same matter as ticket {original.number}: please follow that ticket." in body
+    page = desk.get(f"/desk/tickets/{again.number}/").content.decode()
+    assert f'href="/desk/tickets/{original.number}/">{original.number}</a>' in page
+    assert f"It repeats {original.number}." in page  # the history says so
+    # The original cannot in turn be closed as a duplicate of its duplicate.
+    with pytest.raises(services.ValidationError, match="already closed as a duplicate of this ticket"):
+        services.ticket_close(ticket=original, actor=staff_user, duplicate_of=again)
+
+
+def test_the_ticket_page_closes_a_duplicate_only_with_the_ticket_it_repeats(desk, customer_a_user, contract_a):
+    original, again = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
+    url = f"/desk/tickets/{again.number}/close/"
+    refused = desk.post(url, {"close_reason": "duplicate"})
+    assert refused.status_code == 400 and "Name the ticket this one repeats." in refused.content.decode()
+    done = desk.post(url, {"close_reason": "duplicate", "duplicate_of": f" {original.number} "}, follow=True)
+    assert f"Closed as a duplicate of {original.number}." in done.content.decode()
+
+
+def test_the_api_closes_a_duplicate_naming_the_original_it_may_see(staff_api, customer_a_user, contract_a):
+    original, again = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
+    missing = staff_api.post(f"/api/tickets/{again.pk}/close/", {"duplicate_of": "NOPE-1"}, format="json")
+    assert missing.status_code == 400 and "NOPE-1" in str(missing.json())
+    done = staff_api.post(f"/api/tickets/{again.pk}/close/", {"duplicate_of": original.number}, format="json")
+    assert done.status_code == 200, done.json()
+    assert (done.json()["close_reason"], done.json()["duplicate_of"]) == ("duplicate", original.number)
+    assert staff_api.get(f"/api/tickets/{original.pk}/").json()["duplicate_of"] is None
+
+
+def test_ticked_tickets_are_linked_to_an_outage_chosen_from_the_recent_ones(desk, customer_a_user, contract_a,
+                                                                            contract_b):
+    first, second = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
+    elsewhere = report(contract_b, customer_a_user, a_number="08-123 456 78", b_number="070-123 45 67")
+    with travel():
+        ours = outage(contract_a)
+        old = outage(contract_a, started=NOW - datetime.timedelta(days=40), ended=NOW - datetime.timedelta(days=39))
+        menu = desk.get("/desk/sla/outage-options/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'<option value="{ours.pk}">#{ours.pk} 2026-10-01 08:40 CEST, going on · Unplanned' in menu
+    assert f'value="{old.pk}"' not in menu
+    response = bulk(desk, [first.number, second.number, elsewhere.number], url="/desk/sla/bulk-link/",
+                    outage=ours.pk)
+    said = flashes(response)
+    assert said[0] == f"2 tickets linked to outage #{ours.pk}." and elsewhere.number in said[1]
+    assert set(ours.tickets.all()) == {first, second}
+    assert flashes(bulk(desk, [first.number], url="/desk/sla/bulk-link/")) == [
+        "Choose the outage to link the tickets to."]
+
+
+def test_the_queue_has_a_tick_per_ticket_and_a_contract_menu_for_the_chosen_customer(desk, customer_a_user,
+                                                                                     contract_a, customer_a):
+    second_contract = ContractFactory(customer=customer_a, terms=contract_a.terms, description="Växel Kista")
+    ticket = report(contract_a, customer_a_user)
+    with travel():
+        page = desk.get("/desk/").content.decode()
+        chosen = desk.get("/desk/", {"customer": customer_a.pk, "contract": second_contract.pk}).content.decode()
+        only_contract = desk.get("/desk/", {"contract": contract_a.pk}).content.decode()
+    assert f'name="ticket" value="{ticket.number}" form="bulk"' in page
+    assert 'name="contract"' not in page  # no customer chosen: no contract menu
+    assert f'<option value="{second_contract.pk}" selected>' in chosen and "Växel Kista" in chosen
+    assert "No tickets match." in chosen
+    assert f'<input type="hidden" name="contract" value="{contract_a.pk}">' in only_contract
+    assert ticket.number in only_contract

@@ -25,7 +25,8 @@ NOW = datetime.datetime(2026, 10, 20, 13, 0, tzinfo=MARIEHAMN)
 NAMES = ["q", "terms", "status", "category", "urgent", "breached", "assignee", "customer", "contract", "page",
          "month", "format", "contract_q", "claim", "decision", "note", "granted_amount", "outside_cap", "action",
          "next", "message", "description", "a_number", "b_number", "fault_occurred_at", "received_at", "once",
-         "ended_at", "language", "sort", "name", "query", "outage", "x\x00"]
+         "ended_at", "language", "sort", "name", "query", "outage", "ticket", "duplicate_of", "classification",
+         "not_fault_reason", "close_reason", "x\x00"]
 NASTY = st.sampled_from([
     "\x00", "a\x00b", "1e309", "-1", "0", "9" * 40, "١٢", "²", "NaN", "inf", "2026-13", "2026-02-30T25:61",
     "0000-00", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd", " ", "", "ä" * 300,

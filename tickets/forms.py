@@ -4,14 +4,13 @@ import datetime
 import zoneinfo
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
-from tickets import services
-from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason
+from tickets import bulk, selectors, services
+from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason, Ticket
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -218,16 +217,78 @@ class ClassifyForm(forms.Form):
     )
 
 
+class TicketNumberField(forms.CharField):
+    """A ticket typed by its number, as staff read it on the page (any case, spaces around)."""
+
+    def clean(self, value):
+        number = super().clean(value).strip().upper()
+        if not number:
+            return None
+        ticket = Ticket.objects.filter(number=number).first()
+        if ticket is None:
+            raise forms.ValidationError(_("No ticket has the number %(number)s."), params={"number": number})
+        return ticket
+
+
+def _require_original(form: forms.Form, data: dict) -> dict:
+    if data.get("close_reason") == CloseReason.DUPLICATE and not data.get("duplicate_of") \
+            and "duplicate_of" not in form.errors:
+        form.add_error("duplicate_of", _("Name the ticket this one repeats."))
+    return data
+
+
 class CloseForm(forms.Form):
     close_reason = forms.ChoiceField(
         label=_("Close reason"), choices=[("", _("Automatic")), *CloseReason.choices], required=False
     )
+    duplicate_of = TicketNumberField(
+        label=_("Duplicate of"), required=False, max_length=32,
+        help_text=_("For a duplicate: the number of the ticket it repeats."),
+    )
+
+    def clean(self):
+        return _require_original(self, super().clean())
+
+
+class BulkForm(forms.Form):
+    """One change to the tickets ticked in the queue, made ticket by ticket through the services."""
+
+    ASSIGN, CLASSIFY, DUPLICATE = "assign", "classify", "duplicate"
+
+    action = forms.ChoiceField(label=_("Change"), choices=[
+        (ASSIGN, _("Assign")), (CLASSIFY, _("Classify")), (DUPLICATE, _("Close as a duplicate"))])
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), required=False, empty_label=_("Nobody"),
+        queryset=selectors.active_staff(),
+    )
+    classification = forms.ChoiceField(
+        label=_("Classification"), choices=[("", "–"), *Classification.choices], required=False
+    )
+    not_fault_reason = forms.ChoiceField(
+        label=_("Reason it is not a fault"), choices=[("", "–"), *NotFaultReason.choices], required=False
+    )
+    duplicate_of = TicketNumberField(label=_("Duplicate of"), required=False, max_length=32)
+
+    def __init__(self, data=None, **kwargs):
+        self.tickets = bulk.ticked(data) if data is not None else []
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if problem := bulk.problem(self.tickets):
+            self.add_error(None, problem)
+        data["tickets"] = self.tickets
+        if data.get("action") == self.CLASSIFY and not data.get("classification"):
+            self.add_error("classification", _("Choose a classification."))
+        if data.get("action") == self.DUPLICATE:
+            _require_original(self, {**data, "close_reason": CloseReason.DUPLICATE})
+        return data
 
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
+        queryset=selectors.active_staff(),
         required=False,
         empty_label=_("Nobody"),
     )

@@ -100,6 +100,9 @@ def describe(event, zone: str) -> str:
     elif field == "close_reason":
         sentence = (_("Close reason: %(label)s.") % {"label": _label(CloseReason, new)} if new
                     else _("The close reason %(label)s no longer applies.") % {"label": _label(CloseReason, old)})
+    elif field == "duplicate_of":
+        sentence = (_("It repeats %(number)s.") % {"number": new} if new
+                    else _("It no longer names %(number)s as the ticket it repeats.") % {"number": old})
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}
     else:

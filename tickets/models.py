@@ -151,6 +151,15 @@ class Ticket(models.Model):
     close_reason = models.CharField(
         _("close reason"), max_length=24, choices=CloseReason.choices, null=True, blank=True
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+        help_text=_("The same customer's ticket this one repeats, when it was closed as a duplicate."),
+    )
     customer_reply_due = models.DateTimeField(_("customer reply due"), null=True, blank=True)
     reply_reminder_at = models.DateTimeField(_("customer reminded from"), null=True, blank=True)
     reply_reminder_sent_at = models.DateTimeField(_("customer reminded"), null=True, blank=True)

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import phonenumbers
+from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 
 from contracts.api.params import whole_number
@@ -28,6 +29,11 @@ PHONE_CHARS = re.compile(r"^[+\d][\d\s\-()]{4,}$")
 
 def tickets_for(user) -> QuerySet[Ticket]:
     return Ticket.objects.visible_to(user).select_related("terms", "assignee", "customer")
+
+
+def active_staff() -> QuerySet:
+    """Who tickets can be assigned to."""
+    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
 
 
 def _truthy(value: str) -> bool | None:

@@ -466,26 +466,52 @@ def ticket_resolve(
 
 @transaction.atomic
 def ticket_close(
-    *, ticket: Ticket, actor, close_reason: str | None = None, now: datetime.datetime | None = None
+    *,
+    ticket: Ticket,
+    actor,
+    close_reason: str | None = None,
+    duplicate_of: Ticket | None = None,
+    now: datetime.datetime | None = None,
 ) -> Ticket:
+    """Close a ticket; a duplicate may name the same customer's ticket it repeats, which the
+    closing e-mail then quotes."""
     ticket = _locked(ticket)
     now = now or timezone.now()
     _require(ticket, Action.CLOSE)
     if close_reason is None:
         close_reason = (
-            CloseReason.NOT_A_FAULT
-            if ticket.classification == Classification.NOT_FAULT
+            CloseReason.DUPLICATE if duplicate_of is not None
+            else CloseReason.NOT_A_FAULT if ticket.classification == Classification.NOT_FAULT
             else CloseReason.RESOLVED
         )
     if close_reason not in CloseReason.values:
         raise ValidationError(
             {"close_reason": [_("Choose a close reason: %(labels)s.") % {"labels": labels(CloseReason)}]}
         )
-    _set(ticket, actor, status=Status.CLOSED, close_reason=close_reason, customer_reply_due=None)
+    if duplicate_of is not None:
+        _check_original(ticket, duplicate_of, close_reason)
+    _set(ticket, actor, status=Status.CLOSED, close_reason=close_reason, customer_reply_due=None,
+         duplicate_of=duplicate_of)
     ticket.closed_at = now
     ticket.save()
     notifications.queue(ticket, notifications.Kind.CLOSED)
     return ticket
+
+
+def _check_original(ticket: Ticket, original: Ticket, close_reason: str) -> None:
+    if close_reason != CloseReason.DUPLICATE:
+        problem = _("Only a ticket closed as “%(duplicate)s” names the ticket it repeats.") % {
+            "duplicate": CloseReason.DUPLICATE.label}
+    elif original.pk == ticket.pk:
+        problem = _("A ticket cannot be a duplicate of itself.")
+    elif original.customer_id != ticket.customer_id:
+        problem = _("%(number)s is another customer's ticket: a duplicate repeats the same customer's report.") % {
+            "number": original.number}
+    elif original.duplicate_of_id == ticket.pk:
+        problem = _("%(number)s is already closed as a duplicate of this ticket.") % {"number": original.number}
+    else:
+        return
+    raise ValidationError({"duplicate_of": [problem]})
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("desk/report/", views.phone_report, name="desk-phone-report"),
     path("desk/views/", views.save_view, name="desk-save-view"),
+    path("desk/bulk/", views.desk_bulk, name="desk-bulk"),
     path("desk/views/<int:pk>/delete/", views.delete_view, name="desk-delete-view"),
     path("desk/billable/", views.billable, name="desk-billable"),
     path("desk/inbox/", views.inbox, name="desk-inbox"),

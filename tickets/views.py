@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,14 +21,16 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contracts.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
 from core import idempotency
-from tickets import attachments, canned, history, inbound, mailparse, selectors, services
+from tickets import attachments, bulk, canned, history, inbound, mailparse, selectors, services
 from tickets.forms import (
+    BulkForm,
     AssignForm,
     ClassifyForm,
     CloseForm,
@@ -39,7 +40,18 @@ from tickets.forms import (
     PhoneReportForm,
     TimeLogForm,
 )
-from tickets.models import CannedReply, Category, Channel, InboundEmail, SavedView, Status, Ticket
+from tickets.models import (
+    CannedReply,
+    Category,
+    Channel,
+    Classification,
+    CloseReason,
+    InboundEmail,
+    NotFaultReason,
+    SavedView,
+    Status,
+    Ticket,
+)
 from tickets.states import Action
 
 
@@ -201,10 +213,12 @@ def desk(request: HttpRequest) -> HttpResponse:
         return render(request, "tickets/desk_rows.html", {**context, "partial": True})
     context["views"] = _views(request)
     customers = _customer_menu()
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+    staff = list(selectors.active_staff())
     context.update({
         "statuses": Status.choices,
         "categories": Category.choices,
+        "classifications": Classification.choices,
+        "not_fault_reasons": NotFaultReason.choices,
         "customers": customers,
         "customer_options": _options(((c.pk, c.name) for c in customers or ()), params.get("customer")),
         "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
@@ -212,6 +226,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         else None,
         "terms_list": ServiceTerms.objects.in_force(),
         "staff_options": _options(((m.pk, m.get_username()) for m in staff), params.get("assignee")),
+        "bulk_staff_options": _options(((m.pk, m.get_username()) for m in staff), None),
+        **_contract_filter(params),
     })
     return render(request, "tickets/desk.html", context)
 
@@ -319,6 +335,43 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("desk")
 
 
+@staff_member_required
+@require_POST
+def desk_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, classify or close as a duplicate the tickets ticked in the queue."""
+    form = BulkForm(request.POST)
+    back = reverse("desk") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    data, actor = form.cleaned_data, request.user
+    if data["action"] == BulkForm.ASSIGN:
+        assignee = data["assignee"]
+        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_assign(ticket=t, actor=actor, assignee=assignee))
+        bulk.report(request, outcome, lambda n: (
+            ngettext("%(count)d ticket assigned to %(name)s.", "%(count)d tickets assigned to %(name)s.", n)
+            % {"count": n, "name": assignee.get_username()} if assignee else
+            ngettext("%(count)d ticket has nobody assigned now.", "%(count)d tickets have nobody assigned now.", n)
+            % {"count": n}))
+    elif data["action"] == BulkForm.CLASSIFY:
+        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_classify(
+            ticket=t, actor=actor, classification=data["classification"],
+            not_fault_reason=data["not_fault_reason"] or None))
+        label = Classification(data["classification"]).label
+        bulk.report(request, outcome, lambda n: ngettext(
+            "%(count)d ticket classified: %(label)s.", "%(count)d tickets classified: %(label)s.", n)
+            % {"count": n, "label": label})
+    else:
+        original = data["duplicate_of"]
+        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_close(
+            ticket=t, actor=actor, close_reason=CloseReason.DUPLICATE, duplicate_of=original))
+        bulk.report(request, outcome, lambda n: ngettext(
+            "%(count)d ticket closed as a duplicate of %(number)s.",
+            "%(count)d tickets closed as duplicates of %(number)s.", n) % {"count": n, "number": original.number})
+    return redirect(back)
+
+
 def _options(choices, chosen: str | None):
     """<option>s of a filter menu, the chosen one selected: written once in Python rather than
     compared option by option in the template (200 customers)."""
@@ -326,6 +379,23 @@ def _options(choices, chosen: str | None):
         "", '<option value="{}"{}>{}</option>',
         ((pk, mark_safe(" selected") if str(pk) == chosen else "", label) for pk, label in choices),
     )
+
+
+def _contract_filter(params) -> dict:
+    """With a customer chosen, a menu of its contracts; with only a contract chosen (a link from
+    a contract's page), its name to remove."""
+    customer, contract = params.get("customer") or "", params.get("contract") or ""
+    if whole_number(customer):
+        contracts = Contract.objects.filter(customer_id=int(customer)).select_related("terms").order_by("pk")
+        return {"contract_options": _options(((c.pk, _contract_label(c)) for c in contracts), contract)}
+    if whole_number(contract):
+        return {"filtered_contract": Contract.objects.select_related("terms", "customer").filter(pk=int(contract)).first()}
+    return {}
+
+
+def _contract_label(contract: Contract) -> str:
+    label = f"{contract.terms.name} #{contract.pk}"
+    return f"{label} – {contract.description}" if contract.description else label
 
 
 def _customer_menu() -> list[Customer] | None:
@@ -442,7 +512,10 @@ def _run_action(request, ticket: Ticket, action: Action, data: dict) -> str:
         )
         return _("Classified: %(label)s.") % {"label": ticket.get_classification_display()}
     if action == Action.CLOSE:
-        ticket = services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None)
+        ticket = services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None,
+                                       duplicate_of=data["duplicate_of"])
+        if ticket.duplicate_of_id:
+            return _("Closed as a duplicate of %(number)s.") % {"number": ticket.duplicate_of.number}
         return _("Closed: %(reason)s.") % {"reason": ticket.get_close_reason_display()}
     if action == Action.ASSIGN:
         ticket = services.ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"])

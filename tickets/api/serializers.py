@@ -25,6 +25,10 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
     terms = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     terms_version = serializers.IntegerField(source="terms.version", read_only=True)
     service_start_breached = serializers.SerializerMethodField()
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="number", read_only=True,
+        help_text="Closed as a duplicate: the number of the same customer's ticket it repeats.",
+    )
     assignee = serializers.SerializerMethodField(
         help_text="Staff see the user name; customers see the first name, or \"Support\"."
     )
@@ -48,6 +52,7 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
             "status",
             "allowed_actions",
             "close_reason",
+            "duplicate_of",
             "received_at",
             "effective_received_at",
             "service_start_due",
@@ -157,4 +162,8 @@ class ClassifyInputSerializer(StrictFields, serializers.Serializer):
 class CloseInputSerializer(StrictFields, serializers.Serializer):
     close_reason = serializers.ChoiceField(
         choices=CloseReason.choices, required=False, allow_null=True, default=None
+    )
+    duplicate_of = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, default=None, max_length=32,
+        help_text="For a duplicate: the number of the same customer's ticket it repeats (implies close_reason duplicate).",
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -67,7 +69,7 @@ class TicketViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        queryset = selectors.tickets_for(self.request.user)
+        queryset = selectors.tickets_for(self.request.user).select_related("duplicate_of")
         if self.action == "list":
             params.check(
                 self.request.query_params, status=params.comma_list_of(*Status.values),
@@ -164,7 +166,14 @@ class TicketViewSet(
     def close(self, request: Request, pk: str, format: str | None = None) -> Response:
         ticket = self.get_object()
         data = self._input(CloseInputSerializer)
-        return self._act(services.ticket_close, ticket, close_reason=data["close_reason"])
+        original = None
+        if data["duplicate_of"]:
+            # Looked up among the tickets this reader may see, like any ticket they name.
+            original = selectors.tickets_for(request.user).filter(number=data["duplicate_of"].strip().upper()).first()
+            if original is None:
+                raise ValidationError({"duplicate_of": [_("No ticket has the number %(number)s.") % {
+                    "number": data["duplicate_of"]}]})
+        return self._act(services.ticket_close, ticket, close_reason=data["close_reason"], duplicate_of=original)
 
     @extend_schema(
         summary="The ticket's messages (internal notes only for staff)",
