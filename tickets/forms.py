@@ -197,6 +197,15 @@ class MessageForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
+class WithdrawForm(forms.Form):
+    """The customer takes a report back, saying why if they like."""
+
+    message = forms.CharField(
+        label=_("Why (optional)"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the fault went away, or it was in our own equipment."),
+    )
+
+
 class ComposeForm(forms.Form):
     """The desk's one message box: a reply or an internal note, a question to the customer or the
     resolution, by the button pressed. The service says what each needs written."""

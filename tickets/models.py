@@ -318,6 +318,11 @@ class Ticket(models.Model):
         """What staff may do with the ticket now (tickets.states)."""
         return allowed_actions(self.status)
 
+    @property
+    def customer_actions(self) -> list[str]:
+        """What the customer may do with the ticket now (tickets.states)."""
+        return allowed_actions(self.status, staff=False)
+
 
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
@@ -328,6 +333,10 @@ class Message(models.Model):
         _("internal note"), default=False, help_text=_("Seen by staff only.")
     )
     body = models.TextField(_("message"))
+    from_desk = models.BooleanField(
+        _("automatic message"), default=False, db_default=False,
+        help_text=_("Written by the desk itself (the close after an unanswered question), not by a person."),
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
 

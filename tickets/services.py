@@ -515,6 +515,28 @@ def _check_original(ticket: Ticket, original: Ticket, close_reason: str) -> None
 
 
 @transaction.atomic
+def ticket_withdraw(
+    *, ticket: Ticket, actor, message: str = "", channel: str = Channel.WEB, now: datetime.datetime | None = None
+) -> Ticket:
+    """The customer takes the report back (the fault went away, or was theirs): the ticket closes
+    as withdrawn, with their words, if any, kept as their message. Staff close a ticket instead."""
+    ticket = _locked(ticket)
+    now = now or timezone.now()
+    if getattr(actor, "is_staff", False):
+        raise ValidationError({"actor": [_("Staff close a ticket; withdrawing it is the customer's.")]})
+    _require(ticket, Action.WITHDRAW)
+    _set(ticket, actor, status=Status.CLOSED, close_reason=CloseReason.WITHDRAWN, customer_reply_due=None)
+    ticket.closed_at = now
+    ticket.reply_reminder_at = None
+    ticket.customer_answered = False
+    ticket.save()
+    if (message or "").strip():
+        Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=channel)
+    notifications.queue(ticket, notifications.Kind.CLOSED)
+    return ticket
+
+
+@transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
     ticket = _locked(ticket)
     _require(ticket, Action.ASSIGN)
@@ -586,7 +608,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 )
             )
             Message.objects.bulk_create(
-                Message(ticket_id=pk, body=text, channel=Channel.EMAIL) for pk, text in texts.items()
+                Message(ticket_id=pk, body=text, channel=Channel.EMAIL, from_desk=True) for pk, text in texts.items()
             )
             notifications.queue_many(
                 notifications.build_for(pk, notifications.Kind.CLOSED, text) for pk, text in texts.items()

@@ -30,6 +30,11 @@ class Action(models.TextChoices):
     CLASSIFY = "classify", _("Classify")
     ASSIGN = "assign", _("Assign")
     TIME = "time", _("Log time")
+    WITHDRAW = "withdraw", _("Withdraw the report")
+
+
+# What customers may do; everything else is staff's (staff close a ticket, customers withdraw it).
+BY_CUSTOMER = (Action.REPLY, Action.WITHDRAW)
 
 
 # Which states allow which action. A customer's reply to a resolved ticket reopens it; a closed
@@ -43,6 +48,7 @@ ALLOWED: dict[Action, tuple[Status, ...]] = {
     Action.CLASSIFY: EVERY_STATUS,
     Action.ASSIGN: NOT_CLOSED,
     Action.TIME: EVERY_STATUS,
+    Action.WITHDRAW: OPEN_STATUSES,
 }
 
 # How a refusal names the action: "A ticket that is closed cannot be %(done)s."
@@ -55,6 +61,7 @@ DONE: dict[Action, str] = {
     Action.CLASSIFY: pgettext_lazy("ticket action", "classified"),
     Action.ASSIGN: pgettext_lazy("ticket action", "assigned"),
     Action.TIME: pgettext_lazy("ticket action", "given logged time"),
+    Action.WITHDRAW: pgettext_lazy("ticket action", "withdrawn"),
 }
 
 
@@ -62,6 +69,8 @@ def allows(status: str, action: str) -> bool:
     return status in ALLOWED[Action(action)]
 
 
-def allowed_actions(status: str) -> list[str]:
-    """The actions a ticket in `status` takes, in the table's order."""
-    return [action.value for action, states in ALLOWED.items() if status in states]
+def allowed_actions(status: str, *, staff: bool = True) -> list[str]:
+    """The actions a ticket in `status` takes from staff (or from its customer), in the table's
+    order."""
+    return [action.value for action, states in ALLOWED.items()
+            if status in states and (action in BY_CUSTOMER if not staff else action != Action.WITHDRAW)]

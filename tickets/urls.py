@@ -7,6 +7,7 @@ urlpatterns = [
     path("portal/report/", views.report_fault, name="portal-report"),
     path("portal/tickets/<str:number>/", views.portal_ticket, name="portal-ticket"),
     path("portal/tickets/<str:number>/receipt/", views.receipt, name="portal-receipt"),
+    path("portal/tickets/<str:number>/withdraw/", views.portal_withdraw, name="portal-withdraw"),
     path(
         "tickets/<str:number>/attachments/<int:attachment_id>/",
         views.attachment_download,

@@ -30,6 +30,7 @@ from contracts.web import apply_errors
 from core import idempotency
 from tickets import attachments, bulk, canned, history, inbound, mailparse, selectors, services
 from tickets.forms import (
+    WithdrawForm,
     BulkForm,
     AssignForm,
     ClassifyForm,
@@ -168,6 +169,26 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "tickets/portal_ticket.html", context)
+
+
+@login_required
+def portal_withdraw(request: HttpRequest, number: str) -> HttpResponse:
+    """A page that asks before the report is taken back; the ticket closes as withdrawn."""
+    if request.user.is_staff:
+        return redirect("desk-ticket", number=number)
+    ticket = _ticket_for(request, number)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ticket_withdraw(ticket=ticket, actor=request.user, message=form.cleaned_data["message"])
+        except services.TransitionNotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your report %(number)s is withdrawn and the ticket closed.") % {
+                "number": ticket.number})
+            return redirect("portal-ticket", number=ticket.number)
+    status = 400 if form.errors else 200
+    return render(request, "tickets/portal_withdraw.html", {"ticket": ticket, "form": form}, status=status)
 
 
 @login_required

@@ -18,7 +18,7 @@ from tickets.models import (
 class TicketSerializer(StrictFields, serializers.ModelSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the reader may do with the ticket in its state. Staff: start, reply, request-info, "
-                  "resolve, close, classify, assign, time; customers: reply."
+                  "resolve, close, classify, assign, time; customers: reply, withdraw."
     )
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     contract = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -72,7 +72,7 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
         reader = getattr(self.context.get("request"), "user", None)
         if getattr(reader, "is_staff", False):
             return ticket.actions
-        return [action for action in ticket.actions if action == "reply"]
+        return ticket.customer_actions
 
     def get_assignee(self, ticket: Ticket) -> str | None:
         return shown_name(ticket.assignee, self.context.get("request"))
@@ -146,6 +146,11 @@ class MessageSerializer(StrictFields, serializers.ModelSerializer):
 
 class MessageInputSerializer(StrictFields, serializers.Serializer):
     message = serializers.CharField(max_length=20000)
+
+
+class WithdrawInputSerializer(StrictFields, serializers.Serializer):
+    message = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="",
+                                    help_text="Why, if the customer says (kept as their message).")
 
 
 class ReplyInputSerializer(MessageInputSerializer):

@@ -15,6 +15,7 @@ from contracts.api.permissions import StaffOnly
 from core.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
+    WithdrawInputSerializer,
     ClassifyInputSerializer,
     CloseInputSerializer,
     MessageInputSerializer,
@@ -117,6 +118,18 @@ class TicketViewSet(
         ticket = self.get_object()  # another customer's ticket is 404 whatever the input
         data = self._input(MessageInputSerializer)
         return self._act(services.ticket_request_info, ticket, message=data["message"])
+
+    @extend_schema(
+        summary="Withdraw the report (customer): the ticket closes as withdrawn",
+        request=WithdrawInputSerializer,
+        responses={200: TicketSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str, format: str | None = None) -> Response:
+        ticket = self.get_object()
+        data = self._input(WithdrawInputSerializer)
+        channel = Channel.API if request.auth is not None else Channel.WEB
+        return self._act(services.ticket_withdraw, ticket, message=data["message"], channel=channel)
 
     @extend_schema(
         summary="Write a message (customer or staff; staff may write internal notes)",
