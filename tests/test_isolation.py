@@ -40,6 +40,7 @@ ROUTES = {
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
     "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff", "sla-ticket-outages": "staff",
     "desk-save-view": "staff", "desk-delete-view": "staff",
+    "desk-notices": "staff", "desk-notices-read": "staff", "desk-preferences": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",

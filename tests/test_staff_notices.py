@@ -2,11 +2,14 @@
 answer on their ticket, by e-mail and as a notice on the desk, each switchable per staff member."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests import mail_samples
 from tests.factories import ContractFactory
@@ -238,3 +241,104 @@ def test_an_answer_on_a_ticket_without_assignee_tells_nobody_personally(contract
     Notification.objects.update(failed_at=NOW)
     services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Hallå?")
     assert deliver() == [] and not StaffNotice.objects.filter(read_at__isnull=True).exists()
+
+
+# The desk: the count, the notices page, the settings ------------------------------------------
+
+
+def test_the_header_counts_unread_notices_and_the_queue_refresh_updates_it(desk, contract_a, customer_a_user):
+    page = desk.get("/desk/").content.decode()
+    assert 'id="notices-link"' in page and 'data-testid="notice-count"' not in page
+    report(contract_a, customer_a_user)
+    report(contract_a, customer_a_user)
+    partial = desk.get("/desk/", HTTP_HX_REQUEST="true").content.decode()
+    badge = re.search(r'<a id="notices-link"[^>]*hx-swap-oob="true"[^>]*>.*?</a>', partial, re.S)
+    assert badge and "2 new" in badge[0]
+    assert "2 new" in desk.get("/desk/billable/").content.decode()  # on every desk page
+
+
+def test_the_notices_page_lists_the_newest_first_and_opening_a_ticket_reads_its_notices(
+    desk, contract_a, customer_a_user, manager, staff_user
+):
+    first = report(contract_a, customer_a_user)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=7), tick=False):
+        second = report(contract_a, customer_a_user)
+    page = desk.get("/desk/notices/").content.decode()
+    rows = re.findall(r'<tr class="is-(unread|read)" data-testid="notice">(.*?)</tr>', page, re.S)
+    assert [second.number in rows[0][1], first.number in rows[1][1]] == [True, True]
+    assert "Alfa Ab" in rows[0][1] and "New report on a contract you manage" in rows[0][1]
+    assert "2026-10-01 13:07 EEST" in rows[0][1]  # the terms' local time, with its zone
+    assert f'href="/desk/tickets/{first.number}/"' in rows[1][1]
+    assert desk.get(f"/desk/tickets/{first.number}/").status_code == 200
+    page = desk.get("/desk/notices/").content.decode()
+    assert re.findall(r'<tr class="is-(unread|read)"', page) == ["unread", "read"]
+    assert "1 new" in page
+
+
+def test_mark_all_read_reads_only_the_staff_members_own(desk, contract_a, customer_a_user, manager, django_user_model):
+    colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
+    contract_a.account_managers.add(colleague)
+    report(contract_a, customer_a_user)
+    assert desk.get("/desk/notices/read/").status_code == 405
+    page = desk.post("/desk/notices/read/", follow=True).content.decode()
+    assert "All notices are marked read." in page
+    assert not StaffNotice.objects.filter(user=manager, read_at__isnull=True).exists()
+    assert StaffNotice.objects.filter(user=colleague, read_at__isnull=True).count() == 1
+
+
+def test_another_staff_members_notices_are_never_shown(client, contract_a, customer_a_user, manager,
+                                                         django_user_model):
+    ticket = report(contract_a, customer_a_user)
+    colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
+    client.force_login(colleague)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/desk/notices/").content.decode()
+    assert ticket.number not in page and "No notices yet." in page
+    assert 'data-testid="notice-count"' not in client.get("/desk/").content.decode()
+    client.get(f"/desk/tickets/{ticket.number}/")  # opening it reads only the colleague's own
+    assert StaffNotice.objects.get(user=manager).read_at is None
+
+
+def test_customers_have_no_notices_page(client, customer_a_user):
+    client.force_login(customer_a_user)
+    assert client.get("/desk/notices/").status_code == 302  # to the staff sign-in
+    assert client.get("/desk/preferences/").status_code == 302
+
+
+def test_the_settings_page_saves_the_switches(desk, manager):
+    page = desk.get("/desk/preferences/").content.decode()
+    assert "E-mail me about a new report on my contracts" in page and "My tickets: those assigned to you." in page
+    assert f'href="/desk/sla/contracts/{manager.managed_contracts.get().pk}/"' in page
+    response = desk.post("/desk/preferences/", {"notice_new_report": "on", "email_customer_reply": "on",
+                                                "language": "en"}, follow=True)
+    assert "Your settings are saved." in response.content.decode()
+    saved = StaffPreferences.objects.get(user=manager)
+    assert (saved.email_new_report, saved.notice_new_report, saved.email_customer_reply,
+            saved.notice_customer_reply, saved.language) == (False, True, True, False, "en")
+    refused = desk.post("/desk/preferences/", {"language": "fi"})
+    assert refused.status_code == 200 and "Select a valid choice." in refused.content.decode()
+    assert StaffPreferences.objects.get(user=manager).language == "en"
+
+
+def test_the_settings_are_linked_from_the_header(desk, manager):
+    assert 'href="/desk/preferences/"' in desk.get("/desk/").content.decode()
+
+
+def test_the_notices_page_costs_the_same_queries_for_two_notices_as_for_forty(desk, customer_a, dstny, customer_a_user,
+                                                                              manager):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert desk.get("/desk/notices/").status_code == 200
+        return len(captured)
+
+    contracts = [ContractFactory(customer=customer_a, terms=dstny) for _ in range(4)]
+    for contract in contracts:
+        contract.account_managers.add(manager)
+    for i in range(2):
+        report(contracts[i], customer_a_user)
+    few = count()
+    for i in range(38):
+        report(contracts[i % 4], customer_a_user)
+    assert count() == few
+    # Session, user, the page's notices (count and rows) and the header's count.
+    assert few <= 5
