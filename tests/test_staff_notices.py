@@ -125,7 +125,7 @@ def test_the_mail_comes_in_the_language_the_staff_member_chose(customer_a_user, 
     assert sent.subject == f"[{ticket.number}] New report from Alfa Ab"
     assert f"Alfa Ab made a new report on a contract you manage: Fault report (Web), ticket {ticket.number}." in sent.body
     assert "It is marked urgent." in sent.body and f"Ticket: {ticket.number}" in sent.body
-    assert "Service must start by 2026-10-01 17:00 (Europe/Mariehamn)." in sent.body
+    assert "Service starts at the latest: 2026-10-01 17:00 (Europe/Mariehamn)" in sent.body
 
 
 def test_a_report_by_email_mails_the_account_manager(customer_a, contract_a, manager):
@@ -135,6 +135,17 @@ def test_a_report_by_email_mails_the_account_manager(customer_a, contract_a, man
     [sent] = deliver()
     assert sent.to == ["maria@desk.example"] and record.ticket.number in sent.subject
     assert "(E-post)" in sent.body  # the channel, in Swedish
+
+
+def test_a_report_through_the_api_mails_the_account_manager_and_leaves_a_notice(customer_a_api, contract_a, manager):
+    response = customer_a_api.post("/api/tickets/", {
+        "contract": contract_a.pk, "a_number": "018-123 45", "b_number": "+46 70 123 45 67",
+        "fault_occurred_at": "2026-10-01T12:40:00+03:00", "description": "Samtal bryts efter 3 sekunder.",
+    }, format="json")
+    assert response.status_code == 201
+    [sent] = deliver()
+    assert sent.to == ["maria@desk.example"] and response.json()["number"] in sent.subject
+    assert StaffNotice.objects.get(user=manager).kind == "new_report"
 
 
 def test_only_the_contracts_own_account_managers_hear_of_it(customer_a_user, customer_a, dstny, contract_a, manager,

@@ -240,7 +240,6 @@ class TimeLogForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 
-
 class StaffPreferencesForm(forms.ModelForm):
     class Meta:
         model = StaffPreferences
