@@ -210,7 +210,7 @@ class ContractForm(forms.ModelForm):
     class Meta:
         model = Contract
         fields = ["customer", "terms", "signed_on", "delivered_on", "terminated_on", "description", "one_time_fee",
-                  "invoiced_from", "delivery_delay_cause"]
+                  "invoiced_from", "delivery_delay_cause", "account_managers"]
 
     def clean(self):
         data = super().clean()
@@ -264,6 +264,7 @@ class ContractAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     date_hierarchy = "signed_on"
     inlines = [ContractFeeInline]
+    filter_horizontal = ["account_managers"]
 
     def get_readonly_fields(self, request, obj=None):
         # A contract stays its customer's, on the terms version it was signed on.
@@ -295,7 +296,8 @@ class ContractAdmin(admin.ModelAdmin):
         # Through the services, so that stored reports follow and a higher fee is announced.
         data = form.cleaned_data
         if not change:
-            fields = {name: data[name] for name in ContractForm.Meta.fields}
+            # The account managers are many-to-many: the admin saves them after the contract (save_related).
+            fields = {name: data[name] for name in ContractForm.Meta.fields if name != "account_managers"}
             created = services.contract_create(monthly_fee=data["monthly_fee"], actor=request.user, **fields)
             obj.pk = created.pk
             return

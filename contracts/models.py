@@ -454,6 +454,11 @@ class Contract(models.Model):
         help_text=_("The delivery guarantee applies only when a delay is solely the supplier's (D §9.3)."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
+    account_managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="managed_contracts", limit_choices_to={"is_staff": True},
+        verbose_name=_("account managers"),
+        help_text=_("Staff members told of every new report on this contract, as each one's own settings allow."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -350,3 +350,32 @@ def test_staff_tick_tickets_and_assign_them_at_once_while_the_queue_holds_still(
     expect(desk.locator(".alert.ok")).to_contain_text("2 tickets assigned to desk.")
     assert {t.number for t in Ticket.objects.filter(assignee=staff)} == {tickets[0].number, tickets[1].number}
     expect(desk.locator("#queue")).to_contain_text("Arrives while the agent ticks.")
+
+
+def test_an_account_manager_sees_the_notice_count_and_opens_the_notices(browser, live_server, people):
+    """A new report on their contract shows as "1 new" in the header when the queue refreshes;
+    the notices page leads to the ticket, which reads the notice."""
+    from django.utils import timezone
+
+    from contracts.models import Contract
+    from tickets import services
+
+    staff, customer_user = people
+    contract = Contract.objects.get()
+    contract.account_managers.add(staff)
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.goto(f"{live_server.url}/desk/")
+    expect(desk.locator("#notices-link")).to_have_text("Notices")
+    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+                                    b_number="040 123 4567", fault_occurred_at=timezone.now() - datetime.timedelta(minutes=5),
+                                    description="Nobody can call in.")
+    desk.evaluate("htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})")
+    expect(desk.locator("header [data-testid=notice-count]")).to_have_text("1 new")
+    desk.click("#notices-link")
+    expect(desk.locator("h1")).to_have_text("Notices")
+    row = desk.locator("[data-testid=notice]")
+    expect(row).to_contain_text("Rederi Ab")
+    expect(row).to_contain_text("New report on a contract you manage")
+    desk.click(f"text={ticket.number}")
+    desk.wait_for_url(f"**/desk/tickets/{ticket.number}/")
+    expect(desk.locator("header [data-testid=notice-count]")).to_have_count(0)

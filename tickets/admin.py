@@ -120,7 +120,8 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["ticket__number", "subject"]
     list_select_related = ["ticket"]
     readonly_fields = [
-        "ticket", "kind", "recipients", "subject", "body", "created_at", "sent_at", "attempts", "last_error", "failed_at",
+        "ticket", "kind", "recipient_user", "recipients", "subject", "body", "created_at", "sent_at", "attempts",
+        "last_error", "failed_at",
     ]
 
     def has_add_permission(self, request):

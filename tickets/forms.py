@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
 from tickets import bulk, selectors, services
-from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason, Ticket
+from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason, StaffPreferences, Ticket
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -309,3 +309,8 @@ class TimeLogForm(forms.Form):
     worked_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
+
+class StaffPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = StaffPreferences
+        fields = ["email_new_report", "notice_new_report", "email_customer_reply", "notice_customer_reply", "language"]

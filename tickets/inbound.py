@@ -283,7 +283,7 @@ def _covers(contract: Contract, a_number: str, day: datetime.date) -> bool:
 
 
 def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract, reported_by,
-                 received_at: datetime.datetime) -> Ticket:
+                 received_at: datetime.datetime, registered_by=None) -> Ticket:
     """A fault report from a mail: A-number, B-number and time read from its text (a missing one
     is marked and asked for, D §16.9), with the attachments that pass the upload rules."""
     fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
@@ -291,7 +291,7 @@ def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract
     ticket = services.ticket_create(
         contract=contract, reported_by=reported_by, channel=Channel.EMAIL, received_at=received_at,
         description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
-        fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True,
+        fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True, registered_by=registered_by,
     )
     checked, refused = uploads_of(parsed)
     attachments.store(ticket, checked, actor=reported_by)
@@ -420,7 +420,7 @@ def _open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
         raise services.TransitionNotAllowed(_("This e-mail has opened a ticket already."))
     record.handled_by, record.note = actor, f"opened by {actor.get_username()}"
     ticket = _open_ticket(record, parse(bytes(record.raw)), contract=contract, reported_by=None,
-                          received_at=record.received_at)
+                          received_at=record.received_at, registered_by=actor)
     record.save()
     return ticket
 

@@ -431,9 +431,16 @@ class Notification(models.Model):
         ESCALATION_BREACHED = "escalation_breached", _("Service start deadline breached")
         REOPENED = "reopened", _("Opened again: the answer was in time")
         URGENT_REPORT = "urgent_report", _("Urgent report, to the team")
+        NEW_REPORT_STAFF = "new_report_staff", _("New report, to an account manager of the contract")
+        CUSTOMER_REPLY_STAFF = "customer_reply_staff", _("The customer's reply, to the ticket's assignee")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, choices=Kind.choices)
+    # A mail to one staff member about their contract or ticket; their switches are read again
+    # when it goes out (tickets.staff_notices).
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     recipients = models.JSONField(default=list)
     message = models.TextField(blank=True, help_text="The text written with the action, if any.")
     message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header it was sent with.")
@@ -555,3 +562,76 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffEvent(models.TextChoices):
+    """What a staff member can be told of, each by e-mail and on the desk (StaffPreferences)."""
+
+    NEW_REPORT = "new_report", _("New report on a contract you manage")
+    CUSTOMER_REPLY = "customer_reply", _("The customer answered on your ticket")
+
+
+class StaffPreferences(models.Model):
+    """A staff member's switches: each event by e-mail and as a notice on the desk, on or off on
+    their own. Without a row every switch is on and mail comes in the desk's language."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_preferences")
+    email_new_report = models.BooleanField(
+        _("E-mail me about a new report on my contracts"), default=True,
+        help_text=_("My contracts: those you are an account manager of (set in the administration). "
+                    "Not for a report you register yourself."),
+    )
+    notice_new_report = models.BooleanField(_("Show a notice on the desk for a new report on my contracts"), default=True)
+    email_customer_reply = models.BooleanField(
+        _("E-mail me when a customer answers on my tickets"), default=True,
+        help_text=_("My tickets: those assigned to you."),
+    )
+    notice_customer_reply = models.BooleanField(
+        _("Show a notice on the desk when a customer answers on my tickets"), default=True
+    )
+    language = models.CharField(
+        _("language of the e-mails"), max_length=5, choices=Language.choices, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("staff member's settings")
+        verbose_name_plural = _("staff members' settings")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def of(cls, user) -> StaffPreferences:
+        """The staff member's switches (select_related "staff_preferences" for lists)."""
+        try:
+            return user.staff_preferences
+        except cls.DoesNotExist:
+            return cls(user=user)
+
+    def wants(self, event: str, by: str) -> bool:
+        """Whether the staff member wants `event` (StaffEvent) by "email" or as a "notice"."""
+        return getattr(self, f"{by}_{event}")
+
+
+class StaffNotice(models.Model):
+    """A word on the desk for one staff member about a ticket, kept unread until they open the
+    ticket or mark it read."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_notices")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="staff_notices")
+    kind = models.CharField(_("what happened"), max_length=16, choices=StaffEvent.choices)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desk notice")
+        verbose_name_plural = _("desk notices")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="staff_notice_user_idx"),
+            # The header's count and opening a ticket read only the unread ones.
+            models.Index("user", "ticket", name="staff_notice_unread_idx", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.ticket_id} {self.kind}"

@@ -1,10 +1,12 @@
 """E-mail about a ticket: to the customer (D §16.7: current information and the ticket number)
-and to staff (escalations).
+and to staff (escalations; to one staff member, a new report on their contract or a customer's
+reply on their ticket, tickets.staff_notices).
 
 A notification is a row written in the same transaction as the change it reports; after commit
 a Celery task sends it. When the broker is down the row waits, and the beat sweep
 (`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once. Recipients,
-subject and body are worked out when the mail goes out, from the ticket as it is then.
+subject and body are worked out when the mail goes out, from the ticket as it is then; a mail to
+one staff member goes out only if they still want it then.
 """
 
 from __future__ import annotations
@@ -21,16 +23,25 @@ from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
 from config.broker import hand_over
-from tickets.models import Notification, Ticket
+from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
+# Mail to one staff member (Notification.recipient_user), and the switch it answers to.
+PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY}
 
 
-def recipients_for(ticket: Ticket, kind: str) -> list[str]:
+def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
     """Customers: the reporter when a customer user reported it, and the customer's main contact
-    person. Staff: the assignee, or the team's address when nobody is assigned."""
+    person. Staff: the assignee, or the team's address when nobody is assigned. One staff member:
+    `user`, while they are active staff and their switch for this mail is on."""
+    if kind in PERSONAL_KINDS:
+        wanted = (
+            user is not None and user.is_active and user.is_staff and user.email
+            and StaffPreferences.of(user).wants(PERSONAL_KINDS[kind], "email")
+        )
+        return [user.email] if wanted else []
     if kind in STAFF_KINDS:
         if ticket.assignee is not None and ticket.assignee.email:
             return [ticket.assignee.email]
@@ -47,14 +58,13 @@ def recipients_for(ticket: Ticket, kind: str) -> list[str]:
 
 def render(notification: Notification) -> tuple[str, str]:
     ticket = notification.ticket
-    language = (
-        settings.LANGUAGE_CODE if notification.kind in STAFF_KINDS else ticket.customer.language
-    )
     zone = zoneinfo.ZoneInfo(ticket.terms.timezone)
-    with translation.override(language), timezone.override(zone):
+    with translation.override(_language(notification)), timezone.override(zone):
         context = {
             "ticket": ticket,
             "kind": notification.kind,
+            "for_staff": notification.kind in STAFF_KINDS or notification.kind in PERSONAL_KINDS,
+            "at": notification.created_at,
             "message": notification.message,
             "zone": ticket.terms.timezone,
             "site_url": settings.SITE_URL,
@@ -62,6 +72,15 @@ def render(notification: Notification) -> tuple[str, str]:
         subject = render_to_string("tickets/email/subject.txt", context).strip()
         body = render_to_string("tickets/email/body.txt", context).strip() + "\n"
     return subject, body
+
+
+def _language(notification: Notification) -> str:
+    """The customer's language; the staff member's own for a mail to them; else the desk's."""
+    if notification.kind in PERSONAL_KINDS:  # sent only while the staff member is there
+        return StaffPreferences.of(notification.recipient_user).language
+    if notification.kind in STAFF_KINDS:
+        return settings.LANGUAGE_CODE
+    return notification.ticket.customer.language
 
 
 def build_for(ticket_id: int, kind: str, message: str = "") -> Notification:
@@ -101,17 +120,21 @@ def send(notification_id: int) -> bool:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by")
+            .select_related("ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by",
+                            "recipient_user__staff_preferences")
             .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
             .first()
         )
         if notification is None:
             return False  # sent, given up, or another worker has it now
         now = timezone.now()
-        notification.recipients = recipients_for(notification.ticket, notification.kind)
+        notification.recipients = recipients_for(notification.ticket, notification.kind, notification.recipient_user)
         if not notification.recipients:
             notification.failed_at = now
-            notification.last_error = "No e-mail address to send to."
+            notification.last_error = (
+                "Not sent: the staff member has no e-mail address, is no longer active staff, or turned these e-mails off."
+                if notification.kind in PERSONAL_KINDS else "No e-mail address to send to."
+            )
             notification.save(update_fields=["recipients", "failed_at", "last_error"])
             return False
         notification.attempts += 1

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, ServiceTerms
-from tickets import attachments, history, notifications
+from tickets import attachments, history, notifications, staff_notices
 from tickets.models import (
     OPEN_STATUSES,
     Category,
@@ -123,10 +123,13 @@ def ticket_create(
     received_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
     accept_missing_details: bool = False,
+    registered_by=None,
 ) -> Ticket:
     """A new fault report or support request, with its clock (D §16.8) and acknowledgement
     (D §16.7). `accept_missing_details` (e-mail): a fault report without A-number, B-number or
-    fault time is opened all the same, marked, and its acknowledgement asks for them (D §16.9)."""
+    fault time is opened all the same, marked, and its acknowledgement asks for them (D §16.9).
+    `registered_by`: the staff member who entered someone else's report (the reporter otherwise),
+    whom the contract's account managers' notices leave out."""
     now = now or timezone.now()
     received_at = received_at or now
     errors, numbers, terms = report_problems(
@@ -180,6 +183,7 @@ def ticket_create(
     notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
     if urgent:
         notifications.queue(ticket, notifications.Kind.URGENT_REPORT)
+    staff_notices.new_report(ticket, registered_by=registered_by or reported_by)
     return ticket
 
 
@@ -400,6 +404,8 @@ def ticket_reply(
     attachments.store(ticket, list(files), actor=actor, message=created)
     if is_staff and not internal:
         notifications.queue(ticket, notifications.Kind.REPLY, message=message.strip())
+    if not is_staff:
+        staff_notices.customer_replied(ticket, message.strip())
     return ticket, created
 
 

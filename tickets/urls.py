@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import staff_views, views
 
 urlpatterns = [
     path("portal/", views.portal, name="portal"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("desk/bulk/", views.desk_bulk, name="desk-bulk"),
     path("desk/views/<int:pk>/delete/", views.delete_view, name="desk-delete-view"),
     path("desk/billable/", views.billable, name="desk-billable"),
+    path("desk/notices/", staff_views.notices, name="desk-notices"),
+    path("desk/notices/read/", staff_views.notices_read, name="desk-notices-read"),
+    path("desk/preferences/", staff_views.preferences, name="desk-preferences"),
     path("desk/inbox/", views.inbox, name="desk-inbox"),
     path("desk/inbox/<int:pk>/raw/", views.inbox_raw, name="desk-inbox-raw"),
     path("desk/tickets/<str:number>/", views.desk_ticket, name="desk-ticket"),

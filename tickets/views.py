@@ -28,7 +28,7 @@ from contracts.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
 from core import idempotency
-from tickets import attachments, bulk, canned, history, inbound, mailparse, selectors, services
+from tickets import attachments, bulk, canned, history, inbound, mailparse, selectors, services, staff_notices
 from tickets.forms import (
     WithdrawForm,
     BulkForm,
@@ -465,6 +465,7 @@ def _without_page(query) -> str:
 @staff_member_required
 def desk_ticket(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _ticket_for_desk(request, number)
+    staff_notices.mark_read(request.user, ticket)
     return render(request, "tickets/desk_ticket.html", _desk_ticket_context(request, ticket))
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0013_saved_views'),
+        ('tickets', '0015_staff_notices'),
     ]
 
     operations = [
