@@ -201,6 +201,8 @@ def months(
                 contracts if len(contracts) < 50 else None,
             )
         )
+    # Planned work still ahead is not part of the month yet (it is announced on the board).
+    touching = [o for o in touching if o.started_at <= now]
     wide = [outage_span(o) for o in touching if o.service_wide]
     own: dict[int, list[OutageSpan]] = {}
     for outage in touching:
