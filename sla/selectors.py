@@ -169,6 +169,30 @@ def outages_around(ticket) -> list[Outage]:
     return sorted(found.prefetch_related("tickets")[:20], key=lambda outage: abs(outage.started_at - moment))
 
 
+def planned_ahead(now: datetime.datetime, limit: int = 50) -> list[Outage]:
+    """Planned work still to come (announced maintenance), soonest first, for the board."""
+    return list(
+        Outage.objects.filter(kind=OutageKind.PLANNED, started_at__gt=now)
+        .prefetch_related("contracts__customer")
+        .order_by("started_at", "id")[:limit]
+    )
+
+
+def outage_zones(outage: Outage) -> list[tuple[str, list[str]]]:
+    """The time zones of the terms an outage concerns, each with those terms' names: its
+    contracts' terms, or every terms in force when it hits the whole service. Prefetch
+    `contracts__terms`."""
+    contracts = list(outage.contracts.all())
+    if contracts and not outage.service_wide:
+        terms = [contract.terms for contract in contracts]
+    else:
+        terms = list(ServiceTerms.objects.in_force(outage.started_at.date()))
+    zones: dict[str, set[str]] = {}
+    for item in terms:
+        zones.setdefault(item.timezone, set()).add(item.name)
+    return [(zone, sorted(names)) for zone, names in sorted(zones.items())]
+
+
 def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[int, ServiceTerms]:
     """The version of each contract's terms in force on a day, in two queries (D §28)."""
     book = TermsBook(contracts)

@@ -4,6 +4,9 @@ from sla import views
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
+    path("desk/sla/outages/new/", views.outage_new, name="sla-outage-new"),
+    path("desk/sla/outages/<int:pk>/", views.outage_page, name="sla-outage"),
+    path("desk/sla/outages/<int:pk>/edit/", views.outage_edit, name="sla-outage-edit"),
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
     path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
     path("desk/sla/billing/", views.billing_page, name="sla-billing"),
