@@ -259,6 +259,30 @@ def months(
     return results
 
 
+def recent_months(
+    contracts: Sequence[Contract], *, today: datetime.date, now: datetime.datetime, count: int = 3
+) -> tuple[list[str], dict[int, list[ContractMonth | None]]]:
+    """The last `count` months (this one first) of each contract, None for a month it was not
+    in service: one computation per month for all the contracts, so the queries do not grow
+    with them. Prefetch `fees`."""
+    firsts, day = [], today.replace(day=1)
+    for _i in range(count):
+        firsts.append(day)
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    table: dict[int, list[ContractMonth | None]] = {contract.pk: [] for contract in contracts}
+    for first in firsts:
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        serving = [
+            c for c in contracts
+            if c.delivered_on is not None and c.delivered_on < following
+            and (c.terminated_on is None or c.terminated_on > first)
+        ]
+        found = {data.contract.pk: data for data in months(serving, first.year, first.month, now=now)}
+        for contract in contracts:
+            table[contract.pk].append(found.get(contract.pk))
+    return [f"{first:%Y-%m}" for first in firsts], table
+
+
 def fees_in_month(contracts: Sequence[Contract], first: datetime.date) -> dict[int, Decimal]:
     """The monthly fee each contract paid for a month: the fee in force on its first day
     (invoiced in advance, D §15.2), from the fee history in one query."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla import views
+from sla import customer_views, views
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
     path("desk/sla/tickets/<str:number>/outages/", views.ticket_outages, name="sla-ticket-outages"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
+    path("desk/customers/", customer_views.customer_list, name="desk-customers"),
+    path("desk/customers/<int:pk>/", customer_views.customer_page, name="desk-customer"),
     path("desk/delivery/", views.delivery, name="delivery"),
     path("desk/claims/", views.desk_claims, name="desk-claims"),
     path("portal/claims/", views.portal_claims, name="portal-claims"),

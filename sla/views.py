@@ -29,7 +29,7 @@ from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
 from contracts.models import Contract, NoticeChannel, TermsBook
 from contracts.web import apply_errors
-from sla import billing, claims, reports, selectors, services
+from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
 from tickets import history
 from tickets.models import Ticket
@@ -318,7 +318,7 @@ def _chart(year: list[dict], target) -> dict:
     return {"bars": bars, "floor": f"{floor:.2f}", "target_y": target_y, "width": 52 + len(bars) * 52}
 
 
-def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
+def _contract_page(request, contract: Contract, template: str, extra: dict | None = None) -> HttpResponse:
     now = timezone.now()
     try:
         year_month = selectors.parse_month(request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate())
@@ -339,6 +339,7 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
         "zone": month.terms.timezone, "stored": stored, "delivery": delivery_status(contract, timezone.localdate()),
         "notices": contract_notices(contract), "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),
         "terms_today": contract.terms_in_force(timezone.localdate()),
+        **(extra or {}),
     }
     return render(request, template, context)
 
@@ -346,7 +347,7 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
 @staff_member_required
 def contract_sla(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_object_or_404(Contract.objects.select_related("customer", "terms").prefetch_related("fees"), pk=pk)
-    return _contract_page(request, contract, "sla/contract.html")
+    return _contract_page(request, contract, "sla/contract.html", customer_views.contract_extras(contract))
 
 
 @login_required

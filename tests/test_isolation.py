@@ -40,7 +40,7 @@ ROUTES = {
     "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
     "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff", "sla-ticket-outages": "staff",
     "desk-save-view": "staff", "desk-delete-view": "staff", "sla-outage-new": "staff", "sla-outage": "staff",
-    "sla-outage-edit": "staff",
+    "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",
@@ -149,7 +149,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
                 "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
                 "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
                 "sla-contract": "contract", "portal-availability": "contract", "desk-delete-view": "view",
-                "sla-outage": "outage", "sla-outage-edit": "outage",
+                "sla-outage": "outage", "sla-outage-edit": "outage", "desk-customer": "customer",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
             assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"

@@ -58,13 +58,13 @@ def world(customer_a_user, staff_user, contract_a):
         outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
                                               responsibility="supplier", contracts=[contract_a], tickets=[ticket])
     return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply",
-            "sla-outage": outage.pk}
+            "sla-outage": outage.pk, "desk-customer": contract_a.customer_id}
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:
     """The page's address for the world's objects, a ticket number replaced by `hostile`."""
     kwargs = {key: world[key] for key in re.findall(r"<(?:\w+:)?(\w+)>", text)}
-    owner = next((world[prefix] for prefix in ("sla-outage",) if name.startswith(prefix)), None)
+    owner = next((world[prefix] for prefix in ("sla-outage", "desk-customer") if name.startswith(prefix)), None)
     if "pk" in kwargs and owner is not None:
         kwargs["pk"] = owner
     if hostile is not None and "number" in kwargs:

@@ -1,5 +1,5 @@
-"""The staff's outage pages: what they show, to whom, in how many queries, and their forms
-(planned work ahead, changes, ending, tickets linked by number)."""
+"""The staff's customer, contract and outage pages: what each shows, to whom, in how many
+queries, and the outage forms (planned work ahead, changes, ending, tickets linked by number)."""
 
 import datetime
 from decimal import Decimal
@@ -14,7 +14,7 @@ from sla import claims as sla_claims
 from sla import reports
 from sla import services as sla_services
 from sla.models import MonthlyReport, Outage
-from tests.factories import ContactPersonFactory, ContractFactory
+from tests.factories import ContactPersonFactory, ContractFactory, CustomerFactory
 from tickets import services
 from tickets.models import Channel, Ticket
 
@@ -86,6 +86,111 @@ def alfa(customer_a, contract_a, customer_b, contract_b, staff_user):
                           tickets=[open_ticket], month=datetime.date(2026, 10, 1), amount=Decimal("5.00"),
                           actor=staff_user)
     return {"open": open_ticket, "closed": closed, "beta": beta_ticket, "outage": outage}
+
+
+class TestCustomers:
+    def test_the_list_finds_customers_by_name_and_links_their_page(self, staff_client, alfa, customer_a, customer_b):
+        page = staff_client.get("/desk/customers/?q=alf").content.decode()
+        assert f'href="/desk/customers/{customer_a.pk}/"' in page
+        assert "Beta AB" not in page
+        assert 'href="/desk/customers/"' in staff_client.get("/desk/").content.decode()  # in the desk's menu
+        assert "No customer matches" in staff_client.get("/desk/customers/?q=nobody").content.decode()
+
+    def test_the_list_is_paged(self, staff_client, db):
+        for n in range(55):
+            CustomerFactory(name=f"Kund {n:02d} Ab")
+        first = staff_client.get("/desk/customers/").content.decode()
+        second = staff_client.get("/desk/customers/?page=2").content.decode()
+        assert "Kund 00 Ab" in first and "Kund 54 Ab" not in first
+        assert "Kund 54 Ab" in second and "Page 2 of 2" in second
+
+    def test_the_list_runs_the_same_queries_for_one_customer_or_many(self, staff_client, customer_a, contract_a):
+        report(contract_a)
+        one = queries(staff_client, "/desk/customers/")
+        for _n in range(4):
+            contract = ContractFactory()
+            report(contract)
+        assert queries(staff_client, "/desk/customers/") == one <= 6
+
+    def test_the_customer_page_shows_contacts_contracts_tickets_availability_claims_and_billable_work(
+        self, staff_client, alfa, customer_a, contract_a
+    ):
+        page = staff_client.get(f"/desk/customers/{customer_a.pk}/").content.decode()
+        assert customer_a.org_number in page
+        assert "Anna Alfa" in page and "+358181234" in page and "anna@alfa.example" in page and "Main contact person" in page
+        assert f'href="/desk/sla/contracts/{contract_a.pk}/"' in page and "2025-04-15" in page  # delivered
+        assert alfa["open"].number in page and "Växeln svarar inte" in page
+        assert alfa["closed"].number in page  # recently closed
+        # The service-start deadline in the terms' zone, named (Dstny: Åland, EET).
+        assert "EET" in page
+        assert "99.7222 %" in page  # November so far: two hours down
+        assert "5.00 EUR" in page and "Submitted" in page  # the claim
+        assert "45 min" in page and "Konfiguration" in page  # billable work this month
+
+    def test_another_customers_data_is_never_on_the_page(self, staff_client, alfa, customer_a):
+        page = staff_client.get(f"/desk/customers/{customer_a.pk}/").content.decode()
+        for foreign in ("Bertil Beta", "bertil@beta.example", "BETA-SECRET", alfa["beta"].number, "30 min"):
+            assert foreign not in page
+
+    def test_the_customer_page_runs_the_same_queries_however_much_it_shows(
+        self, staff_client, customer_a, contract_a, dstny, staff_user
+    ):
+        ContactPersonFactory(customer=customer_a, is_primary=True)
+        ticket = report(contract_a)
+        not_a_fault(report(contract_a), staff_user, 10, NOW.date())
+        claim(contract_a, ticket, staff_user)
+        one = queries(staff_client, f"/desk/customers/{customer_a.pk}/")
+        for _n in range(3):
+            ContactPersonFactory(customer=customer_a)
+            contract = ContractFactory(customer=customer_a, terms=dstny)
+            claim(contract, report(contract), staff_user)
+            not_a_fault(report(contract), staff_user, 10, NOW.date())
+        assert queries(staff_client, f"/desk/customers/{customer_a.pk}/") == one
+
+    def test_only_staff_see_customer_pages(self, client, customer_a_user, customer_a, staff_client):
+        assert staff_client.get("/desk/customers/999999/").status_code == 404
+        client.logout()
+        for path in ("/desk/customers/", f"/desk/customers/{customer_a.pk}/"):
+            assert client.get(path).status_code == 302
+        client.force_login(customer_a_user)
+        for path in ("/desk/customers/", f"/desk/customers/{customer_a.pk}/"):
+            response = client.get(path)
+            assert response.status_code == 302 and "login" in response["Location"]
+
+    def test_the_ticket_page_links_the_customer_page(self, staff_client, alfa, customer_a):
+        page = staff_client.get(f"/desk/tickets/{alfa['open'].number}/").content.decode()
+        assert f'href="/desk/customers/{customer_a.pk}/" data-testid="customer"' in page
+
+
+class TestContractPage:
+    def test_it_adds_contacts_tickets_claims_and_billable_work_and_links_the_customer(
+        self, staff_client, alfa, customer_a, contract_a
+    ):
+        page = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/").content.decode()
+        assert f'href="/desk/customers/{customer_a.pk}/"' in page
+        assert "Anna Alfa" in page and alfa["open"].number in page
+        assert "5.00 EUR" in page and "45 min" in page
+        assert "<svg" in page  # the chart stays
+        assert f'href="/desk/sla/outages/{alfa["outage"].pk}/"' in page
+        assert "BETA-SECRET" not in page and "Bertil Beta" not in page
+
+    def test_the_customers_availability_page_shows_none_of_it(self, client, customer_a_user, alfa, contract_a):
+        client.force_login(customer_a_user)
+        page = client.get(f"/portal/contracts/{contract_a.pk}/availability/").content.decode()
+        assert "Anna Alfa" not in page and "/desk/" not in page.split("<main>")[1]
+
+    def test_the_contract_page_runs_the_same_queries_however_much_it_shows(
+        self, staff_client, customer_a, contract_a, staff_user
+    ):
+        ContactPersonFactory(customer=customer_a, is_primary=True)
+        not_a_fault(report(contract_a), staff_user, 10, NOW.date())
+        claim(contract_a, report(contract_a), staff_user)
+        one = queries(staff_client, f"/desk/sla/contracts/{contract_a.pk}/")
+        for _n in range(3):
+            ContactPersonFactory(customer=customer_a)
+            not_a_fault(report(contract_a), staff_user, 10, NOW.date())
+            claim(contract_a, report(contract_a), staff_user)
+        assert queries(staff_client, f"/desk/sla/contracts/{contract_a.pk}/") == one
 
 
 def outage_form(**overrides):
