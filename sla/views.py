@@ -225,10 +225,11 @@ def outage_page(request: HttpRequest, pk: int) -> HttpResponse:
                               (_("Announced"), outage.announced_at))
         if moment is not None
     ]
+    going_on = outage.started_at <= now and (outage.ended_at is None or outage.ended_at > now)
     context = {
         "outage": outage, "times": times, "zones": zones, "staff_zone": staff_zone, "error": error,
         "unsettled": selectors.unsettled(outage), "number": request.POST.get("number", "")[:40],
-        "ahead": outage.started_at > now, "going_on": outage.started_at <= now and (outage.ended_at is None or outage.ended_at > now),
+        "ahead": outage.started_at > now, "going_on": going_on,
     }
     return render(request, "sla/outage.html", context, status=400 if error else 200)
 
