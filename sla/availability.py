@@ -272,7 +272,8 @@ def judge(outages: Iterable[OutageSpan], rules: MonthRules, service: Span, now: 
     parts = []
     for outage in outages:
         start = to_us(outage.start)
-        end = to_us(outage.end) if outage.end is not None else now_us
+        # Time still to come is not unavailable yet: planned work may have an end ahead.
+        end = min(to_us(outage.end), now_us) if outage.end is not None else now_us
         inside = clip([(start, max(start, end))], low, high)
         outside_windows = subtract(inside, rules.windows) if outage.planned else inside
         if not inside:

@@ -180,6 +180,30 @@ def recent_outages(now: datetime.datetime, limit: int = 50) -> list[Outage]:
     return list(Outage.objects.filter(going_on | begun).order_by("-started_at", "-id")[:limit])
 
 
+def planned_ahead(now: datetime.datetime, limit: int = 50) -> list[Outage]:
+    """Planned work still to come (announced maintenance), soonest first, for the board."""
+    return list(
+        Outage.objects.filter(kind=OutageKind.PLANNED, started_at__gt=now)
+        .prefetch_related("contracts__customer")
+        .order_by("started_at", "id")[:limit]
+    )
+
+
+def outage_zones(outage: Outage) -> list[tuple[str, list[str]]]:
+    """The time zones of the terms an outage concerns, each with those terms' names: its
+    contracts' terms, or every terms in force when it hits the whole service. Prefetch
+    `contracts__terms`."""
+    contracts = list(outage.contracts.all())
+    if contracts and not outage.service_wide:
+        terms = [contract.terms for contract in contracts]
+    else:
+        terms = list(ServiceTerms.objects.in_force(outage.started_at.date()))
+    zones: dict[str, set[str]] = {}
+    for item in terms:
+        zones.setdefault(item.timezone, set()).add(item.name)
+    return [(zone, sorted(names)) for zone, names in sorted(zones.items())]
+
+
 def terms_in_force(contracts: Sequence[Contract], day: datetime.date) -> dict[int, ServiceTerms]:
     """The version of each contract's terms in force on a day, in two queries (D §28)."""
     book = TermsBook(contracts)
@@ -212,6 +236,8 @@ def months(
                 contracts if len(contracts) < 50 else None,
             )
         )
+    # Planned work still ahead is not part of the month yet (it is announced on the board).
+    touching = [o for o in touching if o.started_at <= now]
     wide = [outage_span(o) for o in touching if o.service_wide]
     own: dict[int, list[OutageSpan]] = {}
     for outage in touching:
@@ -242,6 +268,30 @@ def months(
             )
         )
     return results
+
+
+def recent_months(
+    contracts: Sequence[Contract], *, today: datetime.date, now: datetime.datetime, count: int = 3
+) -> tuple[list[str], dict[int, list[ContractMonth | None]]]:
+    """The last `count` months (this one first) of each contract, None for a month it was not
+    in service: one computation per month for all the contracts, so the queries do not grow
+    with them. Prefetch `fees`."""
+    firsts, day = [], today.replace(day=1)
+    for _i in range(count):
+        firsts.append(day)
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    table: dict[int, list[ContractMonth | None]] = {contract.pk: [] for contract in contracts}
+    for first in firsts:
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        serving = [
+            c for c in contracts
+            if c.delivered_on is not None and c.delivered_on < following
+            and (c.terminated_on is None or c.terminated_on > first)
+        ]
+        found = {data.contract.pk: data for data in months(serving, first.year, first.month, now=now)}
+        for contract in contracts:
+            table[contract.pk].append(found.get(contract.pk))
+    return [f"{first:%Y-%m}" for first in firsts], table
 
 
 def fees_in_month(contracts: Sequence[Contract], first: datetime.date) -> dict[int, Decimal]:

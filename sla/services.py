@@ -17,6 +17,8 @@ from sla import reports, selectors
 from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
 from tickets.services import check_time, labels
 
+# How far ahead planned work may be registered: further is a mistyped year.
+PLANNED_AHEAD = datetime.timedelta(days=366)
 FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "announced_via", "description")
 
 
@@ -31,12 +33,17 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
         check_time(errors, field, getattr(outage, field))
     if errors:
         raise ValidationError(errors)
-    if outage.started_at > now:
-        errors["started_at"] = [_("An outage cannot start in the future.")]
+    # Planned work is announced ahead (D §11.3), so it may lie in the future, end included;
+    # a fault is registered as it happens.
+    planned = outage.kind == OutageKind.PLANNED
+    if outage.started_at > now and not planned:
+        errors["started_at"] = [_("An outage cannot start in the future; only planned work is registered ahead.")]
+    elif outage.started_at > now + PLANNED_AHEAD:
+        errors["started_at"] = [_("Planned work is registered at most a year ahead.")]
     if outage.ended_at is not None:
         if outage.ended_at < outage.started_at:
             errors["ended_at"] = [_("An outage cannot end before it starts.")]
-        elif outage.ended_at > now:
+        elif outage.ended_at > now and not planned:
             errors["ended_at"] = [_("An outage cannot end in the future; leave it open while it goes on.")]
     if outage.announced_via and outage.announced_via not in NoticeChannel.values:
         errors["announced_via"] = [_("Announced by letter, e-mail or phone.")]

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from sla import views
+from sla import customer_views, views
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
+    path("desk/sla/outages/new/", views.outage_new, name="sla-outage-new"),
+    path("desk/sla/outages/<int:pk>/", views.outage_page, name="sla-outage"),
+    path("desk/sla/outages/<int:pk>/edit/", views.outage_edit, name="sla-outage-edit"),
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
     path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
     path("desk/sla/outage-options/", views.outage_options, name="sla-outage-options"),
@@ -12,6 +15,8 @@ urlpatterns = [
     path("desk/sla/contracts/<int:pk>/", views.contract_sla, name="sla-contract"),
     path("desk/sla/tickets/<str:number>/outages/", views.ticket_outages, name="sla-ticket-outages"),
     path("desk/sla/export.csv", views.month_csv, name="sla-csv"),
+    path("desk/customers/", customer_views.customer_list, name="desk-customers"),
+    path("desk/customers/<int:pk>/", customer_views.customer_page, name="desk-customer"),
     path("desk/delivery/", views.delivery, name="delivery"),
     path("desk/claims/", views.desk_claims, name="desk-claims"),
     path("portal/claims/", views.portal_claims, name="portal-claims"),

@@ -4,6 +4,7 @@ customers' view of their availability."""
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
@@ -14,10 +15,11 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,7 +30,7 @@ from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
 from contracts.models import Contract, NoticeChannel, TermsBook
 from contracts.web import apply_errors
-from sla import billing, claims, reports, selectors, services
+from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
 from tickets import bulk, history
 from tickets.models import Ticket
@@ -78,35 +80,181 @@ def _aware(value):
     return value.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)) if value else None
 
 
+def _register(request: HttpRequest, form: OutageForm) -> Outage | None:
+    """The outage a valid form describes, registered through the service (its errors put on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        outage = services.outage_register(
+            started_at=_aware(data["started_at"]), ended_at=_aware(data["ended_at"]),
+            announced_at=_aware(data["announced_at"]), announced_via=data["announced_via"], kind=data["kind"],
+            responsibility=data["responsibility"], description=data["description"],
+            contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
+        )
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+    messages.success(request, _("The outage is registered."))
+    return outage
+
+
 @staff_member_required
 def outage_board(request: HttpRequest) -> HttpResponse:
     form = OutageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.outage_register(
-                started_at=_aware(data["started_at"]), ended_at=_aware(data["ended_at"]),
-                announced_at=_aware(data["announced_at"]), announced_via=data["announced_via"], kind=data["kind"],
-                responsibility=data["responsibility"], description=data["description"],
-                contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The outage is registered."))
-            return redirect("sla-board")
-    since = timezone.now() - datetime.timedelta(days=30)
+    if _register(request, form):
+        return redirect("sla-board")
+    now = timezone.now()
+    since = now - datetime.timedelta(days=30)
     # Recent outages, and older ones whose responsibility is still to settle (D §10.4).
-    recent = Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
-    to_settle = selectors.contradicted().filter(started_at__gte=timezone.now() - datetime.timedelta(days=400))
+    recent = Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since), started_at__lte=now)
+    to_settle = selectors.contradicted().filter(started_at__gte=now - datetime.timedelta(days=400))
     outages = list(
         Outage.objects.filter(Q(pk__in=recent.values("pk")) | Q(pk__in=to_settle.values("pk")))
         .prefetch_related("contracts__customer", "tickets")
         .order_by("-started_at")[:200]
     )
     rows = [(outage, selectors.unsettled(outage)) for outage in outages]
-    return render(request, "sla/board.html", {"form": form, "rows": rows, "zone": settings.TIME_ZONE,
-                                              "last_month": _last_month()})
+    return render(request, "sla/board.html", {
+        "form": form, "rows": rows, "zone": settings.TIME_ZONE, "last_month": _last_month(), "now": now,
+        "upcoming": selectors.planned_ahead(now),
+    })
+
+
+@staff_member_required
+def outage_new(request: HttpRequest) -> HttpResponse:
+    """Register an outage on a page of its own: planned work ahead (announced maintenance) too."""
+    form = OutageForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    outage = _register(request, form)
+    if outage:
+        return redirect("sla-outage", pk=outage.pk)
+    return render(request, "sla/outage_form.html", {"form": form, "zone": settings.TIME_ZONE},
+                  status=400 if form.errors else 200)
+
+
+class OutageEditForm(OutageForm):
+    """The outage's own facts; its tickets are linked one by one on its page."""
+
+    tickets = None
+
+
+def _initial(outage: Outage) -> dict:
+    return {
+        **{field: getattr(outage, field) for field in services.FIELDS},
+        "contracts": ", ".join(str(c.pk) for c in outage.contracts.all()),
+    }
+
+
+def _changes(outage: Outage, data: dict) -> dict:
+    """What the form changes, and only that: the report's audit names the fields changed, and an
+    unchanged end keeps its seconds."""
+    changes = {}
+    for field in services.FIELDS:
+        value, current = data[field], getattr(outage, field)
+        if field.endswith("_at"):
+            value = _aware(value)
+            if current is not None and value is not None and value == current.replace(second=0, microsecond=0):
+                continue
+        if value != current:
+            changes[field] = value
+    if {c.pk for c in data["contracts"]} != {c.pk for c in outage.contracts.all()}:
+        changes["contracts"] = data["contracts"]
+    return changes
+
+
+@staff_member_required
+def outage_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    outage = get_object_or_404(Outage.objects.prefetch_related("contracts"), pk=pk)
+    form = OutageEditForm(request.POST or None, initial=_initial(outage))
+    if request.method == "POST" and form.is_valid():
+        changes = _changes(outage, form.cleaned_data)
+        try:
+            services.outage_update(outage=outage, changes=changes, actor=request.user)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The outage is changed.") if changes else _("Nothing was changed."))
+            return redirect("sla-outage", pk=outage.pk)
+    return render(request, "sla/outage_form.html", {"form": form, "outage": outage, "zone": settings.TIME_ZONE},
+                  status=400 if form.errors else 200)
+
+
+TICKET_NUMBER = re.compile(r"^[A-Z0-9-]{1,32}$")
+
+
+def _link_by_number(request: HttpRequest, outage: Outage) -> str | None:
+    """Link (or unlink) the ticket whose number staff typed; the error to show, or None."""
+    number = request.POST.get("number", "").strip().upper()
+    unlink = request.POST.get("action") == "unlink"
+    if not number:
+        return _("Give a ticket number, e.g. DST-2026-000042.")
+    ticket = Ticket.objects.filter(number=number).first() if TICKET_NUMBER.match(number) else None
+    if ticket is None:
+        return _("There is no ticket %(number)s.") % {"number": number[:40]}
+    if unlink and not outage.tickets.filter(pk=ticket.pk).exists():
+        return _("%(number)s is not linked to this outage.") % {"number": ticket.number}
+    try:
+        services.outage_link_ticket(outage=outage, ticket=ticket, link=not unlink, actor=request.user)
+    except ValidationError as refused:
+        return " ".join(refused.messages)
+    done = (_("%(number)s is no longer linked to the outage.") if unlink
+            else _("%(number)s is linked to the outage.")) % {"number": ticket.number}
+    messages.success(request, done)
+    return None
+
+
+@staff_member_required
+def outage_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One outage: its times in the staff's zone and its terms' zones, what it affects, its
+    tickets (linked and unlinked by number) and what it costs to settle."""
+    outage = get_object_or_404(
+        Outage.objects.prefetch_related("contracts__customer", "contracts__terms", "tickets__customer",
+                                        "claims__contract__customer", "claims__contract__terms"),
+        pk=pk,
+    )
+    error = None
+    if request.method == "POST":
+        error = _link_by_number(request, outage)
+        if error is None:
+            return redirect("sla-outage", pk=outage.pk)
+    now = timezone.now()
+    staff_zone = timezone.get_current_timezone_name()
+    zones = selectors.outage_zones(outage)
+    times = [
+        (label, zoned_time(moment, staff_zone, zones))
+        for label, moment in ((_("Started"), outage.started_at), (_("Ended"), outage.ended_at),
+                              (_("Announced"), outage.announced_at))
+        if moment is not None
+    ]
+    going_on = outage.started_at <= now and (outage.ended_at is None or outage.ended_at > now)
+    context = {
+        "outage": outage, "times": times, "zones": zones, "staff_zone": staff_zone, "error": error,
+        "unsettled": selectors.unsettled(outage), "number": request.POST.get("number", "")[:40],
+        "ahead": outage.started_at > now, "going_on": going_on,
+    }
+    return render(request, "sla/outage.html", context, status=400 if error else 200)
+
+
+def zoned_time(moment: datetime.datetime, staff_zone: str, zones: list[tuple[str, list[str]]]) -> str:
+    """A time in the staff member's zone, then in each zone of the outage's terms: "2026-10-06
+    09:00 CEST (10:00 EEST: Dstny Alcom)"; the date again only where it differs."""
+    shown = history.local_time(moment, staff_zone)
+    beside = []
+    for zone, names in zones:
+        if zone == staff_zone:
+            beside.append(_("the same for %(terms)s") % {"terms": ", ".join(names)})
+            continue
+        local = history.local_time(moment, zone)
+        beside.append(f"{local if local[:10] != shown[:10] else local[11:]}: {', '.join(names)}")
+    return f"{shown} ({'; '.join(beside)})" if beside else shown
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page the form was on, when it is a path of ours."""
+    target = request.POST.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return HttpResponseRedirect(target)
+    return redirect(default)
 
 
 @staff_member_required
@@ -120,16 +268,20 @@ def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
     else:
         messages.success(request, _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk})
-    return redirect(request.POST.get("next") or "sla-board")
+    return _back(request, "sla-board")
 
 
 @staff_member_required
 @require_POST
 def outage_end(request: HttpRequest, pk: int) -> HttpResponse:
-    outage = get_object_or_404(Outage, pk=pk, ended_at__isnull=True)
-    services.outage_update(outage=outage, changes={"ended_at": timezone.now()}, actor=request.user)
+    """End an outage going on now: an open one, or planned work finished before its planned end."""
+    now = timezone.now()
+    outage = get_object_or_404(
+        Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now), started_at__lte=now), pk=pk
+    )
+    services.outage_update(outage=outage, changes={"ended_at": now}, actor=request.user)
     messages.success(request, _("The outage is ended."))
-    return redirect("sla-board")
+    return _back(request, "sla-board")
 
 
 def _last_month() -> str:
@@ -168,7 +320,7 @@ def _chart(year: list[dict], target) -> dict:
     return {"bars": bars, "floor": f"{floor:.2f}", "target_y": target_y, "width": 52 + len(bars) * 52}
 
 
-def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
+def _contract_page(request, contract: Contract, template: str, extra: dict | None = None) -> HttpResponse:
     now = timezone.now()
     try:
         year_month = selectors.parse_month(request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate())
@@ -189,6 +341,7 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
         "zone": month.terms.timezone, "stored": stored, "delivery": delivery_status(contract, timezone.localdate()),
         "notices": contract_notices(contract), "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),
         "terms_today": contract.terms_in_force(timezone.localdate()),
+        **(extra or {}),
     }
     return render(request, template, context)
 
@@ -196,7 +349,7 @@ def _contract_page(request, contract: Contract, template: str) -> HttpResponse:
 @staff_member_required
 def contract_sla(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_object_or_404(Contract.objects.select_related("customer", "terms").prefetch_related("fees"), pk=pk)
-    return _contract_page(request, contract, "sla/contract.html")
+    return _contract_page(request, contract, "sla/contract.html", customer_views.contract_extras(contract))
 
 
 @login_required

@@ -36,7 +36,7 @@ def unavailable_minutes(outages, *, year, month, timezone, windows, delivered_on
         )
         if in_service:
             for start, end, planned, counts in outages:
-                if counts and start <= minute < (end or now) and not (planned and in_windows(local, windows)):
+                if counts and start <= minute < min(end or now, now) and not (planned and in_windows(local, windows)):
                     count += 1
                     break
         minute += MINUTE

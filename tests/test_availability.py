@@ -106,6 +106,13 @@ def test_an_ongoing_outage_counts_until_now():
     assert result.unavailable_us == 3600 * 10**6
 
 
+def test_planned_work_with_its_end_ahead_counts_only_the_time_gone_by():
+    # Tuesday 10:00–14:00 announced; at 11:00 only the first hour has happened.
+    work = outage(at(2026, 10, 6, 10, 0), at(2026, 10, 6, 14, 0), planned=True)
+    assert october(work, now=at(2026, 10, 6, 11, 0)).unavailable_us == 3600 * 10**6
+    assert october(work, now=at(2026, 10, 5, 11, 0)).unavailable_us == 0
+
+
 def test_the_calendar_month_rule_divides_by_the_months_real_length():
     result = october(rule="calendar_month")
     # October 2026 in Åland: 31 days, one of them 25 hours long (DST ends 25 October).

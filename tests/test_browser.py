@@ -379,3 +379,50 @@ def test_an_account_manager_sees_the_notice_count_and_opens_the_notices(browser,
     desk.click(f"text={ticket.number}")
     desk.wait_for_url(f"**/desk/tickets/{ticket.number}/")
     expect(desk.locator("header [data-testid=notice-count]")).to_have_count(0)
+
+
+def test_the_staff_pages_fit_a_phone(browser, live_server, people):
+    """The customer, contract and outage pages at 390 px: wide tables scroll inside their box,
+    never the page; planned work is registered through the page and shows on the board."""
+    from django.utils import timezone
+
+    from contracts.models import Contract
+    from sla import services as sla_services
+    from tickets import services
+
+    staff, customer_user = people
+    contract = Contract.objects.get()
+    now = timezone.now()
+    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
+                                    b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=10),
+                                    description="The switchboard does not answer.")
+    outage = sla_services.outage_register(started_at=now - datetime.timedelta(hours=2), kind="unplanned",
+                                          responsibility="supplier", contracts=[contract], tickets=[ticket],
+                                          description="Switchboard cluster down")
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.set_viewport_size({"width": 390, "height": 844})
+    desk.goto(f"{live_server.url}/desk/sla/outages/new/?kind=planned")
+    ahead = timezone.localtime(now + datetime.timedelta(days=20))
+    desk.fill("#id_started_at", f"{ahead:%Y-%m-%d}T22:00")
+    desk.fill("#id_ended_at", f"{ahead + datetime.timedelta(days=1):%Y-%m-%d}T02:00")
+    desk.fill("#id_announced_at", f"{timezone.localtime(now):%Y-%m-%d}T08:00")
+    desk.select_option("#id_announced_via", "email")
+    desk.fill("#id_description", "Platform upgrade")
+    desk.click("main form.card button[type=submit]")
+    expect(desk.locator(".alert.ok")).to_contain_text("The outage is registered.")
+    for path in ("/desk/customers/", f"/desk/customers/{contract.customer_id}/", f"/desk/sla/contracts/{contract.pk}/",
+                 f"/desk/sla/outages/{outage.pk}/", f"/desk/sla/outages/{outage.pk}/edit/", "/desk/sla/",
+                 f"/desk/tickets/{ticket.number}/"):
+        desk.goto(f"{live_server.url}{path}")
+        scroll_width = desk.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 390, (path, scroll_width)
+    desk.goto(f"{live_server.url}/desk/sla/")
+    expect(desk.locator("#upcoming")).to_contain_text("Platform upgrade")
+    desk.goto(f"{live_server.url}/desk/sla/outages/{outage.pk}/")
+    desk.click(f"[data-testid=unlink-{ticket.number}]")
+    expect(desk.locator(".alert.ok")).to_contain_text(f"{ticket.number} is no longer linked to the outage.")
+    desk.fill("#link-number", ticket.number)
+    desk.click("[data-testid=link]")
+    expect(desk.locator(".alert.ok")).to_contain_text(f"{ticket.number} is linked to the outage.")
+    desk.click("[data-testid=end]")
+    expect(desk.locator(".alert.ok")).to_contain_text("The outage is ended.")

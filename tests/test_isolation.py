@@ -42,6 +42,8 @@ ROUTES = {
     "desk-save-view": "staff", "desk-delete-view": "staff", "desk-bulk": "staff", "sla-outage-options": "staff",
     "sla-bulk-link": "staff",
     "desk-notices": "staff", "desk-notices-read": "staff", "desk-preferences": "staff", "portal-withdraw": "customer",
+    "sla-outage-new": "staff", "sla-outage": "staff",
+    "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public",
     "api-root": "customer",
@@ -150,6 +152,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
                 "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
                 "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
                 "sla-contract": "contract", "portal-availability": "contract", "desk-delete-view": "view",
+                "sla-outage": "outage", "sla-outage-edit": "outage", "desk-customer": "customer",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
             assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"

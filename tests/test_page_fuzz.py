@@ -13,6 +13,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sla import services as sla_services
 from tests.test_isolation import routes
 from tickets import services
 from tickets.models import Channel
@@ -26,7 +27,8 @@ NAMES = ["q", "terms", "status", "category", "urgent", "breached", "assignee", "
          "month", "format", "contract_q", "claim", "decision", "note", "granted_amount", "outside_cap", "action",
          "next", "message", "description", "a_number", "b_number", "fault_occurred_at", "received_at", "once",
          "ended_at", "language", "sort", "name", "query", "outage", "ticket", "duplicate_of", "classification",
-         "not_fault_reason", "close_reason", "x\x00"]
+         "not_fault_reason", "close_reason", "number", "kind", "started_at", "announced_at",
+         "announced_via", "responsibility", "contracts", "tickets", "x\x00"]
 NASTY = st.sampled_from([
     "\x00", "a\x00b", "1e309", "-1", "0", "9" * 40, "١٢", "²", "NaN", "inf", "2026-13", "2026-02-30T25:61",
     "0000-00", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd", " ", "", "ä" * 300,
@@ -54,12 +56,18 @@ def world(customer_a_user, staff_user, contract_a):
             b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(minutes=5),
             description="Samtal kopplas inte fram.",
         )
-    return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply"}
+        outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
+                                              responsibility="supplier", contracts=[contract_a], tickets=[ticket])
+    return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply",
+            "sla-outage": outage.pk, "desk-customer": contract_a.customer_id}
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:
     """The page's address for the world's objects, a ticket number replaced by `hostile`."""
     kwargs = {key: world[key] for key in re.findall(r"<(?:\w+:)?(\w+)>", text)}
+    owner = next((world[prefix] for prefix in ("sla-outage", "desk-customer") if name.startswith(prefix)), None)
+    if "pk" in kwargs and owner is not None:
+        kwargs["pk"] = owner
     if hostile is not None and "number" in kwargs:
         kwargs["number"] = hostile
     return reverse(name, kwargs=kwargs)

@@ -125,6 +125,19 @@ class TestOutages:
         assert ten["short_notice_terms"] == []
 
 
+    def test_planned_work_is_registered_ahead_and_counts_once_it_has_happened(self, staff_api, contract_a):
+        work = {"kind": "planned", "contracts": [contract_a.pk], "announced_at": iso(MARIEHAMN, 2026, 11, 2, 9, 0),
+                "started_at": iso(MARIEHAMN, 2026, 11, 24, 10, 0), "ended_at": iso(MARIEHAMN, 2026, 11, 24, 12, 0)}
+        assert register(staff_api, **work).status_code == 201
+        november = f"/api/contracts/{contract_a.pk}/availability/?month=2026-11"
+        ahead = staff_api.get(november).json()
+        assert ahead["unavailable_minutes"] == "0.0000" and ahead["outages"] == []
+        with time_machine.travel(datetime.datetime(2026, 11, 24, 11, 0, tzinfo=MARIEHAMN), tick=False):
+            assert staff_api.get(november).json()["unavailable_minutes"] == "60.0000"  # the hour gone by
+        too_far = register(staff_api, **{**work, "started_at": iso(MARIEHAMN, 2027, 12, 1, 10, 0), "ended_at": None})
+        assert "a year ahead" in too_far.json()["started_at"][0]
+
+
 class TestAvailability:
     def test_a_month_with_a_two_hour_fault(self, staff_api, customer_a_api, contract_a):
         register(staff_api)

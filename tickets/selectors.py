@@ -159,8 +159,31 @@ def timeline(ticket: Ticket) -> list[tuple[str, object]]:
     return [(kind, item) for _at, _order, kind, item in entries]
 
 
-def billable_work(month: datetime.date) -> list[dict]:
-    """Time logged in a month on tickets that are not a Fault, grouped per customer."""
+def _owned_by(customer_id: int | None, contract_id: int | None, prefix: str = "") -> dict:
+    """A filter to one customer's or one contract's tickets (or none)."""
+    found = {}
+    if customer_id is not None:
+        found[f"{prefix}customer_id"] = customer_id
+    if contract_id is not None:
+        found[f"{prefix}contract_id"] = contract_id
+    return found
+
+
+def open_tickets(*, customer_id: int | None = None, contract_id: int | None = None, limit: int = 50) -> list[Ticket]:
+    """A customer's (or a contract's) open tickets in the queue's order, for its staff page."""
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, **_owned_by(customer_id, contract_id))
+    return list(tickets.select_related("terms").order_by(*queue_order())[:limit])
+
+
+def recently_closed(*, customer_id: int | None = None, contract_id: int | None = None, limit: int = 5) -> list[Ticket]:
+    """The latest resolved or closed tickets, newest report first."""
+    tickets = Ticket.objects.filter(status__in=(Status.RESOLVED, Status.CLOSED), **_owned_by(customer_id, contract_id))
+    return list(tickets.select_related("terms").order_by("-received_at", "-id")[:limit])
+
+
+def billable_work(month: datetime.date, *, customer_id: int | None = None, contract_id: int | None = None) -> list[dict]:
+    """Time logged in a month on tickets that are not a Fault, grouped per customer; one
+    customer's or one contract's when given."""
     start = month.replace(day=1)
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     entries = (
@@ -168,6 +191,7 @@ def billable_work(month: datetime.date) -> list[dict]:
             worked_on__gte=start,
             worked_on__lt=end,
             ticket__classification=Classification.NOT_FAULT,
+            **_owned_by(customer_id, contract_id, prefix="ticket__"),
         )
         .select_related("ticket__customer", "user")
         .order_by("ticket__customer__name", "worked_on", "id")
