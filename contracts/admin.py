@@ -7,8 +7,10 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from contracts import notices, services
+from core import signin
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, Notice, ServiceTerms
 from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
@@ -169,6 +171,23 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "customer__name"]
     list_select_related = ["user", "customer"]
     autocomplete_fields = ["user", "customer"]
+    actions = ["send_sign_in_link"]
+
+    @admin.action(description=_("E-mail a link to choose a password"))
+    def send_sign_in_link(self, request, queryset):
+        sent, without = 0, []
+        for membership in queryset.select_related("user", "customer"):
+            if not membership.user.email:
+                without.append(membership.user.get_username())
+                continue
+            signin.send_first_sign_in_link(membership.user, membership.customer.language)
+            sent += 1
+        if sent:
+            self.message_user(request, ngettext("A link was e-mailed to %(count)d user.",
+                                                "Links were e-mailed to %(count)d users.", sent) % {"count": sent})
+        if without:
+            self.message_user(request, _("No e-mail address, so no link: %(users)s.") % {"users": ", ".join(without)},
+                              level=messages.WARNING)
 
 
 class ContractStatusFilter(admin.SimpleListFilter):

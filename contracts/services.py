@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts import notices, signals
+from core import signin
 from contracts.models import (
     Contract,
     ContractFee,
@@ -201,9 +202,12 @@ def customer_create(*, name: str, org_number: str, language: str = "sv") -> Cust
 
 @transaction.atomic
 def customer_user_create(
-    *, customer: Customer, username: str, email: str, password: str
+    *, customer: Customer, username: str, email: str, password: str | None = None
 ):
-    """A user of one customer's organisation (API: POST /api/customers/{id}/users/)."""
+    """A user of one customer's organisation (API: POST /api/customers/{id}/users/). Without a
+    password, the user is e-mailed a link to choose one (in the customer's language) once the
+    user is stored; a mail server that fails is logged, and staff send the link again from the
+    admin."""
     User = get_user_model()
     user = User(username=username, email=email)
     errors: dict[str, list[str]] = {}
@@ -215,15 +219,18 @@ def customer_user_create(
         errors.setdefault("username", []).append(_("This user name is taken."))
     if not email:
         errors.setdefault("email", []).append(_("A customer user needs an e-mail address."))
-    try:
-        validate_password(password, user)
-    except ValidationError as error:
-        errors["password"] = list(error.messages)
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            errors["password"] = list(error.messages)
     if errors:
         raise ValidationError(errors)
-    user.set_password(password)
+    user.set_password(password)  # None: an unusable password, until the user chooses one
     user.save()
     CustomerMembership.objects.create(user=user, customer=customer)
+    if password is None:
+        transaction.on_commit(lambda: signin.send_first_sign_in_link(user, customer.language), robust=True)
     return user
 
 

@@ -45,7 +45,9 @@ ROUTES = {
     "sla-outage-new": "staff", "sla-outage": "staff",
     "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
-    "healthz": "public",
+    "healthz": "public", "password_reset": "public", "password_reset_done": "public",
+    "password_reset_confirm": "public", "password_reset_complete": "public", "password_change": "customer",
+    "password_change_done": "customer",
     "api-root": "customer",
     "terms-list": "shared", "terms-detail": "shared", "terms-versions": "shared",
     "customer-list": "customer", "customer-detail": "customer", "customer-users": "staff",
@@ -145,6 +147,8 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             values[key] = 999999 if missing else world["attachment"].pk
         elif key == "action":
             values[key] = "start"
+        elif key in ("uidb64", "token"):  # a password link: the same for everyone, and for nobody here
+            values[key] = {"uidb64": "MQ", "token": "c0ffee-0123456789abcdef"}[key]
         elif key == "slug_or_id":
             values[key] = "no-such-terms" if missing else world["terms"].slug
         elif key == "pk":

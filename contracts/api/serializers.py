@@ -158,7 +158,10 @@ class CustomerSerializer(StrictFields, serializers.ModelSerializer):
 
 
 class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"},
+        help_text="Leave it out to e-mail the user a link to choose their own password.",
+    )
     customer = serializers.SerializerMethodField()
 
     class Meta:
