@@ -58,6 +58,18 @@ def test_database_url_selects_postgresql():
     assert result.stdout.strip().split(maxsplit=3) == ["config.postgresql", "db.internal", "desk", "{'connect_timeout': 5}"]
 
 
+def test_links_in_e_mail_follow_the_address_make_run_serves():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+    served = run_django({"DEBUG": "true", "HOST": "127.0.0.2", "PORT": "8123"}, code)
+    assert served.stdout.strip() == "http://127.0.0.2:8123", served.stderr
+    assert run_django({"DEBUG": "true"}, code).stdout.strip() == "http://127.0.0.1:8000"
+    chosen = run_django({"DEBUG": "true", "PORT": "8123", "SITE_URL": "https://desk.example/"}, code)
+    assert chosen.stdout.strip() == "https://desk.example"
+    # Production never guesses from the development server's address.
+    production = run_django({"SECRET_KEY": "x", "HOST": "0.0.0.0", "PORT": "8123"}, code)
+    assert production.stdout.strip() == "http://127.0.0.1:8000", production.stderr
+
+
 def test_the_celery_app_is_named_config():
     result = run_django(
         {"DEBUG": "true"}, "from config.celery import app; print(app.main, app.conf.broker_url)"
