@@ -1,4 +1,4 @@
-"""The promises around the code: settings from the environment, the schema, admin, demo data."""
+"""The promises around the code: settings from the environment, the schema, the admin."""
 
 import os
 import subprocess
@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
-from contracts.models import Contract, Customer, ServiceTerms
+from contracts.models import ServiceTerms
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,21 +100,6 @@ def test_the_schema_generates_without_warnings(tmp_path):
         f"call_command('spectacular', '--validate', '--fail-on-warn', '--file', r'{tmp_path / 's.yaml'}')",
     )
     assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.django_db
-def test_demo_data_loads_twice_without_duplicates(capsys):
-    call_command("load_demo")
-    counts = (Customer.objects.count(), Contract.objects.count())
-    call_command("load_demo")
-    assert (Customer.objects.count(), Contract.objects.count()) == counts
-    assert counts[0] >= 4
-    terms_used = set(Contract.objects.values_list("terms__slug", flat=True))
-    assert terms_used == {"dstny-alcom-2022", "telia-smart-connect"}
-    out = capsys.readouterr().out
-    assert "demo-staff-pass" in out and "demo-rederi-pass" in out
-    response = Client().post("/accounts/login/", {"username": "rederi", "password": "demo-rederi-pass"})
-    assert response.status_code == 302 and response["Location"] == "/"
 
 
 @pytest.mark.django_db
