@@ -350,8 +350,16 @@ if IMAP_HOST:
         "options": {"expires": float(IMAP_POLL_SECONDS)},
     }
 
-# The address of the site, for links in e-mail.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+def _served_address() -> str:
+    """The address `make run` serves (scripts/run.sh: HOST and PORT, 127.0.0.1:8000 by default)."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "8000"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+# The address of the site, for links in e-mail. In development it follows the address served.
+SITE_URL = (os.environ.get("SITE_URL") or (_served_address() if DEBUG else "http://127.0.0.1:8000")).rstrip("/")
 # Escalations for tickets nobody is assigned to go to the team's address.
 SUPPORT_TEAM_EMAIL = os.environ.get("SUPPORT_TEAM_EMAIL", DEFAULT_FROM_EMAIL)
 # The customer is reminded once when this share of the reply time is left (0.5 of 48 h: 24 h).

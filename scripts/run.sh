@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-true}"
 export DJANGO_SETTINGS_MODULE=config.settings
 PY=.venv/bin/python
-HOST="${HOST:-127.0.0.1}"
-PORT="${PORT:-8000}"
+# Exported: the settings build the links in e-mail (SITE_URL) from them when SITE_URL is not set.
+export HOST="${HOST:-127.0.0.1}"
+export PORT="${PORT:-8000}"
 mkdir -p var
 
 BROKER="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
