@@ -63,6 +63,7 @@ def test_the_demo_has_outages_reports_a_claim_and_a_late_delivery(demo):
     planned = Outage.objects.filter(kind="planned")
     assert planned.filter(short_notice_terms=[]).exists()  # inside the maintenance window
     assert planned.exclude(short_notice_terms=[]).exists()  # outside it, on short notice
+    assert planned.filter(started_at__gt=timezone.now()).exists()  # announced work ahead, on the board
     assert Outage.objects.filter(service_wide=True).exists()
     discounted = MonthlyReport.objects.filter(discount_amount__gt=0, stale=False)
     assert discounted.exists()

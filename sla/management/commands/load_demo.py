@@ -566,6 +566,16 @@ class Story:
             contracts=[self.contracts[key] for key in ("rederi", "abo", "eckero")],
             actor=self.staff["staff"], now=self.now,
         )
+        # Planned work ahead, announced today with two weeks' notice (D §11.3): on the board.
+        ahead = datetime.datetime.combine(
+            self.now.astimezone(zoneinfo.ZoneInfo(self.dstny.timezone)).date() + datetime.timedelta(days=15),
+            datetime.time(23, 0), tzinfo=zoneinfo.ZoneInfo(self.dstny.timezone))
+        sla_services.outage_register(
+            started_at=ahead, ended_at=ahead + datetime.timedelta(hours=2), kind=OutageKind.PLANNED,
+            responsibility=Responsibility.SUPPLIER, announced_at=self.now, announced_via="email",
+            description="Uppgradering av röstbrevlådorna, i servicefönstret.",
+            contracts=dstny, actor=self.staff["staff"], now=self.now,
+        )
         ongoing = sla_services.outage_register(
             started_at=self.ago(minutes=40), kind=OutageKind.UNPLANNED, responsibility=Responsibility.SUPPLIER,
             description="Inkommande samtal når inte växlarna på SBC-kluster 2. Dstny felsöker.",
