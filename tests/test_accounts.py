@@ -11,6 +11,12 @@ from contracts import services
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(client, admin_client):
+    for each in (client, admin_client):
+        each.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def link_in(message) -> str:
     return re.search(r"https?://\S+/accounts/password/reset/\S+/", message.body)[0]
 

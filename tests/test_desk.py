@@ -531,7 +531,7 @@ def test_duplicates_are_closed_naming_the_ticket_they_repeat_and_the_customer_is
     again.refresh_from_db()
     assert (again.status, again.close_reason, again.duplicate_of) == ("closed", "duplicate", original)
     _subject, body = notifications.render(Notification.objects.get(ticket=again, kind="closed"))
-    assert f"It is the same matter as ticket {original.number}: please follow that ticket." in body
+    assert f"Det gäller samma sak som ärende {original.number}: följ det ärendet." in body  # the customer's Swedish
     page = desk.get(f"/desk/tickets/{again.number}/").content.decode()
     assert f'href="/desk/tickets/{original.number}/">{original.number}</a>' in page
     assert f"It repeats {original.number}." in page  # the history says so
