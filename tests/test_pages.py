@@ -258,3 +258,13 @@ class TestDesk:
         with travel(at(2026, 10, 1, 10, 0)):
             response = staff_client.post(f"/desk/tickets/{ticket.number}/time/", {"minutes": 5, "worked_on": "2026-10-09"})
         assert response.status_code == 400 and not TimeEntry.objects.exists()
+
+
+def test_the_header_marks_the_current_page_and_offers_a_skip_link(client, staff_user):
+    client.force_login(staff_user)
+    page = client.get("/desk/customers/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a class="skip" href="#main">Skip to the content</a>' in page and '<main id="main"' in page
+    assert '<a href="/desk/customers/" aria-current="page">Customers</a>' in page
+    assert '<a href="/desk/" aria-current="page">' not in page  # the queue is another page
+    queue = client.get("/desk/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a href="/desk/" aria-current="page">Queue</a>' in queue
