@@ -3,6 +3,7 @@
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -14,4 +15,4 @@ def nav_link(context, name: str, label: str, exact: bool = False) -> str:
     href = reverse(name)
     path = context["request"].path
     current = path == href if exact else path.startswith(href)
-    return format_html('<a href="{}"{}>{}</a>', href, format_html(' aria-current="page"') if current else "", label)
+    return format_html('<a href="{}"{}>{}</a>', href, mark_safe(' aria-current="page"') if current else "", label)
