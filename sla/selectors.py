@@ -318,6 +318,26 @@ def contract_month(
     return months([contract], year, month, now=now, terms_of={contract.pk: terms} if terms else None)[0]
 
 
+def contract_months(contract: Contract, year_months: Sequence[tuple[int, int]], *, now: datetime.datetime
+                    ) -> list[ContractMonth]:
+    """A contract's months (a chart's year), each as `contract_month` computes it, with the
+    terms' versions and the outages of the whole span read once rather than month by month."""
+    if not year_months:
+        return []
+    book = TermsBook([contract])
+    terms_of = {(y, m): book.version_for(contract, datetime.date(y, m, 1)) for y, m in year_months}
+    rules = {(y, m): rules_for(terms_of[(y, m)], y, m) for y, m in year_months}
+    low = from_us(min(r.low for r in rules.values()))
+    high = from_us(max(r.high for r in rules.values()))
+    everything = list(outages_touching(low, high, [contract]))
+    result = []
+    for (y, m), rule in rules.items():
+        start, end = from_us(rule.low), from_us(rule.high)
+        touching = [o for o in everything if o.started_at < end and (o.ended_at is None or o.ended_at > start)]
+        result += months([contract], y, m, now=now, terms_of={contract.pk: terms_of[(y, m)]}, touching=touching)
+    return result
+
+
 # D §10.4: a discount only for outages the supplier answers for ----------------------------------
 
 

@@ -295,11 +295,8 @@ def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
         months.append((day.year, day.month))
         day = (day - datetime.timedelta(days=1)).replace(day=1)
     start = max(contract.delivered_on or today, datetime.date(2000, 1, 1))
-    return [
-        selectors.contract_month(contract, y, m, now=now)
-        for y, m in reversed(months)
-        if (y, m) >= (start.year, start.month)
-    ]
+    shown = [(y, m) for y, m in reversed(months) if (y, m) >= (start.year, start.month)]
+    return selectors.contract_months(contract, shown, now=now)
 
 
 def _chart(year: list[dict], target) -> dict:

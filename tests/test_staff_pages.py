@@ -332,3 +332,31 @@ class TestOutagePages:
             assert client.get(path).status_code == 302
             assert client.post(path, {"action": "link", "number": alfa["closed"].number}).status_code == 302
         assert list(outage.tickets.all()) == [alfa["open"]]
+
+
+def test_the_contract_pages_year_reads_its_outages_once_and_counts_as_each_month_alone(staff_client, customer_a,
+                                                                                      dstny):
+    from sla import selectors
+
+    young = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 9, 1),
+                            delivered_on=datetime.date(2026, 10, 1))
+    old = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2023, 12, 1),
+                          delivered_on=datetime.date(2024, 1, 1))
+    for months_back, hours in ((1, 3), (4, 5), (9, 2)):
+        started = NOW - datetime.timedelta(days=30 * months_back)
+        sla_services.outage_register(started_at=started, ended_at=started + datetime.timedelta(hours=hours),
+                                     kind="unplanned", responsibility="supplier", contracts=[old])
+    sla_services.outage_register(started_at=NOW - datetime.timedelta(days=30), kind="unplanned",
+                                 ended_at=NOW - datetime.timedelta(days=30, hours=-1), responsibility="supplier",
+                                 contracts=[young])
+    sla_services.outage_register(started_at=NOW - datetime.timedelta(days=200), kind="unplanned",
+                                 ended_at=NOW - datetime.timedelta(days=199), responsibility="supplier",
+                                 contracts=[])
+    year = [(2025, 12), *((2026, m) for m in range(1, 12))]
+    together = selectors.contract_months(old, year, now=NOW)
+    alone = [selectors.contract_month(old, y, m, now=NOW) for y, m in year]
+    assert [(m.availability_percent, m.discount_percent) for m in together] == [
+        (m.availability_percent, m.discount_percent) for m in alone]
+    assert sum(m.availability_percent < 100 for m in together) == 4  # Nov 2026: none of its own
+    assert queries(staff_client, f"/desk/sla/contracts/{old.pk}/") == queries(
+        staff_client, f"/desk/sla/contracts/{young.pk}/")  # twelve months cost what two cost
