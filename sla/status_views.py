@@ -38,27 +38,23 @@ def _terms(slug: str) -> ServiceTerms:
     return terms
 
 
-def _speak(request: HttpRequest, terms: ServiceTerms) -> zoneinfo.ZoneInfo:
-    """The terms' language, unless the visitor chose one with the language switch, and the
-    terms' time zone, for the rest of the request."""
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        translation.activate(terms.language)
-        request.LANGUAGE_CODE = terms.language
-    zone = zoneinfo.ZoneInfo(terms.timezone)
-    timezone.activate(zone)
-    return zone
-
-
-def _board(request: HttpRequest, slug: str) -> tuple[StatusBoard, zoneinfo.ZoneInfo]:
+def _respond(request: HttpRequest, slug: str, build) -> HttpResponse:
+    """`build(board, zone)`'s response, in the terms' language (unless the visitor chose one with
+    the language switch) and time zone, for this response only."""
     terms = _terms(slug)
-    zone = _speak(request, terms)
-    return selectors.status_board(terms, viewer=request.user, now=timezone.now()), zone
+    language = translation.get_language() if settings.LANGUAGE_COOKIE_NAME in request.COOKIES else terms.language
+    zone = zoneinfo.ZoneInfo(terms.timezone)
+    with translation.override(language), timezone.override(zone):
+        response = build(selectors.status_board(terms, viewer=request.user, now=timezone.now()), zone)
+    response["Content-Language"] = language
+    return response
 
 
 @require_GET
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
-    board, zone = _board(request, slug)
-    return render(request, "sla/status.html", {"board": board, "zone": zone.key})
+    return _respond(request, slug, lambda board, zone: render(
+        request, "sla/status.html", {"board": board, "zone": zone.key}
+    ))
 
 
 def _local(moment: datetime.datetime | None, zone: zoneinfo.ZoneInfo) -> str | None:
@@ -71,7 +67,7 @@ def _as_json(item: StatusOutage, zone: zoneinfo.ZoneInfo, page: str) -> dict:
         "id": outage.pk,
         "url": f"{page}#outage-{outage.pk}",
         "kind": outage.kind,
-        "title": str(_title(item, zone)),
+        "title": _title(item, zone),
         "started_at": _local(outage.started_at, zone),
         "ended_at": _local(outage.ended_at, zone),
         "service_wide": outage.service_wide,
@@ -84,10 +80,15 @@ def _as_json(item: StatusOutage, zone: zoneinfo.ZoneInfo, page: str) -> dict:
 
 
 @require_GET
-def status_json(request: HttpRequest, slug: str) -> JsonResponse:
-    board, zone = _board(request, slug)
-    page = request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))
-    return JsonResponse({
+def status_json(request: HttpRequest, slug: str) -> HttpResponse:
+    return _respond(request, slug, lambda board, zone: JsonResponse(
+        _board_json(board, zone, request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))),
+        json_dumps_params={"ensure_ascii": False},
+    ))
+
+
+def _board_json(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str) -> dict:
+    return {
         "terms": {"slug": board.terms.slug, "version": board.terms.version, "name": board.terms.name,
                   "timezone": zone.key, "language": board.terms.language},
         "page": page,
@@ -98,7 +99,7 @@ def status_json(request: HttpRequest, slug: str) -> JsonResponse:
         "planned": [_as_json(item, zone, page) for item in board.ahead],
         "recent": [_as_json(item, zone, page) for item in board.recent],
         "recent_since": _local(board.since, zone),
-    }, json_dumps_params={"ensure_ascii": False})
+    }
 
 
 def _title(item: StatusOutage, zone: zoneinfo.ZoneInfo) -> str:
@@ -115,12 +116,15 @@ def _title(item: StatusOutage, zone: zoneinfo.ZoneInfo) -> str:
 
 @require_GET
 def status_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    board, zone = _board(request, slug)
     page = request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))
+    return _respond(request, slug, lambda board, zone: _feed(board, zone, page, request.build_absolute_uri()))
+
+
+def _feed(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str, address: str) -> HttpResponse:
+    """An entry per outage, its updates newest first; an entry changes when an update is posted."""
     feed = Atom1Feed(
         title=_("Operational status: %(terms)s") % {"terms": board.terms.name}, link=page,
-        description=board.state_label, language=translation.get_language(),
-        feed_url=request.build_absolute_uri(), feed_guid=page,
+        description=board.state_label, language=translation.get_language(), feed_url=address, feed_guid=page,
     )
     for item in [*board.ongoing, *board.ahead, *board.recent]:
         outage = item.outage

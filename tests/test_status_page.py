@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from sla import outage_mail, tasks
 from sla import services as sla_services
@@ -303,3 +303,27 @@ class TestUpdatesFromTheOutagePage:
         response = client.post(f"/desk/sla/outages/{wide.pk}/updates/", {"text": "Hacked."})
         assert response.status_code in (302, 403)
         assert not OutageUpdate.objects.exists()
+
+
+def test_the_page_leaves_the_next_request_in_the_desks_own_zone_and_language(client, scene, settings):
+    client.get(PAGE)
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+    response = client.get(PAGE + "status.json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Language"] == "sv"
+
+
+def test_the_terms_carry_their_status_page_address(staff_api, dstny, telia):
+    telia.status_page_url = "https://status.telia.example/"
+    telia.save()
+    assert dstny.status_page_address == PAGE
+    body = staff_api.get(f"/api/terms/{dstny.pk}/").json()
+    assert body["status_page"] == "http://testserver" + PAGE and body["language"] == "sv"
+    assert staff_api.get(f"/api/terms/{telia.pk}/").json()["status_page"] == "https://status.telia.example/"
+
+
+def test_customers_and_staff_find_the_status_page(client, customer_a_user, contract_a, staff_user):
+    client.force_login(customer_a_user)
+    assert f'href="{PAGE}"' in client.get("/portal/").content.decode()
+    client.force_login(staff_user)
+    board = client.get("/desk/sla/").content.decode()
+    assert f'href="{PAGE}"' in board and 'href="/status/telia-smart-connect/"' in board
