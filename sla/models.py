@@ -119,6 +119,14 @@ class OutageUpdate(models.Model):
     def __str__(self) -> str:
         return f"{self.outage_id} {self.posted_at:%Y-%m-%d %H:%M}"
 
+    def mail_summary(self) -> dict:
+        """How its e-mails went, for the outage page: counts sent and waiting, and the rows that
+        failed (prefetch `mails__customer`)."""
+        rows = list(self.mails.all())
+        failed = [row for row in rows if row.failed_at is not None]
+        sent = sum(row.sent_at is not None for row in rows)
+        return {"sent": sent, "waiting": len(rows) - sent - len(failed), "failed": failed}
+
 
 class OutageUpdateMail(models.Model):
     """One customer's e-mail of an update: written with the update, sent by the workers once."""

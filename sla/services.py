@@ -239,5 +239,5 @@ def outage_post_update(
         author=actor if getattr(actor, "is_authenticated", False) else None,
     )
     if notify:
-        outage_mail.queue(update, selectors.affected_customer_ids(outage, now.date()))
+        outage_mail.queue(update, selectors.affected_customer_ids(outage, timezone.localdate(now)))
     return update

@@ -229,7 +229,8 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
     """The outage page, with a refused link or update shown (400)."""
     outage = get_object_or_404(
         Outage.objects.prefetch_related("contracts__customer", "contracts__terms", "tickets__customer",
-                                        "claims__contract__customer", "claims__contract__terms", "updates__author"),
+                                        "claims__contract__customer", "claims__contract__terms", "updates__author",
+                                        "updates__mails__customer"),
         pk=pk,
     )
     now = timezone.now()

@@ -255,12 +255,17 @@ class TestUpdatesFromTheOutagePage:
         # A claim older than the lease was a worker that died mid-send: it is sent again.
         assert outage_mail.send(row.pk, now=NOW + outage_mail.CLAIM_LEASE * 2) is True
 
-    def test_a_customer_without_an_address_is_recorded_not_retried(self, contract_a, customer_a):
-        row = post(outage(1, contracts=[contract_a]), "Update.", notify=True).mails.get()
+    def test_a_customer_without_an_address_is_recorded_not_retried_and_shown_to_staff(
+        self, contract_a, customer_a, staff_client
+    ):
+        item = outage(1, contracts=[contract_a])
+        row = post(item, "Update.", notify=True).mails.get()
         assert outage_mail.send(row.pk) is False
         row.refresh_from_db()
         assert row.failed_at == NOW and "No e-mail address" in row.last_error
         assert outage_mail.send_pending() == 0 and mail.outbox == []
+        shown = staff_client.get(f"/desk/sla/outages/{item.pk}/").content.decode()
+        assert "E-mails: 0 sent, 0 waiting" in shown and "not sent to Alfa Ab: No e-mail address" in shown
 
     def test_a_refused_mail_server_leaves_it_for_the_sweep(self, customers, contract_a, settings):
         row = post(outage(1, contracts=[contract_a]), "Update.", notify=True).mails.get()
@@ -327,3 +332,18 @@ def test_customers_and_staff_find_the_status_page(client, customer_a_user, contr
     client.force_login(staff_user)
     board = client.get("/desk/sla/").content.decode()
     assert f'href="{PAGE}"' in board and 'href="/status/telia-smart-connect/"' in board
+
+
+def test_the_outage_page_runs_the_same_queries_however_many_updates_and_emails(staff_client, contract_a, customer_b, dstny):
+    def count(item) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(f"/desk/sla/outages/{item.pk}/").status_code == 200
+        return len(captured)
+
+    item = outage(1)
+    post(item, "One.", notify=True)
+    one = count(item)
+    for n in range(4):
+        ContractFactory(customer=CustomerFactory(), terms=dstny)
+        post(item, f"More {n}.", notify=True)
+    assert count(item) == one
