@@ -108,7 +108,9 @@ def _title(item: StatusOutage, zone: zoneinfo.ZoneInfo) -> str:
     kind = _("Planned system work") if outage.kind == OutageKind.PLANNED else _("Outage")
     start = outage.started_at.astimezone(zone)
     if outage.ended_at is None:
-        return _("%(kind)s since %(start)s (%(zone)s)") % {"kind": kind, "start": f"{start:%Y-%m-%d %H:%M}", "zone": zone.key}
+        words = _("%(kind)s from %(start)s (%(zone)s)") if outage.started_at > timezone.now() else _(
+            "%(kind)s since %(start)s (%(zone)s)")
+        return words % {"kind": kind, "start": f"{start:%Y-%m-%d %H:%M}", "zone": zone.key}
     end = outage.ended_at.astimezone(zone)
     shown_end = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
     return f"{kind} {start:%Y-%m-%d %H:%M}–{shown_end} ({zone.key})"

@@ -112,6 +112,9 @@ def test_planned_work_ahead_and_the_last_ninety_days(client, dstny, contract_a):
         kind="planned", responsibility="supplier", announced_at=NOW,
     )
     post(ahead, "Platform upgrade: calls drop for up to two minutes.")
+    open_ended = sla_services.outage_register(
+        started_at=NOW + datetime.timedelta(days=20), kind="planned", responsibility="supplier", announced_at=NOW,
+    )
     inside = outage(24 * 80, ended_hours_ago=24 * 80 - 1)
     post(inside, "EIGHTY-DAYS-AGO", now=NOW - datetime.timedelta(days=80) + datetime.timedelta(minutes=30))
     older = outage(24 * 100, ended_hours_ago=24 * 100 - 1)
@@ -124,6 +127,11 @@ def test_planned_work_ahead_and_the_last_ninety_days(client, dstny, contract_a):
     assert "EIGHTY-DAYS-AGO" in history
     assert "HUNDRED-DAYS-AGO" not in page
     assert 'data-state="operational"' in page
+    client.cookies["django_language"] = "en"
+    planned = client.get(PAGE + "status.json").json()["planned"]
+    assert [item["id"] for item in planned] == [ahead.pk, open_ended.pk]  # soonest first
+    assert planned[0]["title"] == "Planned system work 2026-12-03 12:00–14:00 (Europe/Mariehamn)"
+    assert planned[1]["title"] == "Planned system work from 2026-12-13 12:00 (Europe/Mariehamn)"
 
 
 def test_the_page_speaks_the_terms_language_unless_the_visitor_chose_another(client, scene):
