@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.send_pending_notices",
         "schedule": 60.0,
     },
+    "send-pending-outage-update-mails": {  # D §10.2: updates e-mailed to the affected customers
+        "task": "sla.tasks.send_pending_outage_update_mails",
+        "schedule": 60.0,
+    },
     "forget-idempotency-keys": {
         "task": "core.tasks.forget_idempotency_keys",
         "schedule": crontab(minute=45, hour=3),

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +31,7 @@ class ClockTimeFormField(forms.CharField):
 class ServiceTermsForm(forms.ModelForm):
     status_page_url = forms.URLField(
         label=_("operational status page"), required=False, assume_scheme="https",
-        help_text=_("Where the supplier keeps its running operational status (D §10.2)."),
+        help_text=_("Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."),
     )
     support_opens = ClockTimeFormField(label=_("support opens"), help_text="HH:MM")
     support_closes = ClockTimeFormField(label=_("support closes"), help_text=_("HH:MM; 24:00 is the end of the day"))
@@ -79,7 +79,7 @@ class ServiceTermsAdmin(admin.ModelAdmin):
     ]
     list_filter = ["support_days", "holiday_country", "availability_period"]
     search_fields = ["slug", "name"]
-    readonly_fields = ["version", "created_at", "days_off"]
+    readonly_fields = ["version", "created_at", "days_off", "status_page"]
     ordering = ["slug", "-version"]
 
     @admin.display(description=_("days off in the next twelve months"))
@@ -90,6 +90,12 @@ class ServiceTermsAdmin(admin.ModelAdmin):
         today = timezone.localdate()
         days = obj.calendar.days_off(today, add_months(today, 12), language=get_language())
         return format_html_join(mark_safe("<br>"), "{} {}", ((d.isoformat(), name) for d, name in days)) or "–"
+
+    @admin.display(description=_("status page"))
+    def status_page(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "–"
+        return format_html('<a href="{}">{}</a>', obj.status_page_address, obj.status_page_address)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_contracts=Count("contracts"))

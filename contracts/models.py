@@ -14,6 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,11 @@ class AvailabilityPeriod(models.TextChoices):
 class InvoicePeriod(models.TextChoices):
     MONTHLY = "monthly", _("Monthly")
     QUARTERLY = "quarterly", _("Quarterly")
+
+
+class Language(models.TextChoices):
+    SWEDISH = "sv", _("Swedish")
+    ENGLISH = "en", _("English")
 
 
 class ServiceTermsQuerySet(models.QuerySet):
@@ -178,7 +184,11 @@ class ServiceTerms(models.Model):
 
     status_page_url = models.URLField(
         _("operational status page"), blank=True,
-        help_text=_("Where the supplier keeps its running operational status (D §10.2)."),
+        help_text=_("Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."),
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.SWEDISH,
+        help_text=_("The language the terms are written in: their status page speaks it unless the visitor chooses another."),
     )
 
     # Claims and liability (D §19.2–19.3, §20.1).
@@ -270,6 +280,12 @@ class ServiceTerms(models.Model):
         return calendar_for(self)
 
     @property
+    def status_page_address(self) -> str:
+        """Where the running operational status is kept (D §10.2): the supplier's own page when
+        the terms name one, else the desk's public page for these terms."""
+        return self.status_page_url or reverse("status-page", kwargs={"slug": self.slug})
+
+    @property
     def support_opens_hhmm(self) -> str:
         return validation.minutes_to_hhmm(self.support_opens)
 
@@ -304,11 +320,6 @@ def calendar_for(terms: ServiceTerms) -> BusinessCalendar:
             holiday_categories=tuple(terms.holiday_categories or ()),
         )
     return calendar
-
-
-class Language(models.TextChoices):
-    SWEDISH = "sv", _("Swedish")
-    ENGLISH = "en", _("English")
 
 
 class Customer(models.Model):

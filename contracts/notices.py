@@ -76,9 +76,13 @@ def applies_from(notice: Notice, terms_before: ServiceTerms, received_on: dateti
 
 
 def recipients_for(notice: Notice) -> list[str]:
+    return customer_addresses(notice.customer)
+
+
+def customer_addresses(customer) -> list[str]:
     """The customer's main contact person (D §14) and its users, each once."""
-    addresses = [c.email for c in notice.customer.contacts.all() if c.is_primary and c.email]
-    users = get_user_model().objects.filter(customer_membership__customer=notice.customer, is_active=True)
+    addresses = [c.email for c in customer.contacts.all() if c.is_primary and c.email]
+    users = get_user_model().objects.filter(customer_membership__customer=customer, is_active=True)
     for email in users.exclude(email="").order_by("pk").values_list("email", flat=True):
         if email.lower() not in {a.lower() for a in addresses}:
             addresses.append(email)

@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from sla.models import MonthlyReport, Outage, ReportRevision
+from sla.models import MonthlyReport, Outage, OutageUpdate, ReportRevision
+
+
+class OutageUpdateInline(admin.TabularInline):
+    """The public updates, as posted from the outage page (read only here)."""
+
+    model = OutageUpdate
+    extra = 0
+    can_delete = False
+    readonly_fields = ["posted_at", "author", "state", "text", "notify_customers"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Outage)
@@ -14,6 +26,7 @@ class OutageAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     filter_horizontal = ["contracts"]
     raw_id_fields = ["tickets"]
+    inlines = [OutageUpdateInline]
 
     def has_change_permission(self, request, obj=None):
         return False

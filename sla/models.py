@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract, NoticeChannel
+from contracts.models import Contract, Customer, NoticeChannel
 
 
 class OutageKind(models.TextChoices):
@@ -87,6 +88,69 @@ class Outage(models.Model):
     def counts(self) -> bool:
         """Only the supplier's Faults count towards availability and discounts (D §10.4, §17.1)."""
         return self.responsibility == Responsibility.SUPPLIER
+
+
+class UpdateState(models.TextChoices):
+    INVESTIGATING = "investigating", _("Investigating")
+    IDENTIFIED = "identified", _("Cause identified")
+    MONITORING = "monitoring", _("Fixed, monitoring")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class OutageUpdate(models.Model):
+    """What staff tell everyone about an outage, word for word on the status page (D §10.2): the
+    outage's own description stays internal, so only these texts are public."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="updates", verbose_name=_("outage"))
+    posted_at = models.DateTimeField(_("posted"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("text"))
+    state = models.CharField(_("state"), max_length=16, choices=UpdateState.choices, blank=True)
+    notify_customers = models.BooleanField(_("e-mailed to the affected customers"), default=False)
+
+    class Meta:
+        verbose_name = _("outage update")
+        verbose_name_plural = _("outage updates")
+        ordering = ["posted_at", "id"]
+        indexes = [models.Index(fields=["outage", "posted_at"], name="outage_update_posted_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.posted_at:%Y-%m-%d %H:%M}"
+
+    def mail_summary(self) -> dict:
+        """How its e-mails went, for the outage page: counts sent and waiting, and the rows that
+        failed (prefetch `mails__customer`)."""
+        rows = list(self.mails.all())
+        failed = [row for row in rows if row.failed_at is not None]
+        sent = sum(row.sent_at is not None for row in rows)
+        return {"sent": sent, "waiting": len(rows) - sent - len(failed), "failed": failed}
+
+
+class OutageUpdateMail(models.Model):
+    """One customer's e-mail of an update: written with the update, sent by the workers once."""
+
+    update = models.ForeignKey(OutageUpdate, on_delete=models.CASCADE, related_name="mails")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it since.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["update", "customer"], name="outage_update_mail_once")]
+        indexes = [
+            models.Index(
+                "created_at", name="outage_update_mail_unsent_idx", condition=Q(sent_at__isnull=True, failed_at__isnull=True)
+            )
+        ]
 
 
 class MonthlyReport(models.Model):

@@ -16,7 +16,7 @@ from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,7 +24,7 @@ from contracts.fees import fee_on
 from contracts.models import Contract, ContractFee, ServiceTerms, TermsBook
 from sla import availability
 from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules
-from sla.models import Outage, OutageKind, Responsibility
+from sla.models import Outage, OutageKind, OutageUpdate, Responsibility
 from tickets.models import Classification
 
 US_PER_MINUTE = 60_000_000
@@ -395,3 +395,104 @@ def month_contradictions(year: int, month: int) -> list[tuple[Outage, list[str]]
         if numbers:
             found.append((outage, numbers))
     return found
+
+
+# The status page (D §10.2) ----------------------------------------------------------------------
+
+STATUS_HISTORY = datetime.timedelta(days=90)
+STATUS_LIMIT = 500
+STATES = {
+    "operational": gettext_lazy("All systems operational"),
+    "degraded": gettext_lazy("Some contracts are affected"),
+    "outage": gettext_lazy("Outage"),
+    "maintenance": gettext_lazy("Planned system work under way"),
+}
+
+
+@dataclass(frozen=True)
+class StatusOutage:
+    """An outage as the status page shows it: its kind, times and public updates, and the
+    viewer's own contracts it names (empty when it hits the whole service). Never its internal
+    description, its tickets or the other customers it names."""
+
+    outage: Outage
+    updates: tuple
+    own_contract_ids: tuple[int, ...]
+
+    @property
+    def latest(self):
+        return self.updates[-1] if self.updates else None
+
+
+@dataclass(frozen=True)
+class StatusBoard:
+    terms: ServiceTerms
+    now: datetime.datetime
+    ongoing: list[StatusOutage]
+    ahead: list[StatusOutage]
+    recent: list[StatusOutage]
+
+    @property
+    def state(self) -> str:
+        unplanned = [item.outage for item in self.ongoing if item.outage.kind == OutageKind.UNPLANNED]
+        if any(outage.service_wide for outage in unplanned):
+            return "outage"
+        if unplanned:
+            return "degraded"
+        return "maintenance" if self.ongoing else "operational"
+
+    @property
+    def state_label(self) -> str:
+        return str(STATES[self.state])
+
+    @property
+    def since(self) -> datetime.datetime:
+        return self.now - STATUS_HISTORY
+
+    def days(self) -> list[tuple[datetime.date, list[StatusOutage]]]:
+        """The last 90 days' outages by the day they started, in the terms' time zone."""
+        zone = zoneinfo.ZoneInfo(self.terms.timezone)
+        grouped: dict[datetime.date, list[StatusOutage]] = {}
+        for item in self.recent:
+            grouped.setdefault(item.outage.started_at.astimezone(zone).date(), []).append(item)
+        return list(grouped.items())
+
+
+def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> StatusBoard:
+    """What the status page of a terms shows: outages of the whole service to everyone, and
+    to a signed-in customer its own contracts' outages under these terms too (staff see what
+    the public sees); ongoing, planned ahead and over within STATUS_HISTORY. Three queries
+    (four for a customer) however many outages and updates."""
+    visible = Q(service_wide=True)
+    prefetches = [Prefetch("updates", queryset=OutageUpdate.objects.order_by("posted_at", "id"))]
+    if viewer.is_authenticated and not viewer.is_staff:
+        own = Contract.objects.visible_to(viewer).filter(terms__slug=terms.slug).only("id", "customer_id")
+        visible |= Q(contracts__in=own)
+        prefetches.append(Prefetch("contracts", queryset=own, to_attr="own_contracts"))
+    window = Q(ended_at__isnull=True) | Q(ended_at__gt=now - STATUS_HISTORY)
+    ids = Outage.objects.filter(visible).filter(window).values("pk")
+    outages = Outage.objects.filter(pk__in=ids).prefetch_related(*prefetches).order_by("-started_at", "-id")
+    ongoing, ahead, recent = [], [], []
+    for outage in outages[:STATUS_LIMIT]:
+        item = StatusOutage(
+            outage=outage, updates=tuple(outage.updates.all()),
+            own_contract_ids=tuple(c.pk for c in getattr(outage, "own_contracts", ()) if not outage.service_wide),
+        )
+        if outage.started_at > now:
+            ahead.append(item)
+        elif outage.ended_at is None or outage.ended_at > now:
+            ongoing.append(item)
+        else:
+            recent.append(item)
+    ahead.reverse()  # soonest first
+    return StatusBoard(terms=terms, now=now, ongoing=ongoing, ahead=ahead, recent=recent)
+
+
+def affected_customer_ids(outage: Outage, day: datetime.date) -> list[int]:
+    """The customers with a contract the outage hits: those it names, or, when it hits the
+    whole service, every customer with a contract active on the day."""
+    if outage.service_wide:
+        contracts = Contract.objects.active(day)
+    else:
+        contracts = outage.contracts.all()
+    return sorted(set(contracts.values_list("customer_id", flat=True)))

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from contracts.models import Contract, NoticeChannel, ServiceTerms
 from contracts.services import notice_received_on
 from sla.availability import maintenance_spans, subtract, to_us
-from sla import reports, selectors
-from sla.models import MonthlyReport, Outage, OutageKind, Responsibility
+from sla import outage_mail, reports, selectors
+from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
 from tickets.services import check_time, labels
 
 # How far ahead planned work may be registered: further is a mistyped year.
@@ -208,3 +208,36 @@ def outage_confirm_responsibility(*, outage: Outage, note: str, actor, now: date
     outage.confirmed_at = now or timezone.now()
     outage.save(update_fields=["confirmed_ticket_ids", "confirmation_note", "confirmed_by", "confirmed_at", "updated_at"])
     return outage
+
+
+UPDATE_TEXT_LIMIT = 4000
+
+
+@transaction.atomic
+def outage_post_update(
+    *, outage: Outage, text: str, state: str = "", notify: bool = False, actor=None, now: datetime.datetime | None = None
+) -> OutageUpdate:
+    """A public update on an outage going on or ahead, shown on the status page (D §10.2); with
+    `notify`, an e-mail for each customer with an affected contract, sent by the workers after
+    commit. An outage that is over is told about in its last update, not after it."""
+    now = now or timezone.now()
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    text = (text or "").strip()
+    errors: dict[str, list[str]] = {}
+    if outage.ended_at is not None and outage.ended_at <= now:
+        errors["outage"] = [_("The outage is over: updates are posted while it goes on or is still ahead.")]
+    if not text:
+        errors["text"] = [_("Write the update: what the customers should know now.")]
+    elif len(text) > UPDATE_TEXT_LIMIT:
+        errors["text"] = [_("Keep the update within %(limit)s characters.") % {"limit": UPDATE_TEXT_LIMIT}]
+    if state and state not in UpdateState.values:
+        errors["state"] = [_("Choose the state: %(labels)s, or none.") % {"labels": labels(UpdateState)}]
+    if errors:
+        raise ValidationError(errors)
+    update = OutageUpdate.objects.create(
+        outage=outage, posted_at=now, text=text, state=state, notify_customers=bool(notify),
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if notify:
+        outage_mail.queue(update, selectors.affected_customer_ids(outage, timezone.localdate(now)))
+    return update

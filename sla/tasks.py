@@ -3,7 +3,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from sla import reports
+from sla import outage_mail, reports
 
 
 @shared_task(acks_late=True)
@@ -22,3 +22,15 @@ def recompute_stale_reports() -> int:
 def store_month(year: int, month: int) -> list[int]:
     """A month stored and its stale reports recomputed, asked for from the billing page."""
     return list(reports.store_month(year, month))
+
+
+@shared_task(acks_late=True)
+def send_outage_update_mails(mail_ids: list[int]) -> int:
+    """The e-mails of one outage update; one that fails is left for the sweep."""
+    return sum(outage_mail.send(mail_id) for mail_id in mail_ids)
+
+
+@shared_task(acks_late=True)
+def send_pending_outage_update_mails() -> int:
+    """Send what the broker never delivered, and retry what the mail server refused."""
+    return outage_mail.send_pending()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla import customer_views, views
+from sla import customer_views, status_views, views
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("desk/sla/outages/<int:pk>/", views.outage_page, name="sla-outage"),
     path("desk/sla/outages/<int:pk>/edit/", views.outage_edit, name="sla-outage-edit"),
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
+    path("desk/sla/outages/<int:pk>/updates/", status_views.outage_post_update, name="sla-outage-post-update"),
     path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
     path("desk/sla/outage-options/", views.outage_options, name="sla-outage-options"),
     path("desk/sla/bulk-link/", views.bulk_link, name="sla-bulk-link"),
@@ -21,4 +22,7 @@ urlpatterns = [
     path("desk/claims/", views.desk_claims, name="desk-claims"),
     path("portal/claims/", views.portal_claims, name="portal-claims"),
     path("portal/contracts/<int:pk>/availability/", views.portal_availability, name="portal-availability"),
+    path("status/<slug:slug>/", status_views.status_page, name="status-page"),
+    path("status/<slug:slug>/feed.atom", status_views.status_feed, name="status-feed"),
+    path("status/<slug:slug>/status.json", status_views.status_json, name="status-json"),
 ]

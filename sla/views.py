@@ -28,10 +28,10 @@ from django.views.decorators.http import require_POST
 from contracts.api.params import whole_number
 from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
-from contracts.models import Contract, NoticeChannel, TermsBook
+from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
 from contracts.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
-from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility
+from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState
 from tickets import bulk, history
 from tickets.models import Ticket
 
@@ -73,6 +73,15 @@ class OutageForm(forms.Form):
         if missing:
             raise ValidationError(_("No such tickets: %(numbers)s.") % {"numbers": ", ".join(missing)})
         return found
+
+
+class OutageUpdateForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Update for the status page"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=gettext_lazy("Public: every visitor of the status page reads it. No customer names, no internal notes."),
+    )
+    state = forms.ChoiceField(label=gettext_lazy("State"), choices=[("", "–"), *UpdateState.choices], required=False)
+    notify = forms.BooleanField(label=gettext_lazy("E-mail it to every customer with an affected contract"), required=False)
 
 
 def _aware(value):
@@ -117,7 +126,7 @@ def outage_board(request: HttpRequest) -> HttpResponse:
     rows = [(outage, selectors.unsettled(outage)) for outage in outages]
     return render(request, "sla/board.html", {
         "form": form, "rows": rows, "zone": settings.TIME_ZONE, "last_month": _last_month(), "now": now,
-        "upcoming": selectors.planned_ahead(now),
+        "upcoming": selectors.planned_ahead(now), "status_terms": ServiceTerms.objects.in_force(),
     })
 
 
@@ -206,17 +215,24 @@ def _link_by_number(request: HttpRequest, outage: Outage) -> str | None:
 @staff_member_required
 def outage_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One outage: its times in the staff's zone and its terms' zones, what it affects, its
-    tickets (linked and unlinked by number) and what it costs to settle."""
-    outage = get_object_or_404(
-        Outage.objects.prefetch_related("contracts__customer", "contracts__terms", "tickets__customer",
-                                        "claims__contract__customer", "claims__contract__terms"),
-        pk=pk,
-    )
-    error = None
+    tickets (linked and unlinked by number), its public updates and what it costs to settle."""
     if request.method == "POST":
+        outage = get_object_or_404(Outage.objects.prefetch_related("tickets"), pk=pk)
         error = _link_by_number(request, outage)
         if error is None:
             return redirect("sla-outage", pk=outage.pk)
+        return outage_page_response(request, pk, error=error)
+    return outage_page_response(request, pk)
+
+
+def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = None, update_form=None) -> HttpResponse:
+    """The outage page, with a refused link or update shown (400)."""
+    outage = get_object_or_404(
+        Outage.objects.prefetch_related("contracts__customer", "contracts__terms", "tickets__customer",
+                                        "claims__contract__customer", "claims__contract__terms", "updates__author",
+                                        "updates__mails__customer"),
+        pk=pk,
+    )
     now = timezone.now()
     staff_zone = timezone.get_current_timezone_name()
     zones = selectors.outage_zones(outage)
@@ -231,8 +247,19 @@ def outage_page(request: HttpRequest, pk: int) -> HttpResponse:
         "outage": outage, "times": times, "zones": zones, "staff_zone": staff_zone, "error": error,
         "unsettled": selectors.unsettled(outage), "number": request.POST.get("number", "")[:40],
         "ahead": outage.started_at > now, "going_on": going_on,
+        "update_form": update_form or OutageUpdateForm(), "status_pages": _status_pages(outage),
     }
-    return render(request, "sla/outage.html", context, status=400 if error else 200)
+    refused = error or (update_form is not None and update_form.errors)
+    return render(request, "sla/outage.html", context, status=400 if refused else 200)
+
+
+def _status_pages(outage: Outage) -> list[ServiceTerms]:
+    """The status pages an outage's updates show on: its contracts' terms, or every terms in
+    force when it hits the whole service."""
+    if outage.service_wide:
+        return list(ServiceTerms.objects.in_force())
+    return sorted({contract.terms.slug: contract.terms for contract in outage.contracts.all()}.values(),
+                  key=lambda terms: terms.slug)
 
 
 def zoned_time(moment: datetime.datetime, staff_zone: str, zones: list[tuple[str, list[str]]]) -> str:

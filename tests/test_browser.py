@@ -426,3 +426,48 @@ def test_the_staff_pages_fit_a_phone(browser, live_server, people):
     expect(desk.locator(".alert.ok")).to_contain_text(f"{ticket.number} is linked to the outage.")
     desk.click("[data-testid=end]")
     expect(desk.locator(".alert.ok")).to_contain_text("The outage is ended.")
+
+
+def test_an_update_posted_on_the_outage_page_shows_on_the_public_status_page_at_phone_width(
+    browser, live_server, people
+):
+    """Staff post an update from the outage page on a phone; an anonymous visitor reads it on
+    the terms' status page, in the terms' language until switching to English, never the
+    outage's internal description; the page fits 390 px and links its feed."""
+    from django.utils import timezone
+
+    from sla import services as sla_services
+    from sla.models import OutageUpdateMail
+
+    now = timezone.now()
+    outage = sla_services.outage_register(started_at=now - datetime.timedelta(minutes=40), kind="unplanned",
+                                          responsibility="supplier", description="INTERNAL: core switch rack 4")
+    desk = sign_in(browser, live_server, "desk", PASSWORD)
+    desk.set_viewport_size({"width": 390, "height": 844})
+    desk.goto(f"{live_server.url}/desk/sla/outages/{outage.pk}/")
+    desk.click("[data-testid=post-update-submit]")
+    expect(desk.locator("#id_text_error")).to_contain_text("Write the update")
+    desk.fill("#id_text", "Calls to the switchboard fail. We are working on it.")
+    desk.select_option("#id_state", "investigating")
+    desk.check("#id_notify")
+    desk.click("[data-testid=post-update-submit]")
+    expect(desk.locator(".alert.ok")).to_contain_text("e-mailed to the affected customers")
+    expect(desk.locator("[data-testid=update]")).to_contain_text("Calls to the switchboard fail.")
+    assert OutageUpdateMail.objects.count() == 1  # Rederi, the one customer with a contract
+
+    visitor = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844}).new_page()
+    visitor.goto(f"{live_server.url}/status/dstny-alcom-2022/")
+    expect(visitor.locator("html")).to_have_attribute("lang", "sv")
+    expect(visitor.locator("[data-testid=state]")).to_have_attribute("data-state", "outage")
+    expect(visitor.locator("#ongoing")).to_contain_text("Calls to the switchboard fail. We are working on it.")
+    expect(visitor.locator("body")).not_to_contain_text("INTERNAL")
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= 390
+    visitor.click("button[lang=en]")
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
+    expect(visitor.locator("h1")).to_have_text("Operational status")
+    expect(visitor.locator("#ongoing")).to_contain_text("Calls to the switchboard fail.")
+    feed_path = visitor.locator("a[href$='feed.atom']").get_attribute("href")
+    feed = visitor.request.get(f"{live_server.url}{feed_path}")
+    assert feed.ok and "application/atom+xml" in feed.headers["content-type"]
+    assert "Calls to the switchboard fail." in feed.text()
+    visitor.context.close()

@@ -191,3 +191,26 @@ def _collect(errors, work):
         errors.append(error)
     finally:
         connection.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_three_workers_send_each_customers_outage_update_once(monkeypatch, mailoutbox):
+    from contracts.models import ContactPerson
+    from sla import outage_mail
+    from sla import services as sla_services
+
+    ensure_seed_terms()
+    monkeypatch.setattr(outage_mail, "dispatch", lambda ids: None)  # the workers below take them
+    for n in range(12):
+        customer = CustomerFactory()
+        ContactPerson.objects.create(customer=customer, name="Kontakt", email=f"drift{n}@kund.example", is_primary=True)
+        ContractFactory(customer=customer)
+    outage = sla_services.outage_register(started_at=datetime.datetime.now(MARIEHAMN) - datetime.timedelta(hours=1),
+                                          kind="unplanned", responsibility="supplier")
+    sla_services.outage_post_update(outage=outage, text="Calls fail; we are on it.", notify=True)
+    counts = []
+    assert run_at_once(3, lambda i: counts.append(outage_mail.send_pending())) == []
+    assert sum(counts) == 12
+    assert sorted(address for message in mailoutbox for address in message.to) == sorted(
+        f"drift{n}@kund.example" for n in range(12)
+    )

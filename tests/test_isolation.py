@@ -42,7 +42,8 @@ ROUTES = {
     "desk-save-view": "staff", "desk-delete-view": "staff", "desk-bulk": "staff", "sla-outage-options": "staff",
     "sla-bulk-link": "staff",
     "desk-notices": "staff", "desk-notices-read": "staff", "desk-preferences": "staff", "portal-withdraw": "customer",
-    "sla-outage-new": "staff", "sla-outage": "staff",
+    "sla-outage-new": "staff", "sla-outage": "staff", "sla-outage-post-update": "staff",
+    "status-page": "public", "status-feed": "public", "status-json": "public",
     "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public", "password_reset": "public", "password_reset_done": "public",
@@ -149,6 +150,8 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             values[key] = "start"
         elif key in ("uidb64", "token"):  # a password link: the same for everyone, and for nobody here
             values[key] = {"uidb64": "MQ", "token": "c0ffee-0123456789abcdef"}[key]
+        elif key == "slug":  # a terms' public status page: the same for everyone
+            values[key] = world["terms"].slug
         elif key == "slug_or_id":
             values[key] = "no-such-terms" if missing else world["terms"].slug
         elif key == "pk":
@@ -157,6 +160,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
                 "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
                 "sla-contract": "contract", "portal-availability": "contract", "desk-delete-view": "view",
                 "sla-outage": "outage", "sla-outage-edit": "outage", "desk-customer": "customer",
+                "sla-outage-post-update": "outage",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
             assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"

@@ -28,7 +28,7 @@ NAMES = ["q", "terms", "status", "category", "urgent", "breached", "assignee", "
          "next", "message", "description", "a_number", "b_number", "fault_occurred_at", "received_at", "once",
          "ended_at", "language", "sort", "name", "query", "outage", "ticket", "duplicate_of", "classification",
          "not_fault_reason", "close_reason", "number", "kind", "started_at", "announced_at",
-         "announced_via", "responsibility", "contracts", "tickets", "x\x00"]
+         "announced_via", "responsibility", "contracts", "tickets", "text", "state", "notify", "x\x00"]
 NASTY = st.sampled_from([
     "\x00", "a\x00b", "1e309", "-1", "0", "9" * 40, "١٢", "²", "NaN", "inf", "2026-13", "2026-02-30T25:61",
     "0000-00", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd", " ", "", "ä" * 300,
@@ -60,7 +60,7 @@ def world(customer_a_user, staff_user, contract_a):
                                               responsibility="supplier", contracts=[contract_a], tickets=[ticket])
     return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply",
             "sla-outage": outage.pk, "desk-customer": contract_a.customer_id,
-            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef"}
+            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef", "slug": contract_a.terms.slug}
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:

@@ -69,6 +69,9 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
         required=False, help_text="Empty or left out: the country's real days off (Sweden: public holidays and the de facto eves)."
     )
     a_number_countries = serializers.JSONField()
+    status_page = serializers.SerializerMethodField(
+        help_text="The running operational status (D §10.2): status_page_url when set, else the desk's public page for these terms."
+    )
     a_number_types = serializers.JSONField(
         required=False, help_text='Kinds of A-number covered, e.g. ["fixed_line", "mobile"] (T §3.1); empty: any.'
     )
@@ -107,6 +110,8 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
             "delivery_cancellation_days",
             "delivery_defect_report_days",
             "status_page_url",
+            "status_page",
+            "language",
             "claim_window_months",
             "discount_requires_claim",
             "liability_cap_percent",
@@ -130,6 +135,10 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
         extra_kwargs = {"holiday_subdivision": {"allow_null": True}}
         # A slug is unique per template; the service says so in words a person understands.
         validators = []
+
+    def get_status_page(self, terms: ServiceTerms) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(terms.status_page_address) if request else terms.status_page_address
 
     def get_fields(self):
         fields = super().get_fields()
