@@ -60,7 +60,7 @@ def world(customer_a_user, staff_user, contract_a):
                                               responsibility="supplier", contracts=[contract_a], tickets=[ticket])
     return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply",
             "sla-outage": outage.pk, "desk-customer": contract_a.customer_id,
-            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef"}
+            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef", "watcher_id": 1, "score": "good"}
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts.models import ContactPerson
 from tickets import attachments, satisfaction, selectors, services
@@ -168,6 +168,7 @@ def portal_satisfaction(request: HttpRequest, number: str) -> HttpResponse:
 # and room for a comment. The page names the ticket by its number and nothing else: whoever
 # holds the link holds the e-mail, which says more.
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def satisfaction_link(request: HttpRequest, token: str, score: str) -> HttpResponse:
     if score not in Satisfaction.Score.values:
         raise Http404
