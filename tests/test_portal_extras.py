@@ -151,6 +151,15 @@ def test_nobody_of_another_customer_is_added_or_seen(portal, client, customer_a_
     assert list(TicketWatcher.objects.values_list("user_id", flat=True)) == [people["bo"].pk]
 
 
+def test_a_closed_ticket_takes_no_new_colleague(portal, customer_a_user, contract_a, people):
+    ticket = report(contract_a, customer_a_user)
+    services.ticket_withdraw(ticket=ticket, actor=customer_a_user)
+    assert 'name="colleague"' not in portal.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    answer = add(portal, ticket, f"user:{people['bo'].pk}").content.decode()
+    assert "A closed ticket sends no more e-mails: nobody can be added to it." in answer
+    assert not TicketWatcher.objects.exists()
+
+
 def test_a_colleague_who_left_the_customer_gets_no_more_mail(customer_a_user, contract_a, contract_b, people,
                                                             staff_user):
     ticket = report(contract_a, customer_a_user)
@@ -341,6 +350,19 @@ def test_the_customer_answers_on_the_portal_and_staff_see_it(portal, client, cus
     desk = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
     shown = desk.split('<p data-testid="satisfaction">')[1].split("</p>")[0]
     assert "Bad" in shown and "alfa-user" in shown and "Tog för lång tid." in shown
+
+
+def test_a_ticket_closed_as_resolved_is_asked_about_and_a_withdrawn_one_is_not(portal, customer_a_user, contract_a,
+                                                                             staff_user):
+    closed = report(contract_a, customer_a_user)
+    services.ticket_close(ticket=closed, actor=staff_user, close_reason="resolved")
+    assert "How did we do?" in portal.get(f"/portal/tickets/{closed.number}/").content.decode()
+    portal.post(f"/portal/tickets/{closed.number}/satisfaction/", {"score": "good"})
+    assert Satisfaction.objects.get(ticket=closed).score == "good"
+
+    withdrawn = report(contract_a, customer_a_user)
+    services.ticket_withdraw(ticket=withdrawn, actor=customer_a_user)
+    assert "How did we do?" not in portal.get(f"/portal/tickets/{withdrawn.number}/").content.decode()
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
