@@ -185,6 +185,29 @@ def test_staff_see_the_colleagues_on_the_desk_and_take_one_off(client, staff_use
     assert not TicketWatcher.objects.exists()
 
 
+def test_the_ticket_pages_run_a_constant_number_of_queries(client, media, customer_a, customer_a_user, contract_a,
+                                                            staff_user):
+    def count(path) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    def ticket_with(people: int):
+        ticket = report(contract_a, customer_a_user)
+        for i in range(people):
+            colleague = CustomerUserFactory(customer=customer_a, first_name=f"Kollega {i}")
+            services.watcher_add(ticket=ticket, actor=customer_a_user, user=colleague)
+            contact = ContactPersonFactory(customer=customer_a)
+            services.watcher_add(ticket=ticket, actor=customer_a_user, contact=contact)
+            upload(ticket, f"bild-{i}.png", tiny_png(), customer_a_user)
+        return ticket
+
+    small, big = ticket_with(1), ticket_with(8)
+    for user, page in ((customer_a_user, "/portal/tickets/{}/"), (staff_user, "/desk/tickets/{}/")):
+        client.force_login(user)
+        assert count(page.format(big.number)) == count(page.format(small.number)), page
+
+
 # Image previews --------------------------------------------------------------------------------
 
 

@@ -61,7 +61,7 @@ def desk_ticket_extras(ticket: Ticket) -> dict:
     return {
         "watchers": selectors.watchers_of(ticket),
         "satisfaction_answer": Satisfaction.objects.filter(ticket=ticket).select_related("answered_by").first(),
-        "previews": _previewable(ticket.attachments.only("id", "file", "filename", "content_type")),
+        "previews": _previewable(ticket.attachments.only("id", "ticket", "file", "filename", "content_type")),
     }
 
 
