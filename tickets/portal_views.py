@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from contracts.models import ContactPerson
 from tickets import attachments, satisfaction, selectors, services
 from tickets.forms import SatisfactionForm, WatcherForm
-from tickets.models import Attachment, Satisfaction, Ticket
+from tickets.models import Attachment, Satisfaction, Status, Ticket
 
 # An image is shown from our own pages only, as an image: nothing in it runs, nothing it names is
 # fetched, and another site cannot embed it.
@@ -50,7 +50,7 @@ def portal_ticket_extras(ticket: Ticket, files) -> dict:
     answer = satisfaction.answer_of(ticket)
     return {
         "watchers": selectors.watchers_of(ticket),
-        "watcher_form": WatcherForm(ticket=ticket) if ticket.status != "closed" else None,
+        "watcher_form": WatcherForm(ticket=ticket) if ticket.status != Status.CLOSED else None,
         "satisfaction_answer": answer,
         "satisfaction_form": SatisfactionForm() if answer is None and services.satisfaction_askable(ticket) else None,
         "previews": _previewable(files),
