@@ -471,3 +471,29 @@ def test_an_update_posted_on_the_outage_page_shows_on_the_public_status_page_at_
     assert feed.ok and "application/atom+xml" in feed.headers["content-type"]
     assert "Calls to the switchboard fail." in feed.text()
     visitor.context.close()
+
+
+def test_an_image_attachment_is_shown_on_the_ticket_page(browser, live_server, people, settings, tmp_path):
+    """A screenshot sent with the report shows as a picture, loaded under the pages' CSP; a file
+    named .png that holds HTML is only a link."""
+    from tests.test_portal_extras import tiny_png
+
+    settings.MEDIA_ROOT = tmp_path
+    customer = sign_in(browser, live_server, "rederi", PASSWORD)
+    customer.goto(f"{live_server.url}/portal/report/")
+    customer.fill("#id_a_number", "018 12345")
+    customer.fill("#id_b_number", "040 123 4567")
+    customer.fill("#id_fault_occurred_at", "2026-01-02T09:15")
+    customer.fill("#id_description", "The display shows an error.")
+    customer.set_input_files("#id_attachments", files=[
+        {"name": "display.png", "mimeType": "image/png", "buffer": tiny_png()},
+        {"name": "fake.png", "mimeType": "image/png", "buffer": b"<html><script>alert(1)</script></html>"},
+    ])
+    customer.click("text=Send the report")
+    customer.click("text=Follow the ticket")
+    image = customer.locator("ul.files img")
+    expect(image).to_have_count(1)
+    expect(image).to_have_attribute("alt", "display.png")
+    customer.wait_for_function("document.querySelector('ul.files img').complete")
+    assert image.evaluate("img => img.naturalWidth") == 1  # loaded and decoded, not a broken image
+    expect(customer.locator("ul.files")).to_contain_text("fake.png")

@@ -19,13 +19,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from sla import claims as sla_claims
 from sla import services as sla_services
-from tickets import attachments, inbound, services
-from tickets.models import Channel, InboundEmail, SavedView, Ticket
+from tickets import attachments, inbound, satisfaction, services
+from tickets.models import Channel, InboundEmail, Satisfaction, SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
 NOW = datetime.datetime(2026, 10, 20, 13, 0, tzinfo=MARIEHAMN)
 METHODS = ("get", "post", "put", "patch", "delete")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # the magic bytes are what the preview checks
 SECRETS = ("Hemliga Alfa AB", "ALFA-SECRET-DESCRIPTION", "1812345", "alfa-secret.log", "ALFA-SECRET-MAIL")
 
 # Who may use a route at all. "customer": customers use it for their own objects; "staff": staff
@@ -45,6 +46,11 @@ ROUTES = {
     "sla-outage-new": "staff", "sla-outage": "staff", "sla-outage-post-update": "staff",
     "status-page": "public", "status-feed": "public", "status-json": "public",
     "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
+    "portal-watcher-add": "customer", "portal-watcher-remove": "customer", "portal-satisfaction": "customer",
+    "attachment-preview": "customer", "desk-satisfaction": "staff", "desk-watcher-remove": "staff",
+    # The link in the resolved e-mail: whoever holds it answers for that ticket, without signing in;
+    # it shows the ticket's number and nothing else of it.
+    "satisfaction": "public",
     "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
     "healthz": "public", "password_reset": "public", "password_reset_done": "public",
     "password_reset_confirm": "public", "password_reset_complete": "public", "password_change": "customer",
@@ -63,7 +69,7 @@ ROUTES = {
 
 # Routes naming one of A's objects that A's own user reads.
 OWNER_READS = (
-    "portal-ticket", "portal-receipt", "attachment", "portal-availability", "customer-detail",
+    "portal-ticket", "portal-receipt", "attachment", "attachment-preview", "portal-availability", "customer-detail",
     "contract-detail", "contract-availability", "ticket-detail", "ticket-messages", "claim-detail",
 )
 
@@ -101,6 +107,10 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
         )
         checked = attachments.check_uploads([SimpleUploadedFile("alfa-secret.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
         attachment = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        checked = attachments.check_uploads([SimpleUploadedFile("alfa.png", PNG)])
+        image = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        colleague = customer_a.contacts.create(name="Bengt", email="bengt@alfa.example")
+        watcher = services.watcher_add(ticket=ticket, actor=customer_a_user, contact=colleague)
         claim = sla_claims.claim_file(
             contract=contract_a, discovered_on=NOW.date(), description="ALFA-SECRET-DESCRIPTION claim",
             tickets=[ticket], month=datetime.date(2026, 10, 1), amount=Decimal("5.00"), actor=customer_a_user,
@@ -114,7 +124,8 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
             b"From: stranger@elsewhere.example\r\nSubject: ALFA-SECRET-MAIL\r\nMessage-ID: <s@x>\r\n\r\nhej\r\n"
         )
     objects = {
-        "ticket": ticket, "attachment": attachment, "claim": claim, "outage": outage, "mail": mail,
+        "ticket": ticket, "attachment": attachment, "image": image, "watcher": watcher, "claim": claim,
+        "outage": outage, "mail": mail,
         "contract": contract_a, "customer": customer_a, "terms": contract_a.terms,
         "view": SavedView.objects.create(user=staff_user, name="Mine", query="urgent=true"),
     }
@@ -127,7 +138,8 @@ def snapshot(world):
     outage = type(world["outage"]).objects.get(pk=world["outage"].pk)
     return (
         ticket.status, ticket.category, ticket.assignee_id, ticket.messages.count(), ticket.attachments.count(),
-        ticket.events.count(), claim.status, outage.ended_at, outage.description,
+        ticket.events.count(), list(ticket.watchers.values_list("pk", flat=True)),
+        Satisfaction.objects.filter(ticket=ticket).exists(), claim.status, outage.ended_at, outage.description,
         InboundEmail.objects.get(pk=world["mail"].pk).outcome, world["contract"].terms.version,
     )
 
@@ -145,7 +157,14 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
         elif key == "number":
             values[key] = "DST-2099-999999" if missing else world["ticket"].number
         elif key == "attachment_id":
-            values[key] = 999999 if missing else world["attachment"].pk
+            values[key] = 999999 if missing else world["image" if name == "attachment-preview" else "attachment"].pk
+        elif key == "watcher_id":
+            values[key] = 999999 if missing else world["watcher"].pk
+        elif key == "token" and name == "satisfaction":
+            # A's own link, for the owner and the intruder alike: it answers for whoever holds it.
+            values[key] = satisfaction.token_for(world["ticket"])
+        elif key == "score":
+            values[key] = "good"
         elif key == "action":
             values[key] = "start"
         elif key in ("uidb64", "token"):  # a password link: the same for everyone, and for nobody here
@@ -270,7 +289,7 @@ def test_customer_a_uses_its_own_objects(client, world, customer_a_user):
             assert response.status_code == 200, path
             body = response.content.decode(errors="replace")
             assert any(secret in body for secret in SECRETS) or world["ticket"].number in body or name in (
-                "attachment", "portal-availability", "contract-availability", "contract-detail", "ticket-messages"
+                "attachment", "attachment-preview", "portal-availability", "contract-availability", "contract-detail", "ticket-messages"
             ), path
 
 

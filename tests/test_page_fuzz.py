@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sla import services as sla_services
 from tests.test_isolation import routes
-from tickets import services
+from tickets import satisfaction, services
 from tickets.models import Channel
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +58,10 @@ def world(customer_a_user, staff_user, contract_a):
         )
         outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
                                               responsibility="supplier", contracts=[contract_a], tickets=[ticket])
-    return {"number": ticket.number, "pk": contract_a.pk, "attachment_id": 1, "action": "reply",
+    return {"number": ticket.number, "pk": contract_a.pk, "satisfaction_token": satisfaction.token_for(ticket), "attachment_id": 1, "action": "reply",
             "sla-outage": outage.pk, "desk-customer": contract_a.customer_id,
-            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef", "slug": contract_a.terms.slug}
+            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef", "slug": contract_a.terms.slug, "watcher_id": 1,
+            "score": "good"}
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:
@@ -69,6 +70,8 @@ def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:
     owner = next((world[prefix] for prefix in ("sla-outage", "desk-customer") if name.startswith(prefix)), None)
     if "pk" in kwargs and owner is not None:
         kwargs["pk"] = owner
+    if name == "satisfaction":  # a real link, so that its form is read
+        kwargs["token"] = world["satisfaction_token"]
     if hostile is not None and "number" in kwargs:
         kwargs["number"] = hostile
     return reverse(name, kwargs=kwargs)

@@ -61,6 +61,27 @@ def sniff(head: bytes, filename: str) -> str | None:
     return None
 
 
+# Shown inline as a picture: raster images only, never SVG (an SVG is a document that can run
+# scripts), and only when the file's first bytes agree with the type stored for it.
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def preview_type(attachment: Attachment) -> str | None:
+    """The image type to show an attachment as, or None when it is not shown inline: its stored
+    type must be a raster image and its magic bytes must say the same (a file that claims
+    image/png but starts with HTML is only ever downloaded)."""
+    if attachment.content_type not in PREVIEW_TYPES or not attachment.file.name:
+        return None
+    try:
+        with attachment.file.storage.open(attachment.file.name, "rb") as stored:
+            head = stored.read(16)
+    except OSError:
+        return None
+    if attachment.content_type == "image/webp" and not head.startswith(b"RIFF"):
+        return None
+    return attachment.content_type if sniff(head, attachment.filename) == attachment.content_type else None
+
+
 def safe_filename(name: str) -> str:
     """The last path component only, without control characters or path tricks."""
     name = unicodedata.normalize("NFC", name or "")

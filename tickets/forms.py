@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
 from tickets import bulk, selectors, services
-from tickets.models import Category, Channel, Classification, CloseReason, NotFaultReason, StaffPreferences, Ticket
+from tickets.models import (
+    Category, Channel, Classification, CloseReason, NotFaultReason, Satisfaction, StaffPreferences, Ticket,
+)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -204,6 +206,33 @@ class WithdrawForm(forms.Form):
         label=_("Why (optional)"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the fault went away, or it was in our own equipment."),
     )
+
+
+class WatcherForm(forms.Form):
+    """Whom of the customer's own people to add to a ticket's e-mails: its users and contact
+    persons with an address, other than those who receive them already. What is chosen is
+    checked again by tickets.services.watcher_add."""
+
+    colleague = forms.CharField(label=_("Colleague"), widget=forms.Select, max_length=40)
+
+    def __init__(self, *args, ticket: Ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["colleague"].widget.choices = [("", "–"), *selectors.watcher_candidates(ticket)]
+
+    def clean_colleague(self) -> tuple[str, int]:
+        kind, _sep, pk = self.cleaned_data["colleague"].partition(":")
+        if kind not in ("user", "contact") or not pk.isascii() or not pk.isdigit() or len(pk) > 12:
+            raise forms.ValidationError(_("Choose a colleague from the list."))
+        return kind, int(pk)
+
+
+class SatisfactionForm(forms.Form):
+    """The answer to "How did we do?": good or bad, and a few words if the customer likes."""
+
+    score = forms.ChoiceField(label=_("How did we do?"), choices=Satisfaction.Score.choices,
+                              widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ComposeForm(forms.Form):

@@ -103,6 +103,9 @@ def describe(event, zone: str) -> str:
     elif field == "duplicate_of":
         sentence = (_("It repeats %(number)s.") % {"number": new} if new
                     else _("It no longer names %(number)s as the ticket it repeats.") % {"number": old})
+    elif field == "watcher":
+        sentence = (_("%(who)s added %(name)s to the ticket's e-mails.") % {"who": who, "name": new} if new
+                    else _("%(who)s took %(name)s off the ticket's e-mails.") % {"who": who, "name": old})
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}
     else:

@@ -635,3 +635,78 @@ class StaffNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.ticket_id} {self.kind}"
+
+
+class TicketWatcher(models.Model):
+    """A colleague of the customer who also receives the ticket's e-mails: one of the customer's
+    users or one of its contact persons, added by a customer user (tickets.services.watcher_add)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="watching",
+        verbose_name=_("user"),
+    )
+    contact = models.ForeignKey(
+        "contracts.ContactPerson", on_delete=models.CASCADE, null=True, blank=True, related_name="watching",
+        verbose_name=_("contact person"),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("added by"),
+    )
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("colleague receiving e-mails")
+        verbose_name_plural = _("colleagues receiving e-mails")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, contact__isnull=True) | Q(user__isnull=True, contact__isnull=False),
+                name="ticket_watcher_user_or_contact",
+            ),
+            models.UniqueConstraint(fields=["ticket", "user"], condition=Q(user__isnull=False),
+                                    name="ticket_watcher_user_once"),
+            models.UniqueConstraint(fields=["ticket", "contact"], condition=Q(contact__isnull=False),
+                                    name="ticket_watcher_contact_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.name}"
+
+    @property
+    def name(self) -> str:
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()
+        return self.contact.name
+
+    @property
+    def email(self) -> str:
+        return self.user.email if self.user_id else self.contact.email
+
+
+class Satisfaction(models.Model):
+    """The customer's answer to "How did we do?" once a ticket is resolved: good or bad, as
+    Zendesk's CSAT asks it, with an optional comment. One per ticket; a later answer replaces it."""
+
+    class Score(models.TextChoices):
+        GOOD = "good", _("Good")
+        BAD = "bad", _("Bad")
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="satisfaction")
+    score = models.CharField(_("score"), max_length=4, choices=Score.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("answered by"), help_text=_("Empty when the answer came through the link in the e-mail."),
+    )
+
+    class Meta:
+        verbose_name = _("satisfaction answer")
+        verbose_name_plural = _("satisfaction answers")
+        ordering = ["-answered_at", "-id"]
+        indexes = [models.Index(fields=["answered_at"], name="satisfaction_answered_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"

@@ -18,11 +18,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
 from config.broker import hand_over
+from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
 Kind = Notification.Kind
@@ -33,8 +35,8 @@ PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_RE
 
 
 def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
-    """Customers: the reporter when a customer user reported it, and the customer's main contact
-    person. Staff: the assignee, or the team's address when nobody is assigned. One staff member:
+    """Customers: the reporter when a customer user reported it, the customer's main contact
+    person, and the colleagues added to the ticket. Staff: the assignee, or the team's address when nobody is assigned. One staff member:
     `user`, while they are active staff and their switch for this mail is on."""
     if kind in PERSONAL_KINDS:
         wanted = (
@@ -53,7 +55,20 @@ def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
     for contact in ticket.customer.contacts.all():
         if contact.is_primary and contact.email and contact.email not in addresses:
             addresses.append(contact.email)
+    for address in _watcher_addresses(ticket):
+        if address.lower() not in {known.lower() for known in addresses}:
+            addresses.append(address)
     return addresses
+
+
+def _watcher_addresses(ticket: Ticket) -> list[str]:
+    """The colleagues added to the ticket (tickets.services.watcher_add), read again when the
+    mail goes out: a user who has since left the customer, or been deactivated, gets nothing."""
+    watchers = ticket.watchers.filter(
+        Q(contact__customer_id=ticket.customer_id)
+        | Q(user__customer_membership__customer_id=ticket.customer_id, user__is_active=True)
+    ).select_related("user", "contact")
+    return [watcher.email for watcher in watchers if watcher.email]
 
 
 def render(notification: Notification) -> tuple[str, str]:
@@ -69,6 +84,8 @@ def render(notification: Notification) -> tuple[str, str]:
             "zone": ticket.terms.timezone,
             "site_url": settings.SITE_URL,
         }
+        if notification.kind == Kind.RESOLVED:
+            context["satisfaction_links"] = {score: satisfaction.link(ticket, score) for score in ("good", "bad")}
         subject = render_to_string("tickets/email/subject.txt", context).strip()
         body = render_to_string("tickets/email/body.txt", context).strip() + "\n"
     return subject, body

@@ -8,9 +8,10 @@ import re
 import phonenumbers
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from contracts.api.params import whole_number
-from contracts.models import Customer, ServiceTerms
+from contracts.models import ContactPerson, Customer, ServiceTerms
 
 from tickets.models import (
     NEEDS_STAFF,
@@ -20,6 +21,7 @@ from tickets.models import (
     Message,
     Status,
     Ticket,
+    TicketWatcher,
     TimeEntry,
     queue_order,
 )
@@ -203,3 +205,29 @@ def billable_work(month: datetime.date, *, customer_id: int | None = None, contr
         row["entries"].append(entry)
         row["minutes"] += entry.minutes
     return list(rows.values())
+
+
+def watchers_of(ticket: Ticket) -> list[TicketWatcher]:
+    return list(ticket.watchers.select_related("user", "contact", "added_by"))
+
+
+def watcher_candidates(ticket: Ticket) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The customer's own people who could be added to the ticket's e-mails, grouped for a
+    drop-down: active users and contact persons with an address, except the reporter, the main
+    contact person and those already added (they receive the e-mails already)."""
+    users = (
+        get_user_model().objects.filter(customer_membership__customer_id=ticket.customer_id, is_active=True)
+        .exclude(email="").exclude(pk=ticket.reported_by_id or 0)
+        .exclude(pk__in=ticket.watchers.filter(user__isnull=False).values("user_id"))
+        .order_by("first_name", "last_name", "username")
+    )
+    contacts = (
+        ContactPerson.objects.filter(customer_id=ticket.customer_id, is_primary=False).exclude(email="")
+        .exclude(pk__in=ticket.watchers.filter(contact__isnull=False).values("contact_id"))
+        .order_by("name", "id")
+    )
+    groups = [
+        (_("Users"), [(f"user:{u.pk}", f"{u.get_full_name() or u.get_username()} <{u.email}>") for u in users]),
+        (_("Contact persons"), [(f"contact:{c.pk}", f"{c.name} <{c.email}>") for c in contacts]),
+    ]
+    return [(label, options) for label, options in groups if options]

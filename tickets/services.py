@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from contracts.models import Contract, ServiceTerms
+from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
 from tickets import attachments, history, notifications, staff_notices
 from tickets.models import (
     OPEN_STATUSES,
@@ -28,10 +28,12 @@ from tickets.models import (
     CloseReason,
     Message,
     NotFaultReason,
+    Satisfaction,
     Status,
     Ticket,
     TicketEvent,
     TicketNumberSequence,
+    TicketWatcher,
     TimeEntry,
 )
 from tickets.phone import PhoneNumberError, to_e164
@@ -564,6 +566,98 @@ def time_log(
     return TimeEntry.objects.create(
         ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip()
     )
+
+
+# Colleagues who also receive a ticket's e-mails ---------------------------------------------
+
+
+@transaction.atomic
+def watcher_add(*, ticket: Ticket, actor, user=None, contact: ContactPerson | None = None) -> TicketWatcher:
+    """A colleague from the ticket's own customer, a user or a contact person with an e-mail
+    address, receives the ticket's e-mails to the customer from now on. Nobody of another
+    customer is ever added: the refusal does not say whom the id belongs to."""
+    ticket = _locked(ticket)
+    if ticket.status == Status.CLOSED:
+        raise TransitionNotAllowed(_("A closed ticket sends no more e-mails: nobody can be added to it."))
+    if (user is None) == (contact is None):
+        raise ValidationError({"colleague": [_("Choose one colleague or contact person.")]})
+    problem = _user_problem(ticket, user) if user is not None else _contact_problem(ticket, contact)
+    if problem:
+        raise ValidationError({"colleague": [problem]})
+    watcher = TicketWatcher.objects.create(
+        ticket=ticket, user=user, contact=contact, added_by=actor if getattr(actor, "is_authenticated", False) else None
+    )
+    _record(ticket, actor, "watcher", None, watcher.name)
+    return watcher
+
+
+def _user_problem(ticket: Ticket, user) -> str | None:
+    if not CustomerMembership.objects.filter(user=user, customer_id=ticket.customer_id).exists():
+        return _("Only your own organisation's users and contact persons can be added.")
+    name = user.get_full_name() or user.get_username()
+    if not user.is_active or not user.email:
+        return _("%(name)s has no e-mail address we can send to.") % {"name": name}
+    if user.pk == ticket.reported_by_id:
+        return _("%(name)s reported the ticket and already receives its e-mails.") % {"name": name}
+    if ticket.watchers.filter(user=user).exists():
+        return _("%(name)s already receives this ticket's e-mails.") % {"name": name}
+    return None
+
+
+def _contact_problem(ticket: Ticket, contact: ContactPerson) -> str | None:
+    if contact.customer_id != ticket.customer_id:
+        return _("Only your own organisation's users and contact persons can be added.")
+    if not contact.email:
+        return _("%(name)s has no e-mail address we can send to.") % {"name": contact.name}
+    if contact.is_primary:
+        return _("%(name)s is the main contact person and already receives every ticket's e-mails.") % {
+            "name": contact.name}
+    if ticket.watchers.filter(contact=contact).exists():
+        return _("%(name)s already receives this ticket's e-mails.") % {"name": contact.name}
+    return None
+
+
+@transaction.atomic
+def watcher_remove(*, watcher: TicketWatcher, actor) -> None:
+    """The colleague receives none of the ticket's e-mails from now on (customers and staff may
+    take one off)."""
+    ticket = _locked(watcher.ticket)
+    name = watcher.name
+    TicketWatcher.objects.filter(pk=watcher.pk).delete()
+    _record(ticket, actor, "watcher", name, None)
+
+
+# The customer's answer to "How did we do?" -------------------------------------------------
+
+
+def satisfaction_askable(ticket: Ticket) -> bool:
+    """Resolved, or closed as resolved: the work is done and the customer can judge it."""
+    return ticket.status == Status.RESOLVED or (
+        ticket.status == Status.CLOSED and ticket.close_reason == CloseReason.RESOLVED
+    )
+
+
+@transaction.atomic
+def satisfaction_record(
+    *, ticket: Ticket, score: str, comment: str = "", actor=None, now: datetime.datetime | None = None
+) -> Satisfaction:
+    """One answer per ticket: a later one (a change of mind, the other link) replaces it.
+    `actor` is None for an answer through the e-mail's link, which needs no sign-in."""
+    ticket = _locked(ticket)
+    if not satisfaction_askable(ticket):
+        raise TransitionNotAllowed(_("Ticket %(number)s is not resolved, so there is nothing to rate yet.") % {
+            "number": ticket.number})
+    if score not in Satisfaction.Score.values:
+        raise ValidationError({"score": [_("Choose %(good)s or %(bad)s.") % {
+            "good": Satisfaction.Score.GOOD.label, "bad": Satisfaction.Score.BAD.label}]})
+    answer, _created = Satisfaction.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            "score": score, "comment": (comment or "").strip(), "answered_at": now or timezone.now(),
+            "answered_by": actor if getattr(actor, "is_authenticated", False) else None,
+        },
+    )
+    return answer
 
 
 # Sweeps run by Celery beat. Each takes its batch with FOR UPDATE SKIP LOCKED and re-checks the

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import staff_views, views
+from tickets import portal_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.portal, name="portal"),
@@ -12,6 +12,25 @@ urlpatterns = [
         "tickets/<str:number>/attachments/<int:attachment_id>/",
         views.attachment_download,
         name="attachment",
+    ),
+    path("portal/tickets/<str:number>/watchers/", portal_views.portal_watcher_add, name="portal-watcher-add"),
+    path(
+        "portal/tickets/<str:number>/watchers/<int:watcher_id>/remove/",
+        portal_views.portal_watcher_remove,
+        name="portal-watcher-remove",
+    ),
+    path("portal/tickets/<str:number>/satisfaction/", portal_views.portal_satisfaction, name="portal-satisfaction"),
+    path(
+        "tickets/<str:number>/attachments/<int:attachment_id>/preview/",
+        portal_views.attachment_preview,
+        name="attachment-preview",
+    ),
+    path("satisfaction/<str:token>/<str:score>/", portal_views.satisfaction_link, name="satisfaction"),
+    path("desk/satisfaction/", portal_views.desk_satisfaction, name="desk-satisfaction"),
+    path(
+        "desk/tickets/<str:number>/watchers/<int:watcher_id>/remove/",
+        portal_views.desk_watcher_remove,
+        name="desk-watcher-remove",
     ),
     path("desk/", views.desk, name="desk"),
     path("desk/report/", views.phone_report, name="desk-phone-report"),

@@ -28,7 +28,9 @@ from contracts.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
 from contracts.web import apply_errors
 from core import idempotency
-from tickets import attachments, bulk, canned, history, inbound, mailparse, selectors, services, staff_notices
+from tickets import (
+    attachments, bulk, canned, history, inbound, mailparse, portal_views, selectors, services, staff_notices,
+)
 from tickets.forms import (
     WithdrawForm,
     BulkForm,
@@ -168,6 +170,7 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
         "zone": ticket.terms.timezone,
         "now": timezone.now(),
     }
+    context.update(portal_views.portal_ticket_extras(ticket, context["files"]))
     return render(request, "tickets/portal_ticket.html", context)
 
 
@@ -501,6 +504,7 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
         "zone": zone,
         "now": timezone.now(),
         "notifications": ticket.notifications.order_by("-created_at")[:10],
+        **portal_views.desk_ticket_extras(ticket),
     }
 
 
