@@ -12,22 +12,24 @@ from __future__ import annotations
 import logging
 import time
 
+from celery import current_app
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 _paused_until = 0.0
 
 
-def hand_over(task, *args, waiting: str) -> bool:
-    """`task.delay(*args)`; False when the broker did not take it (`waiting` says what now
-    waits for the sweep, for the log)."""
+def hand_over(task_name: str, *args, waiting: str) -> bool:
+    """Queue the task registered as `task_name` with `args` (named, not imported: the service
+    that hands work over never imports the tasks that call services); False when the broker did
+    not take it (`waiting` says what now waits for the sweep, for the log)."""
     global _paused_until
     now = time.monotonic()
     if now < _paused_until:
         logger.info("Broker paused after a failure: %s waits for the sweep", waiting)
         return False
     try:
-        task.delay(*args)
+        current_app.tasks[task_name].delay(*args)
     except Exception as error:  # noqa: BLE001 - any broker failure leaves the work for the sweep
         _paused_until = time.monotonic() + settings.BROKER_PAUSE_AFTER_FAILURE
         logger.warning("Broker unavailable (%s): %s waits for the sweep", error, waiting)

@@ -422,6 +422,15 @@ class DelayCause(models.TextChoices):
     FORCE_MAJEURE = "force_majeure", _("Force majeure (D §22)")
 
 
+# What makes a terms version itself rather than a clause of it.
+TERMS_IDENTITY_FIELDS = {"slug", "version", "id", "pk", "created_at"}
+
+
+def terms_editable_fields() -> list[str]:
+    """The clauses a new version of terms may change."""
+    return [f.name for f in ServiceTerms._meta.concrete_fields if f.name not in TERMS_IDENTITY_FIELDS]
+
+
 class ContractQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> ContractQuerySet:
         """Contracts delivered on or before `on` and not yet ended."""

@@ -26,7 +26,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from config.broker import hand_over
-from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms
+from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
 from contracts.months import add_months
 from contracts.validation import minutes_to_hhmm
 
@@ -40,9 +40,8 @@ def dispatch_after_commit() -> None:
 
 
 def dispatch() -> None:
-    from contracts.tasks import send_pending_notices
 
-    hand_over(send_pending_notices, waiting="the pending notices")
+    hand_over("contracts.tasks.send_pending_notices", waiting="the pending notices")
 
 
 def pending(now: datetime.datetime | None = None):
@@ -91,8 +90,6 @@ def customer_addresses(customer) -> list[str]:
 
 def changes_of(terms: ServiceTerms) -> list[tuple[str, str, str]]:
     """(what, before, after) for each clause a new terms version changes."""
-    from contracts.services import terms_editable_fields
-
     previous = ServiceTerms.objects.filter(slug=terms.slug, version__lt=terms.version).order_by("-version").first()
     if previous is None:
         return []

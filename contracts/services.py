@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts import notices, signals
-from core import signin
 from contracts.models import (
     Contract,
     ContractFee,
@@ -31,24 +30,16 @@ from contracts.models import (
     NoticeChannel,
     NoticeKind,
     ServiceTerms,
+    terms_editable_fields,
 )
 from contracts.months import add_months
 from contracts.validation import normalise_org_number
-
-TERMS_IDENTITY_FIELDS = {"slug", "version", "id", "pk", "created_at"}
+from core import signin
 
 
 def _full_clean(instance, exclude: list[str] | None = None) -> None:
     # validate_unique runs separately where a service decides what "unique" means.
     instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-
-
-def terms_editable_fields() -> list[str]:
-    return [
-        f.name
-        for f in ServiceTerms._meta.concrete_fields
-        if f.name not in TERMS_IDENTITY_FIELDS
-    ]
 
 
 @transaction.atomic

@@ -42,9 +42,8 @@ def queue(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
 
 
 def dispatch(mail_ids: list[int]) -> None:
-    from sla.tasks import send_outage_update_mails
 
-    hand_over(send_outage_update_mails, mail_ids, waiting=f"outage update e-mails {mail_ids}")
+    hand_over("sla.tasks.send_outage_update_mails", mail_ids, waiting=f"outage update e-mails {mail_ids}")
 
 
 def pending(now: datetime.datetime):

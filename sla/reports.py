@@ -248,9 +248,8 @@ def mark_reports_stale(reports, *, actor=None, reason: str) -> int:
 
 
 def _dispatch_recompute() -> None:
-    from sla.tasks import recompute_stale_reports
 
-    hand_over(recompute_stale_reports, waiting="the stale reports (beat recomputes them hourly)")
+    hand_over("sla.tasks.recompute_stale_reports", waiting="the stale reports (beat recomputes them hourly)")
 
 
 def contract_changed(sender, *, contract, since: datetime.date, actor=None, reason: str, **kwargs) -> int:

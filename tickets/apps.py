@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        # Services hand work to the workers by task name (config.broker.hand_over): every
+        # process registers the tasks, which the services themselves never import.
+        from tickets import tasks  # noqa: F401

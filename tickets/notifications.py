@@ -122,12 +122,11 @@ def queue_many(notifications: Iterable[Notification]) -> list[Notification]:
 
 def dispatch(notification_ids: list[int]) -> None:
     """Hand notifications to a worker; if the broker does not take them, the sweep sends them."""
-    from tickets.tasks import send_notification, send_notifications
-
     if len(notification_ids) == 1:
-        hand_over(send_notification, notification_ids[0], waiting=f"notification {notification_ids[0]}")
+        only = notification_ids[0]
+        hand_over("tickets.tasks.send_notification", only, waiting=f"notification {only}")
     else:
-        hand_over(send_notifications, notification_ids, waiting=f"notifications {notification_ids}")
+        hand_over("tickets.tasks.send_notifications", notification_ids, waiting=f"notifications {notification_ids}")
 
 
 def send(notification_id: int) -> bool:
