@@ -407,11 +407,11 @@ REST_FRAMEWORK = {
     # The API speaks JSON (attachments are uploaded through the pages).
     "DEFAULT_PARSER_CLASSES": ["contracts.api.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_PAGINATION_CLASS": "contracts.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
-    "EXCEPTION_HANDLER": "contracts.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

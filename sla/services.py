@@ -15,7 +15,7 @@ from contracts.services import notice_received_on
 from sla.availability import maintenance_spans, subtract, to_us
 from sla import outage_mail, reports, selectors
 from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
-from tickets.services import check_time, labels
+from core.validation import check_time, labels
 
 # How far ahead planned work may be registered: further is a mistyped year.
 PLANNED_AHEAD = datetime.timedelta(days=366)

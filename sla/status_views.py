@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contracts.models import ServiceTerms
-from contracts.web import apply_errors
+from core.web import apply_errors
 from sla import selectors, services
 from sla.models import Outage, OutageKind
 from sla.selectors import StatusBoard, StatusOutage

@@ -25,11 +25,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from contracts.api.params import whole_number
+from core.api.params import whole_number
 from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
 from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
-from contracts.web import apply_errors
+from core.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState
 from tickets import bulk, history

@@ -105,7 +105,7 @@ def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly
     import time_machine
     from django.core.cache import cache
 
-    from contracts.api import pagination
+    from core.api import pagination
     from tickets import services
     from tickets.models import Channel
 

@@ -4,9 +4,8 @@ Nothing else in braces is read, so a reply's text can never reach into the ticke
 from __future__ import annotations
 
 import re
-import zoneinfo
 
-from django.utils import timezone
+from core.times import local_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
@@ -15,7 +14,7 @@ PLACEHOLDERS = {
     "ticket.number": lambda ticket, agent: ticket.number,
     "ticket.a_number": lambda ticket, agent: ticket.a_number or "–",
     "ticket.b_number": lambda ticket, agent: ticket.b_number or "–",
-    "ticket.service_start_due": lambda ticket, agent: _local(ticket.service_start_due, ticket.terms.timezone),
+    "ticket.service_start_due": lambda ticket, agent: local_time(ticket.service_start_due, ticket.terms.timezone),
     "customer.name": lambda ticket, agent: ticket.customer.name,
     "contract.description": lambda ticket, agent: ticket.contract.description or ticket.terms.name,
     "agent.first_name": lambda ticket, agent: agent.first_name or agent.get_username(),
@@ -33,10 +32,3 @@ def fill(text: str, ticket, agent) -> str:
         return str(read(ticket, agent)) if read else match[0]
 
     return PLACEHOLDER.sub(value, text)
-
-
-def _local(moment, zone: str) -> str:
-    if moment is None:
-        return "–"
-    local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import zoneinfo
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.times import local_time
 from tickets.models import Classification, CloseReason, NotFaultReason
 from tickets.states import Status
 
@@ -57,16 +57,6 @@ def note_text(stored: str, zone: str) -> str:
 
 def _is_time(value) -> bool:
     return isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T"
-
-
-def local_time(value: str | datetime.datetime | None, zone: str) -> str:
-    """A stored time as the reader reads it: local to `zone`, to the minute, with the zone's
-    abbreviation (CET, EEST)."""
-    if value is None or value == "":
-        return "–"
-    moment = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
-    local = moment.astimezone(zoneinfo.ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _label(choices, value) -> str:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from contracts.api.params import whole_number
+from core.api.params import whole_number
 from contracts.models import ContactPerson, Customer, ServiceTerms
 
 from tickets.models import (

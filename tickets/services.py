@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
+from core.validation import check_time, labels
 from tickets import attachments, history, notifications, staff_notices
 from tickets.models import (
     OPEN_STATUSES,
@@ -88,26 +89,6 @@ def next_ticket_number(prefix: str, year: int) -> str:
         TicketNumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
     last = TicketNumberSequence.objects.values_list("last", flat=True).get(prefix=prefix, year=year)
     return f"{prefix}-{year}-{last:06d}"
-
-
-# No report, fault or outage of this service lies before this: an earlier time is a typing error.
-EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-
-
-def labels(choices) -> str:
-    """A choice list as people read it: "Fault report", "Support or change request", … """
-    return ", ".join(f"“{label}”" for label in choices.labels)
-
-
-def check_time(errors: dict, field: str, value: datetime.datetime | None) -> None:
-    if value is None:
-        return
-    if timezone.is_naive(value):
-        errors.setdefault(field, []).append(
-            _("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")
-        )
-    elif value < EARLIEST:
-        errors.setdefault(field, []).append(_("Give a time in 2000 or later."))
 
 
 @transaction.atomic

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from contracts.api.params import whole_number
+from core.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
-from contracts.web import apply_errors
+from core.web import apply_errors
 from core import idempotency
 from tickets import (
     attachments, bulk, canned, history, inbound, mailparse, portal_views, selectors, services, staff_notices,

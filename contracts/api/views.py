@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import services
-from contracts.api import params
-from contracts.api.permissions import StaffOnly, StaffWritesSignedInReads
+from core.api import params
+from core.api.permissions import StaffOnly, StaffWritesSignedInReads
 from contracts.api.serializers import (
     ContractFeeChangeSerializer,
     ContractSerializer,

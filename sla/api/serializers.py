@@ -4,7 +4,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract, NoticeChannel
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contracts.api.permissions import StaffOnly
+from core.api.permissions import StaffOnly
 from contracts.models import Contract
 from core.idempotency import idempotent
 from sla import claims, selectors, services

@@ -2,7 +2,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract
 from tickets.models import (
     Category,

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts.api.permissions import StaffOnly
+from core.api.permissions import StaffOnly
 from core.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
@@ -24,7 +24,7 @@ from tickets.api.serializers import (
     TicketCreateSerializer,
     TicketSerializer,
 )
-from contracts.api import params
+from core.api import params
 from tickets.models import Category, Channel, Status, Ticket
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-from contracts.api.params import whole_number
+from core.api.params import whole_number
 
 # Counting a million rows exactly costs a parallel scan of an index (about 80 ms of CPU): a count
 # this large is remembered for a short while per query.
