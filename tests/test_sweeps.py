@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from tickets import notifications, services, tasks
 from tickets.models import Channel, CloseReason, Message, Notification, Status, Ticket, TicketEvent
@@ -239,3 +240,27 @@ class TestNotificationDelivery:
             assert tasks.send_pending_notifications() == 0
         assert len(mail.outbox) == 1
         assert mail.outbox[0].alternatives[0][1] == "text/html"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(settings, contract_a,
+                                                                                      customer_a_user):
+    """A slow mail server never holds a row lock: no transaction is open while it is spoken to.
+    A fresh claim keeps a second worker off the row; an abandoned one is sent again."""
+    from tests.mail_backends import TransactionWitnessBackend
+
+    settings.EMAIL_BACKEND = "tests.mail_backends.TransactionWitnessBackend"
+    TransactionWitnessBackend.sent = []
+    ticket = services.ticket_create(contract=contract_a, reported_by=customer_a_user, channel="web",
+                                    category="support", description="Vidarekoppling till mobil?")
+    row = Notification.objects.get(ticket=ticket)
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk).update(claimed_at=now)  # another worker is sending it
+    assert notifications.send(row.pk, now=now + datetime.timedelta(minutes=1)) is False
+    assert TransactionWitnessBackend.sent == []
+    assert notifications.send(row.pk, now=now + notifications.CLAIM_LEASE + datetime.timedelta(seconds=1))
+    (message, in_transaction), = TransactionWitnessBackend.sent
+    assert in_transaction is False and ticket.number in message.subject
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.claimed_at is None and row.attempts == 1
+    assert notifications.send(row.pk) is False  # sent once

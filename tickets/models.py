@@ -452,6 +452,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim while it talks to the mail server, held without a row lock.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

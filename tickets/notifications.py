@@ -11,6 +11,7 @@ one staff member goes out only if they still want it then.
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from collections.abc import Iterable
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
@@ -29,6 +30,7 @@ from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
+CLAIM_LEASE = datetime.timedelta(minutes=10)
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
 PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY}
@@ -129,57 +131,56 @@ def dispatch(notification_ids: list[int]) -> None:
         hand_over("tickets.tasks.send_notifications", notification_ids, waiting=f"notifications {notification_ids}")
 
 
-def send(notification_id: int) -> bool:
+def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one notification once. Returns True when this call sent it; raises the mail
-    server's error (after recording it) so that the task retries."""
-    failure: Exception | None = None
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by",
-                            "recipient_user__staff_preferences")
-            .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
-            .first()
+    server's error (after recording it) so that the task retries.
+
+    The row is claimed with a conditional update, committed before the mail server is spoken
+    to, so a slow server holds no row lock; a claim older than CLAIM_LEASE is taken as abandoned
+    (a worker killed mid-send) and the mail is sent again."""
+    now = now or timezone.now()
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    claimed = Notification.objects.filter(
+        claimable, pk=notification_id, sent_at__isnull=True, failed_at__isnull=True
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False  # sent, given up, or another worker has it now
+    notification = Notification.objects.select_related(
+        "ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by",
+        "recipient_user__staff_preferences",
+    ).get(pk=notification_id)
+    notification.recipients = recipients_for(notification.ticket, notification.kind, notification.recipient_user)
+    if not notification.recipients:
+        _record(notification, failed_at=now, last_error=(
+            "Not sent: the staff member has no e-mail address, is no longer active staff, or turned these e-mails off."
+            if notification.kind in PERSONAL_KINDS else "No e-mail address to send to."
+        ))
+        return False
+    notification.subject, notification.body = render(notification)
+    # A reply quotes this id in In-Reply-To/References, and lands on the ticket.
+    notification.message_id = notification.message_id or make_msgid("ticket", settings.EMAIL_MESSAGE_ID_DOMAIN)
+    try:
+        mail = EmailMultiAlternatives(
+            subject=notification.subject,
+            body=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=notification.recipients,
+            headers={"Auto-Submitted": "auto-generated", "Message-ID": notification.message_id},
         )
-        if notification is None:
-            return False  # sent, given up, or another worker has it now
-        now = timezone.now()
-        notification.recipients = recipients_for(notification.ticket, notification.kind, notification.recipient_user)
-        if not notification.recipients:
-            notification.failed_at = now
-            notification.last_error = (
-                "Not sent: the staff member has no e-mail address, is no longer active staff, or turned these e-mails off."
-                if notification.kind in PERSONAL_KINDS else "No e-mail address to send to."
-            )
-            notification.save(update_fields=["recipients", "failed_at", "last_error"])
-            return False
-        notification.attempts += 1
-        notification.subject, notification.body = render(notification)
-        # A reply quotes this id in In-Reply-To/References, and lands on the ticket.
-        notification.message_id = notification.message_id or make_msgid("ticket", settings.EMAIL_MESSAGE_ID_DOMAIN)
-        try:
-            mail = EmailMultiAlternatives(
-                subject=notification.subject,
-                body=notification.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=notification.recipients,
-                headers={"Auto-Submitted": "auto-generated", "Message-ID": notification.message_id},
-            )
-            mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
-            mail.send()
-        except Exception as error:  # noqa: BLE001 - recorded, retried, then shown to staff
-            failure = error
-            notification.last_error = f"{type(error).__name__}: {error}"
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.failed_at = now
-        else:
-            notification.sent_at = now
-            notification.last_error = ""
-        notification.save(
-            update_fields=[
-                "recipients", "message_id", "attempts", "subject", "body", "last_error", "failed_at", "sent_at"
-            ]
-        )
-    if failure is not None:
-        raise failure
+        mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
+        mail.send()
+    except Exception as error:  # noqa: BLE001 - recorded, retried, then shown to staff
+        given_up = now if notification.attempts >= MAX_ATTEMPTS else None
+        _record(notification, failed_at=given_up, last_error=f"{type(error).__name__}: {error}")
+        raise
+    _record(notification, sent_at=now, last_error="")
     return True
+
+
+def _record(notification: Notification, **outcome) -> None:
+    """What became of a claimed notification; its claim ends with it."""
+    fields = {"recipients": notification.recipients, "message_id": notification.message_id,
+              "subject": notification.subject, "body": notification.body, "claimed_at": None, **outcome}
+    Notification.objects.filter(pk=notification.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(notification, name, value)
