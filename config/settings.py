@@ -209,6 +209,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# A worker claims an e-mail row, commits, then speaks to the mail server; a claim older than
+# this is taken as a worker killed mid-send, and the mail is sent again. Keep it well above
+# EMAIL_TIMEOUT: a claim that lapses while the server still talks sends the mail twice.
+MAIL_CLAIM_LEASE_SECONDS = env_int("MAIL_CLAIM_LEASE_SECONDS", 600)
 # Where the file-based mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend)
 # writes its mails.
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))

@@ -3,7 +3,7 @@ workers once, dated when sent. The date counts: the notice is received some days
 (D §25.2), and the customer's right to terminate runs two weeks from then (D §15.14, §28).
 
 A worker claims a notice with a conditional update and commits before it talks to the mail
-server, so a slow server never holds a row lock; a claim older than `CLAIM_LEASE` is taken as
+server, so a slow server never holds a row lock; a claim older than `MAIL_CLAIM_LEASE_SECONDS` is taken as
 abandoned (a worker killed mid-send) and the notice is sent again.
 """
 
@@ -25,6 +25,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
+from core.mail import claim_lease
 from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
 from contracts.months import add_months
@@ -32,7 +33,6 @@ from contracts.validation import minutes_to_hhmm
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-CLAIM_LEASE = datetime.timedelta(minutes=10)
 
 
 def dispatch_after_commit() -> None:
@@ -162,7 +162,7 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one notice once. Returns True when this call sent it."""
     now = now or timezone.now()
     claimed = Notice.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         pk=notice_id, sent_at__isnull=True, failed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)

@@ -3,7 +3,7 @@ update and customer, written in the transaction that posts the update, sent by t
 
 As with notices (contracts/notices.py), a worker claims a row with a conditional update and
 commits before it talks to the mail server, so a slow server never holds a row lock; a claim
-older than `CLAIM_LEASE` is taken as abandoned (a worker killed mid-send) and sent again.
+older than `MAIL_CLAIM_LEASE_SECONDS` is taken as abandoned (a worker killed mid-send) and sent again.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
+from core.mail import claim_lease
 from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
 from contracts.notices import customer_addresses
@@ -27,7 +28,6 @@ from sla.models import OutageUpdate, OutageUpdateMail
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-CLAIM_LEASE = datetime.timedelta(minutes=10)
 
 
 def queue(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
@@ -84,7 +84,7 @@ def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one customer's e-mail of an update once. Returns True when this call sent it."""
     now = now or timezone.now()
     claimed = OutageUpdateMail.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         pk=mail_id, sent_at__isnull=True, failed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)

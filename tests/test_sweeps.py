@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from core.mail import claim_lease
 from tickets import notifications, services, tasks
 from tickets.models import Channel, CloseReason, Message, Notification, Status, Ticket, TicketEvent
 
@@ -258,7 +259,7 @@ def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoke
     Notification.objects.filter(pk=row.pk).update(claimed_at=now)  # another worker is sending it
     assert notifications.send(row.pk, now=now + datetime.timedelta(minutes=1)) is False
     assert TransactionWitnessBackend.sent == []
-    assert notifications.send(row.pk, now=now + notifications.CLAIM_LEASE + datetime.timedelta(seconds=1))
+    assert notifications.send(row.pk, now=now + claim_lease() + datetime.timedelta(seconds=1))
     (message, in_transaction), = TransactionWitnessBackend.sent
     assert in_transaction is False and ticket.number in message.subject
     row.refresh_from_db()

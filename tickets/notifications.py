@@ -24,13 +24,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
+from core.mail import claim_lease
 from config.broker import hand_over
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
 Kind = Notification.Kind
 MAX_ATTEMPTS = 5
-CLAIM_LEASE = datetime.timedelta(minutes=10)
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
 PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY}
@@ -136,10 +136,10 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     server's error (after recording it) so that the task retries.
 
     The row is claimed with a conditional update, committed before the mail server is spoken
-    to, so a slow server holds no row lock; a claim older than CLAIM_LEASE is taken as abandoned
-    (a worker killed mid-send) and the mail is sent again."""
+    to, so a slow server holds no row lock; a claim older than MAIL_CLAIM_LEASE_SECONDS is taken as
+    abandoned (a worker killed mid-send) and the mail is sent again."""
     now = now or timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease())
     claimed = Notification.objects.filter(
         claimable, pk=notification_id, sent_at__isnull=True, failed_at__isnull=True
     ).update(claimed_at=now, attempts=F("attempts") + 1)
