@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "contracts",
     "tickets",
     "sla",
+    "tmf621",
 ]
 
 MIDDLEWARE = [

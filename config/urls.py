@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("contracts.api.urls")),
     path("api/", include("tickets.api.urls")),
     path("api/", include("sla.api.urls")),
+    path("tmf-api/troubleTicketManagement/v5/", include("tmf621.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file: the policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,133 @@
+"""TM Forum TMF621 Trouble Ticket v5 beside our own API: a client written from the official
+document reads, opens and follows tickets, and every answer it gets and every event it is sent
+is checked against that document's component schemas (tests/tmf621_spec.py)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from tests.conftest import api_client
+from tests.tmf621_spec import validate
+from tickets import services
+from tickets.models import Classification
+
+BASE = "/tmf-api/troubleTicketManagement/v5"
+FAULT_AT = datetime.datetime(2026, 11, 30, 9, 30, tzinfo=datetime.UTC)
+
+
+def client_for(user):
+    client = api_client()
+    client.force_authenticate(user)
+    return client
+
+
+def fault(contract, reporter, **overrides):
+    fields = dict(contract=contract, description="No incoming calls on the switchboard", channel="api",
+                  reported_by=reporter, a_number="018-123 45", b_number="+46701234567", fault_occurred_at=FAULT_AT)
+    return services.ticket_create(**{**fields, **overrides})
+
+
+def get_json(client, path, component="TroubleTicket_RES", status=200):
+    response = client.get(path)
+    assert response.status_code == status, response.content
+    body = response.json()
+    if isinstance(body, list):
+        for item in body:
+            validate(item, component)
+    else:
+        validate(body, component if status == 200 else "Error")
+    return response, body
+
+
+@pytest.fixture
+def tmf_a(customer_a_user):
+    return client_for(customer_a_user)
+
+
+class TestReading:
+    def test_a_ticket_reads_as_a_trouble_ticket_with_our_fields_mapped(self, tmf_a, contract_a, customer_a_user, staff_user):
+        ticket = fault(contract_a, customer_a_user, urgent=True)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Looking into it")
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only: check the trunk", internal=True)
+
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+
+        assert body["id"] == str(ticket.pk) and body["href"].endswith(f"{BASE}/troubleTicket/{ticket.pk}")
+        assert body["externalIdentifier"][0]["id"] == ticket.number
+        assert (body["ticketType"], body["severity"], body["status"]) == ("fault", "critical", "acknowledged")
+        characteristics = {item["name"]: item["value"] for item in body["troubleTicketCharacteristic"]}
+        assert characteristics["aNumber"] == "+3581812345" and characteristics["bNumber"] == "+46701234567"
+        assert characteristics["faultOccurredAt"] == "2026-11-30T09:30:00Z"
+        assert characteristics["serviceStartBreached"] is False and "serviceStartDue" in characteristics
+        assert "expectedResolutionDate" not in body
+        assert [party["role"] for party in body["relatedParty"]] == ["customer", "contact"]
+        assert body["relatedEntity"][0]["entity"]["id"] == str(contract_a.pk)
+        assert [note["text"] for note in body["note"]] == ["Looking into it"]  # never the internal note
+        assert [change["status"] for change in body["statusChangeHistory"]] == ["acknowledged"]
+
+    def test_staff_read_internal_notes_too(self, staff_user, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only", internal=True)
+        _, body = get_json(client_for(staff_user), f"{BASE}/troubleTicket/{ticket.pk}")
+        assert [note["text"] for note in body["note"]] == ["Staff only"]
+
+    def test_another_customers_ticket_answers_exactly_as_a_missing_one(self, contract_b, customer_b, tmf_a):
+        from tests.factories import CustomerUserFactory
+
+        theirs = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        _, foreign = get_json(tmf_a, f"{BASE}/troubleTicket/{theirs.pk}", status=404)
+        _, missing = get_json(tmf_a, f"{BASE}/troubleTicket/{theirs.pk + 1000}", status=404)
+        assert foreign["code"] == missing["code"] == "ERR404"
+        assert foreign["message"].replace(str(theirs.pk), "N") == missing["message"].replace(str(theirs.pk + 1000), "N")
+        _, listed = get_json(tmf_a, f"{BASE}/troubleTicket")
+        assert listed == []
+
+    def test_the_list_pages_with_offset_and_limit_and_counts_in_headers(self, tmf_a, contract_a, customer_a_user):
+        tickets = [fault(contract_a, customer_a_user) for _ in range(3)]
+        response, body = get_json(tmf_a, f"{BASE}/troubleTicket?offset=1&limit=1")
+        assert response["X-Total-Count"] == "3" and response["X-Result-Count"] == "1"
+        assert [item["id"] for item in body] == [str(tickets[1].pk)]  # newest first
+
+    def test_fields_selects_attributes_and_keeps_the_required_ones(self, tmf_a, contract_a, customer_a_user):
+        fault(contract_a, customer_a_user)
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket?fields=status,severity")
+        assert set(body[0]) == {"@type", "id", "href", "status", "severity"}
+
+    def test_filters_by_status_severity_type_creation_date_and_party(self, tmf_a, contract_a, customer_a_user, staff_user):
+        urgent = fault(contract_a, customer_a_user, urgent=True)
+        started = fault(contract_a, customer_a_user)
+        services.ticket_start(ticket=started, actor=staff_user)
+        support = fault(contract_a, customer_a_user, category="support", a_number="", b_number="", fault_occurred_at=None)
+
+        def ids(query):
+            return {int(item["id"]) for item in get_json(tmf_a, f"{BASE}/troubleTicket?{query}")[1]}
+
+        assert ids("status=inProgress") == {started.pk}
+        assert ids("status=acknowledged,inProgress") == {urgent.pk, started.pk, support.pk}
+        assert ids("severity=critical") == {urgent.pk}
+        assert ids("ticketType=support") == {support.pk}
+        assert ids(f"relatedParty.id={contract_a.customer_id}") == {urgent.pk, started.pk, support.pk}
+        assert ids("creationDate.lt=2026-01-01T00:00:00Z") == set()
+        assert ids("creationDate.gt=2026-01-01T00:00:00Z") == {urgent.pk, started.pk, support.pk}
+
+    @pytest.mark.parametrize("query", ["status=open", "severity=5", "creationDate.gt=yesterday", "limit=0",
+                                       "offset=-1", "colour=red", "relatedParty.id=abc"])
+    def test_a_filter_that_cannot_be_meant_is_refused_by_name(self, tmf_a, query):
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket?{query}", status=400)
+        assert query.split("=")[0].split(".")[0] in body["message"]
+
+    def test_the_list_reads_in_a_fixed_number_of_queries(self, tmf_a, contract_a, customer_a_user, staff_user,
+                                                        django_assert_max_num_queries):
+        for _ in range(5):
+            ticket = fault(contract_a, customer_a_user)
+            services.ticket_reply(ticket=ticket, actor=staff_user, message="On it")
+        with django_assert_max_num_queries(5):
+            response = tmf_a.get(f"{BASE}/troubleTicket")
+        assert len(response.json()) == 5
+
+    def test_without_credentials_the_answer_is_an_error_body(self):
+        response = api_client().get(f"{BASE}/troubleTicket")
+        assert response.status_code == 401
+        validate(response.json(), "Error")

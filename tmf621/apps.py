@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Tmf621Config(AppConfig):
+    name = "tmf621"
+    verbose_name = _("TM Forum trouble tickets (TMF621)")
+
+    def ready(self) -> None:
+        pass
