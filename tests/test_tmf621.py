@@ -5,6 +5,7 @@ is checked against that document's component schemas (tests/tmf621_spec.py)."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 
@@ -130,4 +131,121 @@ class TestReading:
     def test_without_credentials_the_answer_is_an_error_body(self):
         response = api_client().get(f"{BASE}/troubleTicket")
         assert response.status_code == 401
+        validate(response.json(), "Error")
+
+
+def new_fault(contract, **overrides) -> dict:
+    """A TroubleTicket_FVO as the specification describes it."""
+    body = {
+        "@type": "TroubleTicket",
+        "description": "No incoming calls on the switchboard since 09:30",
+        "severity": "critical",
+        "ticketType": "fault",
+        "relatedEntity": [{"@type": "RelatedEntity", "role": "contract",
+                           "entity": {"@type": "EntityRef", "id": str(contract.pk)}}],
+        "troubleTicketCharacteristic": [
+            {"@type": "StringCharacteristic", "name": "aNumber", "valueType": "string", "value": "018-123 45"},
+            {"@type": "StringCharacteristic", "name": "bNumber", "valueType": "string", "value": "+46701234567"},
+            {"@type": "StringCharacteristic", "name": "faultOccurredAt", "valueType": "string",
+             "value": "2026-11-30T09:30:00Z"},
+        ],
+    }
+    body.update(overrides)
+    validate(body, "TroubleTicket_FVO")
+    return body
+
+
+def patch(client, ticket_id, body, status=200, content_type="application/merge-patch+json"):
+    validate({"@type": "TroubleTicket", **body}, "TroubleTicket_MVO")
+    response = client.patch(f"{BASE}/troubleTicket/{ticket_id}", json.dumps(body), content_type=content_type)
+    assert response.status_code == status, response.content
+    validate(response.json(), "TroubleTicket_RES" if status == 200 else "Error")
+    return response.json()
+
+
+class TestWriting:
+    def test_a_customer_opens_a_fault_on_its_contract(self, tmf_a, contract_a):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json")
+        assert response.status_code == 201, response.content
+        body = response.json()
+        validate(body, "TroubleTicket_RES")
+        assert response["Location"] == body["href"]
+        assert (body["status"], body["severity"]) == ("acknowledged", "critical")
+        assert body["externalIdentifier"][0]["id"].startswith("DST-")
+
+    def test_a_fault_without_its_numbers_is_refused_naming_the_characteristic(self, tmf_a, contract_a):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, troubleTicketCharacteristic=[]),
+                              format="json")
+        assert response.status_code == 400
+        validate(response.json(), "Error")
+        assert "troubleTicketCharacteristic aNumber" in response.json()["message"]
+        assert "D §16.9" in response.json()["message"]
+
+    def test_another_customers_contract_cannot_be_named(self, tmf_a, contract_b):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_b), format="json")
+        assert response.status_code == 400
+        assert "no contract has the id" in response.json()["message"]
+
+    def test_staff_open_a_ticket_for_the_customer_the_contract_names(self, staff_user, contract_b):
+        support = new_fault(contract_b, ticketType="support", severity="minor", troubleTicketCharacteristic=[])
+        response = client_for(staff_user).post(f"{BASE}/troubleTicket", support, format="json")
+        assert response.status_code == 201, response.content
+        assert response.json()["relatedParty"][0]["partyOrPartyRole"]["id"] == str(contract_b.customer_id)
+
+    def test_staff_ask_with_a_note_and_the_customers_note_takes_it_back_in_progress(
+        self, tmf_a, staff_user, contract_a, customer_a_user
+    ):
+        ticket = fault(contract_a, customer_a_user)
+        staff = client_for(staff_user)
+        refused = patch(staff, ticket.pk, {"status": "pending"}, status=400)
+        assert "note" in refused["message"]
+        asked = patch(staff, ticket.pk, {"status": "pending", "note": [{"@type": "Note", "text": "Which extension?"}]})
+        assert asked["status"] == "pending"
+        answered = patch(tmf_a, ticket.pk, {"note": [*asked["note"], {"@type": "Note", "text": "Extension 204"}]})
+        assert answered["status"] == "inProgress"
+        assert [note["text"] for note in answered["note"]] == ["Which extension?", "Extension 204"]
+
+    def test_a_customer_cancels_but_does_not_resolve(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        refused = patch(tmf_a, ticket.pk, {"status": "resolved"}, status=403)
+        assert refused["code"] == "ERR403"
+        cancelled = patch(tmf_a, ticket.pk, {"status": "cancelled", "statusChangeReason": "It works again"})
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["statusChangeHistory"][-1]["status"] == "cancelled"
+
+    def test_staff_resolve_a_classified_fault_and_close_it(self, staff_user, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        services.ticket_classify(ticket=ticket, actor=staff_user, classification=Classification.FAULT)
+        staff = client_for(staff_user)
+        assert patch(staff, ticket.pk, {"status": "inProgress"})["status"] == "inProgress"
+        resolved = patch(staff, ticket.pk, {"status": "resolved", "statusChangeReason": "Trunk restarted"})
+        assert resolved["status"] == "resolved" and "resolutionDate" in resolved
+        assert patch(staff, ticket.pk, {"status": "closed"})["status"] == "closed"
+        conflict = patch(staff, ticket.pk, {"status": "inProgress"}, status=409)
+        assert "closed" in conflict["message"]
+
+    def test_the_report_itself_stays_as_made(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        assert "description" in patch(tmf_a, ticket.pk, {"description": "Something else"}, status=400)["message"]
+        assert "severity" in patch(tmf_a, ticket.pk, {"severity": "critical"}, status=400)["message"]
+        assert patch(tmf_a, ticket.pk, {"severity": "minor"})["severity"] == "minor"  # unchanged: accepted
+
+    def test_another_customers_ticket_cannot_be_patched_or_deleted(self, tmf_a, contract_b, customer_b):
+        from tests.factories import CustomerUserFactory
+
+        theirs = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        patch(tmf_a, theirs.pk, {"status": "cancelled"}, status=404)
+        assert tmf_a.delete(f"{BASE}/troubleTicket/{theirs.pk}").status_code == 404
+
+    def test_a_ticket_is_never_deleted(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        response = tmf_a.delete(f"{BASE}/troubleTicket/{ticket.pk}")
+        assert response.status_code == 405 and "PATCH" in response["Allow"]
+        validate(response.json(), "Error")
+
+    def test_json_patch_is_refused_as_an_unsupported_media_type(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        response = tmf_a.patch(f"{BASE}/troubleTicket/{ticket.pk}", '[{"op": "replace", "path": "/status"}]',
+                               content_type="application/json-patch+json")
+        assert response.status_code == 415
         validate(response.json(), "Error")

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.api.parsers import StrictJSONParser
-from tmf621 import errors, mapping, selectors
+from core.idempotency import idempotent
+from tmf621 import changes, errors, mapping, selectors
 
 
 class MergePatchParser(StrictJSONParser):
@@ -55,8 +56,24 @@ class TroubleTicketList(TmfView):
         ]
         return Response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
+    @idempotent
+    def post(self, request: Request) -> Response:
+        ticket = self._ticket(str(changes.create(request.user, request.data).pk))
+        resource = self._resource(ticket)
+        return Response(resource, status=201, headers={"Location": mapping.ticket_href(ticket.pk)})
+
 
 class TroubleTicketDetail(TmfView):
     def get(self, request: Request, ticket_id: str) -> Response:
-        selectors.fields(request.query_params)
         return Response(self._resource(self._ticket(ticket_id)))
+
+    def patch(self, request: Request, ticket_id: str) -> Response:
+        changes.patch(request.user, self._ticket(ticket_id), request.data)
+        return Response(self._resource(self._ticket(ticket_id)))
+
+    def delete(self, request: Request, ticket_id: str) -> Response:
+        """A ticket is never deleted (its history is the contract's evidence): cancel or close it."""
+        self._ticket(ticket_id)
+        return errors.answer(405, _(
+            "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
+            "both by PATCH of its status."), headers={"Allow": "GET, PATCH"})
