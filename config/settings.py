@@ -335,11 +335,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.send_pending_notices",
         "schedule": 60.0,
     },
+    "tmf621-deliver-events": {  # TMF621 events the broker did not take, and retries
+        "task": "tmf621.tasks.deliver_due_events",
+        "schedule": 60.0,
+    },
     "forget-idempotency-keys": {
         "task": "core.tasks.forget_idempotency_keys",
         "schedule": crontab(minute=45, hour=3),
     },
 }
+# TMF621 event listeners: how long a callback may take, and how many failures in a row disable it.
+TMF621_CALLBACK_TIMEOUT = env_float("TMF621_CALLBACK_TIMEOUT", 5.0)
+TMF621_LISTENER_MAX_FAILURES = env_int("TMF621_LISTENER_MAX_FAILURES", 10)
 # An Idempotency-Key (API) or a form's one-time token answers the same request again this long.
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
 
@@ -416,6 +423,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_errors",
+        "tmf621.schema.add_tmf621",
     ],
 }
 

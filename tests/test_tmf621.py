@@ -5,14 +5,22 @@ is checked against that document's component schemas (tests/tmf621_spec.py)."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
+import http.server
 import json
+import threading
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import api_client
+from tests.ports import free_port
 from tests.tmf621_spec import validate
 from tickets import services
-from tickets.models import Classification
+from tickets.models import Classification, Ticket
+from tmf621 import delivery
+from tmf621.models import Event, Listener
 
 BASE = "/tmf-api/troubleTicketManagement/v5"
 FAULT_AT = datetime.datetime(2026, 11, 30, 9, 30, tzinfo=datetime.UTC)
@@ -249,3 +257,210 @@ class TestWriting:
                                content_type="application/json-patch+json")
         assert response.status_code == 415
         validate(response.json(), "Error")
+
+
+class Receiver:
+    """A listener an OSS would run: a real HTTP server on loopback that checks each event's
+    signature with the secret the hub gave and keeps what it was sent."""
+
+    def __init__(self, answer: int = 204) -> None:
+        self.answer, self.secret, self.received = answer, None, []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.received.append((dict(self.headers), body))
+                self.send_response(owner.answer)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.callback = f"http://127.0.0.1:{self.server.server_port}/listener"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        """The events received, each checked: signed with the secret, carrying its id, valid."""
+        checked = []
+        for headers, body in self.received:
+            expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["X-Signature"], expected)
+            event = json.loads(body)
+            assert headers["X-Event-Id"] == event["eventId"]
+            validate(event, event["@type"])
+            checked.append(event)
+        return checked
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers():
+    opened = []
+
+    def open_one(answer: int = 204) -> Receiver:
+        opened.append(Receiver(answer))
+        return opened[-1]
+
+    yield open_one
+    for receiver in opened:
+        receiver.close()
+
+
+@pytest.fixture
+def workers_at_once():
+    """Tasks run where they are queued (after the commit), as a worker would run them."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def subscribe(client, receiver: Receiver, query: str = "") -> dict:
+    body = {"@type": "Hub", "callback": receiver.callback, **({"query": query} if query else {})}
+    validate(body, "Hub_FVO")
+    response = client.post(f"{BASE}/hub", body, format="json")
+    assert response.status_code == 201, response.content
+    validate(response.json(), "Hub")
+    receiver.secret = response.json()["secret"]
+    return response.json()
+
+
+@pytest.mark.usefixtures("workers_at_once")
+class TestEvents:
+    def test_an_oss_opens_a_fault_and_follows_it_by_events_to_resolution(
+        self, tmf_a, staff_user, contract_a, contract_b, customer_b, receivers, django_capture_on_commit_callbacks
+    ):
+        from tests.factories import CustomerUserFactory
+
+        oss, other = receivers(), receivers()
+        subscribe(tmf_a, oss)
+        tmf_b = client_for(CustomerUserFactory(customer=customer_b))
+        subscribe(tmf_b, other)
+        staff = client_for(staff_user)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            created = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json").json()
+        ticket_id = created["id"]
+        [create] = oss.events()
+        assert create["@type"] == "TroubleTicketCreateEvent"
+        assert create["event"]["troubleTicket"]["id"] == ticket_id
+
+        with django_capture_on_commit_callbacks(execute=True):
+            patch(staff, ticket_id, {"status": "pending", "note": [{"@type": "Note", "text": "Which extension?"}]})
+        asked = oss.events()[1:]
+        assert [event["@type"] for event in asked] == [
+            "TroubleTicketStatusChangeEvent", "TroubleTicketInformationRequiredEvent"]
+        assert asked[1]["event"]["informationRequired"]["value"] == "Which extension?"
+        assert asked[0]["event"]["troubleTicket"]["status"] == "pending"
+
+        with django_capture_on_commit_callbacks(execute=True):
+            answered = tmf_a.get(f"{BASE}/troubleTicket/{ticket_id}").json()
+            patch(tmf_a, ticket_id, {"note": [*answered["note"], {"@type": "Note", "text": "Extension 204"}]})
+        [resumed] = oss.events()[3:]
+        assert (resumed["@type"], resumed["event"]["troubleTicket"]["status"]) == (
+            "TroubleTicketStatusChangeEvent", "inProgress")
+
+        ticket = Ticket.objects.get(pk=ticket_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_classify(ticket=ticket, actor=staff_user, classification=Classification.FAULT)
+        with django_capture_on_commit_callbacks(execute=True):
+            patch(staff, ticket_id, {"status": "resolved", "note": [{"@type": "Note", "text": "Trunk restarted"}]})
+        types = [event["@type"] for event in oss.events()[4:]]
+        assert types == ["TroubleTicketAttributeValueChangeEvent", "TroubleTicketStatusChangeEvent",
+                         "TroubleTicketResolvedEvent"]
+        assert len({event["eventId"] for event in oss.events()}) == len(oss.events())
+
+        # Customer B sees nothing of it: not the ticket, not one event.
+        assert tmf_b.get(f"{BASE}/troubleTicket/{ticket_id}").status_code == 404
+        assert other.received == []
+
+    def test_a_staff_listener_hears_internal_notes_a_customers_never_does(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        customer, desk = receivers(), receivers()
+        subscribe(tmf_a, customer)
+        subscribe(client_for(staff_user), desk)
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = fault(contract_a, customer_a_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_reply(ticket=ticket, actor=staff_user, message="Trunk 3 again", internal=True)
+        assert len(customer.received) == 1  # the create event only
+        [_, note] = desk.events()
+        assert note["@type"] == "TroubleTicketAttributeValueChangeEvent"
+        assert note["event"]["troubleTicket"]["note"][-1]["text"] == "Trunk 3 again"
+
+    def test_a_query_chooses_the_events_and_tickets(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        receiver = receivers()
+        subscribe(tmf_a, receiver, query="eventType=TroubleTicketCreateEvent&event.troubleTicket.severity=critical")
+        with django_capture_on_commit_callbacks(execute=True):
+            fault(contract_a, customer_a_user)
+            urgent = fault(contract_a, customer_a_user, urgent=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_start(ticket=urgent, actor=staff_user)
+        assert [event["event"]["troubleTicket"]["id"] for event in receiver.events()] == [str(urgent.pk)]
+
+
+class TestDelivery:
+    def test_a_failed_delivery_is_retried_later_and_a_listener_failing_on_is_disabled(
+        self, tmf_a, contract_a, customer_a_user, receivers, settings
+    ):
+        settings.TMF621_LISTENER_MAX_FAILURES = 2
+        receiver = receivers(answer=500)
+        subscribe(tmf_a, receiver)
+        ticket = fault(contract_a, customer_a_user)
+        [event] = Event.objects.filter(ticket=ticket)
+        now = timezone.now()
+
+        assert delivery.deliver(event.pk, now=now) is False
+        event.refresh_from_db()
+        assert (event.attempts, event.last_error) == (1, "HTTP 500")
+        assert event.next_attempt_at == now + datetime.timedelta(seconds=30)
+        assert delivery.deliver_due(now=now + datetime.timedelta(seconds=10)) == 0  # not yet due
+        assert len(receiver.received) == 1
+
+        later = now + datetime.timedelta(seconds=31)
+        assert delivery.deliver_due(now=later) == 0
+        event.refresh_from_db()
+        assert event.next_attempt_at == later + datetime.timedelta(minutes=1)  # twice as long
+        listener = Listener.objects.get()
+        assert listener.failures == 2 and listener.disabled_at == later
+
+        receiver.answer = 204
+        assert delivery.deliver_due(now=later + datetime.timedelta(hours=2)) == 0  # disabled: waits
+        Listener.objects.update(disabled_at=None, failures=0)
+        assert delivery.deliver_due(now=later + datetime.timedelta(hours=2)) == 1
+        assert delivery.deliver(event.pk, now=later + datetime.timedelta(hours=3)) is False  # once only
+        assert len(receiver.received) == 3
+
+    @pytest.mark.parametrize("callback", ["ftp://127.0.0.1/x", "javascript:alert(1)", "http://", "/relative"])
+    def test_a_callback_must_be_an_http_url(self, tmf_a, callback):
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
+        assert response.status_code == 400
+        validate(response.json(), "Error")
+        assert "http or https" in response.json()["message"]
+
+    def test_an_unknown_query_is_refused(self, tmf_a):
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": "https://oss.example/events",
+                                              "query": "eventType=TicketExploded"}, format="json")
+        assert response.status_code == 400 and "eventType" in response.json()["message"]
+
+    def test_only_its_owner_reads_or_removes_a_listener(self, tmf_a, customer_b, receivers):
+        from tests.factories import CustomerUserFactory
+
+        hub = subscribe(tmf_a, receivers())
+        tmf_b = client_for(CustomerUserFactory(customer=customer_b))
+        assert tmf_b.get(f"{BASE}/hub/{hub['id']}").status_code == 404
+        assert tmf_b.delete(f"{BASE}/hub/{hub['id']}").status_code == 404
+        shown = tmf_a.get(f"{BASE}/hub/{hub['id']}").json()
+        validate(shown, "Hub")
+        assert "secret" not in shown
+        assert tmf_a.delete(f"{BASE}/hub/{hub['id']}").status_code == 204
+        assert not Listener.objects.exists()

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "tmf621" / "openapi" / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
+SPEC_PATH = Path(__file__).resolve().parent.parent / "tmf621" / "spec" / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
 
 
 @functools.cache

@@ -7,4 +7,4 @@ class Tmf621Config(AppConfig):
     verbose_name = _("TM Forum trouble tickets (TMF621)")
 
     def ready(self) -> None:
-        pass
+        from tmf621 import events  # noqa: F401 - connects the receivers that write events

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,13 +14,14 @@ from rest_framework.views import APIView
 
 from contracts.api.parsers import StrictJSONParser
 from core.idempotency import idempotent
-from tmf621 import changes, errors, mapping, selectors
+from tmf621 import changes, errors, hub, mapping, selectors
 
 
 class MergePatchParser(StrictJSONParser):
     media_type = "application/merge-patch+json"
 
 
+@extend_schema(exclude=True)  # documented from the official document: tmf621.schema
 class TmfView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [StrictJSONParser, MergePatchParser]
@@ -77,3 +79,19 @@ class TroubleTicketDetail(TmfView):
         return errors.answer(405, _(
             "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
             "both by PATCH of its status."), headers={"Allow": "GET, PATCH"})
+
+
+class HubList(TmfView):
+    def post(self, request: Request) -> Response:
+        listener = hub.register(request.user, request.data)
+        resource = {**hub.resource(listener), "secret": listener.secret}
+        return Response(resource, status=201, headers={"Location": resource["href"]})
+
+
+class HubDetail(TmfView):
+    def get(self, request: Request, hub_id: str) -> Response:
+        return Response(hub.resource(hub.own(request.user, hub_id)))
+
+    def delete(self, request: Request, hub_id: str) -> Response:
+        hub.own(request.user, hub_id).delete()
+        return Response(status=204)
