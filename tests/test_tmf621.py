@@ -464,3 +464,35 @@ class TestDelivery:
         assert "secret" not in shown
         assert tmf_a.delete(f"{BASE}/hub/{hub['id']}").status_code == 204
         assert not Listener.objects.exists()
+
+
+class TestAnswersOutsideTheViews:
+    def test_a_nul_in_a_parameter_and_an_unknown_address_answer_in_the_error_shape(self, tmf_a):
+        refused = tmf_a.get(f"{BASE}/troubleTicket?fields=status%00")
+        assert refused.status_code == 400
+        validate(refused.json(), "Error")
+        missing = tmf_a.get(f"{BASE}/troubleTickets")
+        assert missing.status_code == 404
+        validate(missing.json(), "Error")
+
+    def test_answers_signed_in_by_token_are_never_cached(self, customer_a_user):
+        from rest_framework.authtoken.models import Token
+
+        client = api_client()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=customer_a_user).key}")
+        response = client.get(f"{BASE}/troubleTicket")
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_our_schema_documents_the_tmf621_operations_with_the_official_components(staff_api):
+    schema = staff_api.get("/api/schema/?format=json").json()
+    operations = {operation["operationId"] for path, item in schema["paths"].items() if path.startswith(BASE)
+                  for operation in item.values()}
+    assert operations == {"listTroubleTicket", "createTroubleTicket", "retrieveTroubleTicket", "patchTroubleTicket",
+                          "deleteTroubleTicket", "createHub", "hubGet", "hubDelete"}
+    create = schema["paths"][f"{BASE}/troubleTicket"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_FVO")
+    assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_RES")
+    assert {"TroubleTicket", "TroubleTicket_MVO", "Hub", "Hub_FVO", "TMF621Error", "Error"} <= set(
+        schema["components"]["schemas"])
