@@ -76,6 +76,21 @@ class TestReading:
         assert [note["text"] for note in body["note"]] == ["Looking into it"]  # never the internal note
         assert [change["status"] for change in body["statusChangeHistory"]] == ["acknowledged"]
 
+    def test_attachments_are_references_to_their_download_address(self, tmf_a, contract_a, customer_a_user,
+                                                                   settings, tmp_path):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tickets import attachments
+
+        settings.MEDIA_ROOT = tmp_path
+        ticket = fault(contract_a, customer_a_user)
+        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        stored = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+        [reference] = body["attachment"]
+        assert (reference["@type"], reference["name"]) == ("AttachmentRef", "trace.log")
+        assert reference["url"].endswith(f"/tickets/{ticket.number}/attachments/{stored.pk}/")
+
     def test_staff_read_internal_notes_too(self, staff_user, contract_a, customer_a_user):
         ticket = fault(contract_a, customer_a_user)
         services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only", internal=True)
@@ -180,6 +195,13 @@ class TestWriting:
         assert response["Location"] == body["href"]
         assert (body["status"], body["severity"]) == ("acknowledged", "critical")
         assert body["externalIdentifier"][0]["id"].startswith("DST-")
+
+    def test_the_same_idempotency_key_opens_one_ticket(self, tmf_a, contract_a):
+        first = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        again = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        assert first.status_code == again.status_code == 201
+        assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+        assert Ticket.objects.count() == 1
 
     def test_a_fault_without_its_numbers_is_refused_naming_the_characteristic(self, tmf_a, contract_a):
         response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, troubleTicketCharacteristic=[]),
