@@ -347,6 +347,8 @@ CELERY_BEAT_SCHEDULE = {
 # TMF621 event listeners: how long a callback may take, and how many failures in a row disable it.
 TMF621_CALLBACK_TIMEOUT = env_float("TMF621_CALLBACK_TIMEOUT", 5.0)
 TMF621_LISTENER_MAX_FAILURES = env_int("TMF621_LISTENER_MAX_FAILURES", 10)
+# Callbacks on loopback or private addresses: for development and tests only (SSRF otherwise).
+TMF621_PRIVATE_CALLBACKS = env_bool("TMF621_PRIVATE_CALLBACKS", DEBUG)
 # An Idempotency-Key (API) or a form's one-time token answers the same request again this long.
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
 

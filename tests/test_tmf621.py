@@ -50,6 +50,12 @@ def get_json(client, path, component="TroubleTicket_RES", status=200):
     return response, body
 
 
+@pytest.fixture(autouse=True)
+def _loopback_listeners(settings):
+    """The test listeners run on loopback, which production refuses."""
+    settings.TMF621_PRIVATE_CALLBACKS = True
+
+
 @pytest.fixture
 def tmf_a(customer_a_user):
     return client_for(customer_a_user)
@@ -468,6 +474,23 @@ class TestDelivery:
         assert response.status_code == 400
         validate(response.json(), "Error")
         assert "http or https" in response.json()["message"]
+
+    @pytest.mark.parametrize("callback", ["http://127.0.0.1:8000/events", "https://10.0.0.7/x", "http://[::1]/x",
+                                          "http://169.254.169.254/latest/meta-data"])
+    def test_a_callback_into_our_own_network_is_refused(self, tmf_a, settings, callback):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
+        assert response.status_code == 400
+        assert "public" in response.json()["message"]
+
+    def test_a_listener_whose_host_turned_private_is_not_posted_to(self, tmf_a, contract_a, customer_a_user,
+                                                                  receivers, settings):
+        receiver = receivers()
+        subscribe(tmf_a, receiver)
+        fault(contract_a, customer_a_user)
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        assert delivery.deliver(Event.objects.get().pk) is False
+        assert receiver.received == [] and "not public" in Event.objects.get().last_error
 
     def test_an_unknown_query_is_refused(self, tmf_a):
         response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": "https://oss.example/events",

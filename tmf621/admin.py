@@ -11,7 +11,9 @@ class ListenerAdmin(admin.ModelAdmin):
     list_display = ["callback", "owner", "customer", "failures", "disabled_at", "last_error"]
     list_filter = [("disabled_at", admin.EmptyFieldListFilter), "customer"]
     search_fields = ["callback", "owner__username", "customer__name"]
-    readonly_fields = ["owner", "customer", "failures", "last_error", "created_at"]
+    # Only the disabling is staff's to change: the rest is the owner's registration, whose query
+    # and callback the hub checked.
+    readonly_fields = ["owner", "customer", "callback", "query", "failures", "last_error", "created_at"]
     actions = ["enable"]
 
     @admin.action(description=_("Deliver to the selected listeners again"))

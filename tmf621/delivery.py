@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tmf621 import events
+from tmf621 import events, hub
 from tmf621.models import Event, Listener
 
 FIRST_RETRY = datetime.timedelta(seconds=30)
@@ -40,6 +40,8 @@ def backoff(attempts: int) -> datetime.timedelta:
 
 def _post(listener: Listener, event: Event) -> str:
     """The error, or "" when the listener took the event (any 2xx)."""
+    if not hub.reachable(listener.callback):
+        return "The callback's host resolves to an address that is not public."
     body = json.dumps(event.payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",

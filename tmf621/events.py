@@ -81,7 +81,8 @@ def record(ticket: Ticket, event_types: list[str], staff_only: bool = False) -> 
                 continue
             created.append(Event.objects.create(listener=listener, ticket=ticket, event_type=event_type).pk)
     if created:
-        transaction.on_commit(lambda: publish(created))
+        # robust: the change is committed whatever happens here; the sweep builds and delivers.
+        transaction.on_commit(lambda: publish(created), robust=True)
 
 
 def _types_for(change: TicketEvent) -> list[str]:

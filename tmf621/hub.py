@@ -3,9 +3,12 @@ registered: a customer user's hears its own customer's tickets, a staff member's
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -24,7 +27,23 @@ def _callback(value) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > MAX_CALLBACK:
         raise TmfError(400, _("callback: give an http or https URL of at most %(length)d characters.") % {
             "length": MAX_CALLBACK})
+    if not reachable(value.strip()):
+        raise TmfError(400, _("callback: its host must resolve to public internet addresses only."))
     return value.strip()
+
+
+def reachable(callback: str) -> bool:
+    """Every address the callback's host resolves to is a public one, so that a listener cannot
+    make the workers POST into our own network (TMF621_PRIVATE_CALLBACKS allows it, for
+    development and tests). Checked at registration and before every delivery."""
+    if settings.TMF621_PRIVATE_CALLBACKS:
+        return True
+    parts = urlsplit(callback)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
 
 
 def register(user, data) -> Listener:
