@@ -143,6 +143,7 @@ class TestReading:
         assert ids("creationDate.gt=2026-01-01T00:00:00Z") == {urgent.pk, started.pk, support.pk}
 
     @pytest.mark.parametrize("query", ["status=open", "severity=5", "creationDate.gt=yesterday", "limit=0",
+                                       "creationDate.lt=2026-13-45T00:00:00Z",
                                        "offset=-1", "colour=red", "relatedParty.id=abc"])
     def test_a_filter_that_cannot_be_meant_is_refused_by_name(self, tmf_a, query):
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket?{query}", status=400)
@@ -216,6 +217,14 @@ class TestWriting:
         validate(response.json(), "Error")
         assert "troubleTicketCharacteristic aNumber" in response.json()["message"]
         assert "D §16.9" in response.json()["message"]
+
+    @pytest.mark.parametrize("when", ["2026-13-45T09:30:00Z", "yesterday", "2026-11-30T09:30:00"])
+    def test_a_fault_time_that_is_no_moment_is_refused(self, tmf_a, contract_a, when):
+        body = new_fault(contract_a)
+        body["troubleTicketCharacteristic"][2]["value"] = when
+        response = tmf_a.post(f"{BASE}/troubleTicket", body, format="json")
+        assert response.status_code == 400
+        assert "faultOccurredAt" in response.json()["message"] and "offset" in response.json()["message"]
 
     def test_another_customers_contract_cannot_be_named(self, tmf_a, contract_b):
         response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_b), format="json")

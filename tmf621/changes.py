@@ -106,7 +106,7 @@ def _report_details(data: dict) -> dict:
         if not isinstance(value, str):
             raise TmfError(400, _("troubleTicketCharacteristic %(name)s: give its value as text.") % {"name": name})
         if name == FAULT_TIME:
-            moment = parse_datetime(value.strip())
+            moment = _datetime(value)
             if moment is None:
                 raise TmfError(400, _(
                     "troubleTicketCharacteristic %(name)s: give a date and time with its offset, e.g. 2026-10-02T14:05:00+02:00."
@@ -114,6 +114,14 @@ def _report_details(data: dict) -> dict:
             value = moment
         details[REPORT_CHARACTERISTICS[name]] = value
     return details
+
+
+def _datetime(value: str):
+    """The moment, or None for text that is no date and time (or an impossible one)."""
+    try:
+        return parse_datetime(value.strip())
+    except ValueError:  # well formed but impossible: 2026-13-45T00:00:00Z
+        return None
 
 
 def create(user, data) -> Ticket:

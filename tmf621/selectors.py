@@ -45,7 +45,11 @@ def _status_condition(statuses: list[str]) -> Q:
 
 
 def _moment(name: str, value: str) -> datetime.datetime:
-    moment = parse_datetime(value.strip().replace(" ", "+"))
+    try:
+        # A "+" of an offset arrives as a space when the client did not encode it.
+        moment = parse_datetime(value.strip().replace(" ", "+"))
+    except ValueError:  # well formed but impossible: 2026-13-45T00:00:00Z
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise TmfError(400, _("%(name)s takes a date and time with its offset, e.g. 2026-10-02T14:05:00Z.") % {
             "name": name})
