@@ -21,6 +21,7 @@ from tickets import services
 from tickets.models import Classification, Ticket
 from tmf621 import delivery
 from tmf621.models import Event, Listener
+from tests.test_worker import redis_broker  # noqa: F401 - the fixture, for the real worker's test
 
 BASE = "/tmf-api/troubleTicketManagement/v5"
 FAULT_AT = datetime.datetime(2026, 11, 30, 9, 30, tzinfo=datetime.UTC)
@@ -550,3 +551,25 @@ def test_our_schema_documents_the_tmf621_operations_with_the_official_components
     assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_RES")
     assert {"TroubleTicket", "TroubleTicket_MVO", "Hub", "Hub_FVO", "TMF621Error", "Error"} <= set(
         schema["components"]["schemas"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_the_create_event_to_a_real_listener(redis_broker, tmp_path, receivers, monkeypatch):
+    """The path in production: the commit hands the event to Redis, a Celery worker POSTs it."""
+    from tests.celery_helpers import broker_at
+    from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
+    from tests.test_worker import wait_for, worker_process
+
+    ensure_seed_terms()
+    customer = CustomerFactory()
+    reporter = CustomerUserFactory(customer=customer)
+    receiver = receivers()
+    receiver.secret = "s" * 64
+    Listener.objects.create(owner=reporter, customer=customer, callback=receiver.callback, secret=receiver.secret)
+    monkeypatch.setenv("TMF621_PRIVATE_CALLBACKS", "true")  # the worker's listener is on loopback
+    with worker_process(redis_broker, tmp_path) as log, broker_at(redis_broker):
+        ticket = fault(ContractFactory(customer=customer), reporter)
+        wait_for(lambda: receiver.received, log)
+        wait_for(lambda: "tmf621.tasks.deliver_event" in log.read_text() and Event.objects.get().delivered_at, log)
+    [event] = receiver.events()
+    assert event["@type"] == "TroubleTicketCreateEvent" and event["event"]["troubleTicket"]["id"] == str(ticket.pk)
