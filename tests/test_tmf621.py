@@ -121,6 +121,13 @@ class TestReading:
         assert response["X-Total-Count"] == "3" and response["X-Result-Count"] == "1"
         assert [item["id"] for item in body] == [str(tickets[1].pk)]  # newest first
 
+    def test_sort_orders_by_creation_date_either_way(self, tmf_a, contract_a, customer_a_user):
+        tickets = [fault(contract_a, customer_a_user) for _ in range(3)]
+        _, oldest_first = get_json(tmf_a, f"{BASE}/troubleTicket?sort=creationDate")
+        _, newest_first = get_json(tmf_a, f"{BASE}/troubleTicket?sort=-creationDate")
+        assert [item["id"] for item in oldest_first] == [str(ticket.pk) for ticket in tickets]
+        assert [item["id"] for item in newest_first] == [str(ticket.pk) for ticket in reversed(tickets)]
+
     def test_fields_selects_attributes_and_keeps_the_required_ones(self, tmf_a, contract_a, customer_a_user):
         fault(contract_a, customer_a_user)
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket?fields=status,severity")
@@ -145,7 +152,7 @@ class TestReading:
 
     @pytest.mark.parametrize("query", ["status=open", "severity=5", "creationDate.gt=yesterday", "limit=0",
                                        "creationDate.lt=2026-13-45T00:00:00Z",
-                                       "offset=-1", "colour=red", "relatedParty.id=abc"])
+                                       "offset=-1", "colour=red", "relatedParty.id=abc", "sort=severity"])
     def test_a_filter_that_cannot_be_meant_is_refused_by_name(self, tmf_a, query):
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket?{query}", status=400)
         assert query.split("=")[0].split(".")[0] in body["message"]

@@ -15,7 +15,9 @@ from tickets.models import CloseReason, Status, Ticket
 from tmf621.errors import TmfError
 from tmf621.mapping import CANCELLED, SEVERITIES, STATUS, TICKET_TYPES, TMF_STATUSES
 
-PAGING = ("fields", "offset", "limit")
+PAGING = ("fields", "offset", "limit", "sort")
+# `sort`: newest first unless told; "-" in front sorts descending (TMF630).
+SORTS = {"creationDate": "received_at", "lastUpdate": "updated_at"}
 RANGES = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
 FILTERS = ("status", "severity", "ticketType", "relatedParty.id",
            *(f"creationDate.{op}" for op in RANGES))
@@ -77,7 +79,16 @@ def filter_tickets(queryset: QuerySet[Ticket], params) -> QuerySet[Ticket]:
         name = f"creationDate.{op}"
         if name in params:
             queryset = queryset.filter(**{f"received_at__{lookup}": _moment(name, params[name])})
-    return queryset.order_by("-received_at", "-id")
+    return queryset.order_by(*_order(params.get("sort", "-creationDate")))
+
+
+def _order(sort: str) -> tuple[str, str]:
+    name = sort.strip().removeprefix("-")
+    if name not in SORTS:
+        raise TmfError(400, _("sort takes %(allowed)s, each with “-” in front for descending.") % {
+            "allowed": ", ".join(SORTS)})
+    sign = "-" if sort.strip().startswith("-") else ""
+    return f"{sign}{SORTS[name]}", f"{sign}id"
 
 
 def paging(params) -> tuple[int, int]:
