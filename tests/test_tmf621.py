@@ -166,6 +166,11 @@ class TestReading:
             response = tmf_a.get(f"{BASE}/troubleTicket")
         assert len(response.json()) == 5
 
+    def test_the_base_path_of_the_documents_servers_entry_serves_the_same(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        _, body = get_json(tmf_a, f"/tmf-api/troubleTicket/v5/troubleTicket/{ticket.pk}")
+        assert body["href"].endswith(f"{BASE}/troubleTicket/{ticket.pk}")
+
     def test_without_credentials_the_answer_is_an_error_body(self):
         response = api_client().get(f"{BASE}/troubleTicket")
         assert response.status_code == 401
