@@ -33,17 +33,14 @@ def parse_query(query: str) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for name, value in parse_qsl(query.replace(" ", ""), keep_blank_values=True):
         values = {item for item in value.split(",") if item}
-        attribute = name.removeprefix(QUERY_PREFIX)
         if name == "eventType":
-            unknown = values - set(EventType.values)
-            allowed = EventType.values
-        elif name.startswith(QUERY_PREFIX) and attribute in QUERY_ATTRIBUTES:
-            unknown, allowed = set(), ()
-        else:
+            if not values or values - set(EventType.values):
+                raise TmfError(400, _("query: eventType takes %(allowed)s.") % {"allowed": ", ".join(EventType.values)})
+        elif not (name.startswith(QUERY_PREFIX) and name.removeprefix(QUERY_PREFIX) in QUERY_ATTRIBUTES):
             raise TmfError(400, _("query filters on eventType and %(names)s, not “%(name)s”.") % {
-                "names": ", ".join(QUERY_PREFIX + attribute for attribute in QUERY_ATTRIBUTES), "name": name})
-        if unknown or not values:
-            raise TmfError(400, _("query: eventType takes %(allowed)s.") % {"allowed": ", ".join(allowed)})
+                "names": ", ".join(QUERY_PREFIX + known for known in QUERY_ATTRIBUTES), "name": name})
+        elif not values:
+            raise TmfError(400, _("query: give %(name)s a value.") % {"name": name})
         wanted[name] = values
     return wanted
 

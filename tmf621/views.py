@@ -78,7 +78,12 @@ class TroubleTicketDetail(TmfView):
         self._ticket(ticket_id)
         return errors.answer(405, _(
             "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
-            "both by PATCH of its status."), headers={"Allow": "GET, PATCH"})
+            "both by PATCH of its status."))
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        # DELETE is answered only to say why not (in an Error body): the Allow header leaves it out.
+        return [method for method in super().allowed_methods if method != "DELETE"]
 
 
 class HubList(TmfView):
