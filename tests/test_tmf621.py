@@ -491,6 +491,20 @@ class TestDelivery:
         assert delivery.deliver(event.pk, now=later + datetime.timedelta(hours=3)) is False  # once only
         assert len(receiver.received) == 3
 
+    def test_staff_find_the_disabled_listeners_in_the_admin_and_resume_them(
+        self, client, django_user_model, customer_a, customer_a_user
+    ):
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://up.example/tmf", secret="x")
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://down.example/tmf",
+                                secret="x", failures=10, last_error="HTTP 503", disabled_at=timezone.now())
+        client.force_login(django_user_model.objects.create_superuser("root", "root@desk.example", "x-root-pass-42"))
+        page = client.get("/admin/tmf621/listener/?disabled_at__isempty=0").content.decode()
+        assert "down.example" in page and "HTTP 503" in page and "up.example" not in page
+        disabled = Listener.objects.get(callback__contains="down")
+        client.post("/admin/tmf621/listener/", {"action": "enable", "_selected_action": [disabled.pk]})
+        disabled.refresh_from_db()
+        assert (disabled.disabled_at, disabled.failures) == (None, 0)
+
     @pytest.mark.parametrize("callback", ["ftp://127.0.0.1/x", "javascript:alert(1)", "http://", "/relative"])
     def test_a_callback_must_be_an_http_url(self, tmf_a, callback):
         response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
