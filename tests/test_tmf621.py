@@ -505,6 +505,15 @@ class TestDelivery:
         disabled.refresh_from_db()
         assert (disabled.disabled_at, disabled.failures) == (None, 0)
 
+    def test_delivered_events_are_forgotten_after_a_month(self, tmf_a, contract_a, customer_a_user, receivers):
+        subscribe(tmf_a, receivers())
+        fault(contract_a, customer_a_user)
+        delivered_at = timezone.now()
+        assert delivery.deliver(Event.objects.get().pk, now=delivered_at)
+        assert delivery.forget_delivered(now=delivered_at + datetime.timedelta(days=29)) == 0
+        assert delivery.forget_delivered(now=delivered_at + datetime.timedelta(days=31)) == 1
+        assert not Event.objects.exists()
+
     @pytest.mark.parametrize("callback", ["ftp://127.0.0.1/x", "javascript:alert(1)", "http://", "/relative"])
     def test_a_callback_must_be_an_http_url(self, tmf_a, callback):
         response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")

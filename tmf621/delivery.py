@@ -28,6 +28,9 @@ LONGEST_WAIT = datetime.timedelta(hours=1)
 # A fresh event is still on its way through the broker for this long: the sweep leaves it.
 SWEEP_GRACE = datetime.timedelta(minutes=1)
 SWEEP_BATCH = 200
+# Delivered events are kept this long for staff to look into, then deleted: their payloads copy
+# the ticket's personal data (numbers, notes), which retention removes from the ticket itself.
+KEEP_DELIVERED = datetime.timedelta(days=30)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -98,3 +101,9 @@ def deliver_due(now: datetime.datetime | None = None) -> int:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     return sum(deliver(pk, now=now) for pk in list(due))
+
+
+def forget_delivered(now: datetime.datetime | None = None) -> int:
+    """Delete events delivered more than KEEP_DELIVERED ago. Returns how many."""
+    now = now or timezone.now()
+    return Event.objects.filter(delivered_at__lt=now - KEEP_DELIVERED).delete()[0]
