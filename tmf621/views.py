@@ -80,11 +80,6 @@ class TroubleTicketDetail(TmfView):
             "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
             "both by PATCH of its status."))
 
-    @property
-    def allowed_methods(self) -> list[str]:
-        # DELETE is answered only to say why not (in an Error body): the Allow header leaves it out.
-        return [method for method in super().allowed_methods if method != "DELETE"]
-
 
 class HubList(TmfView):
     def post(self, request: Request) -> Response:
