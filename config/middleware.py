@@ -1,6 +1,8 @@
 """What every request goes through: answers for the moments the service cannot answer normally,
 input no view could store refused, and the headers that keep pages private and scripts ours."""
 
+from http import HTTPStatus
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,6 +11,24 @@ from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
 RETRY_AFTER_SECONDS = 30
+# Our API, and TM Forum's TMF621 beside it (tmf621), whose errors have TMF's Error shape.
+API_PREFIXES = ("/api/", "/tmf-api/")
+TMF_PREFIX = "/tmf-api/"
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
+def api_error(request: HttpRequest, status: int, message: str, field: str = "detail") -> JsonResponse:
+    """An error as the API speaks it: {"detail": …} (or {field: [...]}) for ours, TMF's Error
+    (code, reason, message, status) under /tmf-api/."""
+    if request.path.startswith(TMF_PREFIX):
+        body = {"@type": "Error", "code": f"ERR{status}", "reason": HTTPStatus(status).phrase,
+                "message": message, "status": str(status)}
+    else:
+        body = {field: message if field == "detail" else [message]}
+    return JsonResponse(body, status=status)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -36,8 +56,8 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         message = _("The service is briefly unavailable. Nothing you sent was stored; please try again in a minute.")
-        if request.path.startswith("/api/") or request.path.startswith("/healthz"):
-            response = JsonResponse({"detail": message}, status=503)
+        if is_api(request) or request.path.startswith("/healthz"):
+            response = api_error(request, 503, message)
         else:
             response = HttpResponse(
                 render_to_string("503.html", {"message": message}, request=None), status=503
@@ -48,8 +68,8 @@ class DatabaseUnavailableMiddleware:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for an address no route matches: JSON under /api/, as every other API answer."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
+    if is_api(request):
+        return api_error(request, 404, _("Not found."))
     return page_not_found(request, exception)
 
 
@@ -74,15 +94,15 @@ class RefuseNulMiddleware:
 
 
 def _refuse(request: HttpRequest, name: str, message: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return JsonResponse({name: message if name == "detail" else [message]}, status=400)
+    if is_api(request):
+        return api_error(request, 400, message, name)
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 def _is_form(request: HttpRequest) -> bool:
     """A page's form post. The API takes JSON only: its form posts are left unread, so that it
     answers them 415 as it should (a body read here would reach it empty)."""
-    return request.method == "POST" and not request.path.startswith("/api/") and request.content_type in (
+    return request.method == "POST" and not is_api(request) and request.content_type in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     )
 
@@ -97,7 +117,7 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        private = request.path.startswith("/api/") or getattr(request, "user", None) is not None and (
+        private = is_api(request) or getattr(request, "user", None) is not None and (
             request.user.is_authenticated
         )
         if private and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):

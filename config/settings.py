@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "contracts",
     "tickets",
     "sla",
+    "tmf621",
 ]
 
 MIDDLEWARE = [
@@ -342,11 +343,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.send_pending_outage_update_mails",
         "schedule": 60.0,
     },
+    "tmf621-deliver-events": {  # TMF621 events the broker did not take, and retries
+        "task": "tmf621.tasks.deliver_due_events",
+        "schedule": 60.0,
+    },
     "forget-idempotency-keys": {
         "task": "core.tasks.forget_idempotency_keys",
         "schedule": crontab(minute=45, hour=3),
     },
 }
+# TMF621 event listeners: how long a callback may take, and how many failures in a row disable it.
+TMF621_CALLBACK_TIMEOUT = env_float("TMF621_CALLBACK_TIMEOUT", 5.0)
+TMF621_LISTENER_MAX_FAILURES = env_int("TMF621_LISTENER_MAX_FAILURES", 10)
+# Callbacks on loopback or private addresses: for development and tests only (SSRF otherwise).
+TMF621_PRIVATE_CALLBACKS = env_bool("TMF621_PRIVATE_CALLBACKS", DEBUG)
 # An Idempotency-Key (API) or a form's one-time token answers the same request again this long.
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", 24)
 
@@ -409,7 +419,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # The API speaks JSON (attachments are uploaded through the pages).
-    "DEFAULT_PARSER_CLASSES": ["contracts.api.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -431,6 +441,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_errors",
+        "tmf621.schema.add_tmf621",
     ],
 }
 

@@ -21,6 +21,7 @@ from sla import claims as sla_claims
 from sla import services as sla_services
 from tickets import attachments, inbound, satisfaction, services
 from tickets.models import Channel, InboundEmail, Satisfaction, SavedView, Ticket
+from tmf621.models import Listener
 
 pytestmark = pytest.mark.django_db
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
@@ -65,12 +66,15 @@ ROUTES = {
     "ticket-request-info": "staff", "ticket-resolve": "staff", "ticket-start": "staff",
     "outage-list": "customer", "outage-detail": "customer", "outage-confirm-responsibility": "staff",
     "claim-list": "customer", "claim-detail": "customer", "claim-decide": "staff",
+    "tmf621-ticket-list": "customer", "tmf621-ticket": "customer", "tmf621-hub-list": "customer",
+    "tmf621-hub": "customer",
 }
 
 # Routes naming one of A's objects that A's own user reads.
 OWNER_READS = (
     "portal-ticket", "portal-receipt", "attachment", "attachment-preview", "portal-availability", "customer-detail",
     "contract-detail", "contract-availability", "ticket-detail", "ticket-messages", "claim-detail",
+    "tmf621-ticket", "tmf621-hub",
 )
 
 # The admin's own sign-in and sign-out pages answer anyone.
@@ -128,6 +132,8 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
         "outage": outage, "mail": mail,
         "contract": contract_a, "customer": customer_a, "terms": contract_a.terms,
         "view": SavedView.objects.create(user=staff_user, name="Mine", query="urgent=true"),
+        "hub": Listener.objects.create(owner=customer_a_user, customer=customer_a, secret="x",
+                                       callback="https://alfa.example/ALFA-SECRET-DESCRIPTION"),
     }
     return objects
 
@@ -165,6 +171,8 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             values[key] = satisfaction.token_for(world["ticket"])
         elif key == "score":
             values[key] = "good"
+        elif key in ("ticket_id", "hub_id"):
+            values[key] = 999999 if missing else world[key.removesuffix("_id")].pk
         elif key == "action":
             values[key] = "start"
         elif key in ("uidb64", "token"):  # a password link: the same for everyone, and for nobody here

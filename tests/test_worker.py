@@ -1,5 +1,6 @@
 """A real Celery worker on the real Redis closes a ticket whose reply deadline has passed."""
 
+import contextlib
 import datetime
 import os
 import subprocess
@@ -53,6 +54,13 @@ def redis_broker():
 
 @pytest.fixture
 def worker(redis_broker, tmp_path):
+    with worker_process(redis_broker, tmp_path) as log:
+        yield log
+
+
+@contextlib.contextmanager
+def worker_process(redis_broker: str, tmp_path: Path):
+    """A Celery worker on `redis_broker` and the test database, with its log file."""
     log = tmp_path / "worker.log"
     env = {
         **os.environ,

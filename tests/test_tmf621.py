@@ -1,0 +1,613 @@
+"""TM Forum TMF621 Trouble Ticket v5 beside our own API: a client written from the official
+document reads, opens and follows tickets, and every answer it gets and every event it is sent
+is checked against that document's component schemas (tests/tmf621_spec.py)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import api_client
+from tests.ports import free_port
+from tests.tmf621_spec import validate
+from tickets import services
+from tickets.models import Classification, Ticket
+from tmf621 import delivery
+from tmf621.models import Event, Listener
+from tests.test_worker import redis_broker  # noqa: F401 - the fixture, for the real worker's test
+
+BASE = "/tmf-api/troubleTicketManagement/v5"
+FAULT_AT = datetime.datetime(2026, 11, 30, 9, 30, tzinfo=datetime.UTC)
+
+
+def client_for(user):
+    client = api_client()
+    client.force_authenticate(user)
+    return client
+
+
+def fault(contract, reporter, **overrides):
+    fields = dict(contract=contract, description="No incoming calls on the switchboard", channel="api",
+                  reported_by=reporter, a_number="018-123 45", b_number="+46701234567", fault_occurred_at=FAULT_AT)
+    return services.ticket_create(**{**fields, **overrides})
+
+
+def get_json(client, path, component="TroubleTicket_RES", status=200):
+    response = client.get(path)
+    assert response.status_code == status, response.content
+    body = response.json()
+    if isinstance(body, list):
+        for item in body:
+            validate(item, component)
+    else:
+        validate(body, component if status == 200 else "Error")
+    return response, body
+
+
+@pytest.fixture(autouse=True)
+def _loopback_listeners(settings):
+    """The test listeners run on loopback, which production refuses."""
+    settings.TMF621_PRIVATE_CALLBACKS = True
+
+
+@pytest.fixture
+def tmf_a(customer_a_user):
+    return client_for(customer_a_user)
+
+
+class TestReading:
+    def test_a_ticket_reads_as_a_trouble_ticket_with_our_fields_mapped(self, tmf_a, contract_a, customer_a_user, staff_user):
+        ticket = fault(contract_a, customer_a_user, urgent=True)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Looking into it")
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only: check the trunk", internal=True)
+
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+
+        assert body["id"] == str(ticket.pk) and body["href"].endswith(f"{BASE}/troubleTicket/{ticket.pk}")
+        assert body["externalIdentifier"][0]["id"] == ticket.number
+        assert (body["ticketType"], body["severity"], body["status"]) == ("fault", "critical", "acknowledged")
+        characteristics = {item["name"]: item["value"] for item in body["troubleTicketCharacteristic"]}
+        assert characteristics["aNumber"] == "+3581812345" and characteristics["bNumber"] == "+46701234567"
+        assert characteristics["faultOccurredAt"] == "2026-11-30T09:30:00Z"
+        assert characteristics["serviceStartBreached"] is False and "serviceStartDue" in characteristics
+        assert "expectedResolutionDate" not in body
+        assert [party["role"] for party in body["relatedParty"]] == ["customer", "contact"]
+        assert body["relatedEntity"][0]["entity"]["id"] == str(contract_a.pk)
+        assert [note["text"] for note in body["note"]] == ["Looking into it"]  # never the internal note
+        assert [change["status"] for change in body["statusChangeHistory"]] == ["acknowledged"]
+
+    def test_attachments_are_references_to_their_download_address(self, tmf_a, contract_a, customer_a_user,
+                                                                   settings, tmp_path):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tickets import attachments
+
+        settings.MEDIA_ROOT = tmp_path
+        ticket = fault(contract_a, customer_a_user)
+        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        stored = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+        [reference] = body["attachment"]
+        assert (reference["@type"], reference["name"]) == ("AttachmentRef", "trace.log")
+        assert reference["url"].endswith(f"/tickets/{ticket.number}/attachments/{stored.pk}/")
+
+    def test_staff_read_internal_notes_too(self, staff_user, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only", internal=True)
+        _, body = get_json(client_for(staff_user), f"{BASE}/troubleTicket/{ticket.pk}")
+        assert [note["text"] for note in body["note"]] == ["Staff only"]
+
+    def test_another_customers_ticket_answers_exactly_as_a_missing_one(self, contract_b, customer_b, tmf_a):
+        from tests.factories import CustomerUserFactory
+
+        theirs = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        _, foreign = get_json(tmf_a, f"{BASE}/troubleTicket/{theirs.pk}", status=404)
+        _, missing = get_json(tmf_a, f"{BASE}/troubleTicket/{theirs.pk + 1000}", status=404)
+        assert foreign["code"] == missing["code"] == "ERR404"
+        assert foreign["message"].replace(str(theirs.pk), "N") == missing["message"].replace(str(theirs.pk + 1000), "N")
+        _, listed = get_json(tmf_a, f"{BASE}/troubleTicket")
+        assert listed == []
+
+    def test_the_list_pages_with_offset_and_limit_and_counts_in_headers(self, tmf_a, contract_a, customer_a_user):
+        tickets = [fault(contract_a, customer_a_user) for _ in range(3)]
+        response, body = get_json(tmf_a, f"{BASE}/troubleTicket?offset=1&limit=1")
+        assert response["X-Total-Count"] == "3" and response["X-Result-Count"] == "1"
+        assert [item["id"] for item in body] == [str(tickets[1].pk)]  # newest first
+
+    def test_sort_orders_by_creation_date_either_way(self, tmf_a, contract_a, customer_a_user):
+        tickets = [fault(contract_a, customer_a_user) for _ in range(3)]
+        _, oldest_first = get_json(tmf_a, f"{BASE}/troubleTicket?sort=creationDate")
+        _, newest_first = get_json(tmf_a, f"{BASE}/troubleTicket?sort=-creationDate")
+        assert [item["id"] for item in oldest_first] == [str(ticket.pk) for ticket in tickets]
+        assert [item["id"] for item in newest_first] == [str(ticket.pk) for ticket in reversed(tickets)]
+
+    def test_fields_selects_attributes_and_keeps_the_required_ones(self, tmf_a, contract_a, customer_a_user):
+        fault(contract_a, customer_a_user)
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket?fields=status,severity")
+        assert set(body[0]) == {"@type", "id", "href", "status", "severity"}
+
+    def test_filters_by_status_severity_type_creation_date_and_party(self, tmf_a, contract_a, customer_a_user, staff_user):
+        urgent = fault(contract_a, customer_a_user, urgent=True)
+        started = fault(contract_a, customer_a_user)
+        services.ticket_start(ticket=started, actor=staff_user)
+        support = fault(contract_a, customer_a_user, category="support", a_number="", b_number="", fault_occurred_at=None)
+
+        def ids(query):
+            return {int(item["id"]) for item in get_json(tmf_a, f"{BASE}/troubleTicket?{query}")[1]}
+
+        assert ids("status=inProgress") == {started.pk}
+        assert ids("status=acknowledged,inProgress") == {urgent.pk, started.pk, support.pk}
+        assert ids("severity=critical") == {urgent.pk}
+        assert ids("ticketType=support") == {support.pk}
+        assert ids(f"relatedParty.id={contract_a.customer_id}") == {urgent.pk, started.pk, support.pk}
+        assert ids("creationDate.lt=2026-01-01T00:00:00Z") == set()
+        assert ids("creationDate.gt=2026-01-01T00:00:00Z") == {urgent.pk, started.pk, support.pk}
+
+    @pytest.mark.parametrize("query", ["status=open", "severity=5", "creationDate.gt=yesterday", "limit=0",
+                                       "creationDate.lt=2026-13-45T00:00:00Z",
+                                       "offset=-1", "colour=red", "relatedParty.id=abc", "sort=severity"])
+    def test_a_filter_that_cannot_be_meant_is_refused_by_name(self, tmf_a, query):
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket?{query}", status=400)
+        assert query.split("=")[0].split(".")[0] in body["message"]
+
+    def test_the_list_reads_in_a_fixed_number_of_queries(self, tmf_a, contract_a, customer_a_user, staff_user,
+                                                        django_assert_max_num_queries):
+        for _ in range(5):
+            ticket = fault(contract_a, customer_a_user)
+            services.ticket_reply(ticket=ticket, actor=staff_user, message="On it")
+        with django_assert_max_num_queries(5):
+            response = tmf_a.get(f"{BASE}/troubleTicket")
+        assert len(response.json()) == 5
+
+    def test_the_base_path_of_the_documents_servers_entry_serves_the_same(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        _, body = get_json(tmf_a, f"/tmf-api/troubleTicket/v5/troubleTicket/{ticket.pk}")
+        assert body["href"].endswith(f"{BASE}/troubleTicket/{ticket.pk}")
+
+    def test_without_credentials_the_answer_is_an_error_body(self):
+        response = api_client().get(f"{BASE}/troubleTicket")
+        assert response.status_code == 401
+        validate(response.json(), "Error")
+
+
+def new_fault(contract, **overrides) -> dict:
+    """A TroubleTicket_FVO as the specification describes it."""
+    body = {
+        "@type": "TroubleTicket",
+        "description": "No incoming calls on the switchboard since 09:30",
+        "severity": "critical",
+        "ticketType": "fault",
+        "relatedEntity": [{"@type": "RelatedEntity", "role": "contract",
+                           "entity": {"@type": "EntityRef", "id": str(contract.pk)}}],
+        "troubleTicketCharacteristic": [
+            {"@type": "StringCharacteristic", "name": "aNumber", "valueType": "string", "value": "018-123 45"},
+            {"@type": "StringCharacteristic", "name": "bNumber", "valueType": "string", "value": "+46701234567"},
+            {"@type": "StringCharacteristic", "name": "faultOccurredAt", "valueType": "string",
+             "value": "2026-11-30T09:30:00Z"},
+        ],
+    }
+    body.update(overrides)
+    validate(body, "TroubleTicket_FVO")
+    return body
+
+
+def patch(client, ticket_id, body, status=200, content_type="application/merge-patch+json"):
+    validate({"@type": "TroubleTicket", **body}, "TroubleTicket_MVO")
+    response = client.patch(f"{BASE}/troubleTicket/{ticket_id}", json.dumps(body), content_type=content_type)
+    assert response.status_code == status, response.content
+    validate(response.json(), "TroubleTicket_RES" if status == 200 else "Error")
+    return response.json()
+
+
+class TestWriting:
+    def test_a_customer_opens_a_fault_on_its_contract(self, tmf_a, contract_a):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json")
+        assert response.status_code == 201, response.content
+        body = response.json()
+        validate(body, "TroubleTicket_RES")
+        assert response["Location"] == body["href"]
+        assert (body["status"], body["severity"]) == ("acknowledged", "critical")
+        assert body["externalIdentifier"][0]["id"].startswith("DST-")
+
+    def test_the_same_idempotency_key_opens_one_ticket(self, tmf_a, contract_a):
+        first = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        again = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        assert first.status_code == again.status_code == 201
+        assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+        assert Ticket.objects.count() == 1
+
+    def test_a_fault_without_its_numbers_is_refused_naming_the_characteristic(self, tmf_a, contract_a):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, troubleTicketCharacteristic=[]),
+                              format="json")
+        assert response.status_code == 400
+        validate(response.json(), "Error")
+        assert "troubleTicketCharacteristic aNumber" in response.json()["message"]
+        assert "D §16.9" in response.json()["message"]
+
+    @pytest.mark.parametrize("when", ["2026-13-45T09:30:00Z", "yesterday", "2026-11-30T09:30:00"])
+    def test_a_fault_time_that_is_no_moment_is_refused(self, tmf_a, contract_a, when):
+        body = new_fault(contract_a)
+        body["troubleTicketCharacteristic"][2]["value"] = when
+        response = tmf_a.post(f"{BASE}/troubleTicket", body, format="json")
+        assert response.status_code == 400
+        assert "faultOccurredAt" in response.json()["message"] and "offset" in response.json()["message"]
+
+    def test_another_customers_contract_cannot_be_named(self, tmf_a, contract_b):
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_b), format="json")
+        assert response.status_code == 400
+        assert "no contract has the id" in response.json()["message"]
+
+    def test_staff_open_a_ticket_for_the_customer_the_contract_names(self, staff_user, contract_b):
+        support = new_fault(contract_b, ticketType="support", severity="minor", troubleTicketCharacteristic=[])
+        response = client_for(staff_user).post(f"{BASE}/troubleTicket", support, format="json")
+        assert response.status_code == 201, response.content
+        assert response.json()["relatedParty"][0]["partyOrPartyRole"]["id"] == str(contract_b.customer_id)
+
+    def test_staff_ask_with_a_note_and_the_customers_note_takes_it_back_in_progress(
+        self, tmf_a, staff_user, contract_a, customer_a_user
+    ):
+        ticket = fault(contract_a, customer_a_user)
+        staff = client_for(staff_user)
+        refused = patch(staff, ticket.pk, {"status": "pending"}, status=400)
+        assert "note" in refused["message"]
+        asked = patch(staff, ticket.pk, {"status": "pending", "note": [{"@type": "Note", "text": "Which extension?"}]})
+        assert asked["status"] == "pending"
+        answered = patch(tmf_a, ticket.pk, {"note": [*asked["note"], {"@type": "Note", "text": "Extension 204"}]})
+        assert answered["status"] == "inProgress"
+        assert [note["text"] for note in answered["note"]] == ["Which extension?", "Extension 204"]
+
+    def test_a_customer_cancels_but_does_not_resolve(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        refused = patch(tmf_a, ticket.pk, {"status": "resolved"}, status=403)
+        assert refused["code"] == "ERR403"
+        cancelled = patch(tmf_a, ticket.pk, {"status": "cancelled", "statusChangeReason": "It works again"})
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["statusChangeHistory"][-1]["status"] == "cancelled"
+
+    def test_staff_resolve_a_classified_fault_and_close_it(self, staff_user, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        services.ticket_classify(ticket=ticket, actor=staff_user, classification=Classification.FAULT)
+        staff = client_for(staff_user)
+        assert patch(staff, ticket.pk, {"status": "inProgress"})["status"] == "inProgress"
+        resolved = patch(staff, ticket.pk, {"status": "resolved", "statusChangeReason": "Trunk restarted"})
+        assert resolved["status"] == "resolved" and "resolutionDate" in resolved
+        assert patch(staff, ticket.pk, {"status": "closed"})["status"] == "closed"
+        conflict = patch(staff, ticket.pk, {"status": "inProgress"}, status=409)
+        assert "closed" in conflict["message"]
+
+    def test_the_report_itself_stays_as_made(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        assert "description" in patch(tmf_a, ticket.pk, {"description": "Something else"}, status=400)["message"]
+        assert "severity" in patch(tmf_a, ticket.pk, {"severity": "critical"}, status=400)["message"]
+        assert patch(tmf_a, ticket.pk, {"severity": "minor"})["severity"] == "minor"  # unchanged: accepted
+
+    def test_another_customers_ticket_cannot_be_patched_or_deleted(self, tmf_a, contract_b, customer_b):
+        from tests.factories import CustomerUserFactory
+
+        theirs = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        patch(tmf_a, theirs.pk, {"status": "cancelled"}, status=404)
+        assert tmf_a.delete(f"{BASE}/troubleTicket/{theirs.pk}").status_code == 404
+
+    def test_a_ticket_is_never_deleted(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        response = tmf_a.delete(f"{BASE}/troubleTicket/{ticket.pk}")
+        assert response.status_code == 405 and "cancels" in response.json()["message"]
+        validate(response.json(), "Error")
+
+    def test_json_patch_is_refused_as_an_unsupported_media_type(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        response = tmf_a.patch(f"{BASE}/troubleTicket/{ticket.pk}", '[{"op": "replace", "path": "/status"}]',
+                               content_type="application/json-patch+json")
+        assert response.status_code == 415
+        validate(response.json(), "Error")
+
+
+class Receiver:
+    """A listener an OSS would run: a real HTTP server on loopback that checks each event's
+    signature with the secret the hub gave and keeps what it was sent."""
+
+    def __init__(self, answer: int = 204) -> None:
+        self.answer, self.secret, self.received = answer, None, []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.received.append((dict(self.headers), body))
+                self.send_response(owner.answer)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.callback = f"http://127.0.0.1:{self.server.server_port}/listener"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        """The events received, each checked: signed with the secret, carrying its id, valid."""
+        checked = []
+        for headers, body in self.received:
+            expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["X-Signature"], expected)
+            event = json.loads(body)
+            assert headers["X-Event-Id"] == event["eventId"]
+            validate(event, event["@type"])
+            checked.append(event)
+        return checked
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers():
+    opened = []
+
+    def open_one(answer: int = 204) -> Receiver:
+        opened.append(Receiver(answer))
+        return opened[-1]
+
+    yield open_one
+    for receiver in opened:
+        receiver.close()
+
+
+@pytest.fixture
+def workers_at_once():
+    """Tasks run where they are queued (after the commit), as a worker would run them."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def subscribe(client, receiver: Receiver, query: str = "") -> dict:
+    body = {"@type": "Hub", "callback": receiver.callback, **({"query": query} if query else {})}
+    validate(body, "Hub_FVO")
+    response = client.post(f"{BASE}/hub", body, format="json")
+    assert response.status_code == 201, response.content
+    validate(response.json(), "Hub")
+    receiver.secret = response.json()["secret"]
+    return response.json()
+
+
+@pytest.mark.usefixtures("workers_at_once")
+class TestEvents:
+    def test_an_oss_opens_a_fault_and_follows_it_by_events_to_resolution(
+        self, tmf_a, staff_user, contract_a, contract_b, customer_b, receivers, django_capture_on_commit_callbacks
+    ):
+        from tests.factories import CustomerUserFactory
+
+        oss, other = receivers(), receivers()
+        subscribe(tmf_a, oss)
+        tmf_b = client_for(CustomerUserFactory(customer=customer_b))
+        subscribe(tmf_b, other)
+        staff = client_for(staff_user)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            created = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a), format="json").json()
+        ticket_id = created["id"]
+        [create] = oss.events()
+        assert create["@type"] == "TroubleTicketCreateEvent"
+        assert create["event"]["troubleTicket"]["id"] == ticket_id
+
+        with django_capture_on_commit_callbacks(execute=True):
+            patch(staff, ticket_id, {"status": "pending", "note": [{"@type": "Note", "text": "Which extension?"}]})
+        asked = oss.events()[1:]
+        assert [event["@type"] for event in asked] == [
+            "TroubleTicketStatusChangeEvent", "TroubleTicketInformationRequiredEvent"]
+        assert asked[1]["event"]["informationRequired"]["value"] == "Which extension?"
+        assert asked[0]["event"]["troubleTicket"]["status"] == "pending"
+
+        with django_capture_on_commit_callbacks(execute=True):
+            answered = tmf_a.get(f"{BASE}/troubleTicket/{ticket_id}").json()
+            patch(tmf_a, ticket_id, {"note": [*answered["note"], {"@type": "Note", "text": "Extension 204"}]})
+        [resumed] = oss.events()[3:]
+        assert (resumed["@type"], resumed["event"]["troubleTicket"]["status"]) == (
+            "TroubleTicketStatusChangeEvent", "inProgress")
+
+        ticket = Ticket.objects.get(pk=ticket_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_classify(ticket=ticket, actor=staff_user, classification=Classification.FAULT)
+        with django_capture_on_commit_callbacks(execute=True):
+            patch(staff, ticket_id, {"status": "resolved", "note": [{"@type": "Note", "text": "Trunk restarted"}]})
+        types = [event["@type"] for event in oss.events()[4:]]
+        assert types == ["TroubleTicketAttributeValueChangeEvent", "TroubleTicketStatusChangeEvent",
+                         "TroubleTicketResolvedEvent"]
+        assert len({event["eventId"] for event in oss.events()}) == len(oss.events())
+
+        # Customer B sees nothing of it: not the ticket, not one event.
+        assert tmf_b.get(f"{BASE}/troubleTicket/{ticket_id}").status_code == 404
+        assert other.received == []
+
+    def test_a_staff_listener_hears_internal_notes_a_customers_never_does(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        customer, desk = receivers(), receivers()
+        subscribe(tmf_a, customer)
+        subscribe(client_for(staff_user), desk)
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = fault(contract_a, customer_a_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_reply(ticket=ticket, actor=staff_user, message="Trunk 3 again", internal=True)
+        assert len(customer.received) == 1  # the create event only
+        [_, note] = desk.events()
+        assert note["@type"] == "TroubleTicketAttributeValueChangeEvent"
+        assert note["event"]["troubleTicket"]["note"][-1]["text"] == "Trunk 3 again"
+
+    def test_a_query_chooses_the_events_and_tickets(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        receiver = receivers()
+        subscribe(tmf_a, receiver, query="eventType=TroubleTicketCreateEvent&event.troubleTicket.severity=critical")
+        with django_capture_on_commit_callbacks(execute=True):
+            fault(contract_a, customer_a_user)
+            urgent = fault(contract_a, customer_a_user, urgent=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_start(ticket=urgent, actor=staff_user)
+        assert [event["event"]["troubleTicket"]["id"] for event in receiver.events()] == [str(urgent.pk)]
+
+
+class TestDelivery:
+    def test_a_failed_delivery_is_retried_later_and_a_listener_failing_on_is_disabled(
+        self, tmf_a, contract_a, customer_a_user, receivers, settings
+    ):
+        settings.TMF621_LISTENER_MAX_FAILURES = 2
+        receiver = receivers(answer=500)
+        subscribe(tmf_a, receiver)
+        ticket = fault(contract_a, customer_a_user)
+        [event] = Event.objects.filter(ticket=ticket)
+        now = timezone.now()
+
+        assert delivery.deliver(event.pk, now=now) is False
+        event.refresh_from_db()
+        assert (event.attempts, event.last_error) == (1, "HTTP 500")
+        assert event.next_attempt_at == now + datetime.timedelta(seconds=30)
+        assert delivery.deliver_due(now=now + datetime.timedelta(seconds=10)) == 0  # not yet due
+        assert len(receiver.received) == 1
+
+        later = now + datetime.timedelta(seconds=31)
+        assert delivery.deliver_due(now=later) == 0
+        event.refresh_from_db()
+        assert event.next_attempt_at == later + datetime.timedelta(minutes=1)  # twice as long
+        listener = Listener.objects.get()
+        assert listener.failures == 2 and listener.disabled_at == later
+
+        receiver.answer = 204
+        assert delivery.deliver_due(now=later + datetime.timedelta(hours=2)) == 0  # disabled: waits
+        Listener.objects.update(disabled_at=None, failures=0)
+        assert delivery.deliver_due(now=later + datetime.timedelta(hours=2)) == 1
+        assert delivery.deliver(event.pk, now=later + datetime.timedelta(hours=3)) is False  # once only
+        assert len(receiver.received) == 3
+
+    def test_staff_find_the_disabled_listeners_in_the_admin_and_resume_them(
+        self, client, django_user_model, customer_a, customer_a_user
+    ):
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://up.example/tmf", secret="x")
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://down.example/tmf",
+                                secret="x", failures=10, last_error="HTTP 503", disabled_at=timezone.now())
+        client.force_login(django_user_model.objects.create_superuser("root", "root@desk.example", "x-root-pass-42"))
+        page = client.get("/admin/tmf621/listener/?disabled_at__isempty=0").content.decode()
+        assert "down.example" in page and "HTTP 503" in page and "up.example" not in page
+        disabled = Listener.objects.get(callback__contains="down")
+        client.post("/admin/tmf621/listener/", {"action": "enable", "_selected_action": [disabled.pk]})
+        disabled.refresh_from_db()
+        assert (disabled.disabled_at, disabled.failures) == (None, 0)
+
+    def test_delivered_events_are_forgotten_after_a_month(self, tmf_a, contract_a, customer_a_user, receivers):
+        subscribe(tmf_a, receivers())
+        fault(contract_a, customer_a_user)
+        delivered_at = timezone.now()
+        assert delivery.deliver(Event.objects.get().pk, now=delivered_at)
+        assert delivery.forget_delivered(now=delivered_at + datetime.timedelta(days=29)) == 0
+        assert delivery.forget_delivered(now=delivered_at + datetime.timedelta(days=31)) == 1
+        assert not Event.objects.exists()
+
+    @pytest.mark.parametrize("callback", ["ftp://127.0.0.1/x", "javascript:alert(1)", "http://", "/relative"])
+    def test_a_callback_must_be_an_http_url(self, tmf_a, callback):
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
+        assert response.status_code == 400
+        validate(response.json(), "Error")
+        assert "http or https" in response.json()["message"]
+
+    @pytest.mark.parametrize("callback", ["http://127.0.0.1:8000/events", "https://10.0.0.7/x", "http://[::1]/x",
+                                          "http://169.254.169.254/latest/meta-data"])
+    def test_a_callback_into_our_own_network_is_refused(self, tmf_a, settings, callback):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
+        assert response.status_code == 400
+        assert "public" in response.json()["message"]
+
+    def test_a_listener_whose_host_turned_private_is_not_posted_to(self, tmf_a, contract_a, customer_a_user,
+                                                                  receivers, settings):
+        receiver = receivers()
+        subscribe(tmf_a, receiver)
+        fault(contract_a, customer_a_user)
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        assert delivery.deliver(Event.objects.get().pk) is False
+        assert receiver.received == [] and "not public" in Event.objects.get().last_error
+
+    @pytest.mark.parametrize(("query", "named"), [("eventType=TicketExploded", "eventType"),
+                                                  ("event.troubleTicket.status=", "event.troubleTicket.status"),
+                                                  ("event.troubleTicket.note=x", "event.troubleTicket.note")])
+    def test_an_unknown_query_is_refused(self, tmf_a, query, named):
+        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": "https://oss.example/events",
+                                              "query": query}, format="json")
+        assert response.status_code == 400 and named in response.json()["message"]
+
+    def test_only_its_owner_reads_or_removes_a_listener(self, tmf_a, customer_b, receivers):
+        from tests.factories import CustomerUserFactory
+
+        hub = subscribe(tmf_a, receivers())
+        tmf_b = client_for(CustomerUserFactory(customer=customer_b))
+        assert tmf_b.get(f"{BASE}/hub/{hub['id']}").status_code == 404
+        assert tmf_b.delete(f"{BASE}/hub/{hub['id']}").status_code == 404
+        shown = tmf_a.get(f"{BASE}/hub/{hub['id']}").json()
+        validate(shown, "Hub")
+        assert "secret" not in shown
+        assert tmf_a.delete(f"{BASE}/hub/{hub['id']}").status_code == 204
+        assert not Listener.objects.exists()
+
+
+class TestAnswersOutsideTheViews:
+    def test_a_nul_in_a_parameter_and_an_unknown_address_answer_in_the_error_shape(self, tmf_a):
+        refused = tmf_a.get(f"{BASE}/troubleTicket?fields=status%00")
+        assert refused.status_code == 400
+        validate(refused.json(), "Error")
+        missing = tmf_a.get(f"{BASE}/troubleTickets")
+        assert missing.status_code == 404
+        validate(missing.json(), "Error")
+
+    def test_answers_signed_in_by_token_are_never_cached(self, customer_a_user):
+        from rest_framework.authtoken.models import Token
+
+        client = api_client()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=customer_a_user).key}")
+        response = client.get(f"{BASE}/troubleTicket")
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_our_schema_documents_the_tmf621_operations_with_the_official_components(staff_api):
+    schema = staff_api.get("/api/schema/?format=json").json()
+    operations = {operation["operationId"] for path, item in schema["paths"].items() if path.startswith(BASE)
+                  for operation in item.values()}
+    assert operations == {"listTroubleTicket", "createTroubleTicket", "retrieveTroubleTicket", "patchTroubleTicket",
+                          "deleteTroubleTicket", "createHub", "hubGet", "hubDelete"}
+    create = schema["paths"][f"{BASE}/troubleTicket"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_FVO")
+    assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_RES")
+    assert {"TroubleTicket", "TroubleTicket_MVO", "Hub", "Hub_FVO", "TMF621Error", "Error"} <= set(
+        schema["components"]["schemas"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_the_create_event_to_a_real_listener(redis_broker, tmp_path, receivers, monkeypatch):
+    """The path in production: the commit hands the event to Redis, a Celery worker POSTs it."""
+    from tests.celery_helpers import broker_at
+    from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
+    from tests.test_worker import wait_for, worker_process
+
+    ensure_seed_terms()
+    customer = CustomerFactory()
+    reporter = CustomerUserFactory(customer=customer)
+    receiver = receivers()
+    receiver.secret = "s" * 64
+    Listener.objects.create(owner=reporter, customer=customer, callback=receiver.callback, secret=receiver.secret)
+    monkeypatch.setenv("TMF621_PRIVATE_CALLBACKS", "true")  # the worker's listener is on loopback
+    with worker_process(redis_broker, tmp_path) as log, broker_at(redis_broker):
+        ticket = fault(ContractFactory(customer=customer), reporter)
+        wait_for(lambda: receiver.received, log)
+        wait_for(lambda: "tmf621.tasks.deliver_event" in log.read_text() and Event.objects.get().delivered_at, log)
+    [event] = receiver.events()
+    assert event["@type"] == "TroubleTicketCreateEvent" and event["event"]["troubleTicket"]["id"] == str(ticket.pk)

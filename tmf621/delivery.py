@@ -1,0 +1,109 @@
+"""Delivering events to listeners: at least once, signed, retried with backoff.
+
+Each POST carries the event id (`eventId` in the body, `X-Event-Id` header) so a receiver can
+drop a repeat, and `X-Signature: sha256=<hex HMAC-SHA256 of the body with the listener's
+secret>` so it knows the body came from us. A failed attempt is tried again after 30 s, 1 min,
+2 min, … up to an hour; a listener that fails `TMF621_LISTENER_MAX_FAILURES` times in a row is
+disabled (the admin lists it) and its events wait until staff enable it again."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import uuid
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tmf621 import events, hub
+from tmf621.models import Event, Listener
+
+FIRST_RETRY = datetime.timedelta(seconds=30)
+LONGEST_WAIT = datetime.timedelta(hours=1)
+# A fresh event is still on its way through the broker for this long: the sweep leaves it.
+SWEEP_GRACE = datetime.timedelta(minutes=1)
+SWEEP_BATCH = 200
+# Delivered events are kept this long for staff to look into, then deleted: their payloads copy
+# the ticket's personal data (numbers, notes), which retention removes from the ticket itself.
+KEEP_DELIVERED = datetime.timedelta(days=30)
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+
+
+def _post(listener: Listener, event: Event) -> str:
+    """The error, or "" when the listener took the event (any 2xx)."""
+    if not hub.reachable(listener.callback):
+        return "The callback's host resolves to an address that is not public."
+    body = json.dumps(event.payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Event-Id": str(event.pk),
+        "X-Signature": signature(listener.secret, body),
+    }
+    try:
+        response = requests.post(listener.callback, data=body, headers=headers,
+                                 timeout=settings.TMF621_CALLBACK_TIMEOUT, allow_redirects=False)
+    except requests.RequestException as error:
+        return f"{type(error).__name__}: {error}"[:1000]
+    return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def deliver(event_id: uuid.UUID | str, now: datetime.datetime | None = None) -> bool:
+    """One attempt at one event. True when this call delivered it; False when it failed, was
+    delivered already, is not due, or another worker has it now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("listener__owner")
+            .filter(pk=event_id, delivered_at__isnull=True, listener__disabled_at__isnull=True,
+                    next_attempt_at__lte=now)
+            .first()
+        )
+        if event is None or (event.payload is None and not events.build(event)):
+            return False
+        listener = event.listener
+        error = _post(listener, event)
+        if not error:
+            event.delivered_at, event.last_error = now, ""
+            event.save(update_fields=["delivered_at", "last_error"])
+            Listener.objects.filter(pk=listener.pk).update(failures=0, last_error="")
+            return True
+        event.attempts += 1
+        event.last_error, event.next_attempt_at = error, now + backoff(event.attempts)
+        event.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        Listener.objects.filter(pk=listener.pk).update(failures=F("failures") + 1, last_error=error)
+        Listener.objects.filter(
+            pk=listener.pk, disabled_at__isnull=True, failures__gte=settings.TMF621_LISTENER_MAX_FAILURES
+        ).update(disabled_at=now)
+    return False
+
+
+def deliver_due(now: datetime.datetime | None = None) -> int:
+    """The sweep: events the broker never delivered, and retries whose time has come, oldest
+    first. Returns how many were delivered."""
+    now = now or timezone.now()
+    due = (
+        Event.objects.filter(delivered_at__isnull=True, listener__disabled_at__isnull=True, next_attempt_at__lte=now)
+        .exclude(attempts=0, created_at__gt=now - SWEEP_GRACE)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    return sum(deliver(pk, now=now) for pk in list(due))
+
+
+def forget_delivered(now: datetime.datetime | None = None) -> int:
+    """Delete events delivered more than KEEP_DELIVERED ago. Returns how many."""
+    now = now or timezone.now()
+    return Event.objects.filter(delivered_at__lt=now - KEEP_DELIVERED).delete()[0]

@@ -1,0 +1,149 @@
+"""TMF621 events from what the ticket services already write: every state and field change is a
+TicketEvent row, every message a Message row. Receivers of their post_save write one Event per
+interested listener in the same transaction (tickets never import this app); after the commit
+the payload is built from the ticket as it then is and a worker delivers it (tmf621.delivery).
+
+One service call changes several fields (a start sets the status, the service-start time and
+the assignee): it is told as one event, the most specific one, not one per field."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from config.broker import hand_over
+from tickets.models import Message, Status, Ticket, TicketEvent
+from tmf621 import mapping
+from tmf621.errors import TmfError
+from tmf621.models import Event, EventType, Listener
+
+# What a listener's query may filter on, besides eventType.
+QUERY_ATTRIBUTES = ("status", "severity", "ticketType")
+QUERY_PREFIX = "event.troubleTicket."
+
+
+def parse_query(query: str) -> dict[str, set[str]]:
+    """`eventType=TroubleTicketCreateEvent,TroubleTicketResolvedEvent&event.troubleTicket.severity=critical`
+    as {name: accepted values}; anything else is refused by name."""
+    wanted: dict[str, set[str]] = {}
+    for name, value in parse_qsl(query.replace(" ", ""), keep_blank_values=True):
+        values = {item for item in value.split(",") if item}
+        if name == "eventType":
+            if not values or values - set(EventType.values):
+                raise TmfError(400, _("query: eventType takes %(allowed)s.") % {"allowed": ", ".join(EventType.values)})
+        elif not (name.startswith(QUERY_PREFIX) and name.removeprefix(QUERY_PREFIX) in QUERY_ATTRIBUTES):
+            raise TmfError(400, _("query filters on eventType and %(names)s, not “%(name)s”.") % {
+                "names": ", ".join(QUERY_PREFIX + known for known in QUERY_ATTRIBUTES), "name": name})
+        elif not values:
+            raise TmfError(400, _("query: give %(name)s a value.") % {"name": name})
+        wanted[name] = values
+    return wanted
+
+
+def _wants(listener: Listener, event_type: str) -> bool:
+    types = parse_query(listener.query).get("eventType")
+    return types is None or event_type in types
+
+
+def matches(listener: Listener, payload: dict) -> bool:
+    ticket = payload["event"]["troubleTicket"]
+    return all(
+        ticket.get(name.removeprefix(QUERY_PREFIX)) in values
+        for name, values in parse_query(listener.query).items() if name.startswith(QUERY_PREFIX)
+    )
+
+
+def _listeners(ticket: Ticket, staff_only: bool):
+    """Enabled listeners of active users allowed to see the ticket."""
+    listeners = Listener.objects.filter(disabled_at__isnull=True, owner__is_active=True)
+    staff = Q(customer__isnull=True, owner__is_staff=True)
+    return listeners.filter(staff if staff_only else staff | Q(customer_id=ticket.customer_id))
+
+
+def record(ticket: Ticket, event_types: list[str], staff_only: bool = False) -> None:
+    """One Event per listener and type, unless this transaction already told the listener of a
+    change of the ticket (its payload is still to be built) and this is just one more field."""
+    created = []
+    for listener in _listeners(ticket, staff_only):
+        pending = Event.objects.filter(listener=listener, ticket=ticket, payload__isnull=True)
+        for event_type in event_types:
+            if not _wants(listener, event_type):
+                continue
+            if event_type == EventType.ATTRIBUTE_VALUE_CHANGE and pending.exists():
+                continue
+            created.append(Event.objects.create(listener=listener, ticket=ticket, event_type=event_type).pk)
+    if created:
+        # robust: the change is committed whatever happens here; the sweep builds and delivers.
+        transaction.on_commit(lambda: publish(created), robust=True)
+
+
+def _types_for(change: TicketEvent) -> list[str]:
+    if change.field != "status":
+        return [EventType.ATTRIBUTE_VALUE_CHANGE]
+    if change.old_value is None:
+        return [EventType.CREATE]
+    types = [EventType.STATUS_CHANGE]
+    if change.new_value == Status.WAITING_FOR_CUSTOMER:
+        types.append(EventType.INFORMATION_REQUIRED)
+    if change.new_value == Status.RESOLVED:
+        types.append(EventType.RESOLVED)
+    return types
+
+
+@receiver(post_save, sender=TicketEvent, dispatch_uid="tmf621-ticket-event")
+def _ticket_changed(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        record(instance.ticket, _types_for(instance))
+
+
+@receiver(post_save, sender=Message, dispatch_uid="tmf621-message")
+def _message_written(sender, instance: Message, created: bool, raw: bool = False, **kwargs) -> None:
+    """A new note: an attribute change of the ticket (internal notes: staff's listeners only)."""
+    if created and not raw:
+        record(instance.ticket, [EventType.ATTRIBUTE_VALUE_CHANGE], staff_only=instance.internal)
+
+
+def build(event: Event) -> bool:
+    """The payload, from the ticket as the listener's owner may see it now. False (and the event
+    is gone) when the owner may no longer see the ticket or the query filters it out."""
+    owner = event.listener.owner
+    ticket = mapping.tickets_for(owner).filter(pk=event.ticket_id).first()
+    payload = None
+    if ticket is not None and owner.is_active:
+        payload = _payload(event, mapping.trouble_ticket(ticket, owner))
+    if payload is None or not matches(event.listener, payload):
+        event.delete()
+        return False
+    event.payload = payload
+    event.save(update_fields=["payload"])
+    return True
+
+
+def _payload(event: Event, trouble_ticket: dict) -> dict:
+    body = {"troubleTicket": trouble_ticket}
+    if event.event_type == EventType.INFORMATION_REQUIRED:
+        # What the customer is asked: the desk's last note, to be answered with a note.
+        question = trouble_ticket["note"][-1]["text"] if trouble_ticket["note"] else ""
+        body["informationRequired"] = {"op": "add", "path": "/note/-", "value": question}
+    return {
+        "@type": event.event_type,
+        "id": str(event.pk),
+        "eventId": str(event.pk),
+        "eventType": event.event_type,
+        "eventTime": mapping.iso(event.created_at),
+        "domain": "troubleTicketManagement",
+        "event": body,
+    }
+
+
+def publish(event_ids: list) -> None:
+    """After commit: build each payload while the ticket is as the change left it, and hand the
+    delivery to a worker (the sweep delivers what the broker does not take)."""
+    for event in Event.objects.select_related("listener__owner").filter(pk__in=event_ids, payload__isnull=True):
+        if build(event):
+            hand_over("tmf621.tasks.deliver_event", str(event.pk), waiting=f"TMF621 event {event.pk}")

@@ -1,0 +1,87 @@
+"""Registering and removing listeners (TMF621 `/hub`). The listener's scope is fixed when it is
+registered: a customer user's hears its own customer's tickets, a staff member's every ticket."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from tmf621 import events
+from tmf621.errors import TmfError
+from tmf621.mapping import absolute
+from tmf621.models import Listener
+
+MAX_CALLBACK = 500
+
+
+def _callback(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TmfError(400, _("callback: give the URL events are to be POSTed to."))
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > MAX_CALLBACK:
+        raise TmfError(400, _("callback: give an http or https URL of at most %(length)d characters.") % {
+            "length": MAX_CALLBACK})
+    if not reachable(value.strip()):
+        raise TmfError(400, _("callback: its host must resolve to public internet addresses only."))
+    return value.strip()
+
+
+def reachable(callback: str) -> bool:
+    """Every address the callback's host resolves to is a public one, so that a listener cannot
+    make the workers POST into our own network (TMF621_PRIVATE_CALLBACKS allows it, for
+    development and tests). Checked at registration and before every delivery."""
+    if settings.TMF621_PRIVATE_CALLBACKS:
+        return True
+    parts = urlsplit(callback)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+
+
+def register(user, data) -> Listener:
+    if not isinstance(data, dict):
+        raise TmfError(400, _("Send a JSON object."))
+    extra = sorted(set(data) - {"@type", "@baseType", "@schemaLocation", "callback", "query"})
+    if extra:
+        raise TmfError(400, _("A hub does not take: %(names)s.") % {"names": ", ".join(extra)})
+    callback = _callback(data.get("callback"))
+    query = data.get("query") or ""
+    if not isinstance(query, str) or len(query) > 500:
+        raise TmfError(400, _("query: give a text of at most 500 characters."))
+    events.parse_query(query)
+    customer = None
+    if not user.is_staff:
+        membership = getattr(user, "customer_membership", None)
+        if membership is None:
+            raise TmfError(403, _("Only staff and customer users register listeners."))
+        customer = membership.customer
+    return Listener.objects.create(owner=user, customer=customer, callback=callback, query=query,
+                                   secret=secrets.token_hex(32))
+
+
+def own(user, hub_id: str) -> Listener:
+    """The user's own listener, or 404 (someone else's is not there)."""
+    listener = None
+    if hub_id.isascii() and hub_id.isdigit() and len(hub_id) < 19:
+        listener = Listener.objects.filter(owner=user, pk=int(hub_id)).first()
+    if listener is None:
+        raise TmfError(404, _("No hub has the id %(id)s.") % {"id": hub_id})
+    return listener
+
+
+def resource(listener: Listener) -> dict:
+    return {
+        "@type": "Hub",
+        "id": str(listener.pk),
+        "href": absolute(reverse("tmf621-hub", args=[listener.pk])),
+        "callback": listener.callback,
+        "query": listener.query,
+    }
