@@ -53,6 +53,7 @@ def test_part_of_a_ticket_number_finds_it(desk, contract_a, customer_a_user):
     assert found(desk, year_and_sequence) == [second.number]
     assert found(desk, second.number.rsplit("-", 1)[1]) == [second.number]
     assert found(desk, first.number.lower()) == [first.number]
+    assert found(desk, "2026") == [] == found(desk, second.number.split("-")[0] + "-2026")  # a year is no number
 
 
 def test_part_of_an_a_number_as_typed_nationally_finds_it(desk, contract_a, customer_a_user):

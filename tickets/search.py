@@ -36,7 +36,7 @@ from tickets.models import InboundEmail, Message
 # MESSAGE_TICKETS matching messages; at most PEOPLE customers, reporters or mails matching a
 # name or an address.
 CANDIDATES = 500
-MESSAGE_TICKETS = 5000
+MESSAGE_TICKETS = 2000
 PEOPLE = 1000
 # A longer query is cut here: nobody types more, and each word costs an index lookup.
 LONGEST_QUERY = 200
@@ -46,8 +46,10 @@ SHORTEST_PART = 4
 SHORTEST_NAME = 3
 NUMBER_PART = re.compile(r"^[A-Za-z0-9-]*\d[A-Za-z0-9-]*$")
 PHONE_TYPED = re.compile(r"^\+?[\d\s\-()/.]+$")
-# A year alone ("2024") is every ticket of that year, not a number anyone looks for.
-YEAR = re.compile(r"^(19|20)\d\d-?$")
+# Ticket numbers are prefix-year-sequence ("DA-2026-00012"). A part without enough of the
+# sequence ("2024", "DA-2024", "2024-00", "0000") names every ticket of a year: nothing an
+# agent looks for, and old years cost PostgreSQL a walk through every newer ticket.
+PREFIX_AND_YEAR = re.compile(r"^[A-Za-z]*-?((19|20)\d\d)?-?|-?(19|20)\d\d-?$")
 WORD = re.compile(r"\w+")
 TEXT_CONFIG = "tickets_search"
 RANK = "search_rank"
@@ -164,7 +166,8 @@ def _number_parts(query: str) -> list[Q]:
     """A part of the ticket number ("2026-00012", "00012") and the digits of an A- or B-number as
     typed, which appear inside its E.164 form once the leading 0 or 00 is dropped."""
     parts = []
-    if len(query) >= SHORTEST_PART and NUMBER_PART.match(query) and not YEAR.match(query):
+    sequence = PREFIX_AND_YEAR.sub("", query)
+    if NUMBER_PART.match(query) and len(sequence) >= SHORTEST_PART and sequence.strip("0-"):
         parts.append(Q(number__contains=query.upper()))
     digits = typed_digits(query) if PHONE_TYPED.match(query) else ""
     if len(digits) >= SHORTEST_PART:
