@@ -93,6 +93,22 @@ class Matches(Func):
     output_field = BooleanField()
 
 
+class AnyId(Func):
+    """`id = ANY(%s)`: the ids as one array parameter. As a thousand parameters of `IN`, Django
+    took milliseconds to compile them, for the page and again for its count, and the garbage
+    they left made every tenth request wait 100 ms for the collector."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__(F("pk"))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{sql} = ANY(%s::bigint[])", (*params, self.ids)
+
+
 class TextRank(Func):
     # Normalisation 32 keeps the rank below 1, under the whole steps of the number matches.
     template = "ts_rank(%(expressions)s, 32)"
@@ -115,7 +131,7 @@ def matching(queryset: QuerySet, query: str, *, internal_notes: bool, phones: se
         # Read once here: the page and its count would each run every kind again.
         newest = [queryset.filter(kind).order_by("-received_at", "-id").values_list("pk", flat=True)[:CANDIDATES]
                   for kind in kinds]
-        found = queryset.filter(pk__in=list(newest[0].union(*newest[1:])))
+        found = queryset.filter(AnyId(newest[0].union(*newest[1:])))
     else:
         found = queryset.filter(reduce(or_, (Q(kind) for kind in kinds)))
     return found.annotate(**{RANK: _rank(query, phones, postgresql=postgresql)})
