@@ -4,8 +4,10 @@
         .venv/bin/python bench/tickets_list.py [--tickets 1000000] [--requests 200]
 
 It creates (or reuses) a database named `servicedesk_bench` on that server, fills it once with
-customers, contracts and tickets (2 % of them open, as in a desk that keeps up), then times
-full requests through Django's test client: middleware, queries, serialisation and templates.
+customers, contracts and tickets (2 % of them open, as in a desk that keeps up), a contact
+person per customer and messages on one ticket in ten (each filled once when missing), then
+times full requests through Django's test client: middleware, queries, serialisation and
+templates.
 """
 
 import argparse
@@ -14,6 +16,7 @@ import pathlib
 import statistics
 import sys
 import time
+from urllib.parse import urlencode
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,6 +75,63 @@ JOIN contracts_contract k ON k.id = (SELECT min(id) FROM contracts_contract) + (
 """
 
 
+# One contact person per customer, and on every tenth ticket the customer's message and the
+# staff's answer in Swedish naming one of 11 things and 37 places; every fiftieth ticket also has
+# an internal note. Built from the ids, so the same words each time.
+CONVERSATIONS_SQL = """
+INSERT INTO contracts_contactperson (customer_id, name, email, phone, region, is_primary)
+SELECT c.id, f.name || ' ' || l.name,
+       search_fold(f.name) || '.' || search_fold(l.name) || '@kund' || c.id || '.example',
+       '+46701' || lpad(c.id::text, 6, '0'), '', true
+FROM contracts_customer c
+CROSS JOIN LATERAL (SELECT (ARRAY['Anna','Erik','Åsa','Jörgen','Maria','Lars','Karin','Björn','Eva','Mikael',
+                                  'Sofia','Anders','Linnéa','Per','Helena','Johan','Ingrid','Mats','Elin','Göran'])
+                           [1 + c.id % 20] AS name) f
+CROSS JOIN LATERAL (SELECT (ARRAY['Lindqvist','Söderberg','Öberg','Nyström','Åkesson','Berg','Holmström','Ekström',
+                                  'Wikström','Sjögren','Lundgren','Fält','Dahlén','Strand','Hägglund','Ljung','Västlund'])
+                           [1 + c.id % 17] AS name) l
+WHERE NOT EXISTS (SELECT 1 FROM contracts_contactperson);
+
+INSERT INTO tickets_message (ticket_id, internal, body, channel, created_at, author_id)
+SELECT t.id, m.internal, m.body, 'web', t.received_at + m.after, NULL
+FROM tickets_ticket t
+CROSS JOIN LATERAL (SELECT
+    (ARRAY['Öresund','Göteborg','Malmö','Västerås','Jönköping','Umeå','Luleå','Mariehamn','Åbo','Gävle',
+           'Norrköping','Linköping','Örebro','Borås','Södertälje','Växjö','Skellefteå','Östersund','Härnösand',
+           'Sundsvall','Eskilstuna','Halmstad','Kalmar','Karlstad','Kristianstad','Lund','Nyköping','Piteå',
+           'Trollhättan','Uddevalla','Visby','Ystad','Falun','Borlänge','Motala','Kiruna','Vänersborg'])
+        [1 + t.id / 10 % 37] AS place,
+    (ARRAY['växeln','telefonkön','röstbrevlådan','SIP-trunken','mobilappen','IVR-menyn','hänvisningen',
+           'köfunktionen','vidarekopplingen','softphonen','inspelningen'])[1 + t.id / 10 % 11] AS thing) w
+CROSS JOIN LATERAL (VALUES
+    (false, interval '5 minutes',
+     'Hej! Vi har fortfarande problem med ' || w.thing || ' på kontoret i ' || w.place
+     || '. Samtalen kopplas inte fram och kunderna hör bara tystnad. Mvh'),
+    (false, interval '40 minutes',
+     'Hej, vi har startat om ' || w.thing || ' och ser att registreringen mot ' || w.place
+     || ' fungerar igen. Hör av er om felet kommer tillbaka.'),
+    (true, interval '45 minutes',
+     'Intern: brandväggen hos kunden släppte inte igenom RTP, kontrollerat med leverantören.')
+) m(internal, after, body)
+WHERE t.id % 10 = 0 AND (NOT m.internal OR t.id % 50 = 0)
+  AND NOT EXISTS (SELECT 1 FROM tickets_message);
+"""
+
+
+def fill_conversations() -> None:
+    from django.db import connection
+
+    from tickets.models import Message
+
+    if Message.objects.exists():
+        return
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(CONVERSATIONS_SQL)
+        cursor.execute("VACUUM ANALYZE")
+    print(f"Filled contact persons and {Message.objects.count():,} messages in {time.perf_counter() - began:.0f} s.")
+
+
 def fill(tickets: int, customers: int) -> None:
     from django.db import connection
 
@@ -108,7 +168,7 @@ def measure(client, label: str, path: str, requests: int) -> None:
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"{label:44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+    print(f"{label:52} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
 
 
 def main() -> None:
@@ -127,20 +187,43 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     fill(args.tickets, args.customers)
+    fill_conversations()
     staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(staff)
     from tickets.models import Ticket
 
-    sample = Ticket.objects.order_by("-id").values_list("number", "b_number", "customer_id")[1234]
+    from contracts.models import ContactPerson
+
+    sample = Ticket.objects.order_by("-id").values_list("number", "b_number", "customer_id", "a_number")[1234]
+    contact = ContactPerson.objects.get(customer_id=sample[2]).email
+    a_part = "0" + sample[3][4:6] + " " + sample[3][6:10]  # "018 1234" of +3581812345
+    b_part = "0" + sample[1][3:5] + "-" + sample[1][5:9]  # "070-1234" of +46701234567
     print(f"\n{args.requests} requests each, one client, after 3 warm-up requests:\n")
     measure(client, "staff queue (open tickets, page 1)", "/desk/", args.requests)
     measure(client, "staff queue, urgent only", "/desk/?urgent=true", args.requests)
     measure(client, "staff queue, one customer", f"/desk/?customer={sample[2]}", args.requests)
     measure(client, "staff queue, search by ticket number", f"/desk/?q={sample[0]}", args.requests)
+    search = [
+        ("a word of the messages", "röstbrevlådan"),
+        ("a word without its accents", "vasteras"),
+        ("two words, one inflected", "kontoret samtal"),
+        ("a word in every ticket", "samtal"),
+        ("part of a ticket number", sample[0][4:14]),
+        ("part of an A-number, national", a_part),
+        ("part of a B-number, national", b_part),
+        ("a contact's e-mail address", contact),
+        ("part of a customer's name", "customer 12"),
+    ]
+    for label, query in search:
+        measure(client, f"staff queue, {label}", "/desk/?" + urlencode({"q": query}), args.requests)
+    measure(client, "staff queue, a word in every ticket, all", "/desk/?" + urlencode({"q": "samtal", "status": "all"}),
+            args.requests)
     measure(client, "API list, page 1 (50 tickets)", "/api/tickets/", args.requests)
     measure(client, "API list, page 1, one customer", f"/api/tickets/?customer={sample[2]}", args.requests)
     measure(client, "API list, open tickets", "/api/tickets/?status=new,in_progress", args.requests)
+    for label, query in search[:4] + search[7:8]:
+        measure(client, f"API list, {label}", "/api/tickets/?" + urlencode({"q": query}), args.requests)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ import re
 
 import phonenumbers
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from core.api.params import whole_number
-from contracts.models import ContactPerson, Customer, ServiceTerms
+from contracts.models import ContactPerson, ServiceTerms
 
+from tickets import search as search_module
 from tickets.models import (
     NEEDS_STAFF,
     OPEN_STATUSES,
@@ -47,9 +48,11 @@ def _truthy(value: str) -> bool | None:
     return None
 
 
-def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime) -> QuerySet[Ticket]:
+def filter_tickets(
+    queryset: QuerySet[Ticket], params, *, now: datetime.datetime, internal_notes: bool = False
+) -> QuerySet[Ticket]:
     """Filters shared by the API list and the staff queue. Unknown values filter nothing out
-    rather than failing, as a search box would."""
+    rather than failing, as a search box would. `internal_notes`: the search reads staff notes."""
     statuses = [s for s in (params.get("status") or "").split(",") if s in Status.values]
     if statuses:
         queryset = queryset.filter(status__in=statuses)
@@ -73,23 +76,17 @@ def filter_tickets(queryset: QuerySet[Ticket], params, *, now: datetime.datetime
         queryset = queryset.exclude(pk__in=Ticket.objects.breached(now).values("pk"))
     query = (params.get("q") or "").strip()
     if query:
-        queryset = queryset.filter(search_condition(query))
+        queryset = search(queryset, query, internal_notes=internal_notes)
     return queryset
 
 
-def search_condition(query: str) -> Q:
-    """A ticket number, a phone number in any written form, or a customer's name. Each branch
-    is its own indexed query (the unique number, the A/B-number indexes, the customer index),
-    joined by UNION: one OR over them would make PostgreSQL read every open ticket instead."""
-    branches = [
-        Ticket.objects.filter(number=query.upper()),
-        Ticket.objects.filter(customer_id__in=Customer.objects.filter(name__icontains=query).values("pk")),
-    ]
-    if PHONE_CHARS.match(query):
-        for candidate in phone_candidates(query):
-            branches += [Ticket.objects.filter(a_number=candidate), Ticket.objects.filter(b_number=candidate)]
-    ids = [branch.order_by().values("pk") for branch in branches]
-    return Q(pk__in=ids[0].union(*ids[1:]))
+def search(queryset: QuerySet[Ticket], query: str, *, internal_notes: bool = False) -> QuerySet[Ticket]:
+    """The tickets the search box finds (tickets/search.py), each with its rank.
+    Internal notes are searched only for staff: a customer must not find a ticket by a word
+    written about it internally."""
+    query = search_module.typed(query)
+    phones = phone_candidates(query) if PHONE_CHARS.match(query) else set()
+    return search_module.matching(queryset, query, internal_notes=internal_notes, phones=phones)
 
 
 def phone_candidates(query: str) -> set[str]:
@@ -129,13 +126,23 @@ SORTS = {
 
 def queue(queryset: QuerySet[Ticket], sort: str = "") -> QuerySet[Ticket]:
     """The staff queue in the order of `queue_order()` (tickets/models.py), which an index
-    holds, or by a column staff chose (`sort`, with "-" for descending)."""
+    holds, or by a column staff chose (`sort`, with "-" for descending); what a search found
+    comes best match first unless a column is chosen."""
     field = SORTS.get(sort.removeprefix("-"))
+    if field is None and search_module.RANK in queryset.query.annotations:
+        return ranked_or_newest(queryset)
     if field is None:
         return queryset.order_by(*queue_order())
     if sort.startswith("-"):
         return queryset.order_by(F(field).desc(nulls_last=True), "-id")
     return queryset.order_by(F(field).asc(nulls_last=True), "id")
+
+
+def ranked_or_newest(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The API list's order: what a search found best match first, then newest first."""
+    if search_module.RANK in queryset.query.annotations:
+        return queryset.order_by(F(search_module.RANK).desc(), "-received_at", "-id")
+    return queryset.order_by("-received_at", "-id")
 
 
 def needing_staff(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -225,7 +225,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     if "status" not in params:
         params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
-    filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now)
+    filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now, internal_notes=True)
     sort = request.GET.get("sort") or ""
     page = Paginator(selectors.queue(filtered, sort).only(*QUEUE_FIELDS), 50).get_page(request.GET.get("page"))
     context = {

@@ -79,8 +79,10 @@ class TicketViewSet(
                 category=params.one_of(*Category.values), urgent=params.yes_or_no,
                 breached=params.yes_or_no, terms=lambda value: bool(value.strip()),
             )
-            queryset = selectors.filter_tickets(queryset, self.request.query_params, now=timezone.now())
-            queryset = queryset.order_by("-received_at", "-id")
+            queryset = selectors.filter_tickets(
+                queryset, self.request.query_params, now=timezone.now(), internal_notes=self.request.user.is_staff
+            )
+            queryset = selectors.ranked_or_newest(queryset)
         return queryset
 
     def get_serializer_context(self):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0013_saved_views'),
+        ('tickets', '0014_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
