@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from html import escape
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -17,24 +18,32 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.api.params import whole_number
 from contracts.models import Contract, Customer, ServiceTerms
-from core.web import apply_errors
 from core import idempotency
+from core.api.pagination import LargeListPaginator, cached_count
+from core.api.params import whole_number
+from core.web import apply_errors
 from tickets import (
-    attachments, bulk, canned, history, inbound, mailparse, portal_views, selectors, services, staff_notices,
+    attachments,
+    bulk,
+    canned,
+    history,
+    inbound,
+    mailparse,
+    portal_views,
+    selectors,
+    services,
+    staff_notices,
 )
 from tickets.forms import (
-    WithdrawForm,
-    BulkForm,
     AssignForm,
+    BulkForm,
     ClassifyForm,
     CloseForm,
     ComposeForm,
@@ -42,6 +51,7 @@ from tickets.forms import (
     MessageForm,
     PhoneReportForm,
     TimeLogForm,
+    WithdrawForm,
 )
 from tickets.models import (
     CannedReply,
@@ -227,14 +237,14 @@ def desk(request: HttpRequest) -> HttpResponse:
         params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
     filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now, internal_notes=True)
     sort = request.GET.get("sort") or ""
-    page = Paginator(selectors.queue(filtered, sort).only(*QUEUE_FIELDS), 50).get_page(request.GET.get("page"))
+    page = LargeListPaginator(selectors.queue(filtered, sort).only(*QUEUE_FIELDS), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "sort": sort,
         "sort_links": _sort_links(request.GET, sort),
         "rows": queue_rows(page.object_list, now),
         # What waits for staff in the whole queue, whatever the filters show: the tab's count.
-        "waiting_count": selectors.needing_staff(selectors.tickets_for(request.user)).count(),
+        "waiting_count": cached_count(selectors.needing_staff(selectors.tickets_for(request.user))),
         "now": now,
         "params": params,
         "query_string": _without_page(request.GET),
@@ -273,49 +283,52 @@ def queue_rows(tickets, now: datetime.datetime) -> list[str]:
 
 
 def _row_words() -> dict:
-    return {
-        "status": {value: str(label) for value, label in Status.choices},
-        "category": {value: str(label) for value, label in Category.choices},
+    """The words every row repeats, translated and escaped once per page."""
+    words = {
+        "status": {value: label for value, label in Status.choices},
+        "category": {value: label for value, label in Category.choices},
         "urgent": _("Urgent"), "answered": _("Customer answered"), "started": _("started"),
         "breached": _("Breached"), "soon": _("Due soon"), "tick": _("Tick"),
     }
+    return {key: {code: escape(str(label)) for code, label in value.items()} if isinstance(value, dict)
+            else escape(str(value)) for key, value in words.items()}
 
 
 def _row(ticket: Ticket, url: str, now: datetime.datetime, words: dict) -> str:
+    """One <tr>; every text from the ticket is escaped here (html.escape, quotes too)."""
     zone, due = ticket.terms.timezone, ticket.service_start_due
+    number, url = escape(ticket.number), escape(url)
     breached = ticket.service_start_breached_at(now)
-    badges = format_html(' <span class="badge urgent">{}</span>', words["urgent"]) if ticket.urgent else mark_safe("")
+    badges = f' <span class="badge urgent">{words["urgent"]}</span>' if ticket.urgent else ""
     if ticket.customer_answered and ticket.status == Status.IN_PROGRESS:
-        badges += format_html(' <span class="badge warn" data-testid="answered">{}</span>', words["answered"])
+        badges += f' <span class="badge warn" data-testid="answered">{words["answered"]}</span>'
     left = ""
     if due is None:
-        due_cell = mark_safe('<span class="muted">–</span>')
+        due_cell = '<span class="muted">–</span>'
     else:
-        due_cell = format_html('<time datetime="{}">{}</time>', timezone.localtime(due).isoformat(),
-                               history.local_time(due, zone))
+        due_cell = f'<time datetime="{timezone.localtime(due).isoformat()}">{history.local_time(due, zone)}</time>'
         if ticket.service_started_at is not None:
             started = history.local_time(ticket.service_started_at, zone)[11:16]
-            due_cell += format_html(' <span class="muted">{} {}</span>', words["started"], started)
+            due_cell += f' <span class="muted">{words["started"]} {started}</span>'
         if breached:
-            due_cell += format_html(' <span class="badge bad">{}</span>', words["breached"])
+            due_cell += f' <span class="badge bad">{words["breached"]}</span>'
         elif ticket.escalation_warned_at is not None and ticket.service_started_at is None and ticket.is_open:
-            due_cell += format_html(' <span class="badge warn">{}</span>', words["soon"])
+            due_cell += f' <span class="badge warn">{words["soon"]}</span>'
         if ticket.service_started_at is None and ticket.is_open:
-            left = format_html('<span data-countdown="{}">{}</span>', timezone.localtime(due).isoformat(), _span(due - now))
-    return format_html(
-        '<tr class="{}{}" data-href="{}">'
-        '<td class="pick"><input type="checkbox" name="ticket" value="{}" form="bulk" aria-label="{} {}"></td>'
-        '<td><a href="{}">{}</a><br><span class="muted">{}</span></td>'
-        '<td><a class="quiet" href="?customer={}">{}</a></td>'
-        '<td><span class="status status-{}">{}</span>{}</td>'
-        '<td>{}</td><td class="countdown">{}</td><td>{}</td><td>{}</td><td class="clip">{}</td></tr>\n',
-        "is-urgent" if ticket.urgent else "", " is-breached" if breached else "", url,
-        ticket.number, words["tick"], ticket.number,
-        url, ticket.number, words["category"].get(ticket.category, ticket.category),
-        ticket.customer_id, ticket.customer.name,
-        ticket.status, words["status"].get(ticket.status, ticket.status), badges,
-        due_cell, left, ticket.assignee.get_username() if ticket.assignee_id else "–",
-        history.local_time(ticket.received_at, zone), Truncator(ticket.description).chars(70),
+            left = f'<span data-countdown="{timezone.localtime(due).isoformat()}">{escape(_span(due - now))}</span>'
+    description = ticket.description if len(ticket.description) <= 70 else ticket.description[:69] + "…"
+    assignee = escape(ticket.assignee.get_username()) if ticket.assignee_id else "–"
+    return mark_safe(
+        f'<tr class="{"is-urgent" if ticket.urgent else ""}{" is-breached" if breached else ""}" data-href="{url}">'
+        f'<td class="pick"><input type="checkbox" name="ticket" value="{number}" form="bulk" '
+        f'aria-label="{words["tick"]} {number}"></td>'
+        f'<td><a href="{url}">{number}</a><br><span class="muted">'
+        f'{words["category"].get(ticket.category, escape(ticket.category))}</span></td>'
+        f'<td><a class="quiet" href="?customer={ticket.customer_id}">{escape(ticket.customer.name)}</a></td>'
+        f'<td><span class="status status-{escape(ticket.status)}">'
+        f'{words["status"].get(ticket.status, escape(ticket.status))}</span>{badges}</td>'
+        f'<td>{due_cell}</td><td class="countdown">{left}</td><td>{assignee}</td>'
+        f'<td>{history.local_time(ticket.received_at, zone)}</td><td class="clip">{escape(description)}</td></tr>\n'
     )
 
 

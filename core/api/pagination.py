@@ -19,21 +19,26 @@ COUNT_CACHE_SECONDS = 30
 IDS_FIRST_FROM = 1_000
 
 
+def cached_count(queryset: QuerySet) -> int:
+    """The number of rows, remembered for COUNT_CACHE_SECONDS per query when it is large."""
+    try:
+        key = "page-count:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+    except Exception:  # noqa: BLE001 - a query that cannot be printed is counted every time
+        return queryset.count()
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        if count >= COUNT_CACHE_FROM:
+            cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
 class LargeListPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return super().count
-        try:
-            key = "page-count:" + hashlib.sha256(str(self.object_list.query).encode()).hexdigest()
-        except Exception:  # noqa: BLE001 - a query that cannot be printed is counted every time
-            return super().count
-        count = cache.get(key)
-        if count is None:
-            count = super().count
-            if count >= COUNT_CACHE_FROM:
-                cache.set(key, count, COUNT_CACHE_SECONDS)
-        return count
+        return cached_count(self.object_list)
 
     def page(self, number):
         page = super().page(number)
