@@ -1,6 +1,12 @@
 """Small helpers shared by the pages of every app."""
 
+import functools
+
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 
 def apply_errors(form, error: ValidationError) -> None:
@@ -8,3 +14,24 @@ def apply_errors(form, error: ValidationError) -> None:
     for field, messages in error.message_dict.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def signed_in_or_token(view):
+    """Like login_required, for a file an API client follows a link to: a session, or the
+    API's `Authorization: Token …` header, signs the reader in; neither answers 401."""
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated and request.headers.get("Authorization", "").startswith("Token "):
+            try:
+                found = TokenAuthentication().authenticate(request)
+            except AuthenticationFailed:
+                found = None
+            if found is not None:
+                request.user = found[0]
+        if not request.user.is_authenticated:
+            if "Authorization" in request.headers:
+                return HttpResponse(status=401, headers={"WWW-Authenticate": "Token"})
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -497,3 +497,52 @@ def test_an_image_attachment_is_shown_on_the_ticket_page(browser, live_server, p
     customer.wait_for_function("document.querySelector('ul.files img').complete")
     assert image.evaluate("img => img.naturalWidth") == 1  # loaded and decoded, not a broken image
     expect(customer.locator("ul.files")).to_contain_text("fake.png")
+
+
+def test_a_customer_chooses_a_new_password_from_the_mailed_link(browser, live_server, people, settings):
+    from django.core import mail
+
+    staff, customer_user = people
+    customer_user.email = "rederi@rederi.example"
+    customer_user.save()
+    settings.SITE_URL = live_server.url
+    context = browser.new_context(locale="en-GB")
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.click("text=Forgot your password?")
+    page.fill("#id_email", "rederi@rederi.example")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Check your e-mail")
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/accounts/password/reset/" in line)
+    page.goto(link.strip())
+    page.fill("#id_new_password1", "Brand-New-Secret-91")
+    page.fill("#id_new_password2", "Brand-New-Secret-91")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Password saved")
+    signed_in = sign_in(browser, live_server, "rederi", "Brand-New-Secret-91")
+    expect(signed_in.locator("header")).to_contain_text("rederi")
+
+
+def test_a_customer_withdraws_a_report_after_saying_yes(browser, live_server, people):
+    from contracts.models import Contract
+    from tickets import services
+
+    staff, customer_user = people
+    ticket = services.ticket_create(contract=Contract.objects.get(), reported_by=customer_user, channel="web",
+                                    category="support", description="Can we forward calls to a mobile?")
+    page = sign_in(browser, live_server, "rederi", PASSWORD)
+    page.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
+    page.click("text=Withdraw the report")
+    expect(page.locator("h1")).to_have_text(f"Withdraw the report {ticket.number}?")
+    page.click("text=No, keep it open")
+    expect(page.locator("h1")).to_contain_text(ticket.number)
+    ticket.refresh_from_db()
+    assert ticket.status == "new"  # asked, not done
+    page.click("text=Withdraw the report")
+    page.fill("#id_message", "It works again.")
+    page.click("text=Yes, withdraw it")
+    expect(page.locator(".alert.ok")).to_contain_text(f"Your report {ticket.number} is withdrawn")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.close_reason) == ("closed", "withdrawn")
+    expect(page.locator("text=Withdraw the report")).to_have_count(0)

@@ -84,7 +84,7 @@ class TestReading:
         assert [change["status"] for change in body["statusChangeHistory"]] == ["acknowledged"]
 
     def test_attachments_are_references_to_their_download_address(self, tmf_a, contract_a, customer_a_user,
-                                                                   settings, tmp_path):
+                                                                   customer_b, settings, tmp_path):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from tickets import attachments
@@ -97,6 +97,20 @@ class TestReading:
         [reference] = body["attachment"]
         assert (reference["@type"], reference["name"]) == ("AttachmentRef", "trace.log")
         assert reference["url"].endswith(f"/tickets/{ticket.number}/attachments/{stored.pk}/")
+        # An OSS follows the address with its token, as it reads the API; nobody else can.
+        from django.test import Client
+        from rest_framework.authtoken.models import Token
+
+        from tests.factories import CustomerUserFactory
+
+        path = reference["url"].removeprefix(settings.SITE_URL)
+        own = Token.objects.create(user=customer_a_user).key
+        other = Token.objects.create(user=CustomerUserFactory(customer=customer_b)).key
+        downloaded = Client().get(path, HTTP_AUTHORIZATION=f"Token {own}")
+        assert downloaded.status_code == 200 and b"".join(downloaded.streaming_content).startswith(b"INVITE")
+        assert Client().get(path, HTTP_AUTHORIZATION=f"Token {other}").status_code == 404
+        assert Client().get(path, HTTP_AUTHORIZATION="Token not-a-token").status_code == 401
+        assert Client().get(path).status_code == 302  # a browser without a session signs in first
 
     def test_staff_read_internal_notes_too(self, staff_user, contract_a, customer_a_user):
         ticket = fault(contract_a, customer_a_user)
@@ -456,6 +470,24 @@ class TestEvents:
         with django_capture_on_commit_callbacks(execute=True):
             services.ticket_start(ticket=urgent, actor=staff_user)
         assert [event["event"]["troubleTicket"]["id"] for event in receiver.events()] == [str(urgent.pk)]
+
+
+    def test_the_close_after_an_unanswered_question_is_told_as_a_status_change(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        """The sweep closes tickets in batches, its history written at once: listeners hear it too."""
+        receiver = receivers()
+        subscribe(tmf_a, receiver)
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = fault(contract_a, customer_a_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Which extension?")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.close_unanswered(now=timezone.now() + datetime.timedelta(days=10))
+        closed = receiver.events()[-1]
+        assert closed["@type"] == "TroubleTicketStatusChangeEvent"
+        assert closed["event"]["troubleTicket"]["status"] == "closed"
+        assert [e["@type"] for e in receiver.events()].count("TroubleTicketStatusChangeEvent") == 2
 
 
 class TestDelivery:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
 from core.validation import check_time, labels
-from tickets import attachments, history, notifications, staff_notices
+from tickets import attachments, history, notifications, signals, staff_notices
 from tickets.models import (
     OPEN_STATUSES,
     Category,
@@ -680,7 +680,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 reply_reminder_at=None,
                 updated_at=now,
             )
-            TicketEvent.objects.bulk_create(
+            changes = TicketEvent.objects.bulk_create(
                 TicketEvent(ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer"))
                 for pk in ids
                 for field, old, new in (
@@ -688,6 +688,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                     ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
                 )
             )
+            signals.changes_written.send(sender=TicketEvent, changes=changes)
             Message.objects.bulk_create(
                 Message(ticket_id=pk, body=text, channel=Channel.EMAIL, from_desk=True) for pk, text in texts.items()
             )

@@ -28,7 +28,7 @@ from contracts.models import Contract, Customer, ServiceTerms
 from core import idempotency
 from core.api.pagination import LargeListPaginator, cached_count
 from core.api.params import whole_number
-from core.web import apply_errors
+from core.web import apply_errors, signed_in_or_token
 from tickets import (
     attachments,
     bulk,
@@ -65,7 +65,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
-from tickets.states import Action
+from tickets.states import OPEN_STATUSES, Action
 
 
 def _ticket_for(request: HttpRequest, number: str) -> Ticket:
@@ -204,7 +204,7 @@ def portal_withdraw(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "tickets/portal_withdraw.html", {"ticket": ticket, "form": form}, status=status)
 
 
-@login_required
+@signed_in_or_token
 def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     ticket = _ticket_for(request, number)
     attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
@@ -221,10 +221,11 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 # The staff desk -------------------------------------------------------------------------------
 
 
-# What a queue row shows (see _row): the rest of a ticket, and its terms' tables, stay unread.
+# What a queue row shows (see _row), read as plain values: the rest of a ticket, its terms'
+# tables and three model objects per row stay unmade.
 QUEUE_FIELDS = (
-    "number", "category", "urgent", "status", "customer_answered", "service_start_due", "service_started_at",
-    "escalation_warned_at", "received_at", "description", "customer__name", "terms__timezone",
+    "id", "number", "category", "urgent", "status", "customer_answered", "service_start_due", "service_started_at",
+    "escalation_warned_at", "received_at", "description", "customer_id", "customer__name", "terms__timezone",
     "assignee__username",
 )
 
@@ -237,14 +238,17 @@ def desk(request: HttpRequest) -> HttpResponse:
         params["status"] = ",".join([Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER])
     filtered = selectors.filter_tickets(selectors.tickets_for(request.user), params, now=now, internal_notes=True)
     sort = request.GET.get("sort") or ""
-    page = LargeListPaginator(selectors.queue(filtered, sort).only(*QUEUE_FIELDS), 50).get_page(request.GET.get("page"))
+    # Staff see every ticket: the filters alone name the queue's query (for its cached count).
+    count_key = "desk:" + params.urlencode()
+    page = LargeListPaginator(selectors.queue(filtered, sort).values(*QUEUE_FIELDS), 50,
+                              count_key=count_key).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "sort": sort,
         "sort_links": _sort_links(request.GET, sort),
         "rows": queue_rows(page.object_list, now),
         # What waits for staff in the whole queue, whatever the filters show: the tab's count.
-        "waiting_count": cached_count(selectors.needing_staff(selectors.tickets_for(request.user))),
+        "waiting_count": cached_count(selectors.needing_staff(selectors.tickets_for(request.user)), "desk:waiting"),
         "now": now,
         "params": params,
         "query_string": _without_page(request.GET),
@@ -257,16 +261,16 @@ def desk(request: HttpRequest) -> HttpResponse:
     customers = _customer_menu()
     staff = list(selectors.active_staff())
     context.update({
-        "statuses": Status.choices,
-        "categories": Category.choices,
-        "classifications": Classification.choices,
-        "not_fault_reasons": NotFaultReason.choices,
+        "status_options": _options(Status.choices, params.get("status")),
+        "category_options": _options(Category.choices, params.get("category")),
+        "classification_options": _options(Classification.choices, None),
+        "not_fault_options": _options(NotFaultReason.choices, None),
         "customers": customers,
         "customer_options": _options(customers or (), params.get("customer")),
         "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
         if whole_number(params.get("customer") or "")
         else None,
-        "terms_list": ServiceTerms.objects.in_force().only("slug", "name"),
+        "terms_options": _options(ServiceTerms.objects.in_force().values_list("slug", "name"), params.get("terms")),
         "staff_options": _options(((m.pk, m.get_username()) for m in staff), params.get("assignee")),
         "bulk_staff_options": _options(((m.pk, m.get_username()) for m in staff), None),
         **_contract_filter(params),
@@ -276,10 +280,11 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 def queue_rows(tickets, now: datetime.datetime) -> list[str]:
     """The queue's rows as HTML, written here rather than in a template: the queue renders 50
-    of them for every agent every 20 seconds, and a template's lookups cost five times more."""
+    of them for every agent every 20 seconds, and a template's lookups cost five times more.
+    `tickets`: the values of QUEUE_FIELDS."""
     words = _row_words()
     pattern = reverse("desk-ticket", kwargs={"number": "NUMBER"})
-    return [_row(ticket, pattern.replace("NUMBER", quote(ticket.number)), now, words) for ticket in tickets]
+    return [_row(ticket, pattern.replace("NUMBER", quote(ticket["number"])), now, words) for ticket in tickets]
 
 
 def _row_words() -> dict:
@@ -294,41 +299,43 @@ def _row_words() -> dict:
             else escape(str(value)) for key, value in words.items()}
 
 
-def _row(ticket: Ticket, url: str, now: datetime.datetime, words: dict) -> str:
+def _row(ticket: dict, url: str, now: datetime.datetime, words: dict) -> str:
     """One <tr>; every text from the ticket is escaped here (html.escape, quotes too)."""
-    zone, due = ticket.terms.timezone, ticket.service_start_due
-    number, url = escape(ticket.number), escape(url)
-    breached = ticket.service_start_breached_at(now)
-    badges = f' <span class="badge urgent">{words["urgent"]}</span>' if ticket.urgent else ""
-    if ticket.customer_answered and ticket.status == Status.IN_PROGRESS:
+    zone, due, started_at = ticket["terms__timezone"], ticket["service_start_due"], ticket["service_started_at"]
+    status, number, url = ticket["status"], escape(ticket["number"]), escape(url)
+    waiting = due is not None and started_at is None and status in OPEN_STATUSES
+    # As Ticket.service_start_breached_at: started late, or not started and past the deadline.
+    breached = due is not None and (started_at > due if started_at is not None else now > due)
+    badges = f' <span class="badge urgent">{words["urgent"]}</span>' if ticket["urgent"] else ""
+    if ticket["customer_answered"] and status == Status.IN_PROGRESS:
         badges += f' <span class="badge warn" data-testid="answered">{words["answered"]}</span>'
     left = ""
     if due is None:
         due_cell = '<span class="muted">–</span>'
     else:
         due_cell = f'<time datetime="{timezone.localtime(due).isoformat()}">{history.local_time(due, zone)}</time>'
-        if ticket.service_started_at is not None:
-            started = history.local_time(ticket.service_started_at, zone)[11:16]
-            due_cell += f' <span class="muted">{words["started"]} {started}</span>'
+        if started_at is not None:
+            due_cell += f' <span class="muted">{words["started"]} {history.local_time(started_at, zone)[11:16]}</span>'
         if breached:
             due_cell += f' <span class="badge bad">{words["breached"]}</span>'
-        elif ticket.escalation_warned_at is not None and ticket.service_started_at is None and ticket.is_open:
+        elif waiting and ticket["escalation_warned_at"] is not None:
             due_cell += f' <span class="badge warn">{words["soon"]}</span>'
-        if ticket.service_started_at is None and ticket.is_open:
+        if waiting:
             left = f'<span data-countdown="{timezone.localtime(due).isoformat()}">{escape(_span(due - now))}</span>'
-    description = ticket.description if len(ticket.description) <= 70 else ticket.description[:69] + "…"
-    assignee = escape(ticket.assignee.get_username()) if ticket.assignee_id else "–"
+    text = ticket["description"]
+    description = text if len(text) <= 70 else text[:69] + "…"
+    assignee = escape(ticket["assignee__username"]) if ticket["assignee__username"] else "–"
+    category = ticket["category"]
     return mark_safe(
-        f'<tr class="{"is-urgent" if ticket.urgent else ""}{" is-breached" if breached else ""}" data-href="{url}">'
+        f'<tr class="{"is-urgent" if ticket["urgent"] else ""}{" is-breached" if breached else ""}" data-href="{url}">'
         f'<td class="pick"><input type="checkbox" name="ticket" value="{number}" form="bulk" '
         f'aria-label="{words["tick"]} {number}"></td>'
         f'<td><a href="{url}">{number}</a><br><span class="muted">'
-        f'{words["category"].get(ticket.category, escape(ticket.category))}</span></td>'
-        f'<td><a class="quiet" href="?customer={ticket.customer_id}">{escape(ticket.customer.name)}</a></td>'
-        f'<td><span class="status status-{escape(ticket.status)}">'
-        f'{words["status"].get(ticket.status, escape(ticket.status))}</span>{badges}</td>'
-        f'<td>{due_cell}</td><td class="countdown">{left}</td><td>{assignee}</td>'
-        f'<td>{history.local_time(ticket.received_at, zone)}</td><td class="clip">{escape(description)}</td></tr>\n'
+        f'{words["category"].get(category, escape(category))}</span></td>'
+        f'<td><a class="quiet" href="?customer={ticket["customer_id"]}">{escape(ticket["customer__name"])}</a></td>'
+        f'<td><span class="status status-{escape(status)}">{words["status"].get(status, escape(status))}</span>'
+        f'{badges}</td><td>{due_cell}</td><td class="countdown">{left}</td><td>{assignee}</td>'
+        f'<td>{history.local_time(ticket["received_at"], zone)}</td><td class="clip">{escape(description)}</td></tr>\n'
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from config.broker import hand_over
 from tickets.models import Message, Status, Ticket, TicketEvent
+from tickets.signals import changes_written
 from tmf621 import mapping
 from tmf621.errors import TmfError
 from tmf621.models import Event, EventType, Listener
@@ -99,6 +100,14 @@ def _types_for(change: TicketEvent) -> list[str]:
 def _ticket_changed(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
         record(instance.ticket, _types_for(instance))
+
+
+@receiver(changes_written, dispatch_uid="tmf621-batch-changes")
+def _tickets_changed(sender, changes: list[TicketEvent], **kwargs) -> None:
+    """A sweep's changes (the close after an unanswered question), written at once."""
+    tickets = Ticket.objects.in_bulk({change.ticket_id for change in changes})
+    for change in changes:
+        record(tickets[change.ticket_id], _types_for(change))
 
 
 @receiver(post_save, sender=Message, dispatch_uid="tmf621-message")

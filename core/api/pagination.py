@@ -19,10 +19,11 @@ COUNT_CACHE_SECONDS = 30
 IDS_FIRST_FROM = 1_000
 
 
-def cached_count(queryset: QuerySet) -> int:
-    """The number of rows, remembered for COUNT_CACHE_SECONDS per query when it is large."""
+def cached_count(queryset: QuerySet, key: str | None = None) -> int:
+    """The number of rows, remembered for COUNT_CACHE_SECONDS per query when it is large. `key`
+    names the query when the caller knows it more cheaply than by printing its SQL."""
     try:
-        key = "page-count:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+        key = "page-count:" + hashlib.sha256((key or str(queryset.query)).encode()).hexdigest()
     except Exception:  # noqa: BLE001 - a query that cannot be printed is counted every time
         return queryset.count()
     count = cache.get(key)
@@ -34,18 +35,26 @@ def cached_count(queryset: QuerySet) -> int:
 
 
 class LargeListPaginator(Paginator):
+    """`count_key`: what names the list's query, when the caller knows it (see cached_count)."""
+
+    def __init__(self, *args, count_key: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
     @cached_property
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return super().count
-        return cached_count(self.object_list)
+        return cached_count(self.object_list, self.count_key)
 
     def page(self, number):
         page = super().page(number)
         sliced = page.object_list
         if isinstance(sliced, QuerySet) and (sliced.query.low_mark or 0) >= IDS_FIRST_FROM:
             ids = list(sliced.values_list("pk", flat=True))
-            rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+            # Model rows, or the dicts of a .values() list (which then names its "id").
+            rows = {row["id"] if isinstance(row, dict) else row.pk: row
+                    for row in self.object_list.filter(pk__in=ids).order_by()}
             page.object_list = [rows[pk] for pk in ids if pk in rows]
         return page
 

@@ -1,0 +1,7 @@
+"""What ticket services tell apps above them without importing them."""
+
+from django.dispatch import Signal
+
+# Sent in the transaction of a batch change (a sweep), whose history rows were written at once
+# and so sent no post_save: `changes` holds the TicketEvent rows written.
+changes_written = Signal()
