@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test bench install messages clean
+.PHONY: run test lint bench install messages clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff's checks (ruff.toml), as CI runs them before the tests
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 ## bench: the benchmarks under bench/ (the ticket lists need PostgreSQL: BENCH_DATABASE_URL)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres

@@ -191,9 +191,8 @@ def main() -> None:
     staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(staff)
-    from tickets.models import Ticket
-
     from contracts.models import ContactPerson
+    from tickets.models import Ticket
 
     sample = Ticket.objects.order_by("-id").values_list("number", "b_number", "customer_id", "a_number")[1234]
     contact = ContactPerson.objects.get(customer_id=sample[2]).email

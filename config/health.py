@@ -4,7 +4,6 @@ import redis
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 

@@ -5,8 +5,8 @@ defaults (SQLite under var/, a local Redis, mail printed to the console) only wh
 """
 
 import datetime
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab

@@ -5,15 +5,14 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from contracts import notices, services
-from core import signin
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, Notice, ServiceTerms
 from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
+from core import signin
 
 
 class ClockTimeFormField(forms.CharField):

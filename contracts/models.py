@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts import validation
-from contracts.fees import FeeRow, fee_on
 from contracts.business_time import BusinessCalendar
+from contracts.fees import FeeRow, fee_on
 
 
 class SupportDays(models.TextChoices):

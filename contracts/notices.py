@@ -25,11 +25,11 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from core.mail import claim_lease
 from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
 from contracts.months import add_months
 from contracts.validation import minutes_to_hhmm
+from core.mail import claim_lease
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

@@ -20,10 +20,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
-from core.mail import claim_lease
 from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
 from contracts.notices import customer_addresses
+from core.mail import claim_lease
 from sla.models import OutageUpdate, OutageUpdateMail
 
 logger = logging.getLogger(__name__)

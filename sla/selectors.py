@@ -12,8 +12,8 @@ import re
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract, NoticeChannel, ServiceTerms
 from contracts.services import notice_received_on
-from sla.availability import maintenance_spans, subtract, to_us
-from sla import outage_mail, reports, selectors
-from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
 from core.validation import check_time, labels
+from sla import outage_mail, reports, selectors
+from sla.availability import maintenance_spans, subtract, to_us
+from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
 
 # How far ahead planned work may be registered: further is a mistyped year.
 PLANNED_AHEAD = datetime.timedelta(days=366)

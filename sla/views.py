@@ -20,15 +20,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.api.params import whole_number
-from contracts.delivery import delivery_status
 from contracts.api.serializers import contract_notices
+from contracts.delivery import delivery_status
 from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
+from core.api.params import whole_number
 from core.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState

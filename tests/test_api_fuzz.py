@@ -6,13 +6,12 @@ import json
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import positive_data_acceptance
-
-from django.core.wsgi import get_wsgi_application
 
 RAW = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
 schema = schemathesis.openapi.from_dict(RAW)

@@ -169,7 +169,8 @@ def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live
     from django.utils import timezone
 
     from contracts.models import Contract
-    from sla import claims, services as sla_services
+    from sla import claims
+    from sla import services as sla_services
     from tickets import inbound, services
 
     staff, customer_user = people

@@ -204,9 +204,9 @@ class SlowServer:
 def test_a_worker_killed_mid_task_leaves_the_task_to_be_redone_once(
     seeded, contract_a, customer_a_user, private_redis, tmp_path
 ):
+    from tests.celery_helpers import broker_at
     from tickets import services
     from tickets.models import Channel
-    from tests.celery_helpers import broker_at
 
     contract_a.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     smtp = SlowServer()

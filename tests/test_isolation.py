@@ -8,8 +8,8 @@ route fails this test until it is classified below, so no endpoint is left out b
 """
 
 import datetime
-from decimal import Decimal
 import re
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest

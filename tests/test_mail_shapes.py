@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from contracts.models import ContactPerson
 from tests import mail_samples as samples
-from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory
+from tests.factories import ContractFactory, CustomerUserFactory
 from tickets import mailbox, services
 from tickets.models import InboundEmail, Status, Ticket
 

@@ -1,13 +1,11 @@
 """The outage board, the contract's SLA page, the billing export and the customers' view."""
 
-import csv
 import datetime
-import io
 
 import pytest
 import time_machine
 
-from sla.models import MonthlyReport, Outage
+from sla.models import Outage
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC)

@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from tests.conftest import api_client
 from tests.ports import free_port
+from tests.test_worker import redis_broker  # noqa: F401 - the fixture, for the real worker's test
 from tests.tmf621_spec import validate
 from tickets import services
 from tickets.models import Classification, Ticket
 from tmf621 import delivery
 from tmf621.models import Event, Listener
-from tests.test_worker import redis_broker  # noqa: F401 - the fixture, for the real worker's test
 
 BASE = "/tmf-api/troubleTicketManagement/v5"
 FAULT_AT = datetime.datetime(2026, 11, 30, 9, 30, tzinfo=datetime.UTC)
@@ -624,7 +624,7 @@ def test_our_schema_documents_the_tmf621_operations_with_the_official_components
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_create_event_to_a_real_listener(redis_broker, tmp_path, receivers, monkeypatch):
+def test_a_real_worker_delivers_the_create_event_to_a_real_listener(redis_broker, tmp_path, receivers, monkeypatch):  # noqa: F811 - the fixture
     """The path in production: the commit hands the event to Redis, a Celery worker POSTs it."""
     from tests.celery_helpers import broker_at
     from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms

@@ -13,8 +13,8 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
 from tests.celery_helpers import broker_at
+from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
 from tickets import services
 from tickets.models import Channel, Notification, Status
 

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from tickets import services
 from tickets.models import Ticket
 
-
 MAXIMUM = 100
 
 

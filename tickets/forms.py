@@ -11,7 +11,14 @@ from contracts.models import Contract, Customer
 from core.idempotency import form_token
 from tickets import bulk, selectors, services
 from tickets.models import (
-    Category, Channel, Classification, CloseReason, NotFaultReason, Satisfaction, StaffPreferences, Ticket,
+    Category,
+    Channel,
+    Classification,
+    CloseReason,
+    NotFaultReason,
+    Satisfaction,
+    StaffPreferences,
+    Ticket,
 )
 
 

@@ -24,8 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
-from core.mail import claim_lease
 from config.broker import hand_over
+from core.mail import claim_lease
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 

@@ -10,9 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from core.api.params import whole_number
 from contracts.models import ContactPerson, ServiceTerms
-
+from core.api.params import whole_number
 from tickets import search as search_module
 from tickets.models import (
     NEEDS_STAFF,

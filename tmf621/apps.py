@@ -7,5 +7,7 @@ class Tmf621Config(AppConfig):
     verbose_name = _("TM Forum trouble tickets (TMF621)")
 
     def ready(self) -> None:
-        from tmf621 import events  # noqa: F401 - connects the receivers that write events
-        from tmf621 import tasks  # noqa: F401 - registers the tasks events hand work to by name
+        from tmf621 import (
+            events,  # noqa: F401 - connects the receivers that write events
+            tasks,  # noqa: F401 - registers the tasks events hand work to by name
+        )

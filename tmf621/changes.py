@@ -13,7 +13,14 @@ from tickets import services
 from tickets.models import Channel, Status, Ticket
 from tmf621.errors import TmfError
 from tmf621.mapping import (
-    CANCELLED, FAULT_TIME, REPORT_CHARACTERISTICS, SEVERITIES, STATUS, TICKET_TYPES, TMF_STATUSES, tmf_status,
+    CANCELLED,
+    FAULT_TIME,
+    REPORT_CHARACTERISTICS,
+    SEVERITIES,
+    STATUS,
+    TICKET_TYPES,
+    TMF_STATUSES,
+    tmf_status,
 )
 
 ENTITY = {"@type", "@baseType", "@schemaLocation"}

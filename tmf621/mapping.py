@@ -15,7 +15,6 @@ from tickets import history, selectors
 from tickets.api.serializers import shown_name
 from tickets.models import Attachment, Category, CloseReason, Message, Status, Ticket, TicketEvent
 
-
 # Our states as TMF's; a ticket the customer withdrew is "cancelled", any other closed one "closed".
 STATUS = {
     Status.NEW: "acknowledged",

@@ -8,11 +8,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.params import whole_number
-from core.api.fields import StrictFields
-
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
+from core.api.fields import StrictFields
+from core.api.params import whole_number
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "08:30"})

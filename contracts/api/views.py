@@ -10,8 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import services
-from core.api import params
-from core.api.permissions import StaffOnly, StaffWritesSignedInReads
 from contracts.api.serializers import (
     ContractFeeChangeSerializer,
     ContractSerializer,
@@ -20,6 +18,8 @@ from contracts.api.serializers import (
     ServiceTermsSerializer,
 )
 from contracts.models import ContactPerson, Contract, Customer, Notice, ServiceTerms
+from core.api import params
+from core.api.permissions import StaffOnly, StaffWritesSignedInReads
 from core.idempotency import idempotent
 
 

@@ -4,8 +4,8 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract, NoticeChannel
+from core.api.fields import AwareDateTimeField, StrictFields
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
 from sla.selectors import unsettled

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.permissions import StaffOnly
 from contracts.models import Contract
+from core.api.permissions import StaffOnly
 from core.idempotency import idempotent
 from sla import claims, selectors, services
 from sla.api.serializers import (

@@ -2,8 +2,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.api.fields import AwareDateTimeField, StrictFields
 from contracts.models import Contract
+from core.api.fields import AwareDateTimeField, StrictFields
 from tickets.models import (
     Category,
     Channel,

@@ -11,11 +11,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api import params
 from core.api.permissions import StaffOnly
 from core.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
-    WithdrawInputSerializer,
     ClassifyInputSerializer,
     CloseInputSerializer,
     MessageInputSerializer,
@@ -23,8 +23,8 @@ from tickets.api.serializers import (
     ReplyInputSerializer,
     TicketCreateSerializer,
     TicketSerializer,
+    WithdrawInputSerializer,
 )
-from core.api import params
 from tickets.models import Category, Channel, Status, Ticket
 
 
