@@ -244,7 +244,7 @@ class TestNotificationDelivery:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(settings, contract_a,
+def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(seeded, settings, contract_a,
                                                                                       customer_a_user):
     """A slow mail server never holds a row lock: no transaction is open while it is spoken to.
     A fresh claim keeps a second worker off the row; an abandoned one is sent again."""
