@@ -24,6 +24,7 @@ if not AXE.exists():
 
 PHONE = {"width": 390, "height": 844}
 SERIOUS = ("serious", "critical")
+ZONELESS = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d\b(?! ?(?:[A-Z]{3,5}|[+-]\d\d)\b| ?\(| ?–)")
 # Not pages: files, feeds, actions that only take a POST, and the sign-in machinery.
 NOT_PAGES = re.compile(r"(^api/(?!docs/)|\.csv$|raw/$|/(end|confirm|delete|bulk|bulk-link|outage-options|read)/$|"
                        r"^accounts/(login|logout)/|^i18n/|^healthz|^admin/|attachments?/)")
@@ -101,6 +102,10 @@ def check(browser, live_server, username, password, role, objects, language) -> 
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             problems.append(f"{role} {language} {path}: {width} px wide on a {PHONE['width']} px phone")
+        if role == "staff":
+            # Every time on a staff page says its zone (an abbreviation, or the zone's name after it).
+            for moment in ZONELESS.findall(page.inner_text("main")):
+                problems.append(f"{role} {language} {path}: the time {moment!r} says no zone")
         page.evaluate(axe)
         # Swagger UI's own markup nests its buttons; of that page we answer for the contrast.
         rules = "{runOnly: ['color-contrast']}" if path == "/api/docs/" else "{resultTypes: ['violations']}"
