@@ -617,7 +617,7 @@ def _outage_label(outage: Outage, now: datetime.datetime) -> str:
 def bulk_link(request: HttpRequest) -> HttpResponse:
     """Link the tickets ticked in the queue to one outage, ticket by ticket."""
     numbers = bulk.ticked(request.POST)
-    back = reverse("desk") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    back = bulk.back_to_queue(request.POST)
     chosen = request.POST.get("outage") or ""
     outage = Outage.objects.filter(pk=int(chosen)).first() if whole_number(chosen) else None
     problem = bulk.problem(numbers) or (None if outage else _("Choose the outage to link the tickets to."))

@@ -135,3 +135,29 @@ def imap_settings(imap, settings):
     settings.IMAP_CA_FILE, settings.IMAP_MAILBOX, settings.IMAP_PROCESSED_MAILBOX = imap.ca_file, "INBOX", ""
     settings.IMAP_BATCH = 100
     return settings
+
+
+# Schemathesis runs the WSGI application in the test's process (tests/test_api_fuzz.py,
+# tests/test_tmf621_fuzz.py): a token per role, in the test's own transaction.
+@pytest.fixture
+def in_process(db, settings):
+    """The WSGI application runs in the test's own transaction, as Django's test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    settings.ALLOWED_HOSTS = ["localhost"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(in_process, staff_user, customer_a_user, contract_a, contract_b):
+    from rest_framework.authtoken.models import Token
+
+    return {
+        "staff": Token.objects.create(user=staff_user).key,
+        "customer": Token.objects.create(user=customer_a_user).key,
+    }

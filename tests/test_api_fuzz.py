@@ -5,37 +5,15 @@ import json
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import positive_data_acceptance
 
 RAW = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
 schema = schemathesis.openapi.from_dict(RAW)
 schema.app = get_wsgi_application()
 schema.base_url = "http://localhost"
-
-
-@pytest.fixture
-def in_process(db, settings):
-    """The WSGI application runs in the test's own transaction, as Django's test client does."""
-    settings.ALLOWED_HOSTS = ["localhost"]
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def tokens(in_process, staff_user, customer_a_user, contract_a, contract_b):
-    return {
-        "staff": Token.objects.create(user=staff_user).key,
-        "customer": Token.objects.create(user=customer_a_user).key,
-    }
 
 
 @schema.parametrize()

@@ -10,11 +10,8 @@ import copy
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import positive_data_acceptance
 
 from tests.tmf621_spec import spec
@@ -43,25 +40,6 @@ def _document() -> dict:
 schema = schemathesis.openapi.from_dict(_document())
 schema.app = get_wsgi_application()
 schema.base_url = "http://localhost/tmf-api/troubleTicketManagement/v5"
-
-
-@pytest.fixture
-def in_process(db, settings):
-    """The WSGI application runs in the test's own transaction, as Django's test client does."""
-    settings.ALLOWED_HOSTS = ["localhost"]
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def tokens(in_process, staff_user, customer_a_user, contract_a, contract_b):
-    return {
-        "staff": Token.objects.create(user=staff_user).key,
-        "customer": Token.objects.create(user=customer_a_user).key,
-    }
 
 
 @schema.parametrize()

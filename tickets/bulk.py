@@ -9,12 +9,18 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tickets import services
 from tickets.models import Ticket
 
 MAXIMUM = 100
+
+
+def back_to_queue(data) -> str:
+    """The queue as it was when the tickets were ticked (its filters came along as "query")."""
+    return reverse("desk") + ("?" + data["query"] if data.get("query") else "")
 
 
 def ticked(data) -> list[str]:

@@ -414,7 +414,7 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 def desk_bulk(request: HttpRequest) -> HttpResponse:
     """Assign, classify or close as a duplicate the tickets ticked in the queue."""
     form = BulkForm(request.POST)
-    back = reverse("desk") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    back = bulk.back_to_queue(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
