@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint bench install messages clean
+.PHONY: run test lint format bench install messages clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff's checks (ruff.toml), as CI runs them before the tests
+## lint: ruff's checks and format (ruff.toml), as CI runs them before the tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## format: rewrite the code in ruff's format (what `make lint` checks)
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 ## bench: the benchmarks under bench/ (the ticket lists need PostgreSQL: BENCH_DATABASE_URL)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres

@@ -105,14 +105,12 @@ def main() -> None:
         btw_short = max(between_per_second(calendar, short) for _ in range(args.repeat))
         btw_month = max(between_per_second(calendar, month) for _ in range(args.repeat))
         results[name] = (cold, warm)
-        print(
-            f"{name:38} {cold:10,.0f} {warm:10,.0f} {warm_decimal:10,.0f} {btw_short:10,.0f} {btw_month:10,.0f}"
-        )
+        print(f"{name:38} {cold:10,.0f} {warm:10,.0f} {warm_decimal:10,.0f} {btw_short:10,.0f} {btw_month:10,.0f}")
 
     print(
         "\ncold: new calendar and empty holiday cache, first pass (fills about 40,000 days and 111"
         "\n      holiday years); warm: the same instants again, best of"
-        f" {args.repeat}; warm Dec: hours as Decimal(\"4\");"
+        f' {args.repeat}; warm Dec: hours as Decimal("4");'
         "\nbtw 3 d / 31 d: business_time_between over random spans of up to 3 / 31 days (warm).\n"
     )
     print(f"Summary (service_start_due, target {TARGET:,}/s; warm is the headline):")

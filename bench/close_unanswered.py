@@ -75,6 +75,7 @@ def main() -> None:
         f"  wrote {TicketEvent.objects.count() - events:,} history entries, "
         f"{Message.objects.count() - messages:,} messages, {Notification.objects.count():,} notifications"
     )
+
     def empty_runs(label: str) -> None:
         timings = []
         for _ in range(20):

@@ -250,8 +250,15 @@ def wait_until_up(base: str, server: subprocess.Popen, workers: int, timeout: fl
 
 def run_wrk(args, base: str, path: str, script: pathlib.Path, duration: int) -> dict:
     command = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--timeout", "10s",
-        "-s", str(script), base + path,
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base + path,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -273,8 +280,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--deep-page", type=int, default=5000)
-    parser.add_argument("--quiet-wait", type=int, default=60,
-                        help="seconds to wait, before each endpoint, for other processes to go quiet")
+    parser.add_argument(
+        "--quiet-wait",
+        type=int,
+        default=60,
+        help="seconds to wait, before each endpoint, for other processes to go quiet",
+    )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -337,10 +348,20 @@ def main() -> None:
         ("ticket page /desk/tickets/<n>/", "GET", f"/desk/tickets/{ticket_number}/", as_staff, None),
         ("API list ?page=1", "GET", "/api/tickets/?page=1", staff_api, None),
         (f"API list ?page={args.deep_page}", "GET", f"/api/tickets/?page={args.deep_page}", staff_api, None),
-        (f"availability ?month={MONTH}", "GET", f"/api/contracts/{contract.pk}/availability/?month={MONTH}",
-         customer_api, None),
-        ("POST /api/tickets/ (fault report)", "POST", "/api/tickets/",
-         {**customer_api, "Content-Type": "application/json"}, json.dumps(report)),
+        (
+            f"availability ?month={MONTH}",
+            "GET",
+            f"/api/contracts/{contract.pk}/availability/?month={MONTH}",
+            customer_api,
+            None,
+        ),
+        (
+            "POST /api/tickets/ (fault report)",
+            "POST",
+            "/api/tickets/",
+            {**customer_api, "Content-Type": "application/json"},
+            json.dumps(report),
+        ),
     ]
     connection.close()
 
@@ -354,12 +375,25 @@ def main() -> None:
     try:
         server = subprocess.Popen(
             [
-                str(pathlib.Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", "sync",
-                "--chdir", str(ROOT), "--pythonpath", str(ROOT), "--log-level", "warning",
-                "--error-logfile", str(log),
+                str(pathlib.Path(sys.executable).parent / "gunicorn"),
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "sync",
+                "--chdir",
+                str(ROOT),
+                "--pythonpath",
+                str(ROOT),
+                "--log-level",
+                "warning",
+                "--error-logfile",
+                str(log),
             ],
-            cwd=ROOT, start_new_session=True,
+            cwd=ROOT,
+            start_new_session=True,
         )
         wait_until_up(base, server, args.workers)
         workers = children(server.pid)
@@ -387,7 +421,9 @@ def main() -> None:
                 created = Ticket.objects.filter(reported_by=customer_user).count() - before
                 stored_201 = result["statuses"].get(201, 0)
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT count(*) FROM (SELECT number FROM tickets_ticket GROUP BY 1 HAVING count(*) > 1) d")
+                    cursor.execute(
+                        "SELECT count(*) FROM (SELECT number FROM tickets_ticket GROUP BY 1 HAVING count(*) > 1) d"
+                    )
                     duplicates = cursor.fetchone()[0]
             results.append(result)
             print(

@@ -55,8 +55,10 @@ def main() -> None:
         cursor.execute("TRUNCATE tickets_inboundemail, tickets_ticket, tickets_ticketnumbersequence CASCADE")
     if not Contract.objects.exists():
         for index in range(50):
-            contract = ContractFactory(customer=CustomerFactory(name=f"Mail customer {index}"),
-                                       terms=ServiceTerms.objects.get(slug="dstny-alcom-2022"))
+            contract = ContractFactory(
+                customer=CustomerFactory(name=f"Mail customer {index}"),
+                terms=ServiceTerms.objects.get(slug="dstny-alcom-2022"),
+            )
             contract.customer.contacts.create(name="Contact", email=f"contact{index}@customer.example", is_primary=True)
 
     with imap_server.running() as server:
@@ -87,8 +89,10 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"mail_in: Dovecot over TLS → PostgreSQL, Python {sys.version.split()[0]}, one process")
     print(f"  {first.taken} new reports: {first_seconds:.2f} s, {first.taken / first_seconds:,.0f} mails/s ({first})")
-    print(f"  {second.taken} replies and strangers: {second_seconds:.2f} s, "
-          f"{second.taken / second_seconds:,.0f} mails/s ({second})")
+    print(
+        f"  {second.taken} replies and strangers: {second_seconds:.2f} s, "
+        f"{second.taken / second_seconds:,.0f} mails/s ({second})"
+    )
     print(f"  tickets {Ticket.objects.count()}, stored mails {InboundEmail.objects.count()}, peak {peak:.0f} MB")
 
 

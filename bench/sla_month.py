@@ -92,15 +92,19 @@ def main() -> None:
     late = services.outage_register(
         started_at=datetime.datetime(2026, 10, 14, 9, 0, tzinfo=datetime.UTC),
         ended_at=datetime.datetime(2026, 10, 14, 9, 30, tzinfo=datetime.UTC),
-        kind="unplanned", responsibility="supplier", description="bench: registered late",
+        kind="unplanned",
+        responsibility="supplier",
+        description="bench: registered late",
     )
     marked = MonthlyReport.objects.filter(month="2026-10-01", stale=True).count()
     mark_seconds = time.perf_counter() - began
     began = time.perf_counter()
     recomputed = reports.recompute_stale()
     elapsed = time.perf_counter() - began
-    print(f"  a late service-wide outage: {marked:,} reports marked stale in {mark_seconds:.1f} s, "
-          f"{recomputed:,} recomputed with their revisions in {elapsed:.1f} s")
+    print(
+        f"  a late service-wide outage: {marked:,} reports marked stale in {mark_seconds:.1f} s, "
+        f"{recomputed:,} recomputed with their revisions in {elapsed:.1f} s"
+    )
     late.delete()
     MonthlyReport.objects.filter(month="2026-10-01").delete()
 

@@ -147,9 +147,13 @@ def fill(tickets: int, customers: int) -> None:
     dstny = ServiceTerms.objects.get(slug="dstny-alcom-2022").pk
     telia = ServiceTerms.objects.get(slug="telia-smart-connect").pk
     began = time.perf_counter()
-    sql = FILL_SQL.replace("%%", "%").replace("%(customers)s", str(customers)).replace(
-        "%(tickets)s", str(tickets)
-    ).replace("%(telia)s", str(telia)).replace("%(dstny)s", str(dstny))
+    sql = (
+        FILL_SQL.replace("%%", "%")
+        .replace("%(customers)s", str(customers))
+        .replace("%(tickets)s", str(tickets))
+        .replace("%(telia)s", str(telia))
+        .replace("%(dstny)s", str(dstny))
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         cursor.execute("VACUUM ANALYZE")
@@ -216,8 +220,12 @@ def main() -> None:
     ]
     for label, query in search:
         measure(client, f"staff queue, {label}", "/desk/?" + urlencode({"q": query}), args.requests)
-    measure(client, "staff queue, a word in every ticket, all", "/desk/?" + urlencode({"q": "samtal", "status": "all"}),
-            args.requests)
+    measure(
+        client,
+        "staff queue, a word in every ticket, all",
+        "/desk/?" + urlencode({"q": "samtal", "status": "all"}),
+        args.requests,
+    )
     measure(client, "API list, page 1 (50 tickets)", "/api/tickets/", args.requests)
     measure(client, "API list, page 1, one customer", f"/api/tickets/?customer={sample[2]}", args.requests)
     measure(client, "API list, open tickets", "/api/tickets/?status=new,in_progress", args.requests)

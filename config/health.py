@@ -29,7 +29,9 @@ def _broker() -> str:
         if url.startswith(("redis://", "rediss://", "unix://")):
             options = app.conf.broker_transport_options
             client = redis.Redis.from_url(
-                url, socket_timeout=options.get("socket_timeout"), retry=Retry(NoBackoff(), 0),
+                url,
+                socket_timeout=options.get("socket_timeout"),
+                retry=Retry(NoBackoff(), 0),
                 socket_connect_timeout=options.get("socket_connect_timeout"),
             )
             try:
@@ -50,5 +52,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     not fail the check: without it reports are still stored and their mail waits."""
     database, broker = _database(), _broker()
     status = 200 if database == "ok" else 503
-    return JsonResponse({"status": "ok" if status == 200 else "unavailable", "database": database,
-                         "broker": broker}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "unavailable", "database": database, "broker": broker}, status=status
+    )

@@ -24,8 +24,13 @@ def api_error(request: HttpRequest, status: int, message: str, field: str = "det
     """An error as the API speaks it: {"detail": …} (or {field: [...]}) for ours, TMF's Error
     (code, reason, message, status) under /tmf-api/."""
     if request.path.startswith(TMF_PREFIX):
-        body = {"@type": "Error", "code": f"ERR{status}", "reason": HTTPStatus(status).phrase,
-                "message": message, "status": str(status)}
+        body = {
+            "@type": "Error",
+            "code": f"ERR{status}",
+            "reason": HTTPStatus(status).phrase,
+            "message": message,
+            "status": str(status),
+        }
     else:
         body = {field: message if field == "detail" else [message]}
     return JsonResponse(body, status=status)
@@ -59,9 +64,7 @@ class DatabaseUnavailableMiddleware:
         if is_api(request) or request.path.startswith("/healthz"):
             response = api_error(request, 503, message)
         else:
-            response = HttpResponse(
-                render_to_string("503.html", {"message": message}, request=None), status=503
-            )
+            response = HttpResponse(render_to_string("503.html", {"message": message}, request=None), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
@@ -89,7 +92,9 @@ class RefuseNulMiddleware:
             for name, values in source.lists():
                 if "\x00" in name or any("\x00" in value for value in values):
                     shown = name.replace("\x00", "\\0")[:60]
-                    return _refuse(request, shown, _("The parameter %(name)s contains a NUL character.") % {"name": shown})
+                    return _refuse(
+                        request, shown, _("The parameter %(name)s contains a NUL character.") % {"name": shown}
+                    )
         return self.get_response(request)
 
 
@@ -102,8 +107,10 @@ def _refuse(request: HttpRequest, name: str, message: str) -> HttpResponse:
 def _is_form(request: HttpRequest) -> bool:
     """A page's form post. The API takes JSON only: its form posts are left unread, so that it
     answers them 415 as it should (a body read here would reach it empty)."""
-    return request.method == "POST" and not is_api(request) and request.content_type in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
+    return (
+        request.method == "POST"
+        and not is_api(request)
+        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
     )
 
 
@@ -117,9 +124,7 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        private = is_api(request) or getattr(request, "user", None) is not None and (
-            request.user.is_authenticated
-        )
+        private = is_api(request) or getattr(request, "user", None) is not None and (request.user.is_authenticated)
         if private and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             response["Cache-Control"] = "private, no-store"
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)

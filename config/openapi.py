@@ -15,14 +15,16 @@ ERROR = {
 FIELD_ERRORS = {
     "type": "object",
     "description": 'Messages per field, e.g. {"a_number": ["Enter a valid phone number."]}; '
-                   "`non_field_errors` for the whole request.",
+    "`non_field_errors` for the whole request.",
     "additionalProperties": {},
 }
 
 
 def _answer(description: str, name: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
 
 
 def document_errors(result, generator, request, public):
@@ -37,7 +39,9 @@ def document_errors(result, generator, request, public):
             responses.setdefault("404", _answer("No such object or page, or not yours.", "Error"))
             if method in ("post", "put", "patch", "delete") and "409" in responses:
                 responses["409"].setdefault("content", _answer("", "Error")["content"])
-            responses.setdefault("503", _answer("The database is briefly away; retry after Retry-After seconds.", "Error"))
+            responses.setdefault(
+                "503", _answer("The database is briefly away; retry after Retry-After seconds.", "Error")
+            )
     return result
 
 

@@ -49,8 +49,9 @@ def env_float(name: str, default: float, *, zero: bool = False) -> float:
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number of seconds, not {raw!r}") from None
     if not (0 <= value if zero else 0 < value) or value >= 3600:
-        raise ImproperlyConfigured(f"{name} must be {'0 or more' if zero else 'more than 0'} "
-                                   f"and less than 3600 seconds, not {raw!r}")
+        raise ImproperlyConfigured(
+            f"{name} must be {'0 or more' if zero else 'more than 0'} and less than 3600 seconds, not {raw!r}"
+        )
     return value
 
 
@@ -199,9 +200,7 @@ MEDIA_URL = "media/"
 # E-mail: the console in development, SMTP when configured.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

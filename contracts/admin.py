@@ -29,8 +29,12 @@ class ClockTimeFormField(forms.CharField):
 
 class ServiceTermsForm(forms.ModelForm):
     status_page_url = forms.URLField(
-        label=_("operational status page"), required=False, assume_scheme="https",
-        help_text=_("Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."),
+        label=_("operational status page"),
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."
+        ),
     )
     support_opens = ClockTimeFormField(label=_("support opens"), help_text="HH:MM")
     support_closes = ClockTimeFormField(label=_("support closes"), help_text=_("HH:MM; 24:00 is the end of the day"))
@@ -114,12 +118,16 @@ class ServiceTermsAdmin(admin.ModelAdmin):
         changes = form.revision_changes()
         effective_from = changes.pop("effective_from", None)
         original = ServiceTerms.objects.get(pk=obj.pk)
-        revised = services.terms_revise(terms=original, changes=changes, effective_from=effective_from, actor=request.user)
+        revised = services.terms_revise(
+            terms=original, changes=changes, effective_from=effective_from, actor=request.user
+        )
         if revised.pk != original.pk:
             messages.info(
                 request,
-                _("These terms are in use, so the change was saved as version %(v)d, in force from %(date)s; "
-                  "every customer with a contract on them gets the notice.")
+                _(
+                    "These terms are in use, so the change was saved as version %(v)d, in force from %(date)s; "
+                    "every customer with a contract on them gets the notice."
+                )
                 % {"v": revised.version, "date": revised.effective_from.isoformat()},
             )
         obj.pk = revised.pk
@@ -148,8 +156,18 @@ class NoticeInline(admin.TabularInline):
     model = Notice
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["kind", "terms", "fee", "effective_on", "sent_at", "received_on",
-                                "termination_until", "recipients", "failed_at", "last_error"]
+    fields = readonly_fields = [
+        "kind",
+        "terms",
+        "fee",
+        "effective_on",
+        "sent_at",
+        "received_on",
+        "termination_until",
+        "recipients",
+        "failed_at",
+        "last_error",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -188,11 +206,17 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
             signin.send_first_sign_in_link(membership.user, membership.customer.language)
             sent += 1
         if sent:
-            self.message_user(request, ngettext("A link was e-mailed to %(count)d user.",
-                                                "Links were e-mailed to %(count)d users.", sent) % {"count": sent})
+            self.message_user(
+                request,
+                ngettext("A link was e-mailed to %(count)d user.", "Links were e-mailed to %(count)d users.", sent)
+                % {"count": sent},
+            )
         if without:
-            self.message_user(request, _("No e-mail address, so no link: %(users)s.") % {"users": ", ".join(without)},
-                              level=messages.WARNING)
+            self.message_user(
+                request,
+                _("No e-mail address, so no link: %(users)s.") % {"users": ", ".join(without)},
+                level=messages.WARNING,
+            )
 
 
 class ContractStatusFilter(admin.SimpleListFilter):
@@ -226,15 +250,29 @@ class ContractForm(forms.ModelForm):
     agreed when it is added, and a new fee from a date when it is changed."""
 
     monthly_fee = forms.DecimalField(
-        label=_("monthly fee"), max_digits=12, decimal_places=2, min_value=0, required=False,
+        label=_("monthly fee"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
         help_text=_("Adding: the fee agreed. Changing: a new fee, from the date below."),
     )
     fee_from = forms.DateField(label=_("new fee from"), required=False)
 
     class Meta:
         model = Contract
-        fields = ["customer", "terms", "signed_on", "delivered_on", "terminated_on", "description", "one_time_fee",
-                  "invoiced_from", "delivery_delay_cause", "account_managers"]
+        fields = [
+            "customer",
+            "terms",
+            "signed_on",
+            "delivered_on",
+            "terminated_on",
+            "description",
+            "one_time_fee",
+            "invoiced_from",
+            "delivery_delay_cause",
+            "account_managers",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -250,13 +288,18 @@ class ContractForm(forms.ModelForm):
                 contract = Contract.objects.get(pk=self.instance.pk)
                 contract.terminated_on = data.get("terminated_on", contract.terminated_on)
                 try:
-                    services.check_fee_change(contract=contract, monthly_fee=fee,
-                                              effective_from=since, today=timezone.localdate())
+                    services.check_fee_change(
+                        contract=contract, monthly_fee=fee, effective_from=since, today=timezone.localdate()
+                    )
                 except ValidationError as error:
-                    self._update_errors(ValidationError({
-                        "fee_from" if field == "effective_from" else field: messages
-                        for field, messages in error.message_dict.items()
-                    }))
+                    self._update_errors(
+                        ValidationError(
+                            {
+                                "fee_from" if field == "effective_from" else field: messages
+                                for field, messages in error.message_dict.items()
+                            }
+                        )
+                    )
         return data
 
     def _post_clean(self):
@@ -281,7 +324,16 @@ class ContractFeeInline(admin.TabularInline):
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
     form = ContractForm
-    list_display = ["id", "customer", "terms", "fee_today", "signed_on", "delivered_on", "terminated_on", "status_label"]
+    list_display = [
+        "id",
+        "customer",
+        "terms",
+        "fee_today",
+        "signed_on",
+        "delivered_on",
+        "terminated_on",
+        "status_label",
+    ]
     list_filter = [ContractStatusFilter, "terms__slug"]
     search_fields = ["customer__name", "customer__org_number", "description"]
     list_select_related = ["customer", "terms"]
@@ -329,16 +381,25 @@ class ContractAdmin(admin.ModelAdmin):
         if changes:
             services.contract_update(contract=obj, changes=changes, actor=request.user)
         if data.get("monthly_fee") is not None:
-            services.contract_fee_change(contract=obj, monthly_fee=data["monthly_fee"], effective_from=data["fee_from"],
-                                         actor=request.user)
+            services.contract_fee_change(
+                contract=obj, monthly_fee=data["monthly_fee"], effective_from=data["fee_from"], actor=request.user
+            )
 
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
     """Notices as the services wrote and sent them; a failed one can be sent again."""
 
-    list_display = ["customer", "kind", "effective_on", "sent_at", "received_on", "applies_from", "termination_until",
-                    "failed_at"]
+    list_display = [
+        "customer",
+        "kind",
+        "effective_on",
+        "sent_at",
+        "received_on",
+        "applies_from",
+        "termination_until",
+        "failed_at",
+    ]
     list_filter = ["kind", ("failed_at", admin.EmptyFieldListFilter), ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__name"]
     list_select_related = ["customer"]

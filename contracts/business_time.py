@@ -49,9 +49,7 @@ def _holiday_year(key: tuple) -> tuple[frozenset[int], list[int]]:
     found = _HOLIDAY_YEARS.get(key)
     if found is None:
         country, subdivision, categories, year = key
-        dates = holidays.country_holidays(
-            country, subdiv=subdivision, years=year, categories=categories
-        )
+        dates = holidays.country_holidays(country, subdiv=subdivision, years=year, categories=categories)
         ordinals = frozenset(day.toordinal() for day in dates if day.year == year)
         weekday_ordinals = sorted(o for o in ordinals if (o - 1) % 7 < 5)
         found = _HOLIDAY_YEARS[key] = (ordinals, weekday_ordinals)
@@ -95,8 +93,6 @@ def _hours_to_us(hours: int | Decimal | float) -> int:
     return _timedelta(hours=hours) // _ONE_US
 
 
-
-
 class BusinessCalendar:
     """Support days and hours of one terms version, in that version's local time zone."""
 
@@ -114,13 +110,9 @@ class BusinessCalendar:
         try:
             self.zone = zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-            raise ValueError(
-                f"unknown time zone {timezone!r}; use an IANA name such as Europe/Stockholm"
-            ) from None
+            raise ValueError(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Stockholm") from None
         if support_days not in SUPPORT_DAYS:
-            raise ValueError(
-                f"unknown support_days {support_days!r}; use one of {', '.join(SUPPORT_DAYS)}"
-            )
+            raise ValueError(f"unknown support_days {support_days!r}; use one of {', '.join(SUPPORT_DAYS)}")
         try:
             opens_minute, closes_minute = operator.index(opens_minute), operator.index(closes_minute)
         except TypeError:
@@ -164,9 +156,7 @@ class BusinessCalendar:
         try:
             holidays.country_holidays(country, subdiv=subdivision, years=2000)
         except NotImplementedError:
-            raise ValueError(
-                f"unknown holiday subdivision {subdivision!r} of country {country!r}"
-            ) from None
+            raise ValueError(f"unknown holiday subdivision {subdivision!r} of country {country!r}") from None
         try:
             _holiday_year((country, subdivision, categories, 2000))
         except (NotImplementedError, ValueError) as error:
@@ -195,21 +185,29 @@ class BusinessCalendar:
     def is_holiday(self, day: datetime.date) -> bool:
         return day.toordinal() in self._holidays_of_year(day.year)[0]
 
-    def days_off(self, start: datetime.date, end: datetime.date, language: str | None = None) -> list[tuple[datetime.date, str]]:
+    def days_off(
+        self, start: datetime.date, end: datetime.date, language: str | None = None
+    ) -> list[tuple[datetime.date, str]]:
         """The holidays in [start, end] with their names (in `language` where the calendar has it)."""
         if self.holiday_country is None:
             return []
         calendar = holidays.country_holidays(
-            self.holiday_country, subdiv=self.holiday_subdivision, years=range(start.year, end.year + 1),
+            self.holiday_country,
+            subdiv=self.holiday_subdivision,
+            years=range(start.year, end.year + 1),
             categories=self.holiday_categories,
         )
         if language:
             known = [code for code in calendar.supported_languages if code.split("_")[0] == language]
             if known:
                 calendar = holidays.country_holidays(
-                    self.holiday_country, subdiv=self.holiday_subdivision, years=range(start.year, end.year + 1),
+                    self.holiday_country,
+                    subdiv=self.holiday_subdivision,
+                    years=range(start.year, end.year + 1),
                     categories=self.holiday_categories,
-                    language=min(known, key=lambda code: (code != language, code != f"{language}_{self.holiday_country}")),
+                    language=min(
+                        known, key=lambda code: (code != language, code != f"{language}_{self.holiday_country}")
+                    ),
                 )
         return sorted((day, name) for day, name in calendar.items() if start <= day <= end)
 
@@ -244,9 +242,7 @@ class BusinessCalendar:
         count = _weekdays_up_to(high) - _weekdays_up_to(low)
         for year in range(start.year, end.year + 1):
             weekday_holidays = self._holidays_of_year(year)[1]
-            count -= bisect.bisect_right(weekday_holidays, high) - bisect.bisect_right(
-                weekday_holidays, low
-            )
+            count -= bisect.bisect_right(weekday_holidays, high) - bisect.bisect_right(weekday_holidays, low)
         return count
 
     # Support hours of a day -------------------------------------------------------------------
@@ -303,9 +299,7 @@ class BusinessCalendar:
         except KeyError:
             return self._fill(ordinal)
 
-    def business_hours_on(
-        self, day: datetime.date
-    ) -> tuple[datetime.datetime, datetime.datetime] | None:
+    def business_hours_on(self, day: datetime.date) -> tuple[datetime.datetime, datetime.datetime] | None:
         window = self._window(day.toordinal())
         if window is None:
             return None
@@ -367,16 +361,12 @@ class BusinessCalendar:
                     us = closes
             ordinal += 1
 
-    def add_business_time(
-        self, instant: datetime.datetime, amount: datetime.timedelta
-    ) -> datetime.datetime:
+    def add_business_time(self, instant: datetime.datetime, amount: datetime.timedelta) -> datetime.datetime:
         """The earliest instant by which `amount` of business time has run since `instant`."""
         us = _to_us(instant)
         return _from_us(self._add_us(us, amount // _ONE_US))
 
-    def service_start_due(
-        self, received_at: datetime.datetime, hours: int | Decimal | float
-    ) -> datetime.datetime:
+    def service_start_due(self, received_at: datetime.datetime, hours: int | Decimal | float) -> datetime.datetime:
         """D §16.8: service starts within `hours` business hours of when the report counts as
         received."""
         amount = _hours_to_us(hours)
@@ -384,9 +374,7 @@ class BusinessCalendar:
             raise ValueError(f"hours must not be negative, got {hours}")
         return _from_us(self._add_us(self._next_opening_us(_to_us(received_at)), amount))
 
-    def business_time_between(
-        self, start: datetime.datetime, end: datetime.datetime
-    ) -> datetime.timedelta:
+    def business_time_between(self, start: datetime.datetime, end: datetime.datetime) -> datetime.timedelta:
         """Business time in [start, end); negative, the same amount, if end is before start."""
         a, b = _to_us(start), _to_us(end)
         sign = 1

@@ -65,9 +65,18 @@ def delivery_status(contract, today: datetime.date) -> DeliveryStatus:
     if contract.delivered_on and terms.delivery_defect_report_days is not None:
         defect_until = contract.delivered_on + datetime.timedelta(days=terms.delivery_defect_report_days)
     return DeliveryStatus(
-        contract=contract, days=days, state=_state(contract, days, deadline, cancel), deadline_on=deadline_on,
-        cancellable_on=cancellable_on, guarantee_applies=applies, cause_recorded=bool(contract.delivery_delay_cause),
-        fees_paid=paid, deduction=deduction, currency=terms.currency, defect_report_until=defect_until, today=today,
+        contract=contract,
+        days=days,
+        state=_state(contract, days, deadline, cancel),
+        deadline_on=deadline_on,
+        cancellable_on=cancellable_on,
+        guarantee_applies=applies,
+        cause_recorded=bool(contract.delivery_delay_cause),
+        fees_paid=paid,
+        deduction=deduction,
+        currency=terms.currency,
+        defect_report_until=defect_until,
+        today=today,
     )
 
 

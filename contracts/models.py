@@ -77,9 +77,7 @@ class ServiceTerms(models.Model):
     slug = models.SlugField(_("slug"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
     name = models.CharField(_("name"), max_length=200)
-    source = models.TextField(
-        _("source"), blank=True, help_text=_("The contract document these terms come from.")
-    )
+    source = models.TextField(_("source"), blank=True, help_text=_("The contract document these terms come from."))
     effective_from = models.DateField(
         _("effective from"),
         null=True,
@@ -97,9 +95,7 @@ class ServiceTerms(models.Model):
     # The calendar of business time (D §16.3, §16.8; T §2.4, §5.2.1).
     timezone = models.CharField(_("time zone"), max_length=64)
     holiday_country = models.CharField(_("holiday country"), max_length=2, blank=True, null=True)
-    holiday_subdivision = models.CharField(
-        _("holiday subdivision"), max_length=10, blank=True, null=True
-    )
+    holiday_subdivision = models.CharField(_("holiday subdivision"), max_length=10, blank=True, null=True)
     holiday_categories = models.JSONField(
         _("holiday categories"),
         default=list,
@@ -109,23 +105,15 @@ class ServiceTerms(models.Model):
             'Julafton, Nyårsafton). Or categories of the holidays package, e.g. ["public"].'
         ),
     )
-    support_days = models.CharField(
-        _("support days"), max_length=32, choices=SupportDays.choices
-    )
-    support_opens = models.PositiveSmallIntegerField(
-        _("support opens"), help_text=_("Minutes after local midnight.")
-    )
+    support_days = models.CharField(_("support days"), max_length=32, choices=SupportDays.choices)
+    support_opens = models.PositiveSmallIntegerField(_("support opens"), help_text=_("Minutes after local midnight."))
     support_closes = models.PositiveSmallIntegerField(
         _("support closes"), help_text=_("Minutes after local midnight; 1440 is 24:00.")
     )
 
     # Tickets (D §16.7–16.9, T §3.1).
-    service_start_hours = models.PositiveIntegerField(
-        _("service start (business hours)"), null=True, blank=True
-    )
-    customer_reply_hours = models.PositiveIntegerField(
-        _("customer reply time (hours)"), null=True, blank=True
-    )
+    service_start_hours = models.PositiveIntegerField(_("service start (business hours)"), null=True, blank=True)
+    customer_reply_hours = models.PositiveIntegerField(_("customer reply time (hours)"), null=True, blank=True)
     a_number_countries = models.JSONField(_("A-number countries"), default=list)
     a_number_types = models.JSONField(
         _("A-number types"),
@@ -166,12 +154,8 @@ class ServiceTerms(models.Model):
     )
 
     # Delivery guarantee (D §8.2, §8.4, §9.1–9.2).
-    delivery_deadline_days = models.PositiveIntegerField(
-        _("delivery deadline (days)"), null=True, blank=True
-    )
-    normal_delivery_weeks = models.PositiveIntegerField(
-        _("normal delivery time (weeks)"), null=True, blank=True
-    )
+    delivery_deadline_days = models.PositiveIntegerField(_("delivery deadline (days)"), null=True, blank=True)
+    normal_delivery_weeks = models.PositiveIntegerField(_("normal delivery time (weeks)"), null=True, blank=True)
     late_delivery_discount_percent = models.DecimalField(
         _("late delivery discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -183,18 +167,24 @@ class ServiceTerms(models.Model):
     )
 
     status_page_url = models.URLField(
-        _("operational status page"), blank=True,
-        help_text=_("Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."),
+        _("operational status page"),
+        blank=True,
+        help_text=_(
+            "Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."
+        ),
     )
     language = models.CharField(
-        _("language"), max_length=5, choices=Language.choices, default=Language.SWEDISH,
-        help_text=_("The language the terms are written in: their status page speaks it unless the visitor chooses another."),
+        _("language"),
+        max_length=5,
+        choices=Language.choices,
+        default=Language.SWEDISH,
+        help_text=_(
+            "The language the terms are written in: their status page speaks it unless the visitor chooses another."
+        ),
     )
 
     # Claims and liability (D §19.2–19.3, §20.1).
-    claim_window_months = models.PositiveIntegerField(
-        _("claim window (months)"), null=True, blank=True
-    )
+    claim_window_months = models.PositiveIntegerField(_("claim window (months)"), null=True, blank=True)
     discount_requires_claim = models.BooleanField(
         _("discounts must be claimed"),
         default=False,
@@ -216,27 +206,19 @@ class ServiceTerms(models.Model):
     )
     invoiced_in_advance = models.BooleanField(_("invoiced in advance"), null=True, blank=True)
     invoice_due_days = models.PositiveIntegerField(_("invoice due (days)"), null=True, blank=True)
-    invoice_objection_days = models.PositiveIntegerField(
-        _("invoice objections within (days)"), null=True, blank=True
-    )
+    invoice_objection_days = models.PositiveIntegerField(_("invoice objections within (days)"), null=True, blank=True)
     licence_change_notice_months = models.PositiveIntegerField(
         _("licence change notice (months)"), null=True, blank=True
     )
-    price_change_notice_days = models.PositiveIntegerField(
-        _("price change notice (days)"), null=True, blank=True
-    )
-    terms_change_notice_months = models.PositiveIntegerField(
-        _("terms change notice (months)"), null=True, blank=True
-    )
+    price_change_notice_days = models.PositiveIntegerField(_("price change notice (days)"), null=True, blank=True)
+    terms_change_notice_months = models.PositiveIntegerField(_("terms change notice (months)"), null=True, blank=True)
     change_termination_window_days = models.PositiveIntegerField(
         _("termination after a change within (days)"), null=True, blank=True
     )
     force_majeure_termination_months = models.PositiveIntegerField(
         _("force majeure termination after (months)"), null=True, blank=True
     )
-    termination_notice_months = models.PositiveIntegerField(
-        _("termination notice (months)"), null=True, blank=True
-    )
+    termination_notice_months = models.PositiveIntegerField(_("termination notice (months)"), null=True, blank=True)
     notice_receipt_days_letter = models.PositiveIntegerField(
         _("a letter counts as received after (days)"), null=True, blank=True
     )
@@ -258,13 +240,11 @@ class ServiceTerms(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="terms_slug_version_unique"),
             models.CheckConstraint(
-                condition=Q(support_opens__lt=models.F("support_closes"))
-                & Q(support_closes__lte=1440),
+                condition=Q(support_opens__lt=models.F("support_closes")) & Q(support_closes__lte=1440),
                 name="terms_support_hours_in_order",
             ),
             models.CheckConstraint(
-                condition=Q(planned_work_notice_days__isnull=True)
-                | Q(planned_work_notice_working_days__isnull=True),
+                condition=Q(planned_work_notice_days__isnull=True) | Q(planned_work_notice_working_days__isnull=True),
                 name="terms_one_planned_work_notice",
             ),
         ]
@@ -330,9 +310,7 @@ class Customer(models.Model):
         validators=[validation.validate_org_number],
         help_text=_("Swedish organisationsnummer (556677-8899) or Finnish business ID (1234567-8)."),
     )
-    language = models.CharField(
-        _("language"), max_length=5, choices=Language.choices, default=Language.SWEDISH
-    )
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.SWEDISH)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -435,9 +413,7 @@ class ContractQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> ContractQuerySet:
         """Contracts delivered on or before `on` and not yet ended."""
         on = on or timezone.localdate()
-        return self.filter(delivered_on__lte=on).filter(
-            Q(terminated_on__isnull=True) | Q(terminated_on__gt=on)
-        )
+        return self.filter(delivered_on__lte=on).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=on))
 
     def visible_to(self, user) -> ContractQuerySet:
         if not user.is_authenticated:
@@ -462,20 +438,31 @@ class Contract(models.Model):
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
     one_time_fee = models.DecimalField(
-        _("one-time fee"), max_digits=12, decimal_places=2, default=0,
+        _("one-time fee"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
         help_text=_("Invoiced when the contract is signed (D §15.2)."),
     )
     invoiced_from = models.DateField(
-        _("monthly fees invoiced from"), null=True, blank=True,
+        _("monthly fees invoiced from"),
+        null=True,
+        blank=True,
         help_text=_("Empty: from the delivery date. Earlier when the supplier invoices before delivery (D §8.6)."),
     )
     delivery_delay_cause = models.CharField(
-        _("cause of a delivery delay"), max_length=32, choices=DelayCause.choices, blank=True,
+        _("cause of a delivery delay"),
+        max_length=32,
+        choices=DelayCause.choices,
+        blank=True,
         help_text=_("The delivery guarantee applies only when a delay is solely the supplier's (D §9.3)."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     account_managers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="managed_contracts", limit_choices_to={"is_staff": True},
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="managed_contracts",
+        limit_choices_to={"is_staff": True},
         verbose_name=_("account managers"),
         help_text=_("Staff members told of every new report on this contract, as each one's own settings allow."),
     )
@@ -494,13 +481,10 @@ class Contract(models.Model):
                 name="contract_delivered_after_signing",
             ),
             models.CheckConstraint(
-                condition=Q(terminated_on__isnull=True)
-                | Q(terminated_on__gte=models.F("signed_on")),
+                condition=Q(terminated_on__isnull=True) | Q(terminated_on__gte=models.F("signed_on")),
                 name="contract_terminated_after_signing",
             ),
-            models.CheckConstraint(
-                condition=Q(one_time_fee__gte=0), name="contract_one_time_fee_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(one_time_fee__gte=0), name="contract_one_time_fee_not_negative"),
         ]
         indexes = [models.Index(fields=["customer", "signed_on"], name="contract_customer_idx")]
 
@@ -564,7 +548,8 @@ class TermsBook:
         self.notices: dict[tuple[int, int], datetime.date | None] = {
             (customer_id, terms_id): applies_from
             for customer_id, terms_id, applies_from in Notice.objects.filter(
-                kind=NoticeKind.TERMS_CHANGE, terms__slug__in=slugs,
+                kind=NoticeKind.TERMS_CHANGE,
+                terms__slug__in=slugs,
                 customer_id__in={c.customer_id for c in contracts},
             ).values_list("customer_id", "terms_id", "applies_from")
         }
@@ -634,7 +619,11 @@ class Notice(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notices", verbose_name=_("customer"))
     kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
     terms = models.ForeignKey(
-        ServiceTerms, on_delete=models.PROTECT, null=True, blank=True, related_name="notices",
+        ServiceTerms,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notices",
         verbose_name=_("new terms version"),
     )
     fee = models.ForeignKey(
@@ -647,7 +636,9 @@ class Notice(models.Model):
     received_on = models.DateField(_("counts as received on"), null=True, blank=True)
     termination_until = models.DateField(_("may terminate until"), null=True, blank=True)
     applies_from = models.DateField(
-        _("applies to the customer from"), null=True, blank=True,
+        _("applies to the customer from"),
+        null=True,
+        blank=True,
         help_text=_("The change's date, or later when the notice reached the customer too late for the notice period."),
     )
     recipients = models.JSONField(default=list, blank=True)
@@ -673,7 +664,9 @@ class Notice(models.Model):
             ),
         ]
         indexes = [
-            models.Index("created_at", name="notice_pending_idx", condition=Q(sent_at__isnull=True, failed_at__isnull=True))
+            models.Index(
+                "created_at", name="notice_pending_idx", condition=Q(sent_at__isnull=True, failed_at__isnull=True)
+            )
         ]
 
     def __str__(self) -> str:

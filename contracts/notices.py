@@ -40,14 +40,15 @@ def dispatch_after_commit() -> None:
 
 
 def dispatch() -> None:
-
     hand_over("contracts.tasks.send_pending_notices", waiting="the pending notices")
 
 
 def pending(now: datetime.datetime | None = None):
     now = now or timezone.now()
     return Notice.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), sent_at__isnull=True, failed_at__isnull=True,
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        sent_at__isnull=True,
+        failed_at__isnull=True,
     ).order_by("created_at", "pk")
 
 
@@ -116,7 +117,8 @@ def _shown(terms: ServiceTerms, field, value) -> str:
         return minutes_to_hhmm(value)
     if field.name == "discount_ladder":
         return "; ".join(
-            _("below %(below)s %%: %(percent)s %%") % {"below": _number(step["below"]), "percent": _number(step["percent"])}
+            _("below %(below)s %%: %(percent)s %%")
+            % {"below": _number(step["below"]), "percent": _number(step["percent"])}
             for step in value
         )
     if field.name == "maintenance_windows":
@@ -147,7 +149,8 @@ def render(
             "changes": changes_of(notice.terms) if notice.terms_id else [],
             "fee": notice.fee,
             "previous_fee": notice.fee.contract.fee_on(notice.fee.effective_from - datetime.timedelta(days=1))
-            if notice.fee_id else None,
+            if notice.fee_id
+            else None,
             "received_on": received_on,
             "termination_until": termination_until,
             "effective_on": effective_on,
@@ -164,7 +167,9 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     claimed = Notice.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=notice_id, sent_at__isnull=True, failed_at__isnull=True,
+        pk=notice_id,
+        sent_at__isnull=True,
+        failed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False  # sent, given up, or another worker has it now
@@ -177,22 +182,29 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     termination_until = received_on + datetime.timedelta(days=window) if window is not None else None
     if not recipients:
         Notice.objects.filter(pk=notice_id).update(
-            failed_at=now, claimed_at=None, last_error="No e-mail address to send to: give the customer a main contact person."
+            failed_at=now,
+            claimed_at=None,
+            last_error="No e-mail address to send to: give the customer a main contact person.",
         )
         return False
     applies = applies_from(notice, terms_before, received_on)
     subject, body = render(notice, received_on, termination_until, applies)
     try:
         mail = EmailMultiAlternatives(
-            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
             headers={"Auto-Submitted": "auto-generated"},
         )
         mail.attach_alternative(linebreaks(escape(body)), "text/html")
         mail.send()
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then shown to staff
         Notice.objects.filter(pk=notice_id).update(
-            claimed_at=None, last_error=f"{type(error).__name__}: {error}",
-            failed_at=now if notice.attempts >= MAX_ATTEMPTS else None, recipients=recipients,
+            claimed_at=None,
+            last_error=f"{type(error).__name__}: {error}",
+            failed_at=now if notice.attempts >= MAX_ATTEMPTS else None,
+            recipients=recipients,
             # 2, 4, 8, 16 minutes between attempts: a mail server down for half an hour is waited out.
             next_attempt_at=now + datetime.timedelta(minutes=2**notice.attempts),
         )
@@ -200,8 +212,15 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
         return False
     with transaction.atomic():
         Notice.objects.filter(pk=notice_id).update(
-            sent_at=now, received_on=received_on, termination_until=termination_until, recipients=recipients,
-            subject=subject, body=body, last_error="", claimed_at=None, channel=NoticeChannel.EMAIL,
+            sent_at=now,
+            received_on=received_on,
+            termination_until=termination_until,
+            recipients=recipients,
+            subject=subject,
+            body=body,
+            last_error="",
+            claimed_at=None,
+            channel=NoticeChannel.EMAIL,
             applies_from=applies,
         )
         if notice.fee_id and applies > notice.fee.effective_from:

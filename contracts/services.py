@@ -77,7 +77,9 @@ def affected_customers(slug: str, on: datetime.date):
     ).distinct()
 
 
-def notice_received_on(terms: ServiceTerms, sent_on: datetime.date, channel: str = NoticeChannel.EMAIL) -> datetime.date:
+def notice_received_on(
+    terms: ServiceTerms, sent_on: datetime.date, channel: str = NoticeChannel.EMAIL
+) -> datetime.date:
     """D §25.2: a notice counts as received some days after it was sent (e-mail: 3 days)."""
     days = getattr(terms, f"notice_receipt_days_{channel}")
     return sent_on + datetime.timedelta(days=days or 0)
@@ -94,9 +96,7 @@ def earliest_terms_change(terms: ServiceTerms, today: datetime.date) -> datetime
 
 def _differs(revised: ServiceTerms, other: ServiceTerms) -> bool:
     return any(
-        getattr(revised, name) != getattr(other, name)
-        for name in terms_editable_fields()
-        if name != "effective_from"
+        getattr(revised, name) != getattr(other, name) for name in terms_editable_fields() if name != "effective_from"
     )
 
 
@@ -156,20 +156,36 @@ def terms_revision_plan(
     for same in {in_force, newest}:
         if not _differs(revised, same):
             raise ValidationError(
-                {"__all__": [_("Nothing to change: these are the terms of version %(version)d already.") % {"version": same.version}]}
+                {
+                    "__all__": [
+                        _("Nothing to change: these are the terms of version %(version)d already.")
+                        % {"version": same.version}
+                    ]
+                }
             )
     customers = list(affected_customers(terms.slug, today))
     earliest = earliest_terms_change(in_force, today) if customers else today
     if effective_from is not None and effective_from < today:
-        raise ValidationError({"effective_from": [
-            _("A change cannot take effect in the past; the earliest allowed date is %(date)s.") % {"date": earliest.isoformat()}
-        ]})
+        raise ValidationError(
+            {
+                "effective_from": [
+                    _("A change cannot take effect in the past; the earliest allowed date is %(date)s.")
+                    % {"date": earliest.isoformat()}
+                ]
+            }
+        )
     if effective_from is not None and effective_from < earliest:
-        raise ValidationError({"effective_from": [
-            _("Customers must have the notice %(months)s before a change takes effect (D §28, §25.2): "
-              "the earliest allowed date is %(date)s.")
-            % {"months": _months_text(in_force.terms_change_notice_months), "date": earliest.isoformat()}
-        ]})
+        raise ValidationError(
+            {
+                "effective_from": [
+                    _(
+                        "Customers must have the notice %(months)s before a change takes effect (D §28, §25.2): "
+                        "the earliest allowed date is %(date)s."
+                    )
+                    % {"months": _months_text(in_force.terms_change_notice_months), "date": earliest.isoformat()}
+                ]
+            }
+        )
     revised.effective_from = effective_from or earliest
     return revised, customers
 
@@ -184,17 +200,13 @@ def customer_create(*, name: str, org_number: str, language: str = "sv") -> Cust
     _full_clean(customer)
     normalised = normalise_org_number(org_number)
     if Customer.objects.filter(org_number=normalised).exists():
-        raise ValidationError(
-            {"org_number": [_("A customer with this organisation number exists already.")]}
-        )
+        raise ValidationError({"org_number": [_("A customer with this organisation number exists already.")]})
     customer.save()
     return customer
 
 
 @transaction.atomic
-def customer_user_create(
-    *, customer: Customer, username: str, email: str, password: str | None = None
-):
+def customer_user_create(*, customer: Customer, username: str, email: str, password: str | None = None):
     """A user of one customer's organisation (API: POST /api/customers/{id}/users/). Without a
     password, the user is e-mailed a link to choose one (in the customer's language) once the
     user is stored; a mail server that fails is logged, and staff send the link again from the
@@ -262,10 +274,15 @@ def contract_create(
         contract=contract, effective_from=signed_on, monthly_fee=monthly_fee, created_by=_user(actor)
     )
     # Signed while a change of these terms is announced: the customer gets its notice too (D §28).
-    pending = ServiceTerms.objects.filter(slug=terms.slug, version__gt=terms.version, effective_from__gt=timezone.localdate())
+    pending = ServiceTerms.objects.filter(
+        slug=terms.slug, version__gt=terms.version, effective_from__gt=timezone.localdate()
+    )
     created = [
-        Notice.objects.get_or_create(customer=customer, terms=version,
-                                     defaults={"kind": NoticeKind.TERMS_CHANGE, "effective_on": version.effective_from})[1]
+        Notice.objects.get_or_create(
+            customer=customer,
+            terms=version,
+            defaults={"kind": NoticeKind.TERMS_CHANGE, "effective_on": version.effective_from},
+        )[1]
         for version in pending
     ]
     if any(created):
@@ -273,8 +290,15 @@ def contract_create(
     return contract
 
 
-CONTRACT_FIELDS = ("signed_on", "delivered_on", "terminated_on", "description", "one_time_fee", "invoiced_from",
-                   "delivery_delay_cause")
+CONTRACT_FIELDS = (
+    "signed_on",
+    "delivered_on",
+    "terminated_on",
+    "description",
+    "one_time_fee",
+    "invoiced_from",
+    "delivery_delay_cause",
+)
 
 
 @transaction.atomic
@@ -291,10 +315,15 @@ def contract_update(*, contract: Contract, changes: dict[str, Any], actor=None) 
     contract_validate(contract)
     contract.save()
     changed = sorted(name for name in changes if before[name] != changes[name])
-    dates = [d for name in ("delivered_on", "terminated_on") if name in changed for d in (before[name], changes[name]) if d]
+    dates = [
+        d for name in ("delivered_on", "terminated_on") if name in changed for d in (before[name], changes[name]) if d
+    ]
     if dates:
         signals.service_changed.send(
-            Contract, contract=contract, since=min(dates), actor=_user(actor),
+            Contract,
+            contract=contract,
+            since=min(dates),
+            actor=_user(actor),
             reason=f"contract {contract.pk} changed: {', '.join(changed)}",
         )
     return contract
@@ -320,16 +349,23 @@ def contract_fee_change(
         contract=contract, effective_from=effective_from, monthly_fee=monthly_fee, created_by=_user(actor)
     )
     if rise and contract.status_on(today) != "terminated":
-        Notice.objects.create(customer=contract.customer, kind=NoticeKind.FEE_CHANGE, fee=fee, effective_on=effective_from)
+        Notice.objects.create(
+            customer=contract.customer, kind=NoticeKind.FEE_CHANGE, fee=fee, effective_on=effective_from
+        )
         notices.dispatch_after_commit()
     signals.service_changed.send(
-        Contract, contract=contract, since=effective_from, actor=_user(actor),
+        Contract,
+        contract=contract,
+        since=effective_from,
+        actor=_user(actor),
         reason=f"contract {contract.pk}: monthly fee {monthly_fee} from {effective_from.isoformat()}",
     )
     return fee
 
 
-def check_fee_change(*, contract: Contract, monthly_fee: Decimal, effective_from: datetime.date, today: datetime.date) -> None:
+def check_fee_change(
+    *, contract: Contract, monthly_fee: Decimal, effective_from: datetime.date, today: datetime.date
+) -> None:
     """Raises ValidationError, keyed by field, when a change of fee may not be made as given."""
     errors: dict[str, list[str]] = {}
     if monthly_fee is None or monthly_fee < 0:
@@ -339,7 +375,9 @@ def check_fee_change(*, contract: Contract, monthly_fee: Decimal, effective_from
     elif contract.terminated_on is not None and effective_from >= contract.terminated_on:
         errors["effective_from"] = [_("The contract ends on %(date)s.") % {"date": contract.terminated_on.isoformat()}]
     elif contract.fees.filter(effective_from=effective_from).exists():
-        errors["effective_from"] = [_("A fee from %(date)s is recorded already.") % {"date": effective_from.isoformat()}]
+        errors["effective_from"] = [
+            _("A fee from %(date)s is recorded already.") % {"date": effective_from.isoformat()}
+        ]
     if errors:
         raise ValidationError(errors)
     previous = contract.fee_on(effective_from)
@@ -349,10 +387,16 @@ def check_fee_change(*, contract: Contract, monthly_fee: Decimal, effective_from
     if monthly_fee > previous and terms.price_change_notice_days is not None:
         earliest = notice_received_on(terms, today) + datetime.timedelta(days=terms.price_change_notice_days)
         if effective_from < earliest:
-            raise ValidationError({"effective_from": [
-                _("A higher fee needs %(days)d days' notice to the customer (D §15.14, §25.2): the earliest allowed date is %(date)s.")
-                % {"days": terms.price_change_notice_days, "date": earliest.isoformat()}
-            ]})
+            raise ValidationError(
+                {
+                    "effective_from": [
+                        _(
+                            "A higher fee needs %(days)d days' notice to the customer (D §15.14, §25.2): the earliest allowed date is %(date)s."
+                        )
+                        % {"days": terms.price_change_notice_days, "date": earliest.isoformat()}
+                    ]
+                }
+            )
 
 
 def contract_in_use(contract: Contract) -> bool:
@@ -392,9 +436,7 @@ def _contract_errors(contract: Contract) -> dict[str, list[str]]:
             _("The delivery date cannot be in the future; set it when the service is delivered.")
         )
     if contract.terminated_on and contract.signed_on and contract.terminated_on < contract.signed_on:
-        errors.setdefault("terminated_on", []).append(
-            _("A contract cannot end before it was signed.")
-        )
+        errors.setdefault("terminated_on", []).append(_("A contract cannot end before it was signed."))
     if contract.invoiced_from and contract.signed_on and contract.invoiced_from < contract.signed_on:
         errors.setdefault("invoiced_from", []).append(_("Fees cannot be invoiced before the contract was signed."))
     if contract.one_time_fee is not None and contract.one_time_fee < 0:

@@ -144,28 +144,17 @@ def clean_discount_ladder(ladder: Any, target: Decimal | None) -> list[dict[str,
     previous: tuple[Decimal, Decimal] | None = None
     for index, step in enumerate(ladder, start=1):
         if not isinstance(step, dict) or set(step) != {"below", "percent"}:
-            raise ValidationError(
-                _('Step %(n)d must have exactly the keys "below" and "percent".') % {"n": index}
-            )
+            raise ValidationError(_('Step %(n)d must have exactly the keys "below" and "percent".') % {"n": index})
         below, percent = _decimal(step["below"]), _decimal(step["percent"])
         if below is None or not (0 < below <= 100):
-            raise ValidationError(
-                _("Step %(n)d: below must be a number above 0 and at most 100.") % {"n": index}
-            )
+            raise ValidationError(_("Step %(n)d: below must be a number above 0 and at most 100.") % {"n": index})
         if percent is None or not (0 < percent <= 100):
-            raise ValidationError(
-                _("Step %(n)d: percent must be a number above 0 and at most 100.") % {"n": index}
-            )
+            raise ValidationError(_("Step %(n)d: percent must be a number above 0 and at most 100.") % {"n": index})
         if previous is not None:
             if below >= previous[0]:
-                raise ValidationError(
-                    _("Step %(n)d: thresholds must fall strictly from step to step.")
-                    % {"n": index}
-                )
+                raise ValidationError(_("Step %(n)d: thresholds must fall strictly from step to step.") % {"n": index})
             if percent <= previous[1]:
-                raise ValidationError(
-                    _("Step %(n)d: percents must rise strictly from step to step.") % {"n": index}
-                )
+                raise ValidationError(_("Step %(n)d: percents must rise strictly from step to step.") % {"n": index})
         elif target is not None and below > target:
             raise ValidationError(
                 _("The first threshold (%(below)s) is above the availability target (%(target)s).")
@@ -185,8 +174,7 @@ def clean_maintenance_windows(windows: Any) -> list[dict] | None:
     for index, window in enumerate(windows, start=1):
         if not isinstance(window, dict) or set(window) != {"weekdays", "start", "end"}:
             raise ValidationError(
-                _('Window %(n)d must have exactly the keys "weekdays", "start" and "end".')
-                % {"n": index}
+                _('Window %(n)d must have exactly the keys "weekdays", "start" and "end".') % {"n": index}
             )
         days = window["weekdays"]
         if (
@@ -196,8 +184,7 @@ def clean_maintenance_windows(windows: Any) -> list[dict] | None:
             or len(set(days)) != len(days)
         ):
             raise ValidationError(
-                _("Window %(n)d: weekdays must be distinct numbers 1 (Monday) to 7 (Sunday).")
-                % {"n": index}
+                _("Window %(n)d: weekdays must be distinct numbers 1 (Monday) to 7 (Sunday).") % {"n": index}
             )
         try:
             start = hhmm_to_minutes(window["start"])
@@ -206,8 +193,7 @@ def clean_maintenance_windows(windows: Any) -> list[dict] | None:
             raise ValidationError(_("Window %(n)d: %(error)s") % {"n": index, "error": error})
         if start >= end:
             raise ValidationError(
-                _("Window %(n)d: start must be before end (split a window over midnight in two).")
-                % {"n": index}
+                _("Window %(n)d: start must be before end (split a window over midnight in two).") % {"n": index}
             )
         cleaned.append({"weekdays": sorted(days), "start": window["start"], "end": window["end"]})
     return cleaned
@@ -221,8 +207,10 @@ def validate_terms(terms) -> None:
         errors.setdefault(field, []).append(message)
 
     if terms.timezone not in available_timezones():
-        add("timezone", _("Unknown time zone %(tz)s; use an IANA name such as Europe/Stockholm.")
-            % {"tz": terms.timezone})
+        add(
+            "timezone",
+            _("Unknown time zone %(tz)s; use an IANA name such as Europe/Stockholm.") % {"tz": terms.timezone},
+        )
 
     countries = supported_holiday_countries()
     country = terms.holiday_country or None
@@ -240,11 +228,7 @@ def validate_terms(terms) -> None:
             terms.holiday_categories = days_off_categories(country)
         categories = terms.holiday_categories
         supported = holidays.country_holidays(country).supported_categories
-        if (
-            not isinstance(categories, list)
-            or not categories
-            or any(c not in supported for c in categories)
-        ):
+        if not isinstance(categories, list) or not categories or any(c not in supported for c in categories):
             add(
                 "holiday_categories",
                 _("Choose holiday categories among: %(known)s.") % {"known": ", ".join(supported)},
@@ -268,7 +252,7 @@ def validate_terms(terms) -> None:
         or not a_countries
         or any(c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
     ):
-        add("a_number_countries", _("Give one or more ISO country codes, e.g. [\"SE\"]."))
+        add("a_number_countries", _('Give one or more ISO country codes, e.g. ["SE"].'))
     kinds = terms.a_number_types
     if kinds is None:
         terms.a_number_types = kinds = []

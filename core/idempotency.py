@@ -86,9 +86,14 @@ def once(user, key: str, request_fingerprint: str, work: Callable[[], tuple[int,
 
 def check_key(key: str) -> None:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not all("\x21" <= char <= "\x7e" for char in key):
-        raise ValidationError({HEADER: [_(
-            "An Idempotency-Key is 1 to %(most)d visible ASCII characters (no spaces)."
-        ) % {"most": MAX_KEY_LENGTH}]})
+        raise ValidationError(
+            {
+                HEADER: [
+                    _("An Idempotency-Key is 1 to %(most)d visible ASCII characters (no spaces).")
+                    % {"most": MAX_KEY_LENGTH}
+                ]
+            }
+        )
 
 
 def idempotent(create):
@@ -109,9 +114,9 @@ def idempotent(create):
         if outcome == "new":
             return result
         if not result.same:
-            raise KeyReused(_(
-                "This Idempotency-Key was already used for a different request. Use a new key for a new request."
-            ))
+            raise KeyReused(
+                _("This Idempotency-Key was already used for a different request. Use a new key for a new request.")
+            )
         return Response(json.loads(result.body), status=result.status_code, headers={"Idempotent-Replayed": "true"})
 
     wrapper.idempotent = True
@@ -124,8 +129,9 @@ def form_token() -> str:
 
 def form_fingerprint(request) -> str:
     """What a posted form says: its fields but the tokens, and its files by name and size."""
-    fields = {name: values for name, values in request.POST.lists()
-              if name not in ("csrfmiddlewaretoken", FORM_TOKEN_FIELD)}
+    fields = {
+        name: values for name, values in request.POST.lists() if name not in ("csrfmiddlewaretoken", FORM_TOKEN_FIELD)
+    }
     files = {name: [(upload.name, upload.size) for upload in uploads] for name, uploads in request.FILES.lists()}
     return fingerprint(request.method, request.path, fields, files)
 

@@ -14,11 +14,17 @@ from django.utils.http import urlsafe_base64_encode
 def send_first_sign_in_link(user, language: str) -> None:
     """The link lasts PASSWORD_RESET_TIMEOUT and stops working once a password is chosen."""
     context = {
-        "user": user, "site_url": settings.SITE_URL, "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user), "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        "user": user,
+        "site_url": settings.SITE_URL,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }
     with translation.override(language):
         PasswordResetForm().send_mail(
-            "registration/first_sign_in_subject.txt", "registration/first_sign_in_email.txt",
-            context, settings.DEFAULT_FROM_EMAIL, user.email,
+            "registration/first_sign_in_subject.txt",
+            "registration/first_sign_in_email.txt",
+            context,
+            settings.DEFAULT_FROM_EMAIL,
+            user.email,
         )

@@ -12,7 +12,7 @@ EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
 def labels(choices) -> str:
-    """A choice list as people read it: "Fault report", "Support or change request", … """
+    """A choice list as people read it: "Fault report", "Support or change request", …"""
     return ", ".join(f"“{label}”" for label in choices.labels)
 
 
@@ -21,8 +21,6 @@ def check_time(errors: dict, field: str, value: datetime.datetime | None) -> Non
     if value is None:
         return
     if timezone.is_naive(value):
-        errors.setdefault(field, []).append(
-            _("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00.")
-        )
+        errors.setdefault(field, []).append(_("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00."))
     elif value < EARLIEST:
         errors.setdefault(field, []).append(_("Give a time in 2000 or later."))

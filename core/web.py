@@ -19,6 +19,7 @@ def apply_errors(form, error: ValidationError) -> None:
 def signed_in_or_token(view):
     """Like login_required, for a file an API client follows a link to: a session, or the
     API's `Authorization: Token …` header, signs the reader in; neither answers 401."""
+
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated and request.headers.get("Authorization", "").startswith("Token "):

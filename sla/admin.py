@@ -52,7 +52,15 @@ class ReportRevisionInline(admin.TabularInline):
 
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(admin.ModelAdmin):
-    list_display = ["month", "contract", "availability_percent", "discount_percent", "discount_amount", "currency", "stale"]
+    list_display = [
+        "month",
+        "contract",
+        "availability_percent",
+        "discount_percent",
+        "discount_amount",
+        "currency",
+        "stale",
+    ]
     list_filter = ["month", "stale", "terms__slug"]
     search_fields = ["contract__customer__name"]
     list_select_related = ["contract__customer"]

@@ -60,23 +60,34 @@ class BillingMonth:
     def problems(self) -> list[str]:
         found = []
         if not self.complete:
-            found.append(_("%(month)s is not complete yet: it ends at %(end)s.") % {
-                "month": self.label, "end": timezone.localtime(self.ends_at).strftime("%Y-%m-%d %H:%M")})
+            found.append(
+                _("%(month)s is not complete yet: it ends at %(end)s.")
+                % {"month": self.label, "end": timezone.localtime(self.ends_at).strftime("%Y-%m-%d %H:%M")}
+            )
         if self.complete and self.missing:
-            found.append(ngettext(
-                "%(n)d contract has no stored report for %(month)s yet: store the month first.",
-                "%(n)d contracts have no stored report for %(month)s yet: store the month first.", self.missing,
-            ) % {"n": self.missing, "month": self.label})
+            found.append(
+                ngettext(
+                    "%(n)d contract has no stored report for %(month)s yet: store the month first.",
+                    "%(n)d contracts have no stored report for %(month)s yet: store the month first.",
+                    self.missing,
+                )
+                % {"n": self.missing, "month": self.label}
+            )
         if self.stale:
-            found.append(ngettext(
-                "%(n)d stored report is out of date (an outage or a contract changed): recompute it first.",
-                "%(n)d stored reports are out of date (an outage or a contract changed): recompute them first.",
-                self.stale,
-            ) % {"n": self.stale})
+            found.append(
+                ngettext(
+                    "%(n)d stored report is out of date (an outage or a contract changed): recompute it first.",
+                    "%(n)d stored reports are out of date (an outage or a contract changed): recompute them first.",
+                    self.stale,
+                )
+                % {"n": self.stale}
+            )
         for outage, numbers in self.contradictions:
             found.append(
-                _("Outage %(id)d is counted as the supplier's, but its tickets %(numbers)s are classified as not "
-                  "the supplier's Fault (D §10.4): settle it on the outage board first.")
+                _(
+                    "Outage %(id)d is counted as the supplier's, but its tickets %(numbers)s are classified as not "
+                    "the supplier's Fault (D §10.4): settle it on the outage board first."
+                )
                 % {"id": outage.pk, "numbers": ", ".join(numbers)}
             )
         return found
@@ -98,14 +109,21 @@ def billing_month(year: int, month: int, *, now: datetime.datetime | None = None
     expected = set(reports.contracts_in_month(year, month).values_list("pk", flat=True))
     # A report of a contract no longer in service that month (its delivery moved) is not billed.
     stored = [
-        report for report in MonthlyReport.objects.filter(month=first)
+        report
+        for report in MonthlyReport.objects.filter(month=first)
         .select_related("contract__customer", "terms")
         .order_by("contract__customer__name", "contract_id")
         if report.contract_id in expected
     ]
     result = BillingMonth(
-        year=year, month=month, ends_at=ends_at, complete=now >= ends_at, expected=expected, reports=stored,
-        stale=sum(1 for r in stored if r.stale), contradictions=selectors.month_contradictions(year, month),
+        year=year,
+        month=month,
+        ends_at=ends_at,
+        complete=now >= ends_at,
+        expected=expected,
+        reports=stored,
+        stale=sum(1 for r in stored if r.stale),
+        contradictions=selectors.month_contradictions(year, month),
     )
     result.states = claims.discount_states(stored, timezone.localdate(now))
     return result
@@ -149,9 +167,22 @@ def _date(value: datetime.date | None) -> str:
 
 def columns() -> list[str]:
     return [
-        _("month"), _("contract"), _("customer"), _("organisation number"), _("terms"), _("terms version"),
-        _("availability %"), _("target %"), _("discount %"), _("monthly fee"), _("discount"), _("currency"),
-        _("unavailable minutes"), _("discount state"), _("right lapses on"), _("discount to invoice"),
+        _("month"),
+        _("contract"),
+        _("customer"),
+        _("organisation number"),
+        _("terms"),
+        _("terms version"),
+        _("availability %"),
+        _("target %"),
+        _("discount %"),
+        _("monthly fee"),
+        _("discount"),
+        _("currency"),
+        _("unavailable minutes"),
+        _("discount state"),
+        _("right lapses on"),
+        _("discount to invoice"),
     ]
 
 
@@ -164,12 +195,24 @@ def write_csv(billing: BillingMonth, fmt: str) -> str:
     writer.writerow(columns())
     for report, state, state_name in billing.rows:
         minutes = (Decimal(report.unavailable_seconds) / 60).quantize(Decimal("0.01"))
-        writer.writerow([
-            billing.label, report.contract_id, _text(report.contract.customer.name),
-            _text(report.contract.customer.org_number), _text(report.terms.slug), report.terms.version,
-            _number(report.availability_percent, fmt), _number(report.terms.availability_target, fmt),
-            _number(report.discount_percent, fmt), _number(report.monthly_fee, fmt),
-            _number(report.discount_amount, fmt), report.currency, _number(minutes, fmt),
-            state_name, _date(state.lapses_on), _number(state.to_invoice, fmt),
-        ])
+        writer.writerow(
+            [
+                billing.label,
+                report.contract_id,
+                _text(report.contract.customer.name),
+                _text(report.contract.customer.org_number),
+                _text(report.terms.slug),
+                report.terms.version,
+                _number(report.availability_percent, fmt),
+                _number(report.terms.availability_target, fmt),
+                _number(report.discount_percent, fmt),
+                _number(report.monthly_fee, fmt),
+                _number(report.discount_amount, fmt),
+                report.currency,
+                _number(minutes, fmt),
+                state_name,
+                _date(state.lapses_on),
+                _number(state.to_invoice, fmt),
+            ]
+        )
     return out.getvalue()

@@ -85,9 +85,17 @@ def claim_deadline(contract: Contract, since: datetime.date) -> datetime.date | 
 
 @transaction.atomic
 def claim_file(
-    *, contract: Contract, discovered_on: datetime.date, description: str, tickets: list, amount: Decimal,
-    kind: str = ClaimKind.DISCOUNT, month: datetime.date | None = None, outage: Outage | None = None,
-    actor=None, now: datetime.datetime | None = None,
+    *,
+    contract: Contract,
+    discovered_on: datetime.date,
+    description: str,
+    tickets: list,
+    amount: Decimal,
+    kind: str = ClaimKind.DISCOUNT,
+    month: datetime.date | None = None,
+    outage: Outage | None = None,
+    actor=None,
+    now: datetime.datetime | None = None,
 ) -> Claim:
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -116,17 +124,32 @@ def claim_file(
         errors["outage"] = [_("That outage did not concern this contract.")]
     if errors:
         raise ValidationError(errors)
-    since = window_from(contract, discovered_on=discovered_on, kind=kind, month=month, outage=outage,
-                        tickets=tickets, now=now)
+    since = window_from(
+        contract, discovered_on=discovered_on, kind=kind, month=month, outage=outage, tickets=tickets, now=now
+    )
     deadline = claim_deadline(contract, since)
     if deadline is not None and today > deadline:
-        raise ValidationError({"discovered_on": [
-            _("Too late: the circumstance was or should have been discovered on %(found)s, so a claim had to "
-              "be made by %(deadline)s (D §20.1).") % {"found": since.isoformat(), "deadline": deadline.isoformat()}
-        ]})
+        raise ValidationError(
+            {
+                "discovered_on": [
+                    _(
+                        "Too late: the circumstance was or should have been discovered on %(found)s, so a claim had to "
+                        "be made by %(deadline)s (D §20.1)."
+                    )
+                    % {"found": since.isoformat(), "deadline": deadline.isoformat()}
+                ]
+            }
+        )
     claim = Claim.objects.create(
-        contract=contract, kind=kind, month=month, outage=outage, amount=amount, discovered_on=discovered_on,
-        window_from=since, description=description.strip(), filed_at=now,
+        contract=contract,
+        kind=kind,
+        month=month,
+        outage=outage,
+        amount=amount,
+        discovered_on=discovered_on,
+        window_from=since,
+        description=description.strip(),
+        filed_at=now,
         filed_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     claim.tickets.set(tickets)
@@ -139,8 +162,14 @@ def _outage_concerns(outage: Outage, contract: Contract) -> bool:
 
 @transaction.atomic
 def claim_decide(
-    *, claim: Claim, accept: bool, note: str, actor, granted_amount: Decimal | None = None,
-    outside_cap: str = "", now: datetime.datetime | None = None,
+    *,
+    claim: Claim,
+    accept: bool,
+    note: str,
+    actor,
+    granted_amount: Decimal | None = None,
+    outside_cap: str = "",
+    now: datetime.datetime | None = None,
 ) -> Claim:
     # The contract's row is locked: two clerks deciding claims of one contract take turns, so
     # both can never spend the same part of the damages cap.
@@ -151,23 +180,39 @@ def claim_decide(
     if not (note or "").strip():
         raise ValidationError({"note": [_("Give the reason for the decision.")]})
     if outside_cap and (claim.kind != ClaimKind.DAMAGES or outside_cap not in OutsideCap.values):
-        raise ValidationError({"outside_cap": [
-            _("Only damages can be outside the cap, for one of the reasons of D §19.4: %(values)s.")
-            % {"values": ", ".join(OutsideCap.values)}
-        ]})
+        raise ValidationError(
+            {
+                "outside_cap": [
+                    _("Only damages can be outside the cap, for one of the reasons of D §19.4: %(values)s.")
+                    % {"values": ", ".join(OutsideCap.values)}
+                ]
+            }
+        )
     if accept:
         granted = claim.amount if granted_amount is None else granted_amount
         if not granted.is_finite() or granted != granted.quantize(CENT) or granted <= 0 or granted > claim.amount:
-            raise ValidationError({"granted_amount": [
-                _("Grant an amount above zero and at most the %(amount)s claimed, to the cent.") % {"amount": claim.amount}
-            ]})
+            raise ValidationError(
+                {
+                    "granted_amount": [
+                        _("Grant an amount above zero and at most the %(amount)s claimed, to the cent.")
+                        % {"amount": claim.amount}
+                    ]
+                }
+            )
         claim.outside_cap = outside_cap
         cap = damages_cap(claim)
         if cap.applies and granted > cap.remaining:
-            raise ValidationError({"granted_amount": [
-                _("The damages cap leaves %(left)s %(currency)s (D §19.2–19.3); grant at most that, or mark the "
-                  "claim as outside the cap with its D §19.4 reason.") % {"left": cap.remaining, "currency": cap.currency}
-            ]})
+            raise ValidationError(
+                {
+                    "granted_amount": [
+                        _(
+                            "The damages cap leaves %(left)s %(currency)s (D §19.2–19.3); grant at most that, or mark the "
+                            "claim as outside the cap with its D §19.4 reason."
+                        )
+                        % {"left": cap.remaining, "currency": cap.currency}
+                    ]
+                }
+            )
         claim.granted_amount = granted
     claim.status = ClaimStatus.ACCEPTED if accept else ClaimStatus.REJECTED
     claim.decision_note = note.strip()
@@ -186,12 +231,16 @@ class ClaimBook:
         contracts = {claim.contract_id: claim.contract for claim in claims}
         TermsBook.attach([claim.contract for claim in claims])
         self.accepted: dict[int, list[Claim]] = {}
-        for accepted in Claim.objects.filter(contract_id__in=contracts, status=ClaimStatus.ACCEPTED).select_related("outage"):
+        for accepted in Claim.objects.filter(contract_id__in=contracts, status=ClaimStatus.ACCEPTED).select_related(
+            "outage"
+        ):
             accepted.contract = contracts[accepted.contract_id]
             self.accepted.setdefault(accepted.contract_id, []).append(accepted)
         self.reports = {
             (report.contract_id, report.month): report
-            for report in MonthlyReport.objects.filter(contract_id__in=contracts, discount_amount__gt=0).select_related("terms")
+            for report in MonthlyReport.objects.filter(contract_id__in=contracts, discount_amount__gt=0).select_related(
+                "terms"
+            )
         }
 
 
@@ -228,14 +277,21 @@ def damages_cap(claim: Claim, book: ClaimBook | None = None) -> Cap:
     if terms.liability_cap_percent is None or terms.liability_cap_basis_months is None:
         return Cap(False, None, None, zero, zero, None, terms.currency)
     annual = annual_fees(
-        contract.fee_rows, on=on, basis_months=terms.liability_cap_basis_months,
-        invoiced_from=contract.invoicing_starts_on, terminated_on=contract.terminated_on,
-        one_time_fee=contract.one_time_fee, signed_on=contract.signed_on,
+        contract.fee_rows,
+        on=on,
+        basis_months=terms.liability_cap_basis_months,
+        invoiced_from=contract.invoicing_starts_on,
+        terminated_on=contract.terminated_on,
+        one_time_fee=contract.one_time_fee,
+        signed_on=contract.signed_on,
     )
     total = cents(annual * terms.liability_cap_percent / 100)
     granted_before = sum(
-        (c.granted_amount for c in book.accepted.get(contract.pk, [])
-         if c.kind == ClaimKind.DAMAGES and not c.outside_cap and c.pk != claim.pk),
+        (
+            c.granted_amount
+            for c in book.accepted.get(contract.pk, [])
+            if c.kind == ClaimKind.DAMAGES and not c.outside_cap and c.pk != claim.pk
+        ),
         zero,
     )
     given = discounts_given(contract, event_months(claim), book)
@@ -263,8 +319,11 @@ def discounts_given(contract: Contract, months: set[datetime.date], book: ClaimB
     none was claimed, as computed when the terms give discounts without a claim."""
     given = Decimal(0)
     for month in months:
-        grants = [c.granted_amount for c in book.accepted.get(contract.pk, [])
-                  if c.kind == ClaimKind.DISCOUNT and c.month == month]
+        grants = [
+            c.granted_amount
+            for c in book.accepted.get(contract.pk, [])
+            if c.kind == ClaimKind.DISCOUNT and c.month == month
+        ]
         report = book.reports.get((contract.pk, month))
         if grants:
             given += sum(grants)

@@ -81,7 +81,9 @@ def contract_extras(contract: Contract) -> dict:
 def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     contracts = list(
-        Contract.objects.filter(customer=customer).select_related("terms").prefetch_related("fees")
+        Contract.objects.filter(customer=customer)
+        .select_related("terms")
+        .prefetch_related("fees")
         .order_by("-signed_on", "-id")
     )
     for contract in contracts:

@@ -24,7 +24,10 @@ class Responsibility(models.TextChoices):
 
 class Outage(models.Model):
     contracts = models.ManyToManyField(
-        Contract, blank=True, related_name="outages", verbose_name=_("contracts"),
+        Contract,
+        blank=True,
+        related_name="outages",
+        verbose_name=_("contracts"),
         help_text=_("None: every contract active at the time."),
     )
     service_wide = models.BooleanField(_("every active contract"), default=False)
@@ -34,15 +37,20 @@ class Outage(models.Model):
     responsibility = models.CharField(_("responsibility"), max_length=24, choices=Responsibility.choices)
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
     announced_via = models.CharField(
-        _("announced by"), max_length=8, choices=NoticeChannel.choices, blank=True,
-        help_text=_("The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."),
+        _("announced by"),
+        max_length=8,
+        choices=NoticeChannel.choices,
+        blank=True,
+        help_text=_(
+            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."
+        ),
     )
     description = models.TextField(_("description"), blank=True)
-    tickets = models.ManyToManyField(
-        "tickets.Ticket", blank=True, related_name="outages", verbose_name=_("tickets")
-    )
+    tickets = models.ManyToManyField("tickets.Ticket", blank=True, related_name="outages", verbose_name=_("tickets"))
     short_notice_terms = models.JSONField(
-        _("terms whose notice was not met"), default=list, blank=True,
+        _("terms whose notice was not met"),
+        default=list,
+        blank=True,
         help_text=_("Planned work outside the maintenance windows without due notice (D §11.3, T §5.1)."),
     )
     # D §10.4: staff confirmed the supplier's responsibility although these linked tickets were
@@ -69,16 +77,15 @@ class Outage(models.Model):
                 name="outage_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(announced_at__isnull=True, announced_via="") | Q(announced_at__isnull=False) & ~Q(announced_via=""),
+                condition=Q(announced_at__isnull=True, announced_via="")
+                | Q(announced_at__isnull=False) & ~Q(announced_via=""),
                 name="outage_announcement_has_channel",
             ),
         ]
         indexes = [
             models.Index(fields=["started_at"], name="outage_started_idx"),
             models.Index(fields=["ended_at"], name="outage_ended_idx"),
-            models.Index(
-                "started_at", name="outage_service_wide_idx", condition=Q(service_wide=True)
-            ),
+            models.Index("started_at", name="outage_service_wide_idx", condition=Q(service_wide=True)),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +155,9 @@ class OutageUpdateMail(models.Model):
         constraints = [models.UniqueConstraint(fields=["update", "customer"], name="outage_update_mail_once")]
         indexes = [
             models.Index(
-                "created_at", name="outage_update_mail_unsent_idx", condition=Q(sent_at__isnull=True, failed_at__isnull=True)
+                "created_at",
+                name="outage_update_mail_unsent_idx",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
             )
         ]
 
@@ -184,9 +193,7 @@ class MonthlyReport(models.Model):
         verbose_name = _("monthly report")
         verbose_name_plural = _("monthly reports")
         ordering = ["-month", "contract_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["contract", "month"], name="report_contract_month_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["contract", "month"], name="report_contract_month_unique")]
         indexes = [models.Index("month", name="report_stale_idx", condition=Q(stale=True))]
 
     def __str__(self) -> str:
@@ -251,11 +258,16 @@ class Claim(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
     granted_amount = models.DecimalField(_("amount granted"), max_digits=12, decimal_places=2, null=True, blank=True)
     outside_cap = models.CharField(
-        _("outside the damages cap"), max_length=24, choices=OutsideCap.choices, blank=True,
+        _("outside the damages cap"),
+        max_length=24,
+        choices=OutsideCap.choices,
+        blank=True,
         help_text=_("D §19.4: the cap does not apply."),
     )
     decision_note = models.TextField(_("decision"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     class Meta:

@@ -42,13 +42,14 @@ def queue(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
 
 
 def dispatch(mail_ids: list[int]) -> None:
-
     hand_over("sla.tasks.send_outage_update_mails", mail_ids, waiting=f"outage update e-mails {mail_ids}")
 
 
 def pending(now: datetime.datetime):
     return OutageUpdateMail.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), sent_at__isnull=True, failed_at__isnull=True,
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        sent_at__isnull=True,
+        failed_at__isnull=True,
     ).order_by("created_at", "pk")
 
 
@@ -72,7 +73,10 @@ def render(mail: OutageUpdateMail, terms: ServiceTerms | None) -> tuple[str, str
     with translation.override(mail.customer.language), timezone.override(zone):
         address = terms.status_page_address if terms else ""
         context = {
-            "update": mail.update, "outage": mail.update.outage, "customer": mail.customer, "zone": zone.key,
+            "update": mail.update,
+            "outage": mail.update.outage,
+            "customer": mail.customer,
+            "zone": zone.key,
             "status_page": address if address.startswith("http") else settings.SITE_URL.rstrip("/") + address,
         }
         subject = render_to_string("sla/email/outage_update_subject.txt", context).strip()
@@ -86,7 +90,9 @@ def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
     claimed = OutageUpdateMail.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=mail_id, sent_at__isnull=True, failed_at__isnull=True,
+        pk=mail_id,
+        sent_at__isnull=True,
+        failed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False  # sent, given up, or another worker has it now
@@ -94,26 +100,38 @@ def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
     recipients = customer_addresses(mail.customer)
     if not recipients:
         OutageUpdateMail.objects.filter(pk=mail_id).update(
-            failed_at=now, claimed_at=None, last_error="No e-mail address to send to: give the customer a main contact person."
+            failed_at=now,
+            claimed_at=None,
+            last_error="No e-mail address to send to: give the customer a main contact person.",
         )
         return False
     subject, body = render(mail, terms_for(mail))
     try:
         message = EmailMultiAlternatives(
-            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
             headers={"Auto-Submitted": "auto-generated"},
         )
         message.attach_alternative(linebreaks(escape(body)), "text/html")
         message.send()
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then given up
         OutageUpdateMail.objects.filter(pk=mail_id).update(
-            claimed_at=None, last_error=f"{type(error).__name__}: {error}", recipients=recipients,
+            claimed_at=None,
+            last_error=f"{type(error).__name__}: {error}",
+            recipients=recipients,
             failed_at=now if mail.attempts >= MAX_ATTEMPTS else None,
             next_attempt_at=now + datetime.timedelta(minutes=2**mail.attempts),
         )
         logger.warning("Outage update e-mail %s not sent: %s", mail_id, error)
         return False
     OutageUpdateMail.objects.filter(pk=mail_id).update(
-        sent_at=now, recipients=recipients, subject=subject, body=body, last_error="", claimed_at=None,
+        sent_at=now,
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        last_error="",
+        claimed_at=None,
     )
     return True

@@ -71,7 +71,9 @@ def store_month(
     everyone = contracts is None
     contracts = list(contracts if contracts is not None else contracts_in_month(year, month))
     first = datetime.date(year, month, 1)
-    stored = set(MonthlyReport.objects.filter(month=first, contract__in=contracts).values_list("contract_id", flat=True))
+    stored = set(
+        MonthlyReport.objects.filter(month=first, contract__in=contracts).values_list("contract_id", flat=True)
+    )
     todo = [c for c in contracts if c.pk not in stored]
     if progress:
         progress(len(contracts) - len(todo))
@@ -105,11 +107,15 @@ def _changed_meanwhile(first: datetime.date, chunk: list[Contract], started: dat
     outages = Outage.objects.filter(updated_at__gt=started, started_at__lt=before)
     contracts = Contract.objects.filter(pk__in=ids, updated_at__gt=started)
     if outages.exists():
-        mark_reports_stale(MonthlyReport.objects.filter(month=first, contract__in=ids),
-                           reason="an outage changed while the month was stored")
+        mark_reports_stale(
+            MonthlyReport.objects.filter(month=first, contract__in=ids),
+            reason="an outage changed while the month was stored",
+        )
     elif contracts.exists():
-        mark_reports_stale(MonthlyReport.objects.filter(month=first, contract__in=contracts),
-                           reason="the contract changed while the month was stored")
+        mark_reports_stale(
+            MonthlyReport.objects.filter(month=first, contract__in=contracts),
+            reason="the contract changed while the month was stored",
+        )
 
 
 def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
@@ -145,7 +151,10 @@ def _figures(report: MonthlyReport) -> dict:
 
 
 def recompute_stale(
-    *, now: datetime.datetime | None = None, month: datetime.date | None = None, contracts: Iterable[Contract] | None = None
+    *,
+    now: datetime.datetime | None = None,
+    month: datetime.date | None = None,
+    contracts: Iterable[Contract] | None = None,
 ) -> int:
     """Recompute stale reports (of one month, or all) under the terms version each was stored
     with, a chunk at a time, each report locked (a second worker takes the others). Each writes
@@ -174,8 +183,9 @@ def recompute_stale(
                 if len(chunk) >= 50 and (touching is None or Outage.objects.filter(updated_at__gt=read_at).exists()):
                     read_at = timezone.now()
                     touching = selectors.month_outages(first.year, first.month)
-                computed = selectors.months([r.contract for r in chunk], first.year, first.month, now=now,
-                                            terms_of=terms_of, touching=touching)
+                computed = selectors.months(
+                    [r.contract for r in chunk], first.year, first.month, now=now, terms_of=terms_of, touching=touching
+                )
                 revisions = []
                 for report, data in zip(chunk, computed, strict=True):
                     fields = _fields(data, now)
@@ -193,7 +203,9 @@ def _recompute(report: MonthlyReport, fields: dict, *, now) -> ReportRevision:
     reason, actor_id = report.stale_reason or "recomputed", report.stale_by_id
     for field, value in fields.items():
         setattr(report, field, value)
-    return ReportRevision(report=report, at=now, actor_id=actor_id, reason=reason, before=before, after=_figures(report))
+    return ReportRevision(
+        report=report, at=now, actor_id=actor_id, reason=reason, before=before, after=_figures(report)
+    )
 
 
 def months_between(start: datetime.datetime, end: datetime.datetime | None) -> set[datetime.date]:
@@ -237,8 +249,10 @@ def mark_reports_stale(reports, *, actor=None, reason: str) -> int:
         stale_by=actor,
         stale_reason=Case(
             When(Q(stale=True) & Q(stale_reason__contains=reason), then=F("stale_reason")),
-            When(Q(stale=True) & ~Q(stale_reason=""),
-                 then=Substr(Concat(F("stale_reason"), Value("; " + reason)), 1, STALE_REASON_LENGTH)),
+            When(
+                Q(stale=True) & ~Q(stale_reason=""),
+                then=Substr(Concat(F("stale_reason"), Value("; " + reason)), 1, STALE_REASON_LENGTH),
+            ),
             default=Value(reason),
         ),
     )
@@ -248,7 +262,6 @@ def mark_reports_stale(reports, *, actor=None, reason: str) -> int:
 
 
 def _dispatch_recompute() -> None:
-
     hand_over("sla.tasks.recompute_stale_reports", waiting="the stale reports (beat recomputes them hourly)")
 
 

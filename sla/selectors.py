@@ -137,15 +137,22 @@ def outage_span(outage: Outage) -> OutageSpan:
     elif outage.responsibility != Responsibility.SUPPLIER:
         excluded = NOT_SUPPLIERS
     return OutageSpan(
-        start=outage.started_at, end=outage.ended_at, planned=outage.kind == OutageKind.PLANNED,
-        excluded=excluded, key=outage,
+        start=outage.started_at,
+        end=outage.ended_at,
+        planned=outage.kind == OutageKind.PLANNED,
+        excluded=excluded,
+        key=outage,
     )
 
 
 def rules_for(terms: ServiceTerms, year: int, month: int) -> MonthRules:
     return month_rules(
-        year, month, timezone=terms.timezone, period_rule=terms.availability_period,
-        maintenance_windows=terms.maintenance_windows, ladder=terms.discount_ladder or [],
+        year,
+        month,
+        timezone=terms.timezone,
+        period_rule=terms.availability_period,
+        maintenance_windows=terms.maintenance_windows,
+        ladder=terms.discount_ladder or [],
         promises_availability=terms.availability_target is not None,
     )
 
@@ -262,9 +269,14 @@ def months(
         judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
         results.append(
             ContractMonth(
-                contract=contract, terms=terms, year=year, month_number=month,
-                figures=availability.figures([judged_wide, judged_own], rule), monthly_fee=fees[contract.pk],
-                own_parts=judged_own.parts, service_wide_ids=wide_ids,
+                contract=contract,
+                terms=terms,
+                year=year,
+                month_number=month,
+                figures=availability.figures([judged_wide, judged_own], rule),
+                monthly_fee=fees[contract.pk],
+                own_parts=judged_own.parts,
+                service_wide_ids=wide_ids,
             )
         )
     return results
@@ -284,8 +296,10 @@ def recent_months(
     for first in firsts:
         following = (first + datetime.timedelta(days=32)).replace(day=1)
         serving = [
-            c for c in contracts
-            if c.delivered_on is not None and c.delivered_on < following
+            c
+            for c in contracts
+            if c.delivered_on is not None
+            and c.delivered_on < following
             and (c.terminated_on is None or c.terminated_on > first)
         ]
         found = {data.contract.pk: data for data in months(serving, first.year, first.month, now=now)}
@@ -318,8 +332,9 @@ def contract_month(
     return months([contract], year, month, now=now, terms_of={contract.pk: terms} if terms else None)[0]
 
 
-def contract_months(contract: Contract, year_months: Sequence[tuple[int, int]], *, now: datetime.datetime
-                    ) -> list[ContractMonth]:
+def contract_months(
+    contract: Contract, year_months: Sequence[tuple[int, int]], *, now: datetime.datetime
+) -> list[ContractMonth]:
     """A contract's months (a chart's year), each as `contract_month` computes it, with the
     terms' versions and the outages of the whole span read once rather than month by month."""
     if not year_months:
@@ -347,8 +362,7 @@ def contradicting_tickets(outage: Outage) -> list:
     if outage.responsibility != Responsibility.SUPPLIER:
         return []
     return [
-        t for t in outage.tickets.all()
-        if t.classification == Classification.NOT_FAULT or t.caused_by_customer_change
+        t for t in outage.tickets.all() if t.classification == Classification.NOT_FAULT or t.caused_by_customer_change
     ]
 
 
@@ -475,7 +489,8 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
     ongoing, ahead, recent = [], [], []
     for outage in outages[:STATUS_LIMIT]:
         item = StatusOutage(
-            outage=outage, updates=tuple(outage.updates.all()),
+            outage=outage,
+            updates=tuple(outage.updates.all()),
             own_contract_ids=tuple(c.pk for c in getattr(outage, "own_contracts", ()) if not outage.service_wide),
         )
         if outage.started_at > now:

@@ -25,8 +25,10 @@ FIELDS = ("started_at", "ended_at", "kind", "responsibility", "announced_at", "a
 def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: datetime.datetime) -> None:
     errors: dict[str, list[str]] = {}
     if outage.kind not in OutageKind.values:
-        errors["kind"] = [_("Choose %(unplanned)s or %(planned)s.") % {
-            "unplanned": OutageKind.UNPLANNED.label, "planned": OutageKind.PLANNED.label}]
+        errors["kind"] = [
+            _("Choose %(unplanned)s or %(planned)s.")
+            % {"unplanned": OutageKind.UNPLANNED.label, "planned": OutageKind.PLANNED.label}
+        ]
     if outage.responsibility not in Responsibility.values:
         errors["responsibility"] = [_("Choose who answers for it: %(labels)s.") % {"labels": labels(Responsibility)}]
     for field in ("started_at", "ended_at", "announced_at"):
@@ -170,10 +172,9 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     if contracts_before and not was_service_wide:
         # Contracts the outage no longer names lose it: their months change too.
         reports.mark_reports_stale(
-            MonthlyReport.objects.filter(
-                contract__in=contracts_before, month__in=reports.months_between(*before)
-            ),
-            actor=actor, reason=reason,
+            MonthlyReport.objects.filter(contract__in=contracts_before, month__in=reports.months_between(*before)),
+            actor=actor,
+            reason=reason,
         )
     if was_service_wide and not outage.service_wide:
         reports.mark_reports_stale(
@@ -206,7 +207,9 @@ def outage_confirm_responsibility(*, outage: Outage, note: str, actor, now: date
     outage.confirmation_note = note.strip()
     outage.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
     outage.confirmed_at = now or timezone.now()
-    outage.save(update_fields=["confirmed_ticket_ids", "confirmation_note", "confirmed_by", "confirmed_at", "updated_at"])
+    outage.save(
+        update_fields=["confirmed_ticket_ids", "confirmation_note", "confirmed_by", "confirmed_at", "updated_at"]
+    )
     return outage
 
 
@@ -215,7 +218,13 @@ UPDATE_TEXT_LIMIT = 4000
 
 @transaction.atomic
 def outage_post_update(
-    *, outage: Outage, text: str, state: str = "", notify: bool = False, actor=None, now: datetime.datetime | None = None
+    *,
+    outage: Outage,
+    text: str,
+    state: str = "",
+    notify: bool = False,
+    actor=None,
+    now: datetime.datetime | None = None,
 ) -> OutageUpdate:
     """A public update on an outage going on or ahead, shown on the status page (D §10.2); with
     `notify`, an e-mail for each customer with an affected contract, sent by the workers after
@@ -235,7 +244,11 @@ def outage_post_update(
     if errors:
         raise ValidationError(errors)
     update = OutageUpdate.objects.create(
-        outage=outage, posted_at=now, text=text, state=state, notify_customers=bool(notify),
+        outage=outage,
+        posted_at=now,
+        text=text,
+        state=state,
+        notify_customers=bool(notify),
         author=actor if getattr(actor, "is_authenticated", False) else None,
     )
     if notify:

@@ -52,9 +52,9 @@ def _respond(request: HttpRequest, slug: str, build) -> HttpResponse:
 
 @require_GET
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
-    return _respond(request, slug, lambda board, zone: render(
-        request, "sla/status.html", {"board": board, "zone": zone.key}
-    ))
+    return _respond(
+        request, slug, lambda board, zone: render(request, "sla/status.html", {"board": board, "zone": zone.key})
+    )
 
 
 def _local(moment: datetime.datetime | None, zone: zoneinfo.ZoneInfo) -> str | None:
@@ -73,7 +73,12 @@ def _as_json(item: StatusOutage, zone: zoneinfo.ZoneInfo, page: str) -> dict:
         "service_wide": outage.service_wide,
         "your_contracts": list(item.own_contract_ids),
         "updates": [
-            {"id": update.pk, "posted_at": _local(update.posted_at, zone), "state": update.state or None, "text": update.text}
+            {
+                "id": update.pk,
+                "posted_at": _local(update.posted_at, zone),
+                "state": update.state or None,
+                "text": update.text,
+            }
             for update in item.updates
         ],
     }
@@ -81,16 +86,25 @@ def _as_json(item: StatusOutage, zone: zoneinfo.ZoneInfo, page: str) -> dict:
 
 @require_GET
 def status_json(request: HttpRequest, slug: str) -> HttpResponse:
-    return _respond(request, slug, lambda board, zone: JsonResponse(
-        _board_json(board, zone, request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))),
-        json_dumps_params={"ensure_ascii": False},
-    ))
+    return _respond(
+        request,
+        slug,
+        lambda board, zone: JsonResponse(
+            _board_json(board, zone, request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))),
+            json_dumps_params={"ensure_ascii": False},
+        ),
+    )
 
 
 def _board_json(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str) -> dict:
     return {
-        "terms": {"slug": board.terms.slug, "version": board.terms.version, "name": board.terms.name,
-                  "timezone": zone.key, "language": board.terms.language},
+        "terms": {
+            "slug": board.terms.slug,
+            "version": board.terms.version,
+            "name": board.terms.name,
+            "timezone": zone.key,
+            "language": board.terms.language,
+        },
         "page": page,
         "generated_at": _local(board.now, zone),
         "state": board.state,
@@ -103,13 +117,16 @@ def _board_json(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str) -> dict:
 
 
 def _title(item: StatusOutage, zone: zoneinfo.ZoneInfo) -> str:
-    """"Outage 2026-10-20 10:00–12:15 (Europe/Mariehamn)": the kind and times, nothing internal."""
+    """ "Outage 2026-10-20 10:00–12:15 (Europe/Mariehamn)": the kind and times, nothing internal."""
     outage = item.outage
     kind = _("Planned system work") if outage.kind == OutageKind.PLANNED else _("Outage")
     start = outage.started_at.astimezone(zone)
     if outage.ended_at is None:
-        words = _("%(kind)s from %(start)s (%(zone)s)") if outage.started_at > timezone.now() else _(
-            "%(kind)s since %(start)s (%(zone)s)")
+        words = (
+            _("%(kind)s from %(start)s (%(zone)s)")
+            if outage.started_at > timezone.now()
+            else _("%(kind)s since %(start)s (%(zone)s)")
+        )
         return words % {"kind": kind, "start": f"{start:%Y-%m-%d %H:%M}", "zone": zone.key}
     end = outage.ended_at.astimezone(zone)
     shown_end = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
@@ -125,8 +142,12 @@ def status_feed(request: HttpRequest, slug: str) -> HttpResponse:
 def _feed(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str, address: str) -> HttpResponse:
     """An entry per outage, its updates newest first; an entry changes when an update is posted."""
     feed = Atom1Feed(
-        title=_("Operational status: %(terms)s") % {"terms": board.terms.name}, link=page,
-        description=board.state_label, language=translation.get_language(), feed_url=address, feed_guid=page,
+        title=_("Operational status: %(terms)s") % {"terms": board.terms.name},
+        link=page,
+        description=board.state_label,
+        language=translation.get_language(),
+        feed_url=address,
+        feed_guid=page,
     )
     for item in [*board.ongoing, *board.ahead, *board.recent]:
         outage = item.outage
@@ -137,9 +158,12 @@ def _feed(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str, address: str) 
         ]
         latest = item.latest.posted_at if item.latest else None
         feed.add_item(
-            title=_title(item, zone), link=f"{page}#outage-{outage.pk}", unique_id=f"{page}#outage-{outage.pk}",
+            title=_title(item, zone),
+            link=f"{page}#outage-{outage.pk}",
+            unique_id=f"{page}#outage-{outage.pk}",
             description="".join(lines) or escape(_title(item, zone)),
-            pubdate=outage.created_at, updateddate=max(filter(None, [latest, outage.updated_at])),
+            pubdate=outage.created_at,
+            updateddate=max(filter(None, [latest, outage.updated_at])),
         )
     response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
     feed.write(response, "utf-8")
@@ -161,7 +185,11 @@ def outage_post_update(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("The update is on the status page.") if not data["notify"] else _(
-                "The update is on the status page and is e-mailed to the affected customers."))
+            messages.success(
+                request,
+                _("The update is on the status page.")
+                if not data["notify"]
+                else _("The update is on the status page and is e-mailed to the affected customers."),
+            )
             return redirect("sla-outage", pk=outage.pk)
     return outage_page_response(request, outage.pk, update_form=form)

@@ -39,21 +39,39 @@ LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%
 
 class OutageForm(forms.Form):
     started_at = forms.DateTimeField(label=gettext_lazy("Started"), widget=LOCAL_INPUT)
-    ended_at = forms.DateTimeField(label=gettext_lazy("Ended"), widget=LOCAL_INPUT, required=False,
-                                   help_text=gettext_lazy("Empty while it goes on."))
+    ended_at = forms.DateTimeField(
+        label=gettext_lazy("Ended"),
+        widget=LOCAL_INPUT,
+        required=False,
+        help_text=gettext_lazy("Empty while it goes on."),
+    )
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=OutageKind.choices)
     responsibility = forms.ChoiceField(label=gettext_lazy("Responsibility"), choices=Responsibility.choices)
-    announced_at = forms.DateTimeField(label=gettext_lazy("Announced"), widget=LOCAL_INPUT, required=False,
-                                       help_text=gettext_lazy("Planned work only."))
-    announced_via = forms.ChoiceField(
-        label=gettext_lazy("Announced by"), choices=[("", "–"), *NoticeChannel.choices], required=False,
-        help_text=gettext_lazy("The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."),
+    announced_at = forms.DateTimeField(
+        label=gettext_lazy("Announced"),
+        widget=LOCAL_INPUT,
+        required=False,
+        help_text=gettext_lazy("Planned work only."),
     )
-    contracts = forms.CharField(label=gettext_lazy("Contracts"), required=False,
-                                help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."))
-    tickets = forms.CharField(label=gettext_lazy("Tickets"), required=False,
-                              help_text=gettext_lazy("Ticket numbers, comma-separated."))
-    description = forms.CharField(label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    announced_via = forms.ChoiceField(
+        label=gettext_lazy("Announced by"),
+        choices=[("", "–"), *NoticeChannel.choices],
+        required=False,
+        help_text=gettext_lazy(
+            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."
+        ),
+    )
+    contracts = forms.CharField(
+        label=gettext_lazy("Contracts"),
+        required=False,
+        help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."),
+    )
+    tickets = forms.CharField(
+        label=gettext_lazy("Tickets"), required=False, help_text=gettext_lazy("Ticket numbers, comma-separated.")
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def clean_contracts(self):
         ids = [part.strip().lstrip("#") for part in self.cleaned_data["contracts"].split(",") if part.strip()]
@@ -76,11 +94,17 @@ class OutageForm(forms.Form):
 
 class OutageUpdateForm(forms.Form):
     text = forms.CharField(
-        label=gettext_lazy("Update for the status page"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
-        help_text=gettext_lazy("Public: every visitor of the status page reads it. No customer names, no internal notes."),
+        label=gettext_lazy("Update for the status page"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=gettext_lazy(
+            "Public: every visitor of the status page reads it. No customer names, no internal notes."
+        ),
     )
     state = forms.ChoiceField(label=gettext_lazy("State"), choices=[("", "–"), *UpdateState.choices], required=False)
-    notify = forms.BooleanField(label=gettext_lazy("E-mail it to every customer with an affected contract"), required=False)
+    notify = forms.BooleanField(
+        label=gettext_lazy("E-mail it to every customer with an affected contract"), required=False
+    )
 
 
 def _aware(value):
@@ -95,10 +119,16 @@ def _register(request: HttpRequest, form: OutageForm) -> Outage | None:
     data = form.cleaned_data
     try:
         outage = services.outage_register(
-            started_at=_aware(data["started_at"]), ended_at=_aware(data["ended_at"]),
-            announced_at=_aware(data["announced_at"]), announced_via=data["announced_via"], kind=data["kind"],
-            responsibility=data["responsibility"], description=data["description"],
-            contracts=data["contracts"], tickets=data["tickets"], actor=request.user,
+            started_at=_aware(data["started_at"]),
+            ended_at=_aware(data["ended_at"]),
+            announced_at=_aware(data["announced_at"]),
+            announced_via=data["announced_via"],
+            kind=data["kind"],
+            responsibility=data["responsibility"],
+            description=data["description"],
+            contracts=data["contracts"],
+            tickets=data["tickets"],
+            actor=request.user,
         )
     except ValidationError as error:
         apply_errors(form, error)
@@ -123,10 +153,19 @@ def outage_board(request: HttpRequest) -> HttpResponse:
         .order_by("-started_at")[:200]
     )
     rows = [(outage, selectors.unsettled(outage)) for outage in outages]
-    return render(request, "sla/board.html", {
-        "form": form, "rows": rows, "zone": settings.TIME_ZONE, "last_month": _last_month(), "now": now,
-        "upcoming": selectors.planned_ahead(now), "status_terms": ServiceTerms.objects.in_force(),
-    })
+    return render(
+        request,
+        "sla/board.html",
+        {
+            "form": form,
+            "rows": rows,
+            "zone": settings.TIME_ZONE,
+            "last_month": _last_month(),
+            "now": now,
+            "upcoming": selectors.planned_ahead(now),
+            "status_terms": ServiceTerms.objects.in_force(),
+        },
+    )
 
 
 @staff_member_required
@@ -136,8 +175,9 @@ def outage_new(request: HttpRequest) -> HttpResponse:
     outage = _register(request, form)
     if outage:
         return redirect("sla-outage", pk=outage.pk)
-    return render(request, "sla/outage_form.html", {"form": form, "zone": settings.TIME_ZONE},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "sla/outage_form.html", {"form": form, "zone": settings.TIME_ZONE}, status=400 if form.errors else 200
+    )
 
 
 class OutageEditForm(OutageForm):
@@ -183,8 +223,12 @@ def outage_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The outage is changed.") if changes else _("Nothing was changed."))
             return redirect("sla-outage", pk=outage.pk)
-    return render(request, "sla/outage_form.html", {"form": form, "outage": outage, "zone": settings.TIME_ZONE},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "sla/outage_form.html",
+        {"form": form, "outage": outage, "zone": settings.TIME_ZONE},
+        status=400 if form.errors else 200,
+    )
 
 
 TICKET_NUMBER = re.compile(r"^[A-Z0-9-]{1,32}$")
@@ -205,8 +249,9 @@ def _link_by_number(request: HttpRequest, outage: Outage) -> str | None:
         services.outage_link_ticket(outage=outage, ticket=ticket, link=not unlink, actor=request.user)
     except ValidationError as refused:
         return " ".join(refused.messages)
-    done = (_("%(number)s is no longer linked to the outage.") if unlink
-            else _("%(number)s is linked to the outage.")) % {"number": ticket.number}
+    done = (
+        _("%(number)s is no longer linked to the outage.") if unlink else _("%(number)s is linked to the outage.")
+    ) % {"number": ticket.number}
     messages.success(request, done)
     return None
 
@@ -227,9 +272,15 @@ def outage_page(request: HttpRequest, pk: int) -> HttpResponse:
 def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = None, update_form=None) -> HttpResponse:
     """The outage page, with a refused link or update shown (400)."""
     outage = get_object_or_404(
-        Outage.objects.prefetch_related("contracts__customer", "contracts__terms", "tickets__customer",
-                                        "claims__contract__customer", "claims__contract__terms", "updates__author",
-                                        "updates__mails__customer"),
+        Outage.objects.prefetch_related(
+            "contracts__customer",
+            "contracts__terms",
+            "tickets__customer",
+            "claims__contract__customer",
+            "claims__contract__terms",
+            "updates__author",
+            "updates__mails__customer",
+        ),
         pk=pk,
     )
     now = timezone.now()
@@ -237,16 +288,26 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
     zones = selectors.outage_zones(outage)
     times = [
         (label, zoned_time(moment, staff_zone, zones))
-        for label, moment in ((_("Started"), outage.started_at), (_("Ended"), outage.ended_at),
-                              (_("Announced"), outage.announced_at))
+        for label, moment in (
+            (_("Started"), outage.started_at),
+            (_("Ended"), outage.ended_at),
+            (_("Announced"), outage.announced_at),
+        )
         if moment is not None
     ]
     going_on = outage.started_at <= now and (outage.ended_at is None or outage.ended_at > now)
     context = {
-        "outage": outage, "times": times, "zones": zones, "staff_zone": staff_zone, "error": error,
-        "unsettled": selectors.unsettled(outage), "number": request.POST.get("number", "")[:40],
-        "ahead": outage.started_at > now, "going_on": going_on,
-        "update_form": update_form or OutageUpdateForm(), "status_pages": _status_pages(outage),
+        "outage": outage,
+        "times": times,
+        "zones": zones,
+        "staff_zone": staff_zone,
+        "error": error,
+        "unsettled": selectors.unsettled(outage),
+        "number": request.POST.get("number", "")[:40],
+        "ahead": outage.started_at > now,
+        "going_on": going_on,
+        "update_form": update_form or OutageUpdateForm(),
+        "status_pages": _status_pages(outage),
     }
     refused = error or (update_form is not None and update_form.errors)
     return render(request, "sla/outage.html", context, status=400 if refused else 200)
@@ -257,8 +318,10 @@ def _status_pages(outage: Outage) -> list[ServiceTerms]:
     force when it hits the whole service."""
     if outage.service_wide:
         return list(ServiceTerms.objects.in_force())
-    return sorted({contract.terms.slug: contract.terms for contract in outage.contracts.all()}.values(),
-                  key=lambda terms: terms.slug)
+    return sorted(
+        {contract.terms.slug: contract.terms for contract in outage.contracts.all()}.values(),
+        key=lambda terms: terms.slug,
+    )
 
 
 def zoned_time(moment: datetime.datetime, staff_zone: str, zones: list[tuple[str, list[str]]]) -> str:
@@ -332,11 +395,17 @@ def _chart(year: list[dict], target) -> dict:
     for index, data in enumerate(year):
         value = float(data.availability_percent)
         height = 0 if floor == 100 else (value - floor) / (100 - floor) * 160
-        bars.append({
-            "x": 52 + index * 52, "height": round(height, 1), "y": round(180 - height, 1),
-            "value": data.availability_percent, "month": data.month,
-            "below": target is not None and value < float(target), "discount": data.discount_percent,
-        })
+        bars.append(
+            {
+                "x": 52 + index * 52,
+                "height": round(height, 1),
+                "y": round(180 - height, 1),
+                "value": data.availability_percent,
+                "month": data.month,
+                "below": target is not None and value < float(target),
+                "discount": data.discount_percent,
+            }
+        )
     target_y = None
     if target is not None and float(target) >= floor:
         target_y = round(180 - (float(target) - floor) / (100 - floor) * 160, 1)
@@ -346,7 +415,9 @@ def _chart(year: list[dict], target) -> dict:
 def _contract_page(request, contract: Contract, template: str, extra: dict | None = None) -> HttpResponse:
     now = timezone.now()
     try:
-        year_month = selectors.parse_month(request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate())
+        year_month = selectors.parse_month(
+            request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate()
+        )
     except ValidationError as error:
         messages.error(request, error.message_dict["month"][0])
         year_month = (now.year, now.month)
@@ -356,13 +427,20 @@ def _contract_page(request, contract: Contract, template: str, extra: dict | Non
     # D §10.4 questions are the staff's to settle; customers see the month as computed.
     unsettled = (
         {outage.pk: numbers for outage, numbers in selectors.month_contradictions(*year_month)}
-        if request.user.is_staff else {}
+        if request.user.is_staff
+        else {}
     )
     context = {
         "unsettled": [(line, unsettled.get(line.outage.pk)) for line in month.outages],
-        "contract": contract, "month": month, "chart": _chart(year, month.terms.availability_target), "year": year,
-        "zone": month.terms.timezone, "stored": stored, "delivery": delivery_status(contract, timezone.localdate()),
-        "notices": contract_notices(contract), "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),
+        "contract": contract,
+        "month": month,
+        "chart": _chart(year, month.terms.availability_target),
+        "year": year,
+        "zone": month.terms.timezone,
+        "stored": stored,
+        "delivery": delivery_status(contract, timezone.localdate()),
+        "notices": contract_notices(contract),
+        "fees": sorted(contract.fees.all(), key=lambda f: f.effective_from),
         "terms_today": contract.terms_in_force(timezone.localdate()),
         **(extra or {}),
     }
@@ -391,20 +469,29 @@ def ticket_outages(request: HttpRequest, number: str) -> HttpResponse:
     ticket = get_object_or_404(Ticket.objects.select_related("contract", "terms", "customer"), number=number)
     error = done = None
     if request.method == "POST":
-        outage = get_object_or_404(Outage, pk=int(request.POST["outage"]) if whole_number(request.POST.get("outage", "")) else 0)
+        outage = get_object_or_404(
+            Outage, pk=int(request.POST["outage"]) if whole_number(request.POST.get("outage", "")) else 0
+        )
         unlink = request.POST.get("action") == "unlink"
         try:
             services.outage_link_ticket(outage=outage, ticket=ticket, link=not unlink, actor=request.user)
         except ValidationError as refused:
             error = " ".join(refused.messages)
         else:
-            done = _("The ticket is no longer linked to the outage.") if unlink else _("The ticket is linked to the outage.")
+            done = (
+                _("The ticket is no longer linked to the outage.")
+                if unlink
+                else _("The ticket is linked to the outage.")
+            )
             if not request.headers.get("HX-Request"):
                 messages.success(request, done)
                 return redirect("desk-ticket", number=ticket.number)
     context = {
         "ticket": ticket,
-        "outages": [(outage, any(t.pk == ticket.pk for t in outage.tickets.all())) for outage in selectors.outages_around(ticket)],
+        "outages": [
+            (outage, any(t.pk == ticket.pk for t in outage.tickets.all()))
+            for outage in selectors.outages_around(ticket)
+        ],
         "zone": ticket.terms.timezone,
         "error": error,
         "done": done,
@@ -432,14 +519,22 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         except reports.MonthNotOver as error:
             messages.error(request, str(error))
         except Exception:  # noqa: BLE001 - the broker did not take the task
-            messages.error(request, _("The workers could not be reached; run manage.py sla_month %(month)s.")
-                           % {"month": f"{year:04d}-{month:02d}"})
+            messages.error(
+                request,
+                _("The workers could not be reached; run manage.py sla_month %(month)s.")
+                % {"month": f"{year:04d}-{month:02d}"},
+            )
         else:
             if done is None:
-                messages.success(request, _("The month is being stored by the workers; this page shows when it is ready."))
+                messages.success(
+                    request, _("The month is being stored by the workers; this page shows when it is ready.")
+                )
             else:
-                messages.success(request, _("%(created)d reports stored, %(recomputed)d recomputed.")
-                                 % {"created": done[0], "recomputed": done[1]})
+                messages.success(
+                    request,
+                    _("%(created)d reports stored, %(recomputed)d recomputed.")
+                    % {"created": done[0], "recomputed": done[1]},
+                )
         return redirect(f"{reverse('sla-billing')}?month={year:04d}-{month:02d}")
     month_data = billing.billing_month(year, month)
     return render(request, "sla/billing.html", {"billing": month_data})
@@ -473,7 +568,9 @@ def delivery(request: HttpRequest) -> HttpResponse:
     """Contracts not yet delivered, with the D §8.2 / §9 marks (staff)."""
     today = timezone.localdate()
     contracts = (
-        Contract.objects.filter(Q(delivered_on__isnull=True, terminated_on__isnull=True) | Q(delivered_on__isnull=False))
+        Contract.objects.filter(
+            Q(delivered_on__isnull=True, terminated_on__isnull=True) | Q(delivered_on__isnull=False)
+        )
         .select_related("customer", "terms")
         .prefetch_related("fees")
         .order_by("signed_on", "pk")
@@ -494,13 +591,24 @@ DELIVERED_LATE_SHOWN = datetime.timedelta(days=365)
 
 
 class ClaimForm(forms.Form):
-    contract = forms.ModelChoiceField(label=gettext_lazy("Contract"), queryset=Contract.objects.none(), empty_label=None)
-    kind = forms.ChoiceField(label=gettext_lazy("What is claimed"), choices=ClaimKind.choices, initial=ClaimKind.DISCOUNT)
-    month = forms.CharField(label=gettext_lazy("Month claimed for"), required=False,
-                            widget=forms.TextInput(attrs={"type": "month"}),
-                            help_text=gettext_lazy("YYYY-MM; a price discount is claimed for a month."))
-    outage = forms.ModelChoiceField(label=gettext_lazy("Outage"), queryset=Outage.objects.none(), required=False,
-                                    help_text=gettext_lazy("For damages: the outage they arose from."))
+    contract = forms.ModelChoiceField(
+        label=gettext_lazy("Contract"), queryset=Contract.objects.none(), empty_label=None
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What is claimed"), choices=ClaimKind.choices, initial=ClaimKind.DISCOUNT
+    )
+    month = forms.CharField(
+        label=gettext_lazy("Month claimed for"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month"}),
+        help_text=gettext_lazy("YYYY-MM; a price discount is claimed for a month."),
+    )
+    outage = forms.ModelChoiceField(
+        label=gettext_lazy("Outage"),
+        queryset=Outage.objects.none(),
+        required=False,
+        help_text=gettext_lazy("For damages: the outage they arose from."),
+    )
     amount = forms.DecimalField(label=gettext_lazy("Amount claimed"), max_digits=12, decimal_places=2, min_value=0)
     discovered_on = forms.DateField(label=gettext_lazy("Discovered on"), widget=forms.DateInput(attrs={"type": "date"}))
     tickets = forms.CharField(label=gettext_lazy("Tickets"), help_text=gettext_lazy("Ticket numbers, comma-separated."))
@@ -513,10 +621,12 @@ class ClaimForm(forms.Form):
         self.fields["contract"].queryset = contracts
         self.fields["contract"].label_from_instance = lambda c: f"{c.terms.name} (#{c.pk})"
         since = timezone.now() - datetime.timedelta(days=400)
-        self.fields["outage"].queryset = (
-            Outage.objects.filter(Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since).distinct()
+        self.fields["outage"].queryset = Outage.objects.filter(
+            Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since
+        ).distinct()
+        self.fields["outage"].label_from_instance = (
+            lambda o: f"{timezone.localtime(o.started_at):%Y-%m-%d %H:%M} · {o.get_kind_display()}"
         )
-        self.fields["outage"].label_from_instance = lambda o: f"{timezone.localtime(o.started_at):%Y-%m-%d %H:%M} · {o.get_kind_display()}"
 
     def clean_month(self):
         text = self.cleaned_data["month"]
@@ -564,8 +674,11 @@ def desk_claims(request: HttpRequest) -> HttpResponse:
         claim = get_object_or_404(Claim, pk=int(claim_id))
         try:
             claims.claim_decide(
-                claim=claim, accept=request.POST.get("decision") == "accept", note=request.POST.get("note", ""),
-                granted_amount=_amount(request.POST.get("granted_amount")), outside_cap=request.POST.get("outside_cap", ""),
+                claim=claim,
+                accept=request.POST.get("decision") == "accept",
+                note=request.POST.get("note", ""),
+                granted_amount=_amount(request.POST.get("granted_amount")),
+                outside_cap=request.POST.get("outside_cap", ""),
                 actor=request.user,
             )
         except ValidationError as error:
@@ -574,12 +687,17 @@ def desk_claims(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The claim is decided."))
         return redirect("desk-claims")
     page = list(
-        Claim.objects.select_related("contract__customer", "contract__terms", "outage")
-        .prefetch_related("tickets", "contract__fees")[:200]
+        Claim.objects.select_related("contract__customer", "contract__terms", "outage").prefetch_related(
+            "tickets", "contract__fees"
+        )[:200]
     )
     book = claims.ClaimBook(page)
     rows = [
-        {"claim": claim, "cap": claims.damages_cap(claim, book), "deadline": claims.claim_deadline(claim.contract, claim.window_from)}
+        {
+            "claim": claim,
+            "cap": claims.damages_cap(claim, book),
+            "deadline": claims.claim_deadline(claim.contract, claim.window_from),
+        }
         for claim in page
     ]
     return render(request, "sla/desk_claims.html", {"rows": rows, "outside_cap": OutsideCap.choices})
@@ -606,8 +724,11 @@ def outage_options(request: HttpRequest) -> HttpResponse:
 
 def _outage_label(outage: Outage, now: datetime.datetime) -> str:
     start = history.local_time(outage.started_at, settings.TIME_ZONE)
-    state = _("going on") if outage.ended_at is None else _("ended %(end)s") % {
-        "end": history.local_time(outage.ended_at, settings.TIME_ZONE)}
+    state = (
+        _("going on")
+        if outage.ended_at is None
+        else _("ended %(end)s") % {"end": history.local_time(outage.ended_at, settings.TIME_ZONE)}
+    )
     label = f"#{outage.pk} {start}, {state} · {outage.get_kind_display()}"
     return f"{label} · {outage.description[:40]}" if outage.description else label
 
@@ -624,9 +745,15 @@ def bulk_link(request: HttpRequest) -> HttpResponse:
     if problem:
         messages.error(request, problem)
         return redirect(back)
-    outcome = bulk.apply(numbers, lambda ticket: services.outage_link_ticket(
-        outage=outage, ticket=ticket, actor=request.user))
-    bulk.report(request, outcome, lambda n: ngettext(
-        "%(count)d ticket linked to outage #%(outage)d.", "%(count)d tickets linked to outage #%(outage)d.", n)
-        % {"count": n, "outage": outage.pk})
+    outcome = bulk.apply(
+        numbers, lambda ticket: services.outage_link_ticket(outage=outage, ticket=ticket, actor=request.user)
+    )
+    bulk.report(
+        request,
+        outcome,
+        lambda n: ngettext(
+            "%(count)d ticket linked to outage #%(outage)d.", "%(count)d tickets linked to outage #%(outage)d.", n
+        )
+        % {"count": n, "outage": outage.pk},
+    )
     return redirect(back)

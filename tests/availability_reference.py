@@ -31,8 +31,10 @@ def unavailable_minutes(outages, *, year, month, timezone, windows, delivered_on
     count = 0
     while minute < following:
         local = minute.astimezone(zone)
-        in_service = delivered_on is not None and delivered_on <= local.date() and (
-            terminated_on is None or local.date() < terminated_on
+        in_service = (
+            delivered_on is not None
+            and delivered_on <= local.date()
+            and (terminated_on is None or local.date() < terminated_on)
         )
         if in_service:
             for start, end, planned, counts in outages:

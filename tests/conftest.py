@@ -7,9 +7,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 settings.register_profile("dev", deadline=None, max_examples=200)
-settings.register_profile(
-    "ci", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

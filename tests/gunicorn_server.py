@@ -23,17 +23,25 @@ ROOT = Path(__file__).resolve().parent.parent
 def database_url(*, port: int | None = None, name: str | None = None) -> str:
     """The test database's URL, or another database (`name`) or port on the same server."""
     database = settings.DATABASES["default"]
-    return (f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{port or database['PORT'] or 5432}/{name or database['NAME']}")
+    return (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{port or database['PORT'] or 5432}/{name or database['NAME']}"
+    )
 
 
 def production_env(**extra) -> dict:
     """The environment of a production process: the test run's own switches (DEBUG, plain HTTP,
     the browser tests' async allowance) removed, a real secret."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DEBUG", "SECURE_", "SESSION_", "CSRF_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
-    env.update(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="desk.example",
-               DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://desk@db.internal:5432/desk"))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DEBUG", "SECURE_", "SESSION_", "CSRF_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="desk.example",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://desk@db.internal:5432/desk"),
+    )
     env.update(extra)
     return env
 
@@ -67,14 +75,30 @@ def wait_for(predicate, what: str, seconds: float = 30) -> None:
 def running(*, workers: int = 2, **env):
     """gunicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    environment = production_env(**{
-        "DATABASE_URL": database_url(), "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-        "CELERY_BROKER_URL": "memory://", **env,
-    })
+    environment = production_env(
+        **{
+            "DATABASE_URL": database_url(),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "CELERY_BROKER_URL": "memory://",
+            **env,
+        }
+    )
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--timeout", "60"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -134,10 +134,26 @@ def start(root: Path) -> ImapServer:
         login_user = internal_user = owner.pw_name
     root.chmod(0o755)
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     home = root / "mail" / USER
     home.mkdir(parents=True)
@@ -146,10 +162,16 @@ def start(root: Path) -> ImapServer:
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{owner.pw_uid}:{owner.pw_gid}::{home}\n")
     port, starttls_port = free_port(), free_port()
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(
-        root=root, port=port, starttls_port=starttls_port, uid=owner.pw_uid,
-        login_user=login_user, internal_user=internal_user,
-    ))
+    config.write_text(
+        CONFIG.format(
+            root=root,
+            port=port,
+            starttls_port=starttls_port,
+            uid=owner.pw_uid,
+            login_user=login_user,
+            internal_user=internal_user,
+        )
+    )
     # Dovecot forks into the background and keeps its standard streams: a file, not a pipe.
     with open(root / "start.log", "wb") as output:
         subprocess.run([DOVECOT, "-c", str(config)], check=True, stdout=output, stderr=output)
@@ -168,8 +190,9 @@ def start(root: Path) -> ImapServer:
 
 
 def stop(server: ImapServer) -> None:
-    subprocess.run([DOVECOT, "-c", str(server.process_config), "stop"],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [DOVECOT, "-c", str(server.process_config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 @contextlib.contextmanager

@@ -19,8 +19,15 @@ def b64(data: bytes) -> str:
     return "\r\n".join(text[i : i + 76] for i in range(0, len(text), 76))
 
 
-def headers(*, sender=f"Anna Eriksson <{CONTACT}>", subject="Fel på växeln", message_id="<m1@alfa.example>",
-            to="support@desk.example", extra="", mailer="Microsoft Outlook 16.0") -> str:
+def headers(
+    *,
+    sender=f"Anna Eriksson <{CONTACT}>",
+    subject="Fel på växeln",
+    message_id="<m1@alfa.example>",
+    to="support@desk.example",
+    extra="",
+    mailer="Microsoft Outlook 16.0",
+) -> str:
     return (
         f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Thu, 01 Oct 2026 12:55:00 +0300\r\n"
         f"Message-ID: {message_id}\r\nX-Mailer: {mailer}\r\n{extra}MIME-Version: 1.0\r\n"
@@ -29,7 +36,10 @@ def headers(*, sender=f"Anna Eriksson <{CONTACT}>", subject="Fel på växeln", m
 
 def plain(body: str, **kw) -> bytes:
     return (
-        headers(**kw) + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + "\r\n"
+        headers(**kw)
+        + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body
+        + "\r\n"
     ).encode()
 
 
@@ -41,11 +51,10 @@ def forwarded_as_attachment() -> bytes:
         "Content-Type: text/plain; charset=us-ascii\r\n\r\nTrunk SIP-1 lost registration at 12:39:58.\r\n"
     )
     return (
-        headers(subject="VB: Trunk SIP-1 down")
-        + 'Content-Type: multipart/mixed; boundary="_004_outlook_"\r\n\r\n'
-        "--_004_outlook_\r\nContent-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        headers(subject="VB: Trunk SIP-1 down") + 'Content-Type: multipart/mixed; boundary="_004_outlook_"\r\n\r\n'
+        '--_004_outlook_\r\nContent-Type: text/plain; charset="iso-8859-1"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
         "Larmet fr=E5n v=E4xeln, se bifogat.\r\nA-nummer: 018 12345\r\nB-nummer: 040 123 4567\r\nTidpunkt: 2026-10-01 12:40\r\n"
-        "--_004_outlook_\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"Trunk SIP-1 down.eml\"\r\n\r\n"
+        '--_004_outlook_\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="Trunk SIP-1 down.eml"\r\n\r\n'
         + inner
         + "\r\n--_004_outlook_--\r\n"
     ).encode()
@@ -61,11 +70,11 @@ def smime_signed() -> bytes:
         'Content-Type: multipart/mixed; boundary="mixed02"\r\n\r\n'
         "--mixed02\r\nContent-Type: text/plain; charset=UTF-8; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         "Samtal bryts efter 30 sekunder, logg bifogad.\r\n"
-        "--mixed02\r\nContent-Type: text/plain; charset=UTF-8; name=\"sip-trace.log\"\r\n"
-        "Content-Disposition: attachment; filename=\"sip-trace.log\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        '--mixed02\r\nContent-Type: text/plain; charset=UTF-8; name="sip-trace.log"\r\n'
+        'Content-Disposition: attachment; filename="sip-trace.log"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + b64(b"INVITE sip:100@pbx SIP/2.0\r\nBYE sip:100@pbx SIP/2.0\r\n")
-        + "\r\n--mixed02--\r\n\r\n--ms01\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
-        "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n"
+        + '\r\n--mixed02--\r\n\r\n--ms01\r\nContent-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+        'Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="smime.p7s"\r\n\r\n'
         + b64(b"0\x82\x05\x00signature-bytes")
         + "\r\n--ms01--\r\n"
     ).encode("utf-8")
@@ -77,7 +86,7 @@ def pgp_signed() -> bytes:
         headers(mailer="Mutt/2.2")
         + 'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="pgp1"\r\n\r\n'
         "--pgp1\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Disposition: inline\r\n\r\n"
-        "Queue 3 does not ring.\r\n\r\n--pgp1\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+        'Queue 3 does not ring.\r\n\r\n--pgp1\r\nContent-Type: application/pgp-signature; name="signature.asc"\r\n'
         "Content-Description: OpenPGP digital signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n\r\n"
         "iQEzBAEBCAAdFiEE\r\n-----END PGP SIGNATURE-----\r\n\r\n--pgp1--\r\n"
     ).encode()
@@ -87,15 +96,14 @@ def outlook_pasted_screenshot() -> bytes:
     """A screenshot pasted into Outlook: multipart/related inside multipart/alternative, the image
     referred to by Content-ID from the HTML."""
     return (
-        headers(subject="Felmeddelande i appen")
-        + 'Content-Type: multipart/alternative; boundary="_000_alt_"\r\n\r\n'
-        "--_000_alt_\r\nContent-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        headers(subject="Felmeddelande i appen") + 'Content-Type: multipart/alternative; boundary="_000_alt_"\r\n\r\n'
+        '--_000_alt_\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + b64("Se skärmbilden:\r\n\r\n[cid:image001.png@01DB1234]\r\n".encode())
-        + "\r\n--_000_alt_\r\nContent-Type: multipart/related; boundary=\"_005_rel_\"; type=\"text/html\"\r\n\r\n"
-        "--_005_rel_\r\nContent-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-        "<html><body><p>Se sk=C3=A4rmbilden:</p><img src=3D\"cid:image001.png@01DB1234\"></body></html>\r\n"
-        "--_005_rel_\r\nContent-Type: image/png; name=\"image001.png\"\r\nContent-Description: image001.png\r\n"
-        "Content-Disposition: inline; filename=\"image001.png\"; size=68\r\nContent-ID: <image001.png@01DB1234>\r\n"
+        + '\r\n--_000_alt_\r\nContent-Type: multipart/related; boundary="_005_rel_"; type="text/html"\r\n\r\n'
+        '--_005_rel_\r\nContent-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        '<html><body><p>Se sk=C3=A4rmbilden:</p><img src=3D"cid:image001.png@01DB1234"></body></html>\r\n'
+        '--_005_rel_\r\nContent-Type: image/png; name="image001.png"\r\nContent-Description: image001.png\r\n'
+        'Content-Disposition: inline; filename="image001.png"; size=68\r\nContent-ID: <image001.png@01DB1234>\r\n'
         "Content-Transfer-Encoding: base64\r\n\r\n" + b64(PNG) + "\r\n--_005_rel_--\r\n\r\n--_000_alt_--\r\n"
     ).encode()
 
@@ -103,11 +111,10 @@ def outlook_pasted_screenshot() -> bytes:
 def apple_mail_inline_pdf() -> bytes:
     """Apple Mail puts a PDF inline between two pieces of text."""
     return (
-        headers(mailer="Apple Mail (2.3774.600.62)")
-        + 'Content-Type: multipart/mixed; boundary="Apple-Mail=_1"\r\n\r\n'
+        headers(mailer="Apple Mail (2.3774.600.62)") + 'Content-Type: multipart/mixed; boundary="Apple-Mail=_1"\r\n\r\n'
         "--Apple-Mail=_1\r\nContent-Transfer-Encoding: 7bit\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
         "Fakturan ni bad om:\r\n\r\n--Apple-Mail=_1\r\nContent-Disposition: inline; filename=faktura.pdf\r\n"
-        "Content-Type: application/pdf; x-unix-mode=0644; name=\"faktura.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        'Content-Type: application/pdf; x-unix-mode=0644; name="faktura.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + b64(PDF)
         + "\r\n--Apple-Mail=_1\r\nContent-Transfer-Encoding: 7bit\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
         "Hälsningar, Anna\r\n--Apple-Mail=_1--\r\n"
@@ -119,8 +126,8 @@ def attachment_only() -> bytes:
     return (
         headers(subject="Skannat dokument", mailer="RICOH IM C3000")
         + 'Content-Type: multipart/mixed; boundary="scan"\r\n\r\n'
-        "--scan\r\nContent-Type: application/pdf; name=\"scan0001.pdf\"\r\nContent-Disposition: attachment; "
-        "filename=\"scan0001.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(PDF) + "\r\n--scan--\r\n"
+        '--scan\r\nContent-Type: application/pdf; name="scan0001.pdf"\r\nContent-Disposition: attachment; '
+        'filename="scan0001.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + b64(PDF) + "\r\n--scan--\r\n"
     ).encode()
 
 
@@ -128,10 +135,9 @@ def uuencoded_part() -> bytes:
     """An old client's attachment with Content-Transfer-Encoding: x-uuencode."""
     encoded = "".join(binascii.b2a_uu(PNG[i : i + 45]).decode() for i in range(0, len(PNG), 45))
     return (
-        headers(mailer="Eudora 7")
-        + 'Content-Type: multipart/mixed; boundary="uu"\r\n\r\n'
+        headers(mailer="Eudora 7") + 'Content-Type: multipart/mixed; boundary="uu"\r\n\r\n'
         "--uu\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nBild bifogad.\r\n"
-        "--uu\r\nContent-Type: image/png; name=\"bild.png\"\r\nContent-Disposition: attachment; filename=\"bild.png\"\r\n"
+        '--uu\r\nContent-Type: image/png; name="bild.png"\r\nContent-Disposition: attachment; filename="bild.png"\r\n'
         "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 bild.png\r\n"
         + encoded.replace("\n", "\r\n")
         + "`\r\nend\r\n--uu--\r\n"
@@ -142,18 +148,18 @@ def lotus_notes_uuencoded_in_text() -> bytes:
     """Lotus Notes writes an image into the text itself as a uuencode block."""
     encoded = "".join(binascii.b2a_uu(PNG[i : i + 45]).decode() for i in range(0, len(PNG), 45))
     return (
-        headers(mailer="Lotus Notes Release 8.5.3")
-        + "Content-Type: text/plain; charset=US-ASCII\r\n\r\n"
-        "Telefonen visar detta:\r\n\r\nbegin 644 display.png\r\n" + encoded.replace("\n", "\r\n") + "`\r\nend\r\n\r\nMvh Anna\r\n"
+        headers(mailer="Lotus Notes Release 8.5.3") + "Content-Type: text/plain; charset=US-ASCII\r\n\r\n"
+        "Telefonen visar detta:\r\n\r\nbegin 644 display.png\r\n"
+        + encoded.replace("\n", "\r\n")
+        + "`\r\nend\r\n\r\nMvh Anna\r\n"
     ).encode()
 
 
 def empty_attachment() -> bytes:
     return (
-        headers()
-        + 'Content-Type: multipart/mixed; boundary="e"\r\n\r\n'
+        headers() + 'Content-Type: multipart/mixed; boundary="e"\r\n\r\n'
         "--e\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLoggen är bifogad.\r\n"
-        "--e\r\nContent-Type: text/plain; name=\"tom.log\"\r\nContent-Disposition: attachment; filename=\"tom.log\"\r\n\r\n"
+        '--e\r\nContent-Type: text/plain; name="tom.log"\r\nContent-Disposition: attachment; filename="tom.log"\r\n\r\n'
         "\r\n--e--\r\n"
     ).encode()
 
@@ -199,8 +205,12 @@ def with_authentication(result: str, *, authserv="mx.desk.example", message_id="
 def auto_reply(subject: str, sender=CONTACT) -> bytes:
     """An out-of-office reply without Auto-Submitted or Precedence (Outlook on a POP account,
     small ISPs' webmail)."""
-    return plain("Jag är på semester till och med 12 oktober.", subject=subject, sender=f"Anna <{sender}>",
-                 message_id="<ooo-1@alfa.example>")
+    return plain(
+        "Jag är på semester till och med 12 oktober.",
+        subject=subject,
+        sender=f"Anna <{sender}>",
+        message_id="<ooo-1@alfa.example>",
+    )
 
 
 def read_receipt(subject: str) -> bytes:

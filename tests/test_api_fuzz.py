@@ -52,13 +52,21 @@ def test_an_unknown_api_address_answers_json_and_form_posts_are_refused(staff_ap
 
 
 def test_times_before_2000_are_typing_errors(staff_api, contract_a):
-    response = staff_api.post("/api/tickets/", {
-        "contract": contract_a.pk, "a_number": "018 12345", "b_number": "040 123 4567",
-        "fault_occurred_at": "0607-12-25T11:24:16Z", "description": "Fel",
-    })
+    response = staff_api.post(
+        "/api/tickets/",
+        {
+            "contract": contract_a.pk,
+            "a_number": "018 12345",
+            "b_number": "040 123 4567",
+            "fault_occurred_at": "0607-12-25T11:24:16Z",
+            "description": "Fel",
+        },
+    )
     assert response.status_code == 400 and response.json()["fault_occurred_at"] == ["Give a time in 2000 or later."]
-    outage = staff_api.post("/api/outages/", {"started_at": "1999-12-31T23:59:59Z", "kind": "unplanned",
-                                             "responsibility": "supplier", "service_wide": True})
+    outage = staff_api.post(
+        "/api/outages/",
+        {"started_at": "1999-12-31T23:59:59Z", "kind": "unplanned", "responsibility": "supplier", "service_wide": True},
+    )
     assert outage.status_code == 400 and outage.json()["started_at"] == ["Give a time in 2000 or later."]
 
 
@@ -94,8 +102,13 @@ def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly
     def report(minutes):
         with time_machine.travel(start + datetime.timedelta(minutes=minutes), tick=False):
             return services.ticket_create(
-                contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-                b_number="040 123 4567", fault_occurred_at=start, description=f"Fel {minutes}",
+                contract=contract_a,
+                reported_by=customer_a_user,
+                channel=Channel.WEB,
+                a_number="018 12345",
+                b_number="040 123 4567",
+                fault_occurred_at=start,
+                description=f"Fel {minutes}",
             ).number
 
     numbers = [report(minutes) for minutes in range(6)]
@@ -103,7 +116,10 @@ def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly
     with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
         pages = [staff_api.get(f"/api/tickets/?page_size=2&page={page}").json() for page in (1, 2, 3)]
         assert [[t["number"] for t in page["results"]] for page in pages] == [
-            newest_first[0:2], newest_first[2:4], newest_first[4:6]]
+            newest_first[0:2],
+            newest_first[2:4],
+            newest_first[4:6],
+        ]
         assert pages[1]["results"][0]["customer"] == contract_a.customer_id
         report(30)
         assert staff_api.get("/api/tickets/?page_size=2").json()["count"] == 6  # remembered

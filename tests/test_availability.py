@@ -43,9 +43,7 @@ def october_rules(rule="fixed_30_days"):
 
 
 def october(*outages, rule="fixed_30_days", now=NOW, delivered_on=datetime.date(2025, 1, 1), terminated_on=None):
-    return month_figures(
-        outages, october_rules(rule), delivered_on=delivered_on, terminated_on=terminated_on, now=now
-    )
+    return month_figures(outages, october_rules(rule), delivered_on=delivered_on, terminated_on=terminated_on, now=now)
 
 
 def test_a_month_without_outages_is_fully_available():
@@ -121,7 +119,16 @@ def test_the_calendar_month_rule_divides_by_the_months_real_length():
 
 @pytest.mark.parametrize(
     ("availability", "percent"),
-    [("100", "0"), ("99.8", "0"), ("99.79998", "5"), ("99.7", "5"), ("99.69", "10"), ("99.4", "20"), ("99.39", "25"), ("0", "25")],
+    [
+        ("100", "0"),
+        ("99.8", "0"),
+        ("99.79998", "5"),
+        ("99.7", "5"),
+        ("99.69", "10"),
+        ("99.4", "20"),
+        ("99.39", "25"),
+        ("0", "25"),
+    ],
 )
 def test_the_ladder_applies_to_the_exact_value(availability, percent):
     assert discount_for(Fraction(Decimal(availability)), LADDER) == Decimal(percent)
@@ -132,7 +139,8 @@ def test_time_before_delivery_and_from_termination_does_not_count():
     # for the ten days between local midnights, and the denominator stays 720 hours (D §10.1).
     result = october(
         outage(at(2026, 10, 1, 0, 0), at(2026, 11, 1, 0, 0)),
-        delivered_on=datetime.date(2026, 10, 10), terminated_on=datetime.date(2026, 10, 20),
+        delivered_on=datetime.date(2026, 10, 10),
+        terminated_on=datetime.date(2026, 10, 20),
     )
     assert result.unavailable_us == 10 * 24 * 3600 * 10**6
     assert result.period_us == 43_200 * 60 * 10**6
@@ -162,9 +170,14 @@ MONTH_START = at(2026, 10, 1, 0, 0)
 
 def reference(outages, delivered_on, terminated_on, now):
     minutes = reference_model.unavailable_minutes(
-        [(o.start, o.end, o.planned, o.counts) for o in outages], year=2026, month=10,
-        timezone="Europe/Mariehamn", windows=WINDOWS, delivered_on=delivered_on,
-        terminated_on=terminated_on, now=now,
+        [(o.start, o.end, o.planned, o.counts) for o in outages],
+        year=2026,
+        month=10,
+        timezone="Europe/Mariehamn",
+        windows=WINDOWS,
+        delivered_on=delivered_on,
+        terminated_on=terminated_on,
+        now=now,
     )
     return minutes, *reference_model.discount(minutes, 43_200, LADDER)
 
@@ -174,8 +187,10 @@ minutes_around_october = st.integers(-3 * 24 * 60, 34 * 24 * 60).map(
 )
 outage_spans = st.builds(
     lambda start, length, planned, counts: OutageSpan(
-        start=start, end=None if length is None else start + datetime.timedelta(minutes=length),
-        planned=planned, excluded=None if counts else "not_suppliers",
+        start=start,
+        end=None if length is None else start + datetime.timedelta(minutes=length),
+        planned=planned,
+        excluded=None if counts else "not_suppliers",
     ),
     minutes_around_october,
     st.one_of(st.none(), st.integers(0, 5 * 24 * 60)),

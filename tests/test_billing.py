@@ -40,8 +40,14 @@ def at(*args):
 
 
 def outage(api, start, end, contracts=(), **extra):
-    payload = {"contracts": list(contracts), "started_at": at(*start), "ended_at": at(*end), "kind": "unplanned",
-               "responsibility": "supplier", **extra}
+    payload = {
+        "contracts": list(contracts),
+        "started_at": at(*start),
+        "ended_at": at(*end),
+        "kind": "unplanned",
+        "responsibility": "supplier",
+        **extra,
+    }
     response = api.post("/api/outages/", payload, format="json")
     assert response.status_code == 201, response.json()
     return response.json()["id"]
@@ -79,23 +85,36 @@ class TestStaleReports:
 
     def test_changes_through_the_board_mark_reports_stale_too(self, staff_client, contract_a):
         reports.store_month(2026, 10)
-        staff_client.post("/desk/sla/", {
-            "started_at": "2026-10-06T09:00", "ended_at": "2026-10-06T11:00", "kind": "unplanned",
-            "responsibility": "supplier", "contracts": str(contract_a.pk), "tickets": "", "description": "",
-        })
+        staff_client.post(
+            "/desk/sla/",
+            {
+                "started_at": "2026-10-06T09:00",
+                "ended_at": "2026-10-06T11:00",
+                "kind": "unplanned",
+                "responsibility": "supplier",
+                "contracts": str(contract_a.pk),
+                "tickets": "",
+                "description": "",
+            },
+        )
         assert MonthlyReport.objects.get(contract=contract_a).stale
-        ongoing = Outage.objects.create(started_at=NOW - datetime.timedelta(days=40), kind="unplanned",
-                                        responsibility="supplier", service_wide=True)
+        ongoing = Outage.objects.create(
+            started_at=NOW - datetime.timedelta(days=40), kind="unplanned", responsibility="supplier", service_wide=True
+        )
         MonthlyReport.objects.update(stale=False)
         staff_client.post(f"/desk/sla/outages/{ongoing.pk}/end/")
-        assert MonthlyReport.objects.get(contract=contract_a).stale_reason == f"outage {ongoing.pk} changed: ended_at by staffer"
+        assert (
+            MonthlyReport.objects.get(contract=contract_a).stale_reason
+            == f"outage {ongoing.pk} changed: ended_at by staffer"
+        )
 
     def test_an_outage_moved_to_other_contracts_makes_both_months_stale(self, staff_api, contract_a, contract_b):
         outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), contracts=[contract_a.pk])
         reports.store_month(2026, 10)
         staff_api.patch(f"/api/outages/{outage_id}/", {"contracts": [contract_b.pk]}, format="json")
         assert set(MonthlyReport.objects.filter(stale=True).values_list("contract_id", flat=True)) == {
-            contract_a.pk, contract_b.pk
+            contract_a.pk,
+            contract_b.pk,
         }
         reports.recompute_stale()
         assert MonthlyReport.objects.get(contract=contract_a).discount_percent == 0
@@ -150,15 +169,18 @@ class TestExport:
         assert by_contract[str(contract_a.pk)][10] == "5.00"
 
     def test_swedish_excel_gets_semicolons_decimal_commas_and_no_formulas(self, staff_client, staff_api, dstny):
-        risky = ContractFactory(customer=CustomerFactory(name="=HYPERLINK(\"http://evil.example\")"), terms=dstny,
-                                monthly_fee=Decimal("1234.50"))
+        risky = ContractFactory(
+            customer=CustomerFactory(name='=HYPERLINK("http://evil.example")'),
+            terms=dstny,
+            monthly_fee=Decimal("1234.50"),
+        )
         outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0))
         reports.store_month(2026, 10)
         staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "sv"
         swedish = rows(export(staff_client), delimiter=";")  # Swedish by default in Swedish
         header, line = swedish[0], swedish[1]
         assert header[:3] == ["månad", "avtal", "kund"]
-        assert line[2] == "'=HYPERLINK(\"http://evil.example\")"
+        assert line[2] == '\'=HYPERLINK("http://evil.example")'
         assert line[6] == "99,7222" and line[9] == "1234,50" and line[10] == "61,73"
         english = rows(export(staff_client, format="en"))
         assert english[1][6] == "99.7222" and english[1][10] == "61.73"
@@ -172,18 +194,29 @@ class TestExport:
         from tickets.models import Channel
 
         ticket = ticket_services.ticket_create(
-            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-            b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(days=48), description="Nere",
-            received_at=NOW - datetime.timedelta(days=48), now=NOW - datetime.timedelta(days=48),
+            contract=contract_a,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=NOW - datetime.timedelta(days=48),
+            description="Nere",
+            received_at=NOW - datetime.timedelta(days=48),
+            now=NOW - datetime.timedelta(days=48),
         )
-        ticket_services.ticket_classify(ticket=ticket, classification="not_fault", not_fault_reason="customer_equipment",
-                                        actor=None)
-        outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), contracts=[contract_a.pk],
-                           tickets=[ticket.pk])
+        ticket_services.ticket_classify(
+            ticket=ticket, classification="not_fault", not_fault_reason="customer_equipment", actor=None
+        )
+        outage_id = outage(
+            staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), contracts=[contract_a.pk], tickets=[ticket.pk]
+        )
         reports.store_month(2026, 10)
         blocked = export(staff_client)
         assert blocked.status_code == 409
-        assert f"Outage {outage_id} is counted as the supplier's, but its tickets {ticket.number}" in blocked.content.decode()
+        assert (
+            f"Outage {outage_id} is counted as the supplier's, but its tickets {ticket.number}"
+            in blocked.content.decode()
+        )
         board = staff_client.get("/desk/sla/").content.decode()
         assert f'id="contradiction-{outage_id}"' in board
         month = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
@@ -191,7 +224,10 @@ class TestExport:
         assert staff_api.get(f"/api/outages/{outage_id}/").json()["unsettled_tickets"] == [ticket.number]
         refused = staff_client.post(f"/desk/sla/outages/{outage_id}/confirm/", {"note": ""}, follow=True)
         assert "Say why" in refused.content.decode()
-        staff_client.post(f"/desk/sla/outages/{outage_id}/confirm/", {"note": "Plattformen låg nere; kundens telefon var också trasig."})
+        staff_client.post(
+            f"/desk/sla/outages/{outage_id}/confirm/",
+            {"note": "Plattformen låg nere; kundens telefon var också trasig."},
+        )
         assert export(staff_client).status_code == 200
         # A change of its tickets reopens the question.
         staff_api.patch(f"/api/outages/{outage_id}/", {"tickets": [ticket.pk]}, format="json")
@@ -219,11 +255,18 @@ class TestDiscountStates:
 
     def test_each_discount_is_given_claimed_accepted_open_or_lapsed(self, staff_api, staff_user, dstny):
         free_terms = contract_services.terms_create(
-            slug="own-terms", **{f: getattr(dstny, f) for f in contract_services.terms_editable_fields()
-                                 if f not in ("discount_requires_claim", "ticket_prefix", "effective_from")},
-            ticket_prefix="OWN", discount_requires_claim=False,
+            slug="own-terms",
+            **{
+                f: getattr(dstny, f)
+                for f in contract_services.terms_editable_fields()
+                if f not in ("discount_requires_claim", "ticket_prefix", "effective_from")
+            },
+            ticket_prefix="OWN",
+            discount_requires_claim=False,
         )
-        lapsed, open_, claimed, accepted = (ContractFactory(terms=dstny, monthly_fee=Decimal("100.00")) for _ in range(4))
+        lapsed, open_, claimed, accepted = (
+            ContractFactory(terms=dstny, monthly_fee=Decimal("100.00")) for _ in range(4)
+        )
         automatic = ContractFactory(terms=free_terms, monthly_fee=Decimal("100.00"))
         # 90 minutes each (5 %); the discount arises when the outage ends.
         outage(staff_api, (2026, 10, 21, 10, 0), (2026, 10, 21, 11, 30), contracts=[lapsed.pk])
@@ -231,12 +274,23 @@ class TestDiscountStates:
         outage(staff_api, (2026, 10, 28, 10, 0), (2026, 10, 28, 11, 30), contracts=late_ones)
         reports.store_month(2026, 10)
         for contract in (claimed, accepted):
-            claim = claims.claim_file(contract=contract, kind="discount", month=datetime.date(2026, 10, 1),
-                                      amount=Decimal("5.00"), discovered_on=datetime.date(2026, 11, 2),
-                                      description="Nere 28 oktober.", tickets=[_ticket(contract)])
+            claim = claims.claim_file(
+                contract=contract,
+                kind="discount",
+                month=datetime.date(2026, 10, 1),
+                amount=Decimal("5.00"),
+                discovered_on=datetime.date(2026, 11, 2),
+                description="Nere 28 oktober.",
+                tickets=[_ticket(contract)],
+            )
             assert claim.window_from == datetime.date(2026, 10, 28)
-        claims.claim_decide(claim=Claim.objects.get(contract=accepted), accept=True, note="OK",
-                            granted_amount=Decimal("4.00"), actor=staff_user)
+        claims.claim_decide(
+            claim=Claim.objects.get(contract=accepted),
+            accept=True,
+            note="OK",
+            granted_amount=Decimal("4.00"),
+            actor=staff_user,
+        )
         month = {r.contract_id: (s.state, s.lapses_on, s.to_invoice) for r, s, _name in _billing().rows}
         assert month[lapsed.pk] == ("lapsed", datetime.date(2026, 11, 21), Decimal("0.00"))
         assert month[open_.pk] == ("open", datetime.date(2026, 11, 28), Decimal("0.00"))
@@ -250,8 +304,12 @@ def _ticket(contract):
     from tickets.models import Channel
 
     return ticket_services.ticket_create(
-        contract=contract, channel=Channel.PHONE, a_number="018 12345", b_number="040 123 4567",
-        fault_occurred_at=datetime.datetime(2026, 10, 28, 8, 0, tzinfo=datetime.UTC), description="Nere",
+        contract=contract,
+        channel=Channel.PHONE,
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=datetime.datetime(2026, 10, 28, 8, 0, tzinfo=datetime.UTC),
+        description="Nere",
         received_at=datetime.datetime(2026, 10, 28, 8, 5, tzinfo=datetime.UTC),
     )
 
@@ -270,7 +328,9 @@ class TestWhichContracts:
         # Delivered in November after all, and a new contract in service in October: one report
         # does not belong to the month any more, another is missing.
         contract_services.contract_update(contract=contract_a, changes={"delivered_on": datetime.date(2026, 11, 2)})
-        newcomer = ContractFactory(terms=dstny, signed_on=datetime.date(2026, 9, 1), delivered_on=datetime.date(2026, 10, 1))
+        newcomer = ContractFactory(
+            terms=dstny, signed_on=datetime.date(2026, 9, 1), delivered_on=datetime.date(2026, 10, 1)
+        )
         response = export(staff_client)
         assert response.status_code == 409 and "1 contract has no stored report" in response.content.decode()
         staff_client.post("/desk/sla/billing/", {"month": "2026-10"})

@@ -109,7 +109,7 @@ def test_a_fault_report_from_the_customer_to_staff_and_back(browser, live_server
     expect(customer.locator("[data-testid=waiting-banner]")).to_contain_text("Please answer by")
     expect(customer.locator(".timeline")).to_contain_text("Which phone model do you use?")
     customer.fill("#id_message", "A Yealink T54W.")
-    customer.click("main form button:has-text(\"Send\")")
+    customer.click('main form button:has-text("Send")')
     expect(customer.locator("[data-testid=waiting-banner]")).to_have_count(0)
 
     desk.reload()
@@ -183,8 +183,13 @@ def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live
     ContactPerson.objects.create(customer=customer, name=f"Bo {SCRIPT}", email="bo@rederi.example")
     now = timezone.now()
     ticket = services.ticket_create(
-        contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(hours=1), description=f"Desc {SCRIPT}",
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=now - datetime.timedelta(hours=1),
+        description=f"Desc {SCRIPT}",
     )
     services.ticket_start(ticket=ticket, actor=staff)
     services.ticket_reply(ticket=ticket, actor=staff, message=f"Note {SCRIPT}", internal=True)
@@ -192,11 +197,24 @@ def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live
     services.ticket_reply(ticket=ticket, actor=customer_user, message=f"Answer {SCRIPT}")
     services.time_log(ticket=ticket, actor=staff, minutes=15, worked_on=now.date(), note=f"Work {SCRIPT}")
     sla_services.outage_register(
-        started_at=now - datetime.timedelta(hours=3), ended_at=now - datetime.timedelta(hours=2), kind="unplanned",
-        responsibility="supplier", description=f"Outage {SCRIPT}", contracts=[contract], tickets=[ticket], actor=staff,
+        started_at=now - datetime.timedelta(hours=3),
+        ended_at=now - datetime.timedelta(hours=2),
+        kind="unplanned",
+        responsibility="supplier",
+        description=f"Outage {SCRIPT}",
+        contracts=[contract],
+        tickets=[ticket],
+        actor=staff,
     )
-    claims.claim_file(contract=contract, discovered_on=now.date(), description=f"Claim {SCRIPT}", tickets=[ticket],
-                      month=now.date().replace(day=1), amount=Decimal("12.00"), actor=customer_user)
+    claims.claim_file(
+        contract=contract,
+        discovered_on=now.date(),
+        description=f"Claim {SCRIPT}",
+        tickets=[ticket],
+        month=now.date().replace(day=1),
+        amount=Decimal("12.00"),
+        actor=customer_user,
+    )
     inbound.receive(
         f"From: stranger@elsewhere.example\r\nSubject: Mail {SCRIPT}\r\nMessage-ID: <xss@x>\r\n"
         f"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Body</p>{SCRIPT}\r\n".encode()
@@ -214,18 +232,36 @@ def test_markup_in_every_text_field_is_shown_as_text_on_every_page(browser, live
         return page
 
     desk = sign_in(browser, live_server, "desk", PASSWORD)
-    visit(desk, [
-        "/desk/", f"/desk/?q={ticket.number}", f"/desk/tickets/{ticket.number}/", "/desk/sla/",
-        f"/desk/sla/contracts/{contract.pk}/", "/desk/claims/", "/desk/inbox/", "/desk/delivery/",
-        f"/desk/billable/?month={now:%Y-%m}", f"/admin/contracts/customer/{customer.pk}/change/",
-        "/admin/tickets/ticket/", f"/desk/sla/billing/?month={now:%Y-%m}",
-    ])
+    visit(
+        desk,
+        [
+            "/desk/",
+            f"/desk/?q={ticket.number}",
+            f"/desk/tickets/{ticket.number}/",
+            "/desk/sla/",
+            f"/desk/sla/contracts/{contract.pk}/",
+            "/desk/claims/",
+            "/desk/inbox/",
+            "/desk/delivery/",
+            f"/desk/billable/?month={now:%Y-%m}",
+            f"/admin/contracts/customer/{customer.pk}/change/",
+            "/admin/tickets/ticket/",
+            f"/desk/sla/billing/?month={now:%Y-%m}",
+        ],
+    )
     desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
     expect(desk.locator(".timeline")).to_contain_text(f"Note {SCRIPT}")
 
     portal = sign_in(browser, live_server, "rederi", PASSWORD)
-    visit(portal, ["/portal/", f"/portal/tickets/{ticket.number}/", "/portal/claims/",
-                   f"/portal/contracts/{contract.pk}/availability/?month={now:%Y-%m}"])
+    visit(
+        portal,
+        [
+            "/portal/",
+            f"/portal/tickets/{ticket.number}/",
+            "/portal/claims/",
+            f"/portal/contracts/{contract.pk}/availability/?month={now:%Y-%m}",
+        ],
+    )
     portal.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
     expect(portal.locator(".timeline")).to_contain_text(f"Answer {SCRIPT}")
     expect(portal.locator(".timeline")).not_to_contain_text("Note <script>")  # staff notes stay with staff
@@ -256,16 +292,25 @@ def test_a_long_unbroken_line_stays_inside_its_message(browser, live_server, peo
 
     contract = Contract.objects.get()
     trace = "INVITE sip:+46812345678@pbx.example;transport=tcp;branch=z9hG4bK" + "a1b2c3d4" * 400
-    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-                                    b_number="040 123 4567", fault_occurred_at=None, category="support",
-                                    description=trace)
+    ticket = services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=None,
+        category="support",
+        description=trace,
+    )
     services.ticket_reply(ticket=ticket, actor=staff, message=trace, internal=True)
     for width, height in ((1280, 900), (390, 844)):
         desk = sign_in(browser, live_server, "desk", PASSWORD)
         desk.set_viewport_size({"width": width, "height": height})
         desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
         scroll_width = desk.evaluate("document.documentElement.scrollWidth")
-        wide = desk.evaluate("""Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + Math.round(e.getBoundingClientRect().width))""")
+        wide = desk.evaluate(
+            """Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + Math.round(e.getBoundingClientRect().width))"""
+        )
         assert scroll_width <= width, (width, scroll_width, wide)
 
 
@@ -281,15 +326,28 @@ def test_the_desk_updates_in_place_under_the_content_security_policy(browser, li
     staff, customer_user = people
     contract = Contract.objects.get()
     now = timezone.now()
-    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-                                    b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=10),
-                                    description="The switchboard does not answer.")
-    outage = sla_services.outage_register(started_at=now - datetime.timedelta(minutes=30), ended_at=None,
-                                          kind="unplanned", responsibility="supplier", contracts=[contract],
-                                          description="Switchboard cluster down")
+    ticket = services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=now - datetime.timedelta(minutes=10),
+        description="The switchboard does not answer.",
+    )
+    outage = sla_services.outage_register(
+        started_at=now - datetime.timedelta(minutes=30),
+        ended_at=None,
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract],
+        description="Switchboard cluster down",
+    )
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     refused = []
-    desk.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    desk.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
     desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
     expect(desk.locator("#ticket-outages")).to_contain_text("Switchboard cluster down")
     desk.click(f"[data-testid=link-{outage.pk}]")
@@ -298,10 +356,18 @@ def test_the_desk_updates_in_place_under_the_content_security_policy(browser, li
 
     desk.goto(f"{live_server.url}/desk/")
     expect(desk).to_have_title("(1) Queue")
-    services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-                           b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=2),
-                           description="A second report arrives while the agent looks.")
-    desk.evaluate("htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})")
+    services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=now - datetime.timedelta(minutes=2),
+        description="A second report arrives while the agent looks.",
+    )
+    desk.evaluate(
+        "htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})"
+    )
     expect(desk.locator("#queue")).to_contain_text("A second report arrives")
     expect(desk).to_have_title("(2) Queue")
     assert refused == []
@@ -314,8 +380,13 @@ def test_a_canned_reply_fills_the_message_box(browser, live_server, people):
 
     staff, customer_user = people
     CannedReply.objects.create(title="Received", language="en", body="We are looking at {ticket.number}.")
-    ticket = services.ticket_create(contract=Contract.objects.get(), reported_by=customer_user, channel="web",
-                                    category="support", description="How do I forward calls?")
+    ticket = services.ticket_create(
+        contract=Contract.objects.get(),
+        reported_by=customer_user,
+        channel="web",
+        category="support",
+        description="How do I forward calls?",
+    )
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     desk.goto(f"{live_server.url}/desk/tickets/{ticket.number}/")
     desk.fill("#id_message", "Hello,")
@@ -329,8 +400,16 @@ def test_staff_tick_tickets_and_assign_them_at_once_while_the_queue_holds_still(
 
     staff, customer_user = people
     contract = Contract.objects.get()
-    tickets = [services.ticket_create(contract=contract, reported_by=customer_user, channel="web", category="support",
-                                      description=f"Question {i} about call forwarding.") for i in range(3)]
+    tickets = [
+        services.ticket_create(
+            contract=contract,
+            reported_by=customer_user,
+            channel="web",
+            category="support",
+            description=f"Question {i} about call forwarding.",
+        )
+        for i in range(3)
+    ]
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     desk.goto(f"{live_server.url}/desk/")
     expect(desk.locator("[data-bulk-for=assign]")).to_be_hidden()  # nothing ticked: only the hint
@@ -339,8 +418,13 @@ def test_staff_tick_tickets_and_assign_them_at_once_while_the_queue_holds_still(
     expect(desk.locator("[data-bulk-count]")).to_have_text("2 ticked")
     expect(desk.locator("[data-bulk-for=classify]")).to_be_hidden()
     # A report arriving meanwhile does not replace the rows under the agent's ticks.
-    services.ticket_create(contract=contract, reported_by=customer_user, channel="web", category="support",
-                           description="Arrives while the agent ticks.")
+    services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        category="support",
+        description="Arrives while the agent ticks.",
+    )
     refresh = "htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {source: '#queue', target: '#queue', swap: 'innerHTML'})"
     desk.evaluate(refresh)
     desk.wait_for_timeout(300)
@@ -367,10 +451,18 @@ def test_an_account_manager_sees_the_notice_count_and_opens_the_notices(browser,
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     desk.goto(f"{live_server.url}/desk/")
     expect(desk.locator("#notices-link")).to_have_text("Notices")
-    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-                                    b_number="040 123 4567", fault_occurred_at=timezone.now() - datetime.timedelta(minutes=5),
-                                    description="Nobody can call in.")
-    desk.evaluate("htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})")
+    ticket = services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=timezone.now() - datetime.timedelta(minutes=5),
+        description="Nobody can call in.",
+    )
+    desk.evaluate(
+        "htmx.ajax('GET', document.querySelector('#queue').getAttribute('hx-get'), {target: '#queue', swap: 'innerHTML'})"
+    )
     expect(desk.locator("header [data-testid=notice-count]")).to_have_text("1 new")
     desk.click("#notices-link")
     expect(desk.locator("h1")).to_have_text("Notices")
@@ -394,12 +486,23 @@ def test_the_staff_pages_fit_a_phone(browser, live_server, people):
     staff, customer_user = people
     contract = Contract.objects.get()
     now = timezone.now()
-    ticket = services.ticket_create(contract=contract, reported_by=customer_user, channel="web", a_number="018 12345",
-                                    b_number="040 123 4567", fault_occurred_at=now - datetime.timedelta(minutes=10),
-                                    description="The switchboard does not answer.")
-    outage = sla_services.outage_register(started_at=now - datetime.timedelta(hours=2), kind="unplanned",
-                                          responsibility="supplier", contracts=[contract], tickets=[ticket],
-                                          description="Switchboard cluster down")
+    ticket = services.ticket_create(
+        contract=contract,
+        reported_by=customer_user,
+        channel="web",
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=now - datetime.timedelta(minutes=10),
+        description="The switchboard does not answer.",
+    )
+    outage = sla_services.outage_register(
+        started_at=now - datetime.timedelta(hours=2),
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract],
+        tickets=[ticket],
+        description="Switchboard cluster down",
+    )
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     desk.set_viewport_size({"width": 390, "height": 844})
     desk.goto(f"{live_server.url}/desk/sla/outages/new/?kind=planned")
@@ -411,9 +514,15 @@ def test_the_staff_pages_fit_a_phone(browser, live_server, people):
     desk.fill("#id_description", "Platform upgrade")
     desk.click("main form.card button[type=submit]")
     expect(desk.locator(".alert.ok")).to_contain_text("The outage is registered.")
-    for path in ("/desk/customers/", f"/desk/customers/{contract.customer_id}/", f"/desk/sla/contracts/{contract.pk}/",
-                 f"/desk/sla/outages/{outage.pk}/", f"/desk/sla/outages/{outage.pk}/edit/", "/desk/sla/",
-                 f"/desk/tickets/{ticket.number}/"):
+    for path in (
+        "/desk/customers/",
+        f"/desk/customers/{contract.customer_id}/",
+        f"/desk/sla/contracts/{contract.pk}/",
+        f"/desk/sla/outages/{outage.pk}/",
+        f"/desk/sla/outages/{outage.pk}/edit/",
+        "/desk/sla/",
+        f"/desk/tickets/{ticket.number}/",
+    ):
         desk.goto(f"{live_server.url}{path}")
         scroll_width = desk.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= 390, (path, scroll_width)
@@ -441,8 +550,12 @@ def test_an_update_posted_on_the_outage_page_shows_on_the_public_status_page_at_
     from sla.models import OutageUpdateMail
 
     now = timezone.now()
-    outage = sla_services.outage_register(started_at=now - datetime.timedelta(minutes=40), kind="unplanned",
-                                          responsibility="supplier", description="INTERNAL: core switch rack 4")
+    outage = sla_services.outage_register(
+        started_at=now - datetime.timedelta(minutes=40),
+        kind="unplanned",
+        responsibility="supplier",
+        description="INTERNAL: core switch rack 4",
+    )
     desk = sign_in(browser, live_server, "desk", PASSWORD)
     desk.set_viewport_size({"width": 390, "height": 844})
     desk.goto(f"{live_server.url}/desk/sla/outages/{outage.pk}/")
@@ -486,10 +599,13 @@ def test_an_image_attachment_is_shown_on_the_ticket_page(browser, live_server, p
     customer.fill("#id_b_number", "040 123 4567")
     customer.fill("#id_fault_occurred_at", "2026-01-02T09:15")
     customer.fill("#id_description", "The display shows an error.")
-    customer.set_input_files("#id_attachments", files=[
-        {"name": "display.png", "mimeType": "image/png", "buffer": tiny_png()},
-        {"name": "fake.png", "mimeType": "image/png", "buffer": b"<html><script>alert(1)</script></html>"},
-    ])
+    customer.set_input_files(
+        "#id_attachments",
+        files=[
+            {"name": "display.png", "mimeType": "image/png", "buffer": tiny_png()},
+            {"name": "fake.png", "mimeType": "image/png", "buffer": b"<html><script>alert(1)</script></html>"},
+        ],
+    )
     customer.click("text=Send the report")
     customer.click("text=Follow the ticket")
     image = customer.locator("ul.files img")
@@ -530,8 +646,13 @@ def test_a_customer_withdraws_a_report_after_saying_yes(browser, live_server, pe
     from tickets import services
 
     staff, customer_user = people
-    ticket = services.ticket_create(contract=Contract.objects.get(), reported_by=customer_user, channel="web",
-                                    category="support", description="Can we forward calls to a mobile?")
+    ticket = services.ticket_create(
+        contract=Contract.objects.get(),
+        reported_by=customer_user,
+        channel="web",
+        category="support",
+        description="Can we forward calls to a mobile?",
+    )
     page = sign_in(browser, live_server, "rederi", PASSWORD)
     page.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
     page.click("text=Withdraw the report")

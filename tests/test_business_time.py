@@ -544,7 +544,9 @@ def test_business_time_between_is_additive(name, a, b_seconds, c_seconds):
     assert ab + bc == ac
     assert datetime.timedelta(0) <= ab <= b - a
     # And in any order of the three instants.
-    assert calendar.business_time_between(c, a) + calendar.business_time_between(a, b) == calendar.business_time_between(c, b)
+    assert calendar.business_time_between(c, a) + calendar.business_time_between(
+        a, b
+    ) == calendar.business_time_between(c, b)
 
 
 @FAST_EXAMPLES

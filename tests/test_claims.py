@@ -28,8 +28,15 @@ def frozen_now():
 def ticket_for(contract, reporter=None, *, days_ago=48):
     when = NOW - datetime.timedelta(days=days_ago)
     return services.ticket_create(
-        contract=contract, reported_by=reporter, channel=Channel.WEB, a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=when, description="Nere", received_at=when, now=when,
+        contract=contract,
+        reported_by=reporter,
+        channel=Channel.WEB,
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=when,
+        description="Nere",
+        received_at=when,
+        now=when,
     )
 
 
@@ -43,10 +50,17 @@ def at(*args):
 
 
 def outage_for(staff_api, contract, start, end):
-    response = staff_api.post("/api/outages/", {
-        "contracts": [contract.pk], "started_at": start.isoformat(), "ended_at": end.isoformat(),
-        "kind": "unplanned", "responsibility": "supplier",
-    }, format="json")
+    response = staff_api.post(
+        "/api/outages/",
+        {
+            "contracts": [contract.pk],
+            "started_at": start.isoformat(),
+            "ended_at": end.isoformat(),
+            "kind": "unplanned",
+            "responsibility": "supplier",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     return response.json()["id"]
 
@@ -72,11 +86,15 @@ def test_a_customer_files_a_claim_and_staff_accept_part_of_it(customer_a_api, st
     # October earned no discount: the month could be seen whole on 1 November (D §20.1).
     assert (claim["window_from"], claim["deadline"]) == ("2026-11-01", "2026-12-01")
     assert (claim["amount"], claim["currency"], claim["status"]) == ("20.00", "EUR", "submitted")
-    too_much = staff_api.post(f"/api/claims/{claim['id']}/decide/", {"accept": True, "note": "x", "granted_amount": "25.00"},
-                              format="json")
+    too_much = staff_api.post(
+        f"/api/claims/{claim['id']}/decide/", {"accept": True, "note": "x", "granted_amount": "25.00"}, format="json"
+    )
     assert too_much.status_code == 400 and "at most the 20.00 claimed" in too_much.json()["granted_amount"][0]
-    decided = staff_api.post(f"/api/claims/{claim['id']}/decide/",
-                             {"accept": True, "note": "Bekräftat i loggarna.", "granted_amount": "12.50"}, format="json")
+    decided = staff_api.post(
+        f"/api/claims/{claim['id']}/decide/",
+        {"accept": True, "note": "Bekräftat i loggarna.", "granted_amount": "12.50"},
+        format="json",
+    )
     assert decided.json()["status"] == "accepted" and decided.json()["granted_amount"] == "12.50"
     again = staff_api.post(f"/api/claims/{claim['id']}/decide/", {"accept": False, "note": "x"}, format="json")
     assert again.status_code == 400
@@ -104,15 +122,26 @@ class TestClaimWindow:
         self, customer_a_api, staff_api, contract_a, customer_a_user
     ):
         old = ticket_for(contract_a, customer_a_user, days_ago=200)
-        response = file(customer_a_api, contract_a, [old], kind="damages", month=None, amount="500.00",
-                        discovered_on="2026-11-22")
+        response = file(
+            customer_a_api, contract_a, [old], kind="damages", month=None, amount="500.00", discovered_on="2026-11-22"
+        )
         assert response.status_code == 400
         assert "name the outage or the month" in response.json()["outage"][0].lower()
         outage_id = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
-        response = file(customer_a_api, contract_a, [old], kind="damages", month=None, outage=outage_id,
-                        amount="500.00", discovered_on="2026-11-22")
+        response = file(
+            customer_a_api,
+            contract_a,
+            [old],
+            kind="damages",
+            month=None,
+            outage=outage_id,
+            amount="500.00",
+            discovered_on="2026-11-22",
+        )
         assert response.status_code == 400
-        assert "discovered on 2026-05-07, so a claim had to be made by 2026-06-07" in response.json()["discovered_on"][0]
+        assert (
+            "discovered on 2026-05-07, so a claim had to be made by 2026-06-07" in response.json()["discovered_on"][0]
+        )
         assert not Claim.objects.exists()
 
     @pytest.mark.parametrize(
@@ -128,23 +157,34 @@ class TestClaimWindow:
             ({"kind": "everything"}, "kind", ""),
         ],
     )
-    def test_an_incomplete_claim_is_refused_on_the_field(self, customer_a_api, contract_a, ticket_a, overrides, field, fragment):
+    def test_an_incomplete_claim_is_refused_on_the_field(
+        self, customer_a_api, contract_a, ticket_a, overrides, field, fragment
+    ):
         response = file(customer_a_api, contract_a, [ticket_a], **overrides)
         assert response.status_code == 400
         assert any(fragment in m for m in response.json()[field]), response.json()
         assert not Claim.objects.exists()
 
 
-def test_another_customers_contract_ticket_or_outage_cannot_be_claimed(customer_a_api, staff_api, contract_a, contract_b, ticket_a):
+def test_another_customers_contract_ticket_or_outage_cannot_be_claimed(
+    customer_a_api, staff_api, contract_a, contract_b, ticket_a
+):
     other = services.ticket_create(
-        contract=contract_b, channel=Channel.PHONE, a_number="070-123 45 67", b_number="070-765 43 21",
-        fault_occurred_at=NOW - datetime.timedelta(days=3), description="x",
+        contract=contract_b,
+        channel=Channel.PHONE,
+        a_number="070-123 45 67",
+        b_number="070-765 43 21",
+        fault_occurred_at=NOW - datetime.timedelta(days=3),
+        description="x",
     )
     their_outage = outage_for(staff_api, contract_b, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
     assert file(customer_a_api, contract_b, [ticket_a]).status_code == 400
     assert "tickets" in file(customer_a_api, contract_a, [other]).json()
     assert "outage" in file(customer_a_api, contract_a, [ticket_a], kind="damages", outage=their_outage).json()
-    assert customer_a_api.post("/api/claims/1/decide/", {"accept": True, "note": "x"}, format="json").status_code in (403, 404)
+    assert customer_a_api.post("/api/claims/1/decide/", {"accept": True, "note": "x"}, format="json").status_code in (
+        403,
+        404,
+    )
     assert not Claim.objects.exists()
 
 
@@ -152,8 +192,16 @@ class TestDamagesCap:
     """D §19.2–19.4, with the fees read from the contract's fee history."""
 
     def damages(self, api, contract, ticket, outage_id, amount, discovered_on="2026-11-20"):
-        response = file(api, contract, [ticket], kind="damages", month=None, outage=outage_id, amount=amount,
-                        discovered_on=discovered_on)
+        response = file(
+            api,
+            contract,
+            [ticket],
+            kind="damages",
+            month=None,
+            outage=outage_id,
+            amount=amount,
+            discovered_on=discovered_on,
+        )
         assert response.status_code == 201, response.json()
         return response.json()
 
@@ -174,21 +222,34 @@ class TestDamagesCap:
     ):
         # 100.00 a month since delivery (15 April 2025), 200.00 from 1 June 2026. The twelve months
         # before the outage of 6 November 2026: 25/30 × 100 + 6 × 100 + 5 × 200 + 5/30 × 200 = 1716.67.
-        ContractFee.objects.create(contract=contract_a, effective_from=datetime.date(2026, 6, 1), monthly_fee=Decimal("200.00"))
+        ContractFee.objects.create(
+            contract=contract_a, effective_from=datetime.date(2026, 6, 1), monthly_fee=Decimal("200.00")
+        )
         claim = self.damages(customer_a_api, contract_a, recent_ticket, outage_nov_6, "900.00")
         assert claim["damages_cap"]["applies"] is True and claim["damages_cap"]["currency"] == "EUR"
         assert claim["damages_cap"]["annual_fees"] == "1716.67"
         assert claim["damages_cap"]["total"] == "429.17" and claim["damages_cap"]["cap"] == "429.17"
 
-    def test_d19_2_a_younger_service_counts_twelve_times_its_monthly_average(self, customer_a_api, staff_api, customer_a, dstny, customer_a_user):
+    def test_d19_2_a_younger_service_counts_twelve_times_its_monthly_average(
+        self, customer_a_api, staff_api, customer_a, dstny, customer_a_user
+    ):
         from tests.factories import ContractFactory
 
-        young = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 6, 20),
-                                delivered_on=datetime.date(2026, 7, 1), monthly_fee=Decimal("100.00"))
-        ContractFee.objects.create(contract=young, effective_from=datetime.date(2026, 9, 1), monthly_fee=Decimal("160.00"))
+        young = ContractFactory(
+            customer=customer_a,
+            terms=dstny,
+            signed_on=datetime.date(2026, 6, 20),
+            delivered_on=datetime.date(2026, 7, 1),
+            monthly_fee=Decimal("100.00"),
+        )
+        ContractFee.objects.create(
+            contract=young, effective_from=datetime.date(2026, 9, 1), monthly_fee=Decimal("160.00")
+        )
         outage_id = outage_for(staff_api, young, at(2026, 11, 6, 10, 0), at(2026, 11, 6, 12, 0))
         # Paid 2 × 100 + 2 × 160 + 5/30 × 160 = 546.67 over 4 1/6 months: 12 × that average = 1574.40.
-        claim = self.damages(customer_a_api, young, ticket_for(young, customer_a_user, days_ago=10), outage_id, "100.00")
+        claim = self.damages(
+            customer_a_api, young, ticket_for(young, customer_a_user, days_ago=10), outage_id, "100.00"
+        )
         assert claim["damages_cap"]["annual_fees"] == "1574.40"
         assert claim["damages_cap"]["total"] == "393.60"
 
@@ -203,9 +264,11 @@ class TestDamagesCap:
         refused = staff_api.post(f"/api/claims/{second['id']}/decide/", {"accept": True, "note": "x"}, format="json")
         assert refused.status_code == 400
         assert "The damages cap leaves 50.00 EUR" in refused.json()["granted_amount"][0]
-        outside = staff_api.post(f"/api/claims/{second['id']}/decide/",
-                                 {"accept": True, "note": "Grov vårdslöshet vid uppgraderingen.", "outside_cap": "intent"},
-                                 format="json")
+        outside = staff_api.post(
+            f"/api/claims/{second['id']}/decide/",
+            {"accept": True, "note": "Grov vårdslöshet vid uppgraderingen.", "outside_cap": "intent"},
+            format="json",
+        )
         assert outside.status_code == 200, outside.json()
         assert outside.json()["granted_amount"] == "200.00" and outside.json()["damages_cap"]["applies"] is False
 
@@ -215,8 +278,12 @@ class TestDamagesCap:
         frozen_now.move_to(datetime.datetime(2026, 11, 2, 12, tzinfo=datetime.UTC))
         reports.store_month(2026, 10)  # 150 minutes: 10 % of 100.00
         discount = file(customer_a_api, contract_a, [recent_ticket], amount="10.00", discovered_on="2026-11-01").json()
-        claims.claim_decide(claim=Claim.objects.get(pk=discount["id"]), accept=True, note="Enligt rapporten", actor=staff_user)
-        damages = self.damages(customer_a_api, contract_a, recent_ticket, outage_oct_6, "100.00", discovered_on="2026-11-01")
+        claims.claim_decide(
+            claim=Claim.objects.get(pk=discount["id"]), accept=True, note="Enligt rapporten", actor=staff_user
+        )
+        damages = self.damages(
+            customer_a_api, contract_a, recent_ticket, outage_oct_6, "100.00", discovered_on="2026-11-01"
+        )
         assert damages["damages_cap"]["discounts_given"] == "10.00"
         assert damages["damages_cap"]["cap"] == "290.00"
 
@@ -224,8 +291,14 @@ class TestDamagesCap:
 def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_a, ticket_a):
     client.force_login(customer_a_user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    form = {"contract": contract_a.pk, "kind": "discount", "month": "2026-10", "amount": "5.00",
-            "tickets": ticket_a.number.lower(), "description": "Nere"}
+    form = {
+        "contract": contract_a.pk,
+        "kind": "discount",
+        "month": "2026-10",
+        "amount": "5.00",
+        "tickets": ticket_a.number.lower(),
+        "description": "Nere",
+    }
     future = client.post("/portal/claims/", {**form, "discovered_on": "2026-12-01"})
     assert "cannot be in the future" in future.content.decode() and not Claim.objects.exists()
     response = client.post("/portal/claims/", {**form, "discovered_on": "2026-11-10"})
@@ -234,25 +307,48 @@ def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_
     from sla import services as sla_services
 
     outage = sla_services.outage_register(
-        started_at=at(2026, 11, 20, 9, 0), ended_at=at(2026, 11, 20, 10, 0), kind="unplanned",
-        responsibility="supplier", contracts=[contract_a],
+        started_at=at(2026, 11, 20, 9, 0),
+        ended_at=at(2026, 11, 20, 10, 0),
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract_a],
     )
     recent = ticket_for(contract_a, customer_a_user, days_ago=3)
-    damages = client.post("/portal/claims/", {**form, "kind": "damages", "month": "", "outage": outage.pk,
-                                              "tickets": recent.number, "amount": "400.00", "discovered_on": "2026-11-20"})
+    damages = client.post(
+        "/portal/claims/",
+        {
+            **form,
+            "kind": "damages",
+            "month": "",
+            "outage": outage.pk,
+            "tickets": recent.number,
+            "amount": "400.00",
+            "discovered_on": "2026-11-20",
+        },
+    )
     assert damages.status_code == 302
     client.force_login(staff_user)
     page = client.get("/desk/claims/").content.decode()
     assert page.count("Damages cap") == 1 and "300.00 EUR left" in page and ticket_a.number in page
-    too_much = client.post("/desk/claims/", {"claim": Claim.objects.get(kind="damages").pk, "decision": "accept",
-                                              "note": "OK", "granted_amount": "400,00"}, follow=True)
+    too_much = client.post(
+        "/desk/claims/",
+        {"claim": Claim.objects.get(kind="damages").pk, "decision": "accept", "note": "OK", "granted_amount": "400,00"},
+        follow=True,
+    )
     assert "The damages cap leaves 300.00 EUR" in too_much.content.decode()
-    client.post("/desk/claims/", {"claim": Claim.objects.get(kind="discount").pk, "decision": "reject",
-                                  "note": "Kundens brandvägg."})
+    client.post(
+        "/desk/claims/",
+        {"claim": Claim.objects.get(kind="discount").pk, "decision": "reject", "note": "Kundens brandvägg."},
+    )
     assert Claim.objects.get(kind="discount").status == "rejected"
     for wrong in ("1e309", "abc", "²", "9" * 19):
-        refused = client.post("/desk/claims/", {"claim": wrong, "decision": "accept", "note": "x"}, HTTP_ACCEPT_LANGUAGE="en")
-        assert refused.status_code == 400 and refused.content.decode().strip() == "The field claim must be a claim's number."
+        refused = client.post(
+            "/desk/claims/", {"claim": wrong, "decision": "accept", "note": "x"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert (
+            refused.status_code == 400
+            and refused.content.decode().strip() == "The field claim must be a claim's number."
+        )
     assert client.post("/desk/claims/", {"claim": "999999", "decision": "accept", "note": "x"}).status_code == 404
 
 
@@ -267,9 +363,15 @@ def test_the_claim_pages_and_the_api_list_cost_the_same_queries_for_two_claims_a
     def add_claims(n):
         for _ in range(n):
             contract = ContractFactory(customer=customer_a, terms=dstny)
-            claims.claim_file(contract=contract, kind="damages", month=datetime.date(2026, 11, 1), amount=Decimal("10.00"),
-                              discovered_on=datetime.date(2026, 11, 20), description="Nere",
-                              tickets=[ticket_for(contract, customer_a_user, days_ago=3)])
+            claims.claim_file(
+                contract=contract,
+                kind="damages",
+                month=datetime.date(2026, 11, 1),
+                amount=Decimal("10.00"),
+                discovered_on=datetime.date(2026, 11, 20),
+                description="Nere",
+                tickets=[ticket_for(contract, customer_a_user, days_ago=3)],
+            )
 
     def count(path, api=False):
         with CaptureQueriesContext(connection) as captured:
@@ -285,48 +387,101 @@ def test_the_claim_pages_and_the_api_list_cost_the_same_queries_for_two_claims_a
 
 
 class TestReviewedEdges:
-    def test_d19_2_the_cap_is_one_aggregate_across_events(self, customer_a_api, staff_api, staff_user, contract_a, customer_a_user):
+    def test_d19_2_the_cap_is_one_aggregate_across_events(
+        self, customer_a_api, staff_api, staff_user, contract_a, customer_a_user
+    ):
         # 100.00 a month, a cap of 300.00 under the agreement: damages for two outages share it.
         november = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
         recent = ticket_for(contract_a, customer_a_user, days_ago=3)
-        first = file(customer_a_api, contract_a, [recent], kind="damages", month=None, outage=november,
-                     amount="300.00", discovered_on="2026-11-20").json()
+        first = file(
+            customer_a_api,
+            contract_a,
+            [recent],
+            kind="damages",
+            month=None,
+            outage=november,
+            amount="300.00",
+            discovered_on="2026-11-20",
+        ).json()
         claims.claim_decide(claim=Claim.objects.get(pk=first["id"]), accept=True, note="OK", actor=staff_user)
-        second = file(customer_a_api, contract_a, [recent], kind="damages", month="2026-11", amount="300.00",
-                      discovered_on="2026-11-20").json()
+        second = file(
+            customer_a_api,
+            contract_a,
+            [recent],
+            kind="damages",
+            month="2026-11",
+            amount="300.00",
+            discovered_on="2026-11-20",
+        ).json()
         assert second["damages_cap"]["cap"] == "0.00"
         refused = staff_api.post(f"/api/claims/{second['id']}/decide/", {"accept": True, "note": "x"}, format="json")
         assert refused.status_code == 400
 
-    def test_a_decision_must_name_a_d19_4_reason_and_a_real_amount(self, client, staff_api, staff_user, contract_a,
-                                                                   customer_a_api, customer_a_user):
+    def test_a_decision_must_name_a_d19_4_reason_and_a_real_amount(
+        self, client, staff_api, staff_user, contract_a, customer_a_api, customer_a_user
+    ):
         november = outage_for(staff_api, contract_a, at(2026, 11, 20, 9, 0), at(2026, 11, 20, 10, 0))
-        claim = file(customer_a_api, contract_a, [ticket_for(contract_a, customer_a_user, days_ago=3)], kind="damages",
-                     month=None, outage=november, amount="5000.00", discovered_on="2026-11-20").json()
-        whatever = staff_api.post(f"/api/claims/{claim['id']}/decide/",
-                                  {"accept": True, "note": "x", "outside_cap": "whatever"}, format="json")
+        claim = file(
+            customer_a_api,
+            contract_a,
+            [ticket_for(contract_a, customer_a_user, days_ago=3)],
+            kind="damages",
+            month=None,
+            outage=november,
+            amount="5000.00",
+            discovered_on="2026-11-20",
+        ).json()
+        whatever = staff_api.post(
+            f"/api/claims/{claim['id']}/decide/",
+            {"accept": True, "note": "x", "outside_cap": "whatever"},
+            format="json",
+        )
         assert whatever.status_code == 400
         client.force_login(staff_user)
-        client.post("/desk/claims/", {"claim": claim["id"], "decision": "accept", "note": "x", "outside_cap": "whatever"})
+        client.post(
+            "/desk/claims/", {"claim": claim["id"], "decision": "accept", "note": "x", "outside_cap": "whatever"}
+        )
         client.post("/desk/claims/", {"claim": claim["id"], "decision": "accept", "note": "x", "granted_amount": "NaN"})
         assert Claim.objects.get(pk=claim["id"]).status == "submitted"
 
-    def test_d20_1_a_damages_claim_naming_a_month_counts_from_its_cited_tickets(self, customer_a_api, contract_a, customer_a_user):
+    def test_d20_1_a_damages_claim_naming_a_month_counts_from_its_cited_tickets(
+        self, customer_a_api, contract_a, customer_a_user
+    ):
         old = ticket_for(contract_a, customer_a_user, days_ago=200)
-        response = file(customer_a_api, contract_a, [old], kind="damages", month="2026-11", amount="100.00",
-                        discovered_on="2026-11-22")
+        response = file(
+            customer_a_api,
+            contract_a,
+            [old],
+            kind="damages",
+            month="2026-11",
+            amount="100.00",
+            discovered_on="2026-11-22",
+        )
         assert response.status_code == 400 and "2026-05-07" in response.json()["discovered_on"][0]
 
-    def test_d9_1_a_deduction_for_late_delivery_is_claimed_without_a_month(self, customer_a_api, customer_a, dstny, customer_a_user):
+    def test_d9_1_a_deduction_for_late_delivery_is_claimed_without_a_month(
+        self, customer_a_api, customer_a, dstny, customer_a_user
+    ):
         from tests.factories import ContractFactory
 
-        late = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 8, 10), delivered_on=None,
-                               one_time_fee=Decimal("400.00"))
-        ticket = services.ticket_create(contract=late, reported_by=customer_a_user, channel=Channel.WEB,
-                                        category="support", description="Var är växeln?")
+        late = ContractFactory(
+            customer=customer_a,
+            terms=dstny,
+            signed_on=datetime.date(2026, 8, 10),
+            delivered_on=None,
+            one_time_fee=Decimal("400.00"),
+        )
+        ticket = services.ticket_create(
+            contract=late,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            category="support",
+            description="Var är växeln?",
+        )
         # 90 days from 10 August: the right arose on 9 November, so by 9 December at the latest.
-        response = file(customer_a_api, late, [ticket], kind="delivery", month=None, amount="200.00",
-                        discovered_on="2026-11-22")
+        response = file(
+            customer_a_api, late, [ticket], kind="delivery", month=None, amount="200.00", discovered_on="2026-11-22"
+        )
         assert response.status_code == 201, response.json()
         assert (response.json()["window_from"], response.json()["deadline"]) == ("2026-11-09", "2026-12-09")
 
@@ -335,7 +490,9 @@ class TestReviewedEdges:
 
         reports.store_month(2026, 10)  # October computed without a discount
         claim = file(customer_a_api, contract_a, [ticket_a], amount="7.50").json()
-        claims.claim_decide(claim=Claim.objects.get(pk=claim["id"]), accept=True, note="Avbrott som saknades", actor=staff_user)
+        claims.claim_decide(
+            claim=Claim.objects.get(pk=claim["id"]), accept=True, note="Avbrott som saknades", actor=staff_user
+        )
         ((report, state, _name),) = billing.billing_month(2026, 10).rows
         assert (state.state, state.to_invoice) == ("accepted", Decimal("7.50"))
 
@@ -343,6 +500,13 @@ class TestReviewedEdges:
         from contracts.fees import annual_fees
 
         rows = [(datetime.date(2026, 10, 1), Decimal("100.00"))]
-        annual = annual_fees(rows, on=datetime.date(2026, 11, 1), basis_months=12, invoiced_from=datetime.date(2026, 10, 1),
-                             terminated_on=None, one_time_fee=Decimal("12000.00"), signed_on=datetime.date(2026, 10, 1))
+        annual = annual_fees(
+            rows,
+            on=datetime.date(2026, 11, 1),
+            basis_months=12,
+            invoiced_from=datetime.date(2026, 10, 1),
+            terminated_on=None,
+            one_time_fee=Decimal("12000.00"),
+            signed_on=datetime.date(2026, 10, 1),
+        )
         assert annual == Decimal("13200.00")  # 12 × 100.00 + 12,000.00 once

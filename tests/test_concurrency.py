@@ -67,9 +67,15 @@ def waiting_ticket(moment):
 
     customer_user = CustomerUserFactory(customer=customer)
     ticket = services.ticket_create(
-        contract=contract, reported_by=customer_user, channel=Channel.WEB, a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=moment - datetime.timedelta(hours=1),
-        description="Samtal bryts.", received_at=moment, now=moment,
+        contract=contract,
+        reported_by=customer_user,
+        channel=Channel.WEB,
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=moment - datetime.timedelta(hours=1),
+        description="Samtal bryts.",
+        received_at=moment,
+        now=moment,
     )
     services.ticket_request_info(ticket=ticket, actor=customer_user, message="?", now=moment)
     return ticket, customer_user
@@ -205,8 +211,11 @@ def test_three_workers_send_each_customers_outage_update_once(monkeypatch, mailo
         customer = CustomerFactory()
         ContactPerson.objects.create(customer=customer, name="Kontakt", email=f"drift{n}@kund.example", is_primary=True)
         ContractFactory(customer=customer)
-    outage = sla_services.outage_register(started_at=datetime.datetime.now(MARIEHAMN) - datetime.timedelta(hours=1),
-                                          kind="unplanned", responsibility="supplier")
+    outage = sla_services.outage_register(
+        started_at=datetime.datetime.now(MARIEHAMN) - datetime.timedelta(hours=1),
+        kind="unplanned",
+        responsibility="supplier",
+    )
     sla_services.outage_post_update(outage=outage, text="Calls fail; we are on it.", notify=True)
     counts = []
     assert run_at_once(3, lambda i: counts.append(outage_mail.send_pending())) == []

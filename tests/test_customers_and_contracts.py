@@ -13,9 +13,7 @@ User = get_user_model()
 
 
 def test_staff_create_a_customer_its_user_and_a_contract(staff_api, dstny):
-    response = staff_api.post(
-        "/api/customers/", {"name": "Sjöfart Ab", "org_number": "0145632 5"}, format="json"
-    )
+    response = staff_api.post("/api/customers/", {"name": "Sjöfart Ab", "org_number": "0145632 5"}, format="json")
     assert response.status_code == 201, response.json()
     customer = response.json()
     assert customer["org_number"] == "0145632-5"
@@ -76,9 +74,7 @@ def test_a_contract_may_name_its_terms_by_id(staff_api, customer_a, telia):
         ({"signed_on": "15.1.2026"}, "signed_on", ""),
     ],
 )
-def test_bad_contracts_are_refused_on_the_field_and_nothing_is_written(
-    staff_api, customer_a, changes, field, fragment
-):
+def test_bad_contracts_are_refused_on_the_field_and_nothing_is_written(staff_api, customer_a, changes, field, fragment):
     payload = {
         "customer": customer_a.pk,
         "terms": "dstny-alcom-2022",
@@ -123,18 +119,14 @@ def test_a_weak_password_is_refused_and_no_user_is_made(staff_api, customer_a):
     [("556677-8898", "check digit"), ("0145632-4", "check digit"), ("12-34", "Swedish organisation number")],
 )
 def test_bad_organisation_numbers_are_refused(staff_api, org_number, fragment):
-    response = staff_api.post(
-        "/api/customers/", {"name": "X", "org_number": org_number}, format="json"
-    )
+    response = staff_api.post("/api/customers/", {"name": "X", "org_number": org_number}, format="json")
     assert response.status_code == 400
     assert any(fragment in m for m in response.json()["org_number"])
     assert not Customer.objects.exists()
 
 
 def test_a_customer_is_registered_once(staff_api, customer_a):
-    response = staff_api.post(
-        "/api/customers/", {"name": "Again", "org_number": customer_a.org_number}, format="json"
-    )
+    response = staff_api.post("/api/customers/", {"name": "Again", "org_number": customer_a.org_number}, format="json")
     assert response.status_code == 400
     assert "exists already" in response.json()["org_number"][0]
 

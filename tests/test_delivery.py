@@ -35,8 +35,9 @@ def staff_client(client, staff_user):
 
 
 def undelivered(customer, terms, signed, **extra):
-    return ContractFactory(customer=customer, terms=terms, signed_on=signed, delivered_on=None,
-                           monthly_fee=Decimal("500.00"), **extra)
+    return ContractFactory(
+        customer=customer, terms=terms, signed_on=signed, delivered_on=None, monthly_fee=Decimal("500.00"), **extra
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,8 +72,13 @@ def test_d9_1_half_the_fixed_fees_paid_for_the_unusable_service_not_a_daily_accr
 
 
 def test_d9_3_no_deduction_when_the_delay_is_not_solely_the_suppliers(staff_client, customer_a, dstny):
-    contract = undelivered(customer_a, dstny, datetime.date(2026, 8, 10), one_time_fee=Decimal("400.00"),
-                           delivery_delay_cause="other_operator")
+    contract = undelivered(
+        customer_a,
+        dstny,
+        datetime.date(2026, 8, 10),
+        one_time_fee=Decimal("400.00"),
+        delivery_delay_cause="other_operator",
+    )
     status = delivery_status(contract, TODAY)
     assert status.late and not status.guarantee_applies and status.deduction == 0
     page = staff_client.get("/desk/delivery/").content.decode()
@@ -91,11 +97,17 @@ def test_a_contract_delivered_late_keeps_its_record_and_the_deduction_owed(staff
     assert "Deduction owed: 150.00 EUR" in contract_page
 
 
-def test_d8_4_delivery_defects_are_reported_within_ten_days_of_delivery(staff_client, customer_a, customer_a_user, dstny):
+def test_d8_4_delivery_defects_are_reported_within_ten_days_of_delivery(
+    staff_client, customer_a, customer_a_user, dstny
+):
     recent = ContractFactory(customer=customer_a, terms=dstny, delivered_on=datetime.date(2026, 11, 15))
     older = ContractFactory(customer=customer_a, terms=dstny, delivered_on=datetime.date(2026, 11, 10))
-    report = {"reported_by": customer_a_user, "channel": Channel.WEB, "category": Category.DELIVERY_DEFECT,
-              "description": "Två anknytningar saknas i växeln."}
+    report = {
+        "reported_by": customer_a_user,
+        "channel": Channel.WEB,
+        "category": Category.DELIVERY_DEFECT,
+        "description": "Två anknytningar saknas i växeln.",
+    }
     ticket = services.ticket_create(contract=recent, **report)
     assert ticket.category == "delivery_defect" and ticket.a_number == ""
     with pytest.raises(ValidationError) as refused, translation.override("en"):

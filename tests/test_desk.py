@@ -26,9 +26,17 @@ def travel(moment=NOW):
 
 
 def report(contract, actor, moment=NOW, **overrides):
-    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
-                 "b_number": "040 123 4567", "fault_occurred_at": moment - datetime.timedelta(minutes=5),
-                 "description": "Samtal kopplas inte fram.", "now": moment, **overrides}
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": Channel.WEB,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
+        "description": "Samtal kopplas inte fram.",
+        "now": moment,
+        **overrides,
+    }
     with travel(moment):
         return services.ticket_create(**arguments)
 
@@ -62,7 +70,11 @@ def test_the_queue_puts_breached_then_due_then_urgent_then_the_rest(desk, custom
         services.ticket_start(ticket=started, actor=None)
     assert breached.service_start_due < NOW < due.service_start_due and urgent_telia.service_start_due is None
     assert queue_numbers(desk, NOW) == [
-        breached.number, due.number, urgent_telia.number, started.number, plain_telia.number,
+        breached.number,
+        due.number,
+        urgent_telia.number,
+        started.number,
+        plain_telia.number,
     ]
 
 
@@ -104,8 +116,13 @@ def test_the_timeline_speaks_the_readers_language_with_the_zone(desk, client, st
 
 def test_history_written_before_notes_were_keys_reads_in_the_readers_language(contract_a, customer_a_user):
     ticket = report(contract_a, customer_a_user)
-    event = TicketEvent.objects.create(ticket=ticket, field="status", old_value=Status.WAITING_FOR_CUSTOMER,
-                                       new_value=Status.IN_PROGRESS, note="Kunden svarade")
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        field="status",
+        old_value=Status.WAITING_FOR_CUSTOMER,
+        new_value=Status.IN_PROGRESS,
+        note="Kunden svarade",
+    )
     with translation.override("en"):
         assert history.describe(event, "Europe/Mariehamn").endswith("(The customer answered)")
 
@@ -141,7 +158,10 @@ def test_the_api_and_the_services_read_the_same_table(staff_api, customer_a_user
     assert body["allowed_actions"] == states.allowed_actions(Status.NEW)
     services.ticket_start(ticket=ticket, actor=None)
     refused = staff_api.post(f"/api/tickets/{ticket.pk}/start/")
-    assert refused.status_code == 409 and "start" not in staff_api.get(f"/api/tickets/{ticket.pk}/").json()["allowed_actions"]
+    assert (
+        refused.status_code == 409
+        and "start" not in staff_api.get(f"/api/tickets/{ticket.pk}/").json()["allowed_actions"]
+    )
 
 
 def test_each_action_says_what_it_did(desk, staff_user, customer_a_user, contract_a):
@@ -152,7 +172,11 @@ def test_each_action_says_what_it_did(desk, staff_user, customer_a_user, contrac
         ("assign/", {"assignee": staff_user.pk}, f"Assigned to {staff_user.username}."),
         ("reply/", {"message": "Intern", "internal": "on"}, "Internal note saved."),
         ("reply/", {"message": "Vi tittar på det."}, "Reply sent to the customer."),
-        ("request-info/", {"message": "Vilken modell?"}, "Question sent; the ticket waits for the customer's answer until"),
+        (
+            "request-info/",
+            {"message": "Vilken modell?"},
+            "Question sent; the ticket waits for the customer's answer until",
+        ),
         ("classify/", {"classification": "fault"}, "Classified: Fault (the supplier's)."),
         ("time/", {"minutes": 30, "worked_on": "2026-10-01"}, "30 minutes logged for"),
     ]
@@ -223,8 +247,10 @@ def test_the_report_form_shows_every_error_at_once_and_marks_what_is_required(cl
     page = client.get("/portal/report/").content.decode()
     assert 'class="field required"' in page and "(required for a fault)" in page
     with travel():
-        response = client.post("/portal/report/", {"contract": contract_a.pk, "category": "fault", "description": "",
-                                                   "a_number": "12", "b_number": ""})
+        response = client.post(
+            "/portal/report/",
+            {"contract": contract_a.pk, "category": "fault", "description": "", "a_number": "12", "b_number": ""},
+        )
     text = response.content.decode()
     assert response.status_code == 200 and not Ticket.objects.exists()
     assert "This field is required." in text  # the description
@@ -237,10 +263,18 @@ def test_the_phone_report_form_lists_the_contracts_and_registers_a_report(desk, 
     page = desk.get("/desk/report/").content.decode()
     assert re.search(rf'<option value="{contract_a.pk}"( selected)?>{customer_a.name} – ', page)
     with travel(NOW + datetime.timedelta(hours=1)):
-        response = desk.post("/desk/report/", {
-            "customer": customer_a.pk, "contract": contract_a.pk, "received_at": "2026-10-01T10:30",
-            "category": "fault", "a_number": "018 12345", "b_number": "", "description": "",
-        })
+        response = desk.post(
+            "/desk/report/",
+            {
+                "customer": customer_a.pk,
+                "contract": contract_a.pk,
+                "received_at": "2026-10-01T10:30",
+                "category": "fault",
+                "a_number": "018 12345",
+                "b_number": "",
+                "description": "",
+            },
+        )
     text = response.content.decode()
     assert response.status_code == 200
     assert "This field is required." in text and "A fault report needs this number (D §16.9)." in text
@@ -258,15 +292,25 @@ def test_error_texts_name_choices_as_people_read_them(staff_api, customer_a_user
 
 
 def test_the_ticket_page_shows_who_reported_the_contract_and_the_customers_other_open_tickets(
-    desk, customer_a, customer_a_user, contract_a,
+    desk,
+    customer_a,
+    customer_a_user,
+    contract_a,
 ):
     customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", phone="+358401234567", is_primary=True)
     customer_a_user.first_name, customer_a_user.last_name, customer_a_user.email = "Bo", "Ek", "bo@alfa.example"
     customer_a_user.save()
     ticket = report(contract_a, customer_a_user)
     other = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=5))
-    closed = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=6), category="support",
-                    a_number="", b_number="", fault_occurred_at=None)
+    closed = report(
+        contract_a,
+        customer_a_user,
+        NOW + datetime.timedelta(minutes=6),
+        category="support",
+        a_number="",
+        b_number="",
+        fault_occurred_at=None,
+    )
     services.ticket_close(ticket=closed, actor=None, close_reason="duplicate")
     page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert "Reported by Bo Ek" in page and 'href="mailto:bo@alfa.example"' in page
@@ -276,8 +320,9 @@ def test_the_ticket_page_shows_who_reported_the_contract_and_the_customers_other
     assert other.number in others and closed.number not in others and ticket.number not in others
 
 
-def test_the_ticket_page_runs_a_constant_number_of_queries(desk, staff_user, customer_a, customer_a_user,
-                                                           contract_a, django_assert_max_num_queries):
+def test_the_ticket_page_runs_a_constant_number_of_queries(
+    desk, staff_user, customer_a, customer_a_user, contract_a, django_assert_max_num_queries
+):
     def count(ticket) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -301,20 +346,25 @@ def outage(contract=None, started=NOW - datetime.timedelta(minutes=20), ended=No
     from sla import services as sla_services
 
     return sla_services.outage_register(
-        started_at=started, ended_at=ended, kind="unplanned", responsibility="supplier",
-        contracts=[contract] if contract else [], description="Växeln svarar inte", **extra,
+        started_at=started,
+        ended_at=ended,
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract] if contract else [],
+        description="Växeln svarar inte",
+        **extra,
     )
 
 
-def test_outages_around_the_fault_time_are_listed_and_linked_in_one_click(desk, customer_a_user, contract_a,
-                                                                          contract_b):
+def test_outages_around_the_fault_time_are_listed_and_linked_in_one_click(
+    desk, customer_a_user, contract_a, contract_b
+):
     ticket = report(contract_a, customer_a_user)
     with travel():
         ours = outage(contract_a)
         wide = outage(started=NOW - datetime.timedelta(hours=1), ended=NOW - datetime.timedelta(minutes=30))
         theirs = outage(contract_b)
-        long_ago = outage(contract_a, started=NOW - datetime.timedelta(days=3),
-                          ended=NOW - datetime.timedelta(days=2))
+        long_ago = outage(contract_a, started=NOW - datetime.timedelta(days=3), ended=NOW - datetime.timedelta(days=2))
     url = f"/desk/sla/tickets/{ticket.number}/outages/"
     fragment = desk.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert f'data-testid="link-{ours.pk}"' in fragment and f'data-testid="link-{wide.pk}"' in fragment
@@ -330,13 +380,13 @@ def test_outages_around_the_fault_time_are_listed_and_linked_in_one_click(desk, 
     assert desk.get(f"/desk/tickets/{ticket.number}/").content.decode().count(f'hx-get="{url}"') == 1
 
 
-def test_linking_a_ticket_an_outage_does_not_cover_is_refused_with_the_reason(desk, customer_a_user, contract_a,
-                                                                              contract_b):
+def test_linking_a_ticket_an_outage_does_not_cover_is_refused_with_the_reason(
+    desk, customer_a_user, contract_a, contract_b
+):
     ticket = report(contract_a, customer_a_user)
     with travel():
         theirs = outage(contract_b)
-    response = desk.post(f"/desk/sla/tickets/{ticket.number}/outages/", {"outage": theirs.pk},
-                         HTTP_HX_REQUEST="true")
+    response = desk.post(f"/desk/sla/tickets/{ticket.number}/outages/", {"outage": theirs.pk}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert "These tickets belong to customers the outage does not name" in response.content.decode()
     assert not theirs.tickets.exists()
@@ -345,8 +395,9 @@ def test_linking_a_ticket_an_outage_does_not_cover_is_refused_with_the_reason(de
 # The queue refreshes itself ------------------------------------------------------------------
 
 
-def test_the_queue_refreshes_its_rows_and_counts_what_waits_for_staff_in_the_title(desk, staff_user,
-                                                                                    customer_a_user, contract_a):
+def test_the_queue_refreshes_its_rows_and_counts_what_waits_for_staff_in_the_title(
+    desk, staff_user, customer_a_user, contract_a
+):
     new = report(contract_a, customer_a_user)
     answered = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=1))
     quiet = report(contract_a, customer_a_user, NOW + datetime.timedelta(minutes=2))
@@ -388,15 +439,19 @@ def test_who_wrote_last_is_kept_on_the_ticket(staff_user, customer_a_user, contr
 # Canned replies ------------------------------------------------------------------------------
 
 
-def test_canned_replies_are_filled_for_the_ticket_in_the_customers_language_first(desk, staff_user, customer_a,
-                                                                                  customer_a_user, contract_a):
+def test_canned_replies_are_filled_for_the_ticket_in_the_customers_language_first(
+    desk, staff_user, customer_a, customer_a_user, contract_a
+):
     from tickets.models import CannedReply
 
     staff_user.first_name = "Eva"
     staff_user.save()
     CannedReply.objects.create(title="Received", language="en", body="We are on {ticket.number}. /{agent.first_name}")
-    CannedReply.objects.create(title="Mottaget", language="sv",
-                               body="Hej {customer.name}! Vi arbetar med {ticket.number} (A: {ticket.a_number}).")
+    CannedReply.objects.create(
+        title="Mottaget",
+        language="sv",
+        body="Hej {customer.name}! Vi arbetar med {ticket.number} (A: {ticket.a_number}).",
+    )
     CannedReply.objects.create(title="Old", language="sv", body="Ur bruk", active=False)
     ticket = report(contract_a, customer_a_user)  # customer_a speaks Swedish
     page = html.unescape(desk.get(f"/desk/tickets/{ticket.number}/").content.decode())
@@ -411,9 +466,16 @@ def test_a_canned_reply_naming_an_unknown_placeholder_is_refused_in_the_admin(cl
 
     admin = django_user_model.objects.create_superuser("root", "root@desk.example", "x-admin-pass-42")
     client.force_login(admin)
-    response = client.post("/admin/tickets/cannedreply/add/", {
-        "title": "Fel", "language": "sv", "body": "Hej {ticket.customer.contacts} {ticket.__class__}", "active": "on",
-    }, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/admin/tickets/cannedreply/add/",
+        {
+            "title": "Fel",
+            "language": "sv",
+            "body": "Hej {ticket.customer.contacts} {ticket.__class__}",
+            "active": "on",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 200 and not CannedReply.objects.exists()
     text = html.unescape(response.content.decode())
     assert "Unknown placeholders: {ticket.__class__}, {ticket.customer.contacts}." in text
@@ -423,8 +485,9 @@ def test_a_canned_reply_naming_an_unknown_placeholder_is_refused_in_the_admin(cl
 # Views and sorting ---------------------------------------------------------------------------
 
 
-def test_staff_save_their_own_views_of_the_queue(desk, client, staff_user, django_user_model, customer_a_user,
-                                                 contract_a):
+def test_staff_save_their_own_views_of_the_queue(
+    desk, client, staff_user, django_user_model, customer_a_user, contract_a
+):
     response = desk.post("/desk/views/", {"name": "Urgent and mine", "query": "urgent=true&assignee=none&page=3"})
     assert response.status_code == 302 and response["Location"] == "/desk/?urgent=true&assignee=none"
     page = html.unescape(desk.get("/desk/?urgent=true&assignee=none").content.decode())
@@ -433,8 +496,12 @@ def test_staff_save_their_own_views_of_the_queue(desk, client, staff_user, djang
     desk.post("/desk/views/", {"name": "Urgent and mine", "query": "urgent=true"})  # same name: replaced
     view = staff_user.saved_views.get()
     assert view.query == "urgent=true"
-    assert html.unescape(desk.post("/desk/views/", {"name": "", "query": "x=1"}, follow=True).content.decode()).count(
-        "Give the view a name of 1 to 60 characters.") == 1
+    assert (
+        html.unescape(desk.post("/desk/views/", {"name": "", "query": "x=1"}, follow=True).content.decode()).count(
+            "Give the view a name of 1 to 60 characters."
+        )
+        == 1
+    )
     too_long = desk.post("/desk/views/", {"name": "Long", "query": "q=" + "x" * 1200}, follow=True)
     assert "These filters are too long to keep as a view." in html.unescape(too_long.content.decode())
     assert staff_user.saved_views.count() == 1
@@ -450,8 +517,13 @@ def test_staff_save_their_own_views_of_the_queue(desk, client, staff_user, djang
 
 def test_the_queue_sorts_by_the_column_chosen_each_way(desk, customer_a_user, contract_a, customer_b, contract_b):
     first = report(contract_a, customer_a_user, NOW - datetime.timedelta(hours=2))
-    second = report(contract_b, customer_a_user, NOW - datetime.timedelta(hours=1),
-                    a_number="08-123 456 78", b_number="070-123 45 67")
+    second = report(
+        contract_b,
+        customer_a_user,
+        NOW - datetime.timedelta(hours=1),
+        a_number="08-123 456 78",
+        b_number="070-123 45 67",
+    )
     with travel(NOW):
         page = desk.get("/desk/?sort=received").content.decode()
         newest_first = desk.get("/desk/?sort=-received").content.decode()
@@ -479,8 +551,9 @@ def flashes(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def test_ticked_tickets_are_assigned_and_classified_each_through_the_services(desk, staff_user, customer_a_user,
-                                                                             contract_a, django_user_model):
+def test_ticked_tickets_are_assigned_and_classified_each_through_the_services(
+    desk, staff_user, customer_a_user, contract_a, django_user_model
+):
     colleague = django_user_model.objects.create_user("anna", is_staff=True)
     first, second = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
     closed = report(contract_a, customer_a_user)
@@ -494,8 +567,9 @@ def test_ticked_tickets_are_assigned_and_classified_each_through_the_services(de
     assert Ticket.objects.filter(assignee=colleague).count() == 2
     assert TicketEvent.objects.filter(ticket=first, field="assignee", actor=staff_user, new_value="anna").exists()
 
-    response = bulk(desk, [first.number], action="classify", classification="not_fault",
-                    not_fault_reason="customer_equipment")
+    response = bulk(
+        desk, [first.number], action="classify", classification="not_fault", not_fault_reason="customer_equipment"
+    )
     assert flashes(response) == ["1 ticket classified: Not a fault."]
     first.refresh_from_db()
     assert (first.classification, first.not_fault_reason) == ("not_fault", "customer_equipment")
@@ -503,26 +577,30 @@ def test_ticked_tickets_are_assigned_and_classified_each_through_the_services(de
     assert "Not changed" in flashes(response)[0] and "Choose why it is not a fault" in flashes(response)[0]
 
 
-def test_a_bulk_change_with_nothing_ticked_or_no_choice_changes_nothing_and_says_why(desk, customer_a_user,
-                                                                                      contract_a):
+def test_a_bulk_change_with_nothing_ticked_or_no_choice_changes_nothing_and_says_why(desk, customer_a_user, contract_a):
     ticket = report(contract_a, customer_a_user)
     assert flashes(bulk(desk, [], action="assign")) == ["Tick the tickets to change."]
     assert flashes(bulk(desk, [ticket.number], action="classify")) == ["Choose a classification."]
     assert flashes(bulk(desk, [ticket.number], action="duplicate")) == ["Name the ticket this one repeats."]
     assert flashes(bulk(desk, [ticket.number], action="duplicate", duplicate_of="nope-1")) == [
-        "No ticket has the number NOPE-1."]
+        "No ticket has the number NOPE-1."
+    ]
     many = [f"X-{i}" for i in range(101)]
     assert flashes(bulk(desk, many, action="assign")) == ["Change at most 100 tickets at once."]
     assert not TicketEvent.objects.exclude(field="status").filter(ticket=ticket).exists()
 
 
-def test_duplicates_are_closed_naming_the_ticket_they_repeat_and_the_customer_is_told(desk, staff_user,
-                                                                                        customer_a_user, contract_a,
-                                                                                        contract_b):
+def test_duplicates_are_closed_naming_the_ticket_they_repeat_and_the_customer_is_told(
+    desk, staff_user, customer_a_user, contract_a, contract_b
+):
     original, again, once_more = (report(contract_a, customer_a_user) for _ in range(3))
     foreign = report(contract_b, customer_a_user, a_number="08-123 456 78", b_number="070-123 45 67")
-    response = bulk(desk, [again.number, once_more.number, foreign.number, original.number], action="duplicate",
-                    duplicate_of=original.number.lower())
+    response = bulk(
+        desk,
+        [again.number, once_more.number, foreign.number, original.number],
+        action="duplicate",
+        duplicate_of=original.number.lower(),
+    )
     said = flashes(response)
     assert said[0] == f"2 tickets closed as duplicates of {original.number}."
     assert f"{foreign.number} ({foreign.number}" not in said[1]
@@ -559,8 +637,9 @@ def test_the_api_closes_a_duplicate_naming_the_original_it_may_see(staff_api, cu
     assert staff_api.get(f"/api/tickets/{original.pk}/").json()["duplicate_of"] is None
 
 
-def test_ticked_tickets_are_linked_to_an_outage_chosen_from_the_recent_ones(desk, customer_a_user, contract_a,
-                                                                            contract_b):
+def test_ticked_tickets_are_linked_to_an_outage_chosen_from_the_recent_ones(
+    desk, customer_a_user, contract_a, contract_b
+):
     first, second = report(contract_a, customer_a_user), report(contract_a, customer_a_user)
     elsewhere = report(contract_b, customer_a_user, a_number="08-123 456 78", b_number="070-123 45 67")
     with travel():
@@ -569,17 +648,18 @@ def test_ticked_tickets_are_linked_to_an_outage_chosen_from_the_recent_ones(desk
         menu = desk.get("/desk/sla/outage-options/", HTTP_HX_REQUEST="true").content.decode()
     assert f'<option value="{ours.pk}">#{ours.pk} 2026-10-01 08:40 CEST, going on · Unplanned' in menu
     assert f'value="{old.pk}"' not in menu
-    response = bulk(desk, [first.number, second.number, elsewhere.number], url="/desk/sla/bulk-link/",
-                    outage=ours.pk)
+    response = bulk(desk, [first.number, second.number, elsewhere.number], url="/desk/sla/bulk-link/", outage=ours.pk)
     said = flashes(response)
     assert said[0] == f"2 tickets linked to outage #{ours.pk}." and elsewhere.number in said[1]
     assert set(ours.tickets.all()) == {first, second}
     assert flashes(bulk(desk, [first.number], url="/desk/sla/bulk-link/")) == [
-        "Choose the outage to link the tickets to."]
+        "Choose the outage to link the tickets to."
+    ]
 
 
-def test_the_queue_has_a_tick_per_ticket_and_a_contract_menu_for_the_chosen_customer(desk, customer_a_user,
-                                                                                     contract_a, customer_a):
+def test_the_queue_has_a_tick_per_ticket_and_a_contract_menu_for_the_chosen_customer(
+    desk, customer_a_user, contract_a, customer_a
+):
     second_contract = ContractFactory(customer=customer_a, terms=contract_a.terms, description="Växel Kista")
     ticket = report(contract_a, customer_a_user)
     with travel():

@@ -26,8 +26,10 @@ PHONE = {"width": 390, "height": 844}
 SERIOUS = ("serious", "critical")
 ZONELESS = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d\b(?! ?(?:[A-Z]{3,5}|[+-]\d\d)\b| ?\(| ?–)")
 # Not pages: files, feeds, actions that only take a POST, and the sign-in machinery.
-NOT_PAGES = re.compile(r"(^api/(?!docs/)|\.csv$|raw/$|/(end|confirm|delete|bulk|bulk-link|outage-options|read)/$|"
-                       r"^accounts/(login|logout)/|^i18n/|^healthz|^admin/|attachments?/)")
+NOT_PAGES = re.compile(
+    r"(^api/(?!docs/)|\.csv$|raw/$|/(end|confirm|delete|bulk|bulk-link|outage-options|read)/$|"
+    r"^accounts/(login|logout)/|^i18n/|^healthz|^admin/|attachments?/)"
+)
 
 
 @pytest.fixture
@@ -46,9 +48,13 @@ def world() -> dict:
     rederi = Customer.objects.get(memberships__user__username="rederi")
     ticket = Ticket.objects.filter(customer=rederi).order_by("id").first()
     return {
-        "number": ticket.number, "customer": rederi.pk, "contract": ticket.contract_id,
-        "outage": Outage.objects.order_by("id").first().pk, "claim": getattr(Claim.objects.first(), "pk", 1),
-        "mail": getattr(InboundEmail.objects.first(), "pk", 1), "view": getattr(SavedView.objects.first(), "pk", 1),
+        "number": ticket.number,
+        "customer": rederi.pk,
+        "contract": ticket.contract_id,
+        "outage": Outage.objects.order_by("id").first().pk,
+        "claim": getattr(Claim.objects.first(), "pk", 1),
+        "mail": getattr(InboundEmail.objects.first(), "pk", 1),
+        "view": getattr(SavedView.objects.first(), "pk", 1),
     }
 
 
@@ -125,4 +131,3 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, demo, lang
     more, customer_pages = check(browser, live_server, "rederi", "demo-rederi-pass", "customer", objects, language)
     assert not problems + more, "\n" + "\n".join(problems + more)
     assert staff_pages >= 15 and customer_pages >= 6, (staff_pages, customer_pages)
-

@@ -27,8 +27,10 @@ from tickets.models import Notification, Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
-    pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                       reason="several processes share the database: PostgreSQL"),
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        reason="several processes share the database: PostgreSQL",
+    ),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="no redis-server to start"),
 ]
 
@@ -47,7 +49,8 @@ class PrivateRedis:
     def start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         gunicorn_server.wait_for(lambda: _pings(self.port), "redis to answer")
 
@@ -74,9 +77,24 @@ def private_redis():
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
     output = open(log, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--without-mingle",
-         "--without-gossip", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     gunicorn_server.wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, "the worker", 60)
     assert process.poll() is None, log.read_text()
@@ -84,11 +102,15 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
 
 
 def report(base: str, token: str, contract: int, marker: str) -> int:
-    body = json.dumps({
-        "contract": contract, "a_number": "018 12345", "b_number": "040 123 4567",
-        "fault_occurred_at": (datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)).isoformat(),
-        "description": marker,
-    }).encode()
+    body = json.dumps(
+        {
+            "contract": contract,
+            "a_number": "018 12345",
+            "b_number": "040 123 4567",
+            "fault_occurred_at": (datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)).isoformat(),
+            "description": marker,
+        }
+    ).encode()
     return gunicorn_server.fetch(f"{base}/api/tickets/", token=token, body=body)[0]
 
 
@@ -96,8 +118,9 @@ def mails_in(folder: Path) -> list[str]:
     """Message-IDs of the mails the file backend wrote."""
     found = []
     for path in folder.glob("*.log"):
-        found += [line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
-                  if line.startswith("Message-ID:")]
+        found += [
+            line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith("Message-ID:")
+        ]
     return found
 
 
@@ -109,15 +132,23 @@ def test_reports_are_stored_while_the_broker_is_down_and_their_mail_goes_out_aft
     outbox = tmp_path / "mail"
     outbox.mkdir()
     env = gunicorn_server.production_env(
-        DATABASE_URL=gunicorn_server.database_url(), CELERY_BROKER_URL=private_redis.url,
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=str(outbox),
-        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=gunicorn_server.database_url(),
+        CELERY_BROKER_URL=private_redis.url,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(outbox),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
     )
     worker = start_worker(env, tmp_path / "worker.log")
     try:
         # After a failed hand-over a process leaves the broker alone for this long (15 s by default).
-        with gunicorn_server.running(workers=2, CELERY_BROKER_URL=private_redis.url, BROKER_PAUSE_AFTER_FAILURE="0.5",
-                                     EMAIL_BACKEND=env["EMAIL_BACKEND"], EMAIL_FILE_PATH=str(outbox)) as base:
+        with gunicorn_server.running(
+            workers=2,
+            CELERY_BROKER_URL=private_redis.url,
+            BROKER_PAUSE_AFTER_FAILURE="0.5",
+            EMAIL_BACKEND=env["EMAIL_BACKEND"],
+            EMAIL_FILE_PATH=str(outbox),
+        ) as base:
             assert [report(base, token, contract_a.pk, f"up-{i}") for i in range(3)] == [201] * 3
             gunicorn_server.wait_for(lambda: len(mails_in(outbox)) == 3, "the acknowledgements")
 
@@ -214,9 +245,13 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_redone_once(
     controller = Controller(smtp, hostname="127.0.0.1", port=port)
     controller.start()
     env = gunicorn_server.production_env(
-        DATABASE_URL=gunicorn_server.database_url(), CELERY_BROKER_URL=private_redis.url,
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(port), EMAIL_USE_TLS="false", ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=gunicorn_server.database_url(),
+        CELERY_BROKER_URL=private_redis.url,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(port),
+        EMAIL_USE_TLS="false",
+        ALLOWED_HOSTS="127.0.0.1",
         # Unacknowledged tasks come back after this many seconds (an hour in production).
         CELERY_BROKER_VISIBILITY_TIMEOUT="5",
         # The killed worker's claim on the mail lapses after this (ten minutes in production).
@@ -226,8 +261,12 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_redone_once(
         first = start_worker(env, tmp_path / "first.log")
         with broker_at(private_redis.url):
             ticket = services.ticket_create(
-                contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-                b_number="040 123 4567", fault_occurred_at=timezone.now() - datetime.timedelta(minutes=5),
+                contract=contract_a,
+                reported_by=customer_a_user,
+                channel=Channel.WEB,
+                a_number="018 12345",
+                b_number="040 123 4567",
+                fault_occurred_at=timezone.now() - datetime.timedelta(minutes=5),
                 description="Killed mid-send",
             )
         assert smtp.arrived.wait(60), (tmp_path / "first.log").read_text()
@@ -238,8 +277,9 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_redone_once(
 
         second = start_worker(env, tmp_path / "second.log")
         try:
-            gunicorn_server.wait_for(lambda: Notification.objects.get(ticket=ticket).sent_at is not None,
-                                     "the redelivered task", 60)
+            gunicorn_server.wait_for(
+                lambda: Notification.objects.get(ticket=ticket).sent_at is not None, "the redelivered task", 60
+            )
         finally:
             second.terminate()
             second.wait(30)

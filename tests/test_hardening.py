@@ -26,8 +26,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def report(contract, **overrides) -> dict:
-    return {"contract": contract.pk, "a_number": "018 12345", "b_number": "040 123 4567",
-            "fault_occurred_at": "2026-10-01T09:40:00Z", "description": "Samtal kopplas inte fram.", **overrides}
+    return {
+        "contract": contract.pk,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": "2026-10-01T09:40:00Z",
+        "description": "Samtal kopplas inte fram.",
+        **overrides,
+    }
 
 
 def travel(moment=NOW):
@@ -51,11 +57,13 @@ class TestIdempotencyKey:
     def test_the_same_key_with_another_body_is_refused_and_changes_nothing(self, customer_a_api, contract_a):
         with travel():
             customer_a_api.post("/api/tickets/", report(contract_a), HTTP_IDEMPOTENCY_KEY="k-1")
-            other = customer_a_api.post("/api/tickets/", report(contract_a, description="Another fault"),
-                                        HTTP_IDEMPOTENCY_KEY="k-1")
+            other = customer_a_api.post(
+                "/api/tickets/", report(contract_a, description="Another fault"), HTTP_IDEMPOTENCY_KEY="k-1"
+            )
         assert other.status_code == 422
-        assert other.json()["detail"] == ("This Idempotency-Key was already used for a different request. "
-                                          "Use a new key for a new request.")
+        assert other.json()["detail"] == (
+            "This Idempotency-Key was already used for a different request. Use a new key for a new request."
+        )
         assert Ticket.objects.count() == 1
 
     def test_a_refused_request_keeps_nothing_so_the_corrected_one_may_use_the_key(self, customer_a_api, contract_a):
@@ -78,7 +86,10 @@ class TestIdempotencyKey:
         with travel():
             first = customer_a_api.post("/api/tickets/", report(contract_a), HTTP_IDEMPOTENCY_KEY="day")
         with travel(NOW + datetime.timedelta(hours=23, minutes=59)):
-            assert customer_a_api.post("/api/tickets/", report(contract_a), HTTP_IDEMPOTENCY_KEY="day").json() == first.json()
+            assert (
+                customer_a_api.post("/api/tickets/", report(contract_a), HTTP_IDEMPOTENCY_KEY="day").json()
+                == first.json()
+            )
             assert forget_idempotency_keys() == 0
         with travel(NOW + datetime.timedelta(hours=24, minutes=1)):
             assert forget_idempotency_keys() == 1
@@ -92,12 +103,21 @@ class TestIdempotencyKey:
         assert not Ticket.objects.exists()
 
     def test_claims_outages_customers_and_contracts_take_keys_too(self, staff_api, contract_a, customer_a_api):
-        outage = {"started_at": "2026-09-01T08:00:00Z", "ended_at": "2026-09-01T09:00:00Z", "kind": "unplanned",
-                  "responsibility": "supplier", "service_wide": True}
+        outage = {
+            "started_at": "2026-09-01T08:00:00Z",
+            "ended_at": "2026-09-01T09:00:00Z",
+            "kind": "unplanned",
+            "responsibility": "supplier",
+            "service_wide": True,
+        }
         with travel():
             answers = [staff_api.post("/api/outages/", outage, HTTP_IDEMPOTENCY_KEY="o") for _ in range(2)]
-            customers = [staff_api.post("/api/customers/", {"name": "Gamma AB", "org_number": "556677-8899"},
-                                        HTTP_IDEMPOTENCY_KEY="c") for _ in range(2)]
+            customers = [
+                staff_api.post(
+                    "/api/customers/", {"name": "Gamma AB", "org_number": "556677-8899"}, HTTP_IDEMPOTENCY_KEY="c"
+                )
+                for _ in range(2)
+            ]
         assert [a.status_code for a in answers] == [201, 201] and Outage.objects.count() == 1
         assert [c.status_code for c in customers] == [201, 201] and customers[0].json() == customers[1].json()
 
@@ -106,11 +126,15 @@ class TestIdempotencyKey:
         create = schema["paths"]["/api/tickets/"]["post"]
         assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
         assert "422" in create["responses"]
-        assert not any(p["name"] == "Idempotency-Key" for p in schema["paths"]["/api/tickets/"]["get"].get("parameters", []))
+        assert not any(
+            p["name"] == "Idempotency-Key" for p in schema["paths"]["/api/tickets/"]["get"].get("parameters", [])
+        )
 
 
-@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                    reason="two gunicorn workers share the database: PostgreSQL")
+@pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="two gunicorn workers share the database: PostgreSQL",
+)
 def test_two_requests_with_one_key_at_once_make_one_ticket(seeded, contract_a, customer_a_user):
     """A client that times out and retries while the first request still runs."""
     token = Token.objects.create(user=customer_a_user).key
@@ -120,8 +144,16 @@ def test_two_requests_with_one_key_at_once_make_one_ticket(seeded, contract_a, c
     def send(base):
         import urllib.request
 
-        request = urllib.request.Request(f"{base}/api/tickets/", data=body, method="POST", headers={
-            "Authorization": f"Token {token}", "Content-Type": "application/json", "Idempotency-Key": "retry-1"})
+        request = urllib.request.Request(
+            f"{base}/api/tickets/",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Token {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": "retry-1",
+            },
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             answers.append((response.status, json.loads(response.read())["number"]))
 
@@ -147,9 +179,16 @@ class TestFormToken:
         return page.context["form"]["once"].value()
 
     def form(self, contract, token, **overrides):
-        return {"contract": contract.pk, "category": "fault", "a_number": "018 12345", "b_number": "040 123 4567",
-                "fault_occurred_at": "2026-10-01T12:40", "description": "Samtal kopplas inte fram.", "once": token,
-                **overrides}
+        return {
+            "contract": contract.pk,
+            "category": "fault",
+            "a_number": "018 12345",
+            "b_number": "040 123 4567",
+            "fault_occurred_at": "2026-10-01T12:40",
+            "description": "Samtal kopplas inte fram.",
+            "once": token,
+            **overrides,
+        }
 
     def test_a_report_sent_twice_is_one_ticket_and_the_second_shows_its_receipt(self, customer_client, contract_a):
         with travel():
@@ -186,7 +225,11 @@ class TestFormToken:
         client.force_login(staff_user)
         with travel():
             token = self.token_of(client.get("/desk/report/"))
-            form = {**self.form(contract_a, token), "customer": contract_a.customer_id, "received_at": "2026-10-01T12:45"}
+            form = {
+                **self.form(contract_a, token),
+                "customer": contract_a.customer_id,
+                "received_at": "2026-10-01T12:45",
+            }
             answers = [client.post("/desk/report/", form) for _ in range(2)]
         number = Ticket.objects.get().number
         assert [a["Location"] for a in answers] == [f"/desk/tickets/{number}/"] * 2
@@ -205,8 +248,9 @@ def files_in(folder) -> list:
     return [path for path in folder.rglob("*") if path.is_file()]
 
 
-def test_a_report_rolled_back_after_its_files_were_written_leaves_no_file(client, customer_a_user, contract_a,
-                                                                          media, monkeypatch):
+def test_a_report_rolled_back_after_its_files_were_written_leaves_no_file(
+    client, customer_a_user, contract_a, media, monkeypatch
+):
     from django.core.files.storage import FileSystemStorage
 
     written = []
@@ -270,8 +314,12 @@ def test_the_answer_to_an_unknown_sender_repeats_nothing_of_the_mail(contract_a,
     forger's words (no spam relayed through our reputation)."""
     from django.core import mail as outbox
 
-    forged = mail("victim@elsewhere.example", "Vinn en resa! https://evil.example/pris",
-                  "Ring 0900-123 45 nu och hämta din vinst på https://evil.example", "<spam1@elsewhere.example>")
+    forged = mail(
+        "victim@elsewhere.example",
+        "Vinn en resa! https://evil.example/pris",
+        "Ring 0900-123 45 nu och hämta din vinst på https://evil.example",
+        "<spam1@elsewhere.example>",
+    )
     with travel(), django_capture_on_commit_callbacks(execute=True):
         record = inbound.receive(forged)
     assert record.outcome == InboundEmail.Outcome.QUARANTINED
@@ -283,7 +331,11 @@ def test_the_answer_to_an_unknown_sender_repeats_nothing_of_the_mail(contract_a,
 
 
 def test_a_customer_naming_another_customers_ticket_learns_no_more_than_for_a_missing_number(
-    customer_a, contract_a, contract_b, staff_user, django_capture_on_commit_callbacks,
+    customer_a,
+    contract_a,
+    contract_b,
+    staff_user,
+    django_capture_on_commit_callbacks,
 ):
     from django.core import mail as outbox
 
@@ -292,21 +344,32 @@ def test_a_customer_naming_another_customers_ticket_learns_no_more_than_for_a_mi
 
     customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     with travel():
-        foreign = services.ticket_create(contract=contract_b, channel=Channel.PHONE, reported_by=staff_user,
-                                         category="support", description="Hur flyttar vi ett nummer?")
+        foreign = services.ticket_create(
+            contract=contract_b,
+            channel=Channel.PHONE,
+            reported_by=staff_user,
+            category="support",
+            description="Hur flyttar vi ett nummer?",
+        )
     missing = foreign.number[:-3] + "999"
     seen = []
     for number, message_id in ((foreign.number, "<q1@alfa.example>"), (missing, "<q2@alfa.example>")):
         outbox.outbox.clear()
         with travel(), django_capture_on_commit_callbacks(execute=True):
-            record = inbound.receive(mail("Anna <anna@alfa.example>", f"Re: [{number}] Status?",
-                                          "Hur går det med ärendet?", message_id))
+            record = inbound.receive(
+                mail("Anna <anna@alfa.example>", f"Re: [{number}] Status?", "Hur går det med ärendet?", message_id)
+            )
         ours = record.ticket
         assert ours is not None and ours.customer == customer_a  # a new report of A's own
         for notification in ours.notifications.all():
             notifications.send(notification.pk)  # as the worker would
-        answers = [(m.subject.replace(ours.number, "NEW").replace(number, "N"),
-                    m.body.replace(ours.number, "NEW").replace(number, "N")) for m in outbox.outbox]
+        answers = [
+            (
+                m.subject.replace(ours.number, "NEW").replace(number, "N"),
+                m.body.replace(ours.number, "NEW").replace(number, "N"),
+            )
+            for m in outbox.outbox
+        ]
         seen.append((record.outcome, answers))
     assert seen[0][1] and seen[0] == seen[1]  # the same acknowledgement, word for word
     assert foreign.messages.count() == 0 and foreign.number not in str(seen)
@@ -366,30 +429,55 @@ def test_json_nested_a_thousand_deep_is_refused(staff_api):
 
 def test_unknown_body_fields_are_refused_by_name_and_nothing_is_stored(staff_api, customer_a_api, contract_a):
     typo = customer_a_api.post("/api/tickets/", report(contract_a, urgnet=True, dicsovered_on="2026-10-01"))
-    assert typo.status_code == 400 and typo.json() == {"dicsovered_on": ["Unknown field."], "urgnet": ["Unknown field."]}
+    assert typo.status_code == 400 and typo.json() == {
+        "dicsovered_on": ["Unknown field."],
+        "urgnet": ["Unknown field."],
+    }
     assert not Ticket.objects.exists()
-    outage = staff_api.post("/api/outages/", {"started_at": "2026-09-01T08:00:00Z", "kind": "unplanned",
-                                              "responsibility": "supplier", "service_wide": True, "cause": "x"})
+    outage = staff_api.post(
+        "/api/outages/",
+        {
+            "started_at": "2026-09-01T08:00:00Z",
+            "kind": "unplanned",
+            "responsibility": "supplier",
+            "service_wide": True,
+            "cause": "x",
+        },
+    )
     assert outage.status_code == 400 and outage.json() == {"cause": ["Unknown field."]}
-    claim = customer_a_api.post("/api/claims/", {"contract": contract_a.pk, "kind": "discount", "month": "2026-09",
-                                                 "amount": "100", "tickets": [], "amout": "100"})
+    claim = customer_a_api.post(
+        "/api/claims/",
+        {
+            "contract": contract_a.pk,
+            "kind": "discount",
+            "month": "2026-09",
+            "amount": "100",
+            "tickets": [],
+            "amout": "100",
+        },
+    )
     assert claim.status_code == 400 and claim.json() == {"amout": ["Unknown field."]}
     assert not Outage.objects.exists() and not Claim.objects.exists()
 
 
 def test_an_object_read_and_sent_back_is_still_taken(staff_api, contract_a):
     """Read-only fields the API itself answers are not unknown."""
-    outage = staff_api.post("/api/outages/", {"started_at": "2026-09-01T08:00:00Z", "kind": "unplanned",
-                                              "responsibility": "supplier", "service_wide": True}).json()
+    outage = staff_api.post(
+        "/api/outages/",
+        {"started_at": "2026-09-01T08:00:00Z", "kind": "unplanned", "responsibility": "supplier", "service_wide": True},
+    ).json()
     changed = staff_api.patch(f"/api/outages/{outage['id']}/", {**outage, "ended_at": "2026-09-01T09:00:00Z"})
-    assert changed.status_code == 200 and Outage.objects.get().ended_at == datetime.datetime(2026, 9, 1, 9, 0, tzinfo=datetime.UTC)
+    assert changed.status_code == 200 and Outage.objects.get().ended_at == datetime.datetime(
+        2026, 9, 1, 9, 0, tzinfo=datetime.UTC
+    )
 
 
 # Names customers should not see ------------------------------------------------------------
 
 
-def test_customers_see_staff_by_first_name_or_as_support(customer_a_api, staff_api, staff_user, contract_a,
-                                                         django_user_model):
+def test_customers_see_staff_by_first_name_or_as_support(
+    customer_a_api, staff_api, staff_user, contract_a, django_user_model
+):
     from tickets import services
 
     with travel():
@@ -422,8 +510,11 @@ def test_signed_in_pages_api_answers_and_downloads_are_private_and_run_only_our_
     with travel():
         client.post("/portal/report/", {**TestFormToken().form(contract_a, ""), "attachments": [shot]})
     attachment = Attachment.objects.get()
-    for answer in (client.get("/portal/"), client.get(f"/tickets/{attachment.ticket.number}/attachments/{attachment.pk}/"),
-                   staff_api.get("/api/tickets/")):
+    for answer in (
+        client.get("/portal/"),
+        client.get(f"/tickets/{attachment.ticket.number}/attachments/{attachment.pk}/"),
+        staff_api.get("/api/tickets/"),
+    ):
         assert answer["Cache-Control"] == "private, no-store"
         assert answer["Content-Security-Policy"] == policy
 

@@ -41,8 +41,9 @@ def contact(customer_a, contract_a):
     return customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", is_primary=True)
 
 
-def mail_from(body: str, *, subject="Fel på växeln", sender="anna@alfa.example", message_id="<m1@alfa.example>",
-              extra: str = "") -> bytes:
+def mail_from(
+    body: str, *, subject="Fel på växeln", sender="anna@alfa.example", message_id="<m1@alfa.example>", extra: str = ""
+) -> bytes:
     return (
         f"From: Anna Eriksson <{sender}>\r\nTo: support@desk.example\r\nSubject: {subject}\r\n"
         f"Message-ID: {message_id}\r\n{extra}MIME-Version: 1.0\r\n"
@@ -57,8 +58,10 @@ def flags(imap, box="INBOX") -> list[set[str]]:
 
 def test_a_mail_in_the_mailbox_becomes_a_ticket_and_the_number_goes_back(imap, mailbox_settings, contact):
     arrived = NOW - datetime.timedelta(minutes=5)
-    imap.deliver(mail_from("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40"),
-                 arrived=arrived)
+    imap.deliver(
+        mail_from("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40"),
+        arrived=arrived,
+    )
     result = mailbox.poll()
     assert (result.taken, result.left, dict(result.outcomes)) == (1, 0, {Outcome.NEW_TICKET: 1})
     ticket = Ticket.objects.get()
@@ -79,7 +82,9 @@ def test_a_reply_from_the_mailbox_resumes_the_waiting_ticket(imap, mailbox_setti
     ticket = Ticket.objects.get()
     services.ticket_start(ticket=ticket, actor=staff_user)
     services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilket A-nummer?")
-    imap.deliver(mail_from("A-nummer: 018 12345", subject=f"SV: [{ticket.number}] Fråga", message_id="<m2@alfa.example>"))
+    imap.deliver(
+        mail_from("A-nummer: 018 12345", subject=f"SV: [{ticket.number}] Fråga", message_id="<m2@alfa.example>")
+    )
     result = mailbox.poll()
     assert dict(result.outcomes) == {Outcome.REPLY: 1}
     ticket.refresh_from_db()
@@ -98,12 +103,17 @@ def test_taken_mail_is_moved_to_the_processed_mailbox(imap, mailbox_settings, co
     assert Ticket.objects.count() == 2
 
 
-def test_loops_duplicates_and_strangers_in_one_poll(imap, mailbox_settings, contact,
-                                                    django_capture_on_commit_callbacks):
+def test_loops_duplicates_and_strangers_in_one_poll(
+    imap, mailbox_settings, contact, django_capture_on_commit_callbacks
+):
     imap.deliver(mail_from("Samtal bryts."))
     imap.deliver(mail_from("Samtal bryts."))  # the same mail twice (sent to two of our addresses)
-    imap.deliver(mail_from("Jag är på semester.", message_id="<ooo@alfa.example>", extra="Auto-Submitted: auto-replied\r\n"))
-    imap.deliver(mail_from("Hej, vi vill bli kunder.", sender="someone@elsewhere.example", message_id="<x@elsewhere.example>"))
+    imap.deliver(
+        mail_from("Jag är på semester.", message_id="<ooo@alfa.example>", extra="Auto-Submitted: auto-replied\r\n")
+    )
+    imap.deliver(
+        mail_from("Hej, vi vill bli kunder.", sender="someone@elsewhere.example", message_id="<x@elsewhere.example>")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = mailbox.poll()
     assert result.taken == 4
@@ -135,11 +145,15 @@ def test_mail_the_database_could_not_take_stays_for_the_next_poll(imap, mailbox_
     result = mailbox.poll()
     assert (result.taken, result.left) == (2, 0)
     assert sorted(Ticket.objects.values_list("description", flat=True)) == [
-        "Fel på växeln\n\nFel 0", "Fel på växeln\n\nFel 1", "Fel på växeln\n\nFel 2"
+        "Fel på växeln\n\nFel 0",
+        "Fel på växeln\n\nFel 1",
+        "Fel på växeln\n\nFel 2",
     ]
 
 
-def test_a_mail_that_breaks_the_pipeline_is_kept_for_staff_and_not_fetched_again(imap, mailbox_settings, contact, monkeypatch):
+def test_a_mail_that_breaks_the_pipeline_is_kept_for_staff_and_not_fetched_again(
+    imap, mailbox_settings, contact, monkeypatch
+):
     def broken(**kwargs):
         raise RuntimeError("numbering service down")
 
@@ -153,12 +167,15 @@ def test_a_mail_that_breaks_the_pipeline_is_kept_for_staff_and_not_fetched_again
 
 def test_a_backlog_is_taken_in_batches_oldest_first(imap, mailbox_settings, contact):
     for number in range(5):
-        imap.deliver(mail_from(f"Fel {number}", message_id=f"<m{number}@alfa.example>"),
-                     arrived=NOW - datetime.timedelta(hours=5 - number))
+        imap.deliver(
+            mail_from(f"Fel {number}", message_id=f"<m{number}@alfa.example>"),
+            arrived=NOW - datetime.timedelta(hours=5 - number),
+        )
     first = mailbox.poll(batch=2)
     assert (first.taken, first.left) == (2, 3)
     assert list(Ticket.objects.order_by("number").values_list("description", flat=True)) == [
-        "Fel på växeln\n\nFel 0", "Fel på växeln\n\nFel 1"
+        "Fel på växeln\n\nFel 0",
+        "Fel på växeln\n\nFel 1",
     ]
     second = mailbox.poll(batch=10)
     assert (second.taken, second.left) == (3, 0)
@@ -214,8 +231,11 @@ def settings_in_subprocess(**env) -> subprocess.CompletedProcess:
         "print(entry and (entry['task'], entry['schedule']), settings.IMAP_PORT)"
     )
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True,
-        cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "DEBUG": "1", **env},
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DEBUG": "1", **env},
     )
 
 

@@ -30,8 +30,14 @@ def contact(customer_a, contract_a):
     return customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", is_primary=True)
 
 
-def plain(body: str, *, subject="Fel på växeln", sender="Anna Eriksson <anna@alfa.example>",
-          message_id="<m1@alfa.example>", extra: str = "") -> bytes:
+def plain(
+    body: str,
+    *,
+    subject="Fel på växeln",
+    sender="Anna Eriksson <anna@alfa.example>",
+    message_id="<m1@alfa.example>",
+    extra: str = "",
+) -> bytes:
     return (
         f"From: {sender}\r\nTo: support@desk.example\r\nSubject: {subject}\r\n"
         f"Message-ID: {message_id}\r\nDate: Thu, 01 Oct 2026 12:55:00 +0300\r\n{extra}"
@@ -41,7 +47,9 @@ def plain(body: str, *, subject="Fel på växeln", sender="Anna Eriksson <anna@a
 
 
 def test_a_mail_from_a_contact_opens_a_fault_report_with_its_numbers(contact, contract_a):
-    record = inbound.receive(plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40\n"))
+    record = inbound.receive(
+        plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40\n")
+    )
     assert record.outcome == Outcome.NEW_TICKET
     ticket = record.ticket
     assert (ticket.channel, ticket.a_number, ticket.b_number) == ("email", "+3581812345", "+358401234567")
@@ -52,7 +60,9 @@ def test_a_mail_from_a_contact_opens_a_fault_report_with_its_numbers(contact, co
 
 
 def test_english_field_names_are_read_too(contact):
-    record = inbound.receive(plain("A-number: 018 12345\nB-number: +46 70 123 45 67\nTime: 2026-10-01 12:40\nCalls drop."))
+    record = inbound.receive(
+        plain("A-number: 018 12345\nB-number: +46 70 123 45 67\nTime: 2026-10-01 12:40\nCalls drop.")
+    )
     assert record.ticket.b_number == "+46701234567" and not record.ticket.details_missing
 
 
@@ -90,8 +100,13 @@ def test_outlook_html_only_mail_becomes_plain_text(contact):
 def test_a_reply_with_the_ticket_number_resumes_the_waiting_ticket(contact, staff_user):
     ticket = inbound.receive(plain("Ingen kan ringa in.")).ticket
     services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken telefon?")
-    record = inbound.receive(plain("> Vilken telefon?\n\nYealink T54W.", subject=f"SV: [{ticket.number}] Vi behöver mer information",
-                                   message_id="<m2@alfa.example>"))
+    record = inbound.receive(
+        plain(
+            "> Vilken telefon?\n\nYealink T54W.",
+            subject=f"SV: [{ticket.number}] Vi behöver mer information",
+            message_id="<m2@alfa.example>",
+        )
+    )
     assert record.outcome == Outcome.REPLY and record.ticket == ticket
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS and Ticket.objects.count() == 1
@@ -104,8 +119,14 @@ def test_a_reply_is_threaded_by_in_reply_to_even_without_the_number(contact):
     notifications.send(acknowledgement.pk)
     acknowledgement.refresh_from_db()
     assert mail.outbox[0].extra_headers["Message-ID"] == acknowledgement.message_id
-    record = inbound.receive(plain("Tack!", subject="Re: your mail", message_id="<m3@alfa.example>",
-                                   extra=f"In-Reply-To: {acknowledgement.message_id}\r\n"))
+    record = inbound.receive(
+        plain(
+            "Tack!",
+            subject="Re: your mail",
+            message_id="<m3@alfa.example>",
+            extra=f"In-Reply-To: {acknowledgement.message_id}\r\n",
+        )
+    )
     assert record.outcome == Outcome.REPLY and record.ticket == ticket
 
 
@@ -134,11 +155,19 @@ def test_automatic_mail_never_opens_a_ticket_or_gets_an_answer(contact, headers)
 
 
 def test_an_auto_reply_to_a_resolved_ticket_does_not_reopen_it(contact, staff_user):
-    ticket = inbound.receive(plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40")).ticket
+    ticket = inbound.receive(
+        plain("Samtal bryts.\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40")
+    ).ticket
     services.ticket_classify(ticket=ticket, actor=staff_user, classification="fault")
     services.ticket_resolve(ticket=ticket, actor=staff_user, message="Löst.")
-    record = inbound.receive(plain("Jag är på semester.", subject=f"Autosvar: Re: [{ticket.number}]",
-                                   message_id="<ooo@alfa.example>", extra="Auto-Submitted: auto-replied\r\n"))
+    record = inbound.receive(
+        plain(
+            "Jag är på semester.",
+            subject=f"Autosvar: Re: [{ticket.number}]",
+            message_id="<ooo@alfa.example>",
+            extra="Auto-Submitted: auto-replied\r\n",
+        )
+    )
     ticket.refresh_from_db()
     assert record.outcome == Outcome.IGNORED and ticket.status == Status.RESOLVED
 
@@ -223,7 +252,9 @@ def test_mislabelled_and_unknown_charsets_still_read_as_written(contact):
     assert inbound.receive(unknown).ticket.description.endswith("Kön är full.")
 
 
-def test_a_refused_attachment_costs_neither_the_report_nor_the_other_files(client, contact, staff_user, customer_a_user):
+def test_a_refused_attachment_costs_neither_the_report_nor_the_other_files(
+    client, contact, staff_user, customer_a_user
+):
     raw = (
         b"From: anna@alfa.example\r\nSubject: Loggar\r\nMessage-ID: <exe@alfa.example>\r\nMIME-Version: 1.0\r\n"
         b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSe bifogat.\r\n"
@@ -305,7 +336,9 @@ def test_staff_set_aside_spam_which_stays_stored(client, staff_user, contract_a)
     assert client.post("/desk/inbox/", {"email": "abc", "action": "dismiss"}).status_code == 404
 
 
-def test_staff_find_any_contract_for_a_kept_mail_however_many_there_are(client, staff_user, contract_a, contract_b, monkeypatch):
+def test_staff_find_any_contract_for_a_kept_mail_however_many_there_are(
+    client, staff_user, contract_a, contract_b, monkeypatch
+):
     from tickets import views
 
     monkeypatch.setattr(views, "INBOX_CONTRACTS", 1)

@@ -34,47 +34,117 @@ SECRETS = ("Hemliga Alfa AB", "ALFA-SECRET-DESCRIPTION", "1812345", "alfa-secret
 # only; "shared": every signed-in user reads it (contract terms are the same for all customers),
 # only staff write; "public": anyone, signed in or not (it shows no customer data).
 ROUTES = {
-    "home": "customer", "portal": "customer", "portal-report": "customer", "portal-ticket": "customer",
-    "portal-receipt": "customer", "attachment": "customer", "portal-claims": "customer",
+    "home": "customer",
+    "portal": "customer",
+    "portal-report": "customer",
+    "portal-ticket": "customer",
+    "portal-receipt": "customer",
+    "attachment": "customer",
+    "portal-claims": "customer",
     "portal-availability": "customer",
-    "desk": "staff", "desk-phone-report": "staff", "desk-billable": "staff", "desk-inbox": "staff",
-    "desk-inbox-raw": "staff", "desk-ticket": "staff", "desk-action": "staff", "sla-board": "staff",
-    "sla-outage-end": "staff", "sla-contract": "staff", "sla-csv": "staff", "delivery": "staff",
-    "desk-claims": "staff", "sla-billing": "staff", "sla-outage-confirm": "staff", "sla-ticket-outages": "staff",
-    "desk-save-view": "staff", "desk-delete-view": "staff", "desk-bulk": "staff", "sla-outage-options": "staff",
+    "desk": "staff",
+    "desk-phone-report": "staff",
+    "desk-billable": "staff",
+    "desk-inbox": "staff",
+    "desk-inbox-raw": "staff",
+    "desk-ticket": "staff",
+    "desk-action": "staff",
+    "sla-board": "staff",
+    "sla-outage-end": "staff",
+    "sla-contract": "staff",
+    "sla-csv": "staff",
+    "delivery": "staff",
+    "desk-claims": "staff",
+    "sla-billing": "staff",
+    "sla-outage-confirm": "staff",
+    "sla-ticket-outages": "staff",
+    "desk-save-view": "staff",
+    "desk-delete-view": "staff",
+    "desk-bulk": "staff",
+    "sla-outage-options": "staff",
     "sla-bulk-link": "staff",
-    "desk-notices": "staff", "desk-notices-read": "staff", "desk-preferences": "staff", "portal-withdraw": "customer",
-    "sla-outage-new": "staff", "sla-outage": "staff", "sla-outage-post-update": "staff",
-    "status-page": "public", "status-feed": "public", "status-json": "public",
-    "sla-outage-edit": "staff", "desk-customers": "staff", "desk-customer": "staff",
-    "portal-watcher-add": "customer", "portal-watcher-remove": "customer", "portal-satisfaction": "customer",
-    "attachment-preview": "customer", "desk-satisfaction": "staff", "desk-watcher-remove": "staff",
+    "desk-notices": "staff",
+    "desk-notices-read": "staff",
+    "desk-preferences": "staff",
+    "portal-withdraw": "customer",
+    "sla-outage-new": "staff",
+    "sla-outage": "staff",
+    "sla-outage-post-update": "staff",
+    "status-page": "public",
+    "status-feed": "public",
+    "status-json": "public",
+    "sla-outage-edit": "staff",
+    "desk-customers": "staff",
+    "desk-customer": "staff",
+    "portal-watcher-add": "customer",
+    "portal-watcher-remove": "customer",
+    "portal-satisfaction": "customer",
+    "attachment-preview": "customer",
+    "desk-satisfaction": "staff",
+    "desk-watcher-remove": "staff",
     # The link in the resolved e-mail: whoever holds it answers for that ticket, without signing in;
     # it shows the ticket's number and nothing else of it.
     "satisfaction": "public",
-    "login": "public", "logout": "public", "set_language": "public", "schema": "public", "api-docs": "public",
-    "healthz": "public", "password_reset": "public", "password_reset_done": "public",
-    "password_reset_confirm": "public", "password_reset_complete": "public", "password_change": "customer",
+    "login": "public",
+    "logout": "public",
+    "set_language": "public",
+    "schema": "public",
+    "api-docs": "public",
+    "healthz": "public",
+    "password_reset": "public",
+    "password_reset_done": "public",
+    "password_reset_confirm": "public",
+    "password_reset_complete": "public",
+    "password_change": "customer",
     "password_change_done": "customer",
     "api-root": "customer",
-    "terms-list": "shared", "terms-detail": "shared", "terms-versions": "shared",
-    "customer-list": "customer", "customer-detail": "customer", "customer-users": "staff",
-    "contract-list": "customer", "contract-detail": "customer", "contract-availability": "customer",
+    "terms-list": "shared",
+    "terms-detail": "shared",
+    "terms-versions": "shared",
+    "customer-list": "customer",
+    "customer-detail": "customer",
+    "customer-users": "staff",
+    "contract-list": "customer",
+    "contract-detail": "customer",
+    "contract-availability": "customer",
     "contract-fees": "staff",
-    "ticket-list": "customer", "ticket-detail": "customer", "ticket-messages": "customer",
-    "ticket-reply": "customer", "ticket-withdraw": "customer", "ticket-close": "customer", "ticket-classify": "staff",
-    "ticket-request-info": "staff", "ticket-resolve": "staff", "ticket-start": "staff",
-    "outage-list": "customer", "outage-detail": "customer", "outage-confirm-responsibility": "staff",
-    "claim-list": "customer", "claim-detail": "customer", "claim-decide": "staff",
-    "tmf621-ticket-list": "customer", "tmf621-ticket": "customer", "tmf621-hub-list": "customer",
+    "ticket-list": "customer",
+    "ticket-detail": "customer",
+    "ticket-messages": "customer",
+    "ticket-reply": "customer",
+    "ticket-withdraw": "customer",
+    "ticket-close": "customer",
+    "ticket-classify": "staff",
+    "ticket-request-info": "staff",
+    "ticket-resolve": "staff",
+    "ticket-start": "staff",
+    "outage-list": "customer",
+    "outage-detail": "customer",
+    "outage-confirm-responsibility": "staff",
+    "claim-list": "customer",
+    "claim-detail": "customer",
+    "claim-decide": "staff",
+    "tmf621-ticket-list": "customer",
+    "tmf621-ticket": "customer",
+    "tmf621-hub-list": "customer",
     "tmf621-hub": "customer",
 }
 
 # Routes naming one of A's objects that A's own user reads.
 OWNER_READS = (
-    "portal-ticket", "portal-receipt", "attachment", "attachment-preview", "portal-availability", "customer-detail",
-    "contract-detail", "contract-availability", "ticket-detail", "ticket-messages", "claim-detail",
-    "tmf621-ticket", "tmf621-hub",
+    "portal-ticket",
+    "portal-receipt",
+    "attachment",
+    "attachment-preview",
+    "portal-availability",
+    "customer-detail",
+    "contract-detail",
+    "contract-availability",
+    "ticket-detail",
+    "ticket-messages",
+    "claim-detail",
+    "tmf621-ticket",
+    "tmf621-hub",
 )
 
 # The admin's own sign-in and sign-out pages answer anyone.
@@ -105,9 +175,14 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
     customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     with time_machine.travel(NOW, tick=False):
         ticket = services.ticket_create(
-            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-            b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(hours=1),
-            description="ALFA-SECRET-DESCRIPTION", received_at=NOW,
+            contract=contract_a,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=NOW - datetime.timedelta(hours=1),
+            description="ALFA-SECRET-DESCRIPTION",
+            received_at=NOW,
         )
         checked = attachments.check_uploads([SimpleUploadedFile("alfa-secret.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
         attachment = attachments.store(ticket, checked, actor=customer_a_user)[0]
@@ -116,24 +191,45 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
         colleague = customer_a.contacts.create(name="Bengt", email="bengt@alfa.example")
         watcher = services.watcher_add(ticket=ticket, actor=customer_a_user, contact=colleague)
         claim = sla_claims.claim_file(
-            contract=contract_a, discovered_on=NOW.date(), description="ALFA-SECRET-DESCRIPTION claim",
-            tickets=[ticket], month=datetime.date(2026, 10, 1), amount=Decimal("5.00"), actor=customer_a_user,
+            contract=contract_a,
+            discovered_on=NOW.date(),
+            description="ALFA-SECRET-DESCRIPTION claim",
+            tickets=[ticket],
+            month=datetime.date(2026, 10, 1),
+            amount=Decimal("5.00"),
+            actor=customer_a_user,
         )
         outage = sla_services.outage_register(
-            started_at=NOW - datetime.timedelta(hours=3), ended_at=NOW - datetime.timedelta(hours=2),
-            kind="unplanned", responsibility="supplier", description="ALFA-SECRET-DESCRIPTION outage",
-            contracts=[contract_a], tickets=[ticket], actor=staff_user,
+            started_at=NOW - datetime.timedelta(hours=3),
+            ended_at=NOW - datetime.timedelta(hours=2),
+            kind="unplanned",
+            responsibility="supplier",
+            description="ALFA-SECRET-DESCRIPTION outage",
+            contracts=[contract_a],
+            tickets=[ticket],
+            actor=staff_user,
         )
         mail = inbound.receive(
             b"From: stranger@elsewhere.example\r\nSubject: ALFA-SECRET-MAIL\r\nMessage-ID: <s@x>\r\n\r\nhej\r\n"
         )
     objects = {
-        "ticket": ticket, "attachment": attachment, "image": image, "watcher": watcher, "claim": claim,
-        "outage": outage, "mail": mail,
-        "contract": contract_a, "customer": customer_a, "terms": contract_a.terms,
+        "ticket": ticket,
+        "attachment": attachment,
+        "image": image,
+        "watcher": watcher,
+        "claim": claim,
+        "outage": outage,
+        "mail": mail,
+        "contract": contract_a,
+        "customer": customer_a,
+        "terms": contract_a.terms,
         "view": SavedView.objects.create(user=staff_user, name="Mine", query="urgent=true"),
-        "hub": Listener.objects.create(owner=customer_a_user, customer=customer_a, secret="x",
-                                       callback="https://alfa.example/ALFA-SECRET-DESCRIPTION"),
+        "hub": Listener.objects.create(
+            owner=customer_a_user,
+            customer=customer_a,
+            secret="x",
+            callback="https://alfa.example/ALFA-SECRET-DESCRIPTION",
+        ),
     }
     return objects
 
@@ -143,10 +239,19 @@ def snapshot(world):
     claim = type(world["claim"]).objects.get(pk=world["claim"].pk)
     outage = type(world["outage"]).objects.get(pk=world["outage"].pk)
     return (
-        ticket.status, ticket.category, ticket.assignee_id, ticket.messages.count(), ticket.attachments.count(),
-        ticket.events.count(), list(ticket.watchers.values_list("pk", flat=True)),
-        Satisfaction.objects.filter(ticket=ticket).exists(), claim.status, outage.ended_at, outage.description,
-        InboundEmail.objects.get(pk=world["mail"].pk).outcome, world["contract"].terms.version,
+        ticket.status,
+        ticket.category,
+        ticket.assignee_id,
+        ticket.messages.count(),
+        ticket.attachments.count(),
+        ticket.events.count(),
+        list(ticket.watchers.values_list("pk", flat=True)),
+        Satisfaction.objects.filter(ticket=ticket).exists(),
+        claim.status,
+        outage.ended_at,
+        outage.description,
+        InboundEmail.objects.get(pk=world["mail"].pk).outcome,
+        world["contract"].terms.version,
     )
 
 
@@ -158,8 +263,7 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
         if key == "format":
             values[key] = "json"
         elif admin:
-            values[key] = {"app_label": "tickets", "object_id": "1", "content_type_id": "1",
-                           "url": "x"}.get(key, "1")
+            values[key] = {"app_label": "tickets", "object_id": "1", "content_type_id": "1", "url": "x"}.get(key, "1")
         elif key == "number":
             values[key] = "DST-2099-999999" if missing else world["ticket"].number
         elif key == "attachment_id":
@@ -183,10 +287,20 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             values[key] = "no-such-terms" if missing else world["terms"].slug
         elif key == "pk":
             owner = {
-                "ticket": "ticket", "customer": "customer", "contract": "contract", "outage": "outage",
-                "claim": "claim", "desk-inbox-raw": "mail", "sla-outage-end": "outage", "sla-outage-confirm": "outage",
-                "sla-contract": "contract", "portal-availability": "contract", "desk-delete-view": "view",
-                "sla-outage": "outage", "sla-outage-edit": "outage", "desk-customer": "customer",
+                "ticket": "ticket",
+                "customer": "customer",
+                "contract": "contract",
+                "outage": "outage",
+                "claim": "claim",
+                "desk-inbox-raw": "mail",
+                "sla-outage-end": "outage",
+                "sla-outage-confirm": "outage",
+                "sla-contract": "contract",
+                "portal-availability": "contract",
+                "desk-delete-view": "view",
+                "sla-outage": "outage",
+                "sla-outage-edit": "outage",
+                "desk-customer": "customer",
                 "sla-outage-post-update": "outage",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
@@ -296,8 +410,18 @@ def test_customer_a_uses_its_own_objects(client, world, customer_a_user):
             response = request(client, "get", path + ("?month=2026-10" if "availability" in name else ""))
             assert response.status_code == 200, path
             body = response.content.decode(errors="replace")
-            assert any(secret in body for secret in SECRETS) or world["ticket"].number in body or name in (
-                "attachment", "attachment-preview", "portal-availability", "contract-availability", "contract-detail", "ticket-messages"
+            assert (
+                any(secret in body for secret in SECRETS)
+                or world["ticket"].number in body
+                or name
+                in (
+                    "attachment",
+                    "attachment-preview",
+                    "portal-availability",
+                    "contract-availability",
+                    "contract-detail",
+                    "ticket-messages",
+                )
             ), path
 
 

@@ -41,11 +41,17 @@ def test_concurrent_fault_reports_are_each_stored_once(seeded, contract_a, contr
         token, contract, a_number = reporters[index % len(reporters)]
         while time.monotonic() < until:
             marker = f"load-{uuid.uuid4()}"
-            body = json.dumps({
-                "contract": contract, "a_number": a_number, "b_number": "040 123 4567",
-                "fault_occurred_at": (datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)).isoformat(),
-                "description": marker,
-            }).encode()
+            body = json.dumps(
+                {
+                    "contract": contract,
+                    "a_number": a_number,
+                    "b_number": "040 123 4567",
+                    "fault_occurred_at": (
+                        datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+                    ).isoformat(),
+                    "description": marker,
+                }
+            ).encode()
             try:
                 status, _headers, content = gunicorn_server.fetch(f"{base}/api/tickets/", token=token, body=body)
             except OSError as error:  # a refused or dropped connection is a failure too

@@ -31,7 +31,9 @@ def frozen_now():
 
 @pytest.fixture
 def contact(customer_a, contract_a):
-    return ContactPerson.objects.create(customer=customer_a, name="Anna Eriksson", email=samples.CONTACT, is_primary=True)
+    return ContactPerson.objects.create(
+        customer=customer_a, name="Anna Eriksson", email=samples.CONTACT, is_primary=True
+    )
 
 
 @pytest.fixture(params=["pipe", "imap"])
@@ -129,7 +131,11 @@ class TestNothingLost:
         [
             ("utf8_with_one_bad_byte", "description", "Växeln är nere sedan 12:40 – ingen når oss."),
             ("raw_8bit_subject", "description", "Växeln är nere i Göteborg"),
-            ("windows_1252_labelled_latin_1", "description", "Kunden säger “det ringer inte” – fakturan på 120 € stämmer."),
+            (
+                "windows_1252_labelled_latin_1",
+                "description",
+                "Kunden säger “det ringer inte” – fakturan på 120 € stämmer.",
+            ),
         ],
     )
     def test_text_reads_as_written(self, deliver, contact, sample, field, text):
@@ -143,7 +149,6 @@ class TestNothingLost:
         assert record.message_id == "<nul@alfa.example>" and bytes(record.raw) == samples.nul_in_headers()
         # A NUL inside an address could hide another one: such a mail names nobody and waits.
         assert record.outcome == Outcome.UNMATCHED and "control characters in From" in record.note
-
 
     def test_the_same_mail_through_different_filters_is_one(self, deliver, contact):
         body = samples.plain("Larm: trunk nere", message_id="<filtered@pbx.alfa.example>")
@@ -216,7 +221,11 @@ class TestWhoSent:
     @pytest.mark.parametrize("sender", ["<>", ""])
     def test_a_blank_sender_matches_nobody(self, deliver, contract_a, sender):
         ContactPerson.objects.create(customer=contract_a.customer, name="Utan adress", email="")
-        raw = samples.plain("Hej", sender=sender) if sender else samples.plain("Hej").replace(b"From: Anna Eriksson <anna@alfa.example>\r\n", b"")
+        raw = (
+            samples.plain("Hej", sender=sender)
+            if sender
+            else samples.plain("Hej").replace(b"From: Anna Eriksson <anna@alfa.example>\r\n", b"")
+        )
         record = one(deliver(raw))
         assert record.outcome in (Outcome.UNMATCHED, Outcome.IGNORED) and not Ticket.objects.exists()
 
@@ -235,8 +244,11 @@ class TestWhoSent:
     )
     def test_an_address_hidden_in_from_is_never_the_sender(self, deliver, contact, settings, sender):
         settings.MAIL_AUTHSERV_ID = "mx.desk.example"
-        raw = samples.plain("Stäng alla ärenden.", sender=sender,
-                            extra="Authentication-Results: mx.desk.example; dmarc=pass header.from=evil.example\r\n")
+        raw = samples.plain(
+            "Stäng alla ärenden.",
+            sender=sender,
+            extra="Authentication-Results: mx.desk.example; dmarc=pass header.from=evil.example\r\n",
+        )
         record = one(deliver(raw))
         assert record.outcome in (Outcome.UNMATCHED, Outcome.UNVERIFIED) and not Ticket.objects.exists()
 
@@ -280,10 +292,13 @@ class TestWhoSent:
 
     def test_split_results_of_our_server_are_read_together(self, deliver, contact, settings):
         settings.MAIL_AUTHSERV_ID = "mx.desk.example"
-        raw = samples.plain("Hej", extra=(
-            "Authentication-Results: mx.desk.example; spf=pass smtp.mailfrom=alfa.example\r\n"
-            "Authentication-Results: mx.desk.example; dmarc=fail header.from=alfa.example\r\n"
-        ))
+        raw = samples.plain(
+            "Hej",
+            extra=(
+                "Authentication-Results: mx.desk.example; spf=pass smtp.mailfrom=alfa.example\r\n"
+                "Authentication-Results: mx.desk.example; dmarc=fail header.from=alfa.example\r\n"
+            ),
+        )
         assert one(deliver(raw)).outcome == Outcome.UNVERIFIED
 
     def test_a_stricter_desk_holds_mail_nothing_verified(self, deliver, contact, settings):
@@ -301,8 +316,12 @@ class TestWhoSent:
         services.ticket_start(ticket=ticket, actor=staff_user)
         services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilket nummer?")
         settings.MAIL_AUTHSERV_ID = "mx.desk.example"
-        forged = samples.plain("Stäng ärendet.", subject=f"SV: [{ticket.number}]", message_id="<forged@x>",
-                               extra="Authentication-Results: mx.desk.example; dmarc=fail\r\n")
+        forged = samples.plain(
+            "Stäng ärendet.",
+            subject=f"SV: [{ticket.number}]",
+            message_id="<forged@x>",
+            extra="Authentication-Results: mx.desk.example; dmarc=fail\r\n",
+        )
         assert one(deliver(forged)).outcome == Outcome.UNVERIFIED
         ticket.refresh_from_db()
         assert ticket.status == Status.WAITING_FOR_CUSTOMER
@@ -320,14 +339,26 @@ class TestLoopsAndRobots:
 
     def test_plus_addresses_of_one_mailbox_share_the_brake(self, deliver, contract_a):
         for case in (1001, 1002):
-            deliver(samples.plain("Tack för ert ärende.", sender=f"support+{case}@other-desk.example",
-                                  subject=f"Ärende {case}", message_id=f"<plus-{case}@other-desk.example>"))
+            deliver(
+                samples.plain(
+                    "Tack för ert ärende.",
+                    sender=f"support+{case}@other-desk.example",
+                    subject=f"Ärende {case}",
+                    message_id=f"<plus-{case}@other-desk.example>",
+                )
+            )
         assert len(mail.outbox) == 1
 
     @pytest.mark.parametrize(
         "sender",
-        ["noreply@vendor.example", "no-reply@vendor.example", "MAILER-DAEMON@mx.example", "postmaster@vendor.example",
-         "bounces+123@vendor.example", "support@desk.example"],
+        [
+            "noreply@vendor.example",
+            "no-reply@vendor.example",
+            "MAILER-DAEMON@mx.example",
+            "postmaster@vendor.example",
+            "bounces+123@vendor.example",
+            "support@desk.example",
+        ],
     )
     def test_machines_and_the_desk_itself_are_never_answered(self, deliver, contract_a, settings, sender):
         settings.DEFAULT_FROM_EMAIL = "support@desk.example"
@@ -336,8 +367,11 @@ class TestLoopsAndRobots:
 
     @pytest.mark.parametrize(
         "subject",
-        ["Vi kunde inte registrera ditt e-postmeddelande", "Re: We could not register your e-mail",
-         "[#1001] Re: Vi kunde inte registrera ditt e-postmeddelande"],
+        [
+            "Vi kunde inte registrera ditt e-postmeddelande",
+            "Re: We could not register your e-mail",
+            "[#1001] Re: Vi kunde inte registrera ditt e-postmeddelande",
+        ],
     )
     def test_our_own_answer_coming_back_is_not_answered(self, deliver, contract_a, subject):
         deliver(samples.plain("...", sender="someone@elsewhere.example", subject=subject))
@@ -345,8 +379,14 @@ class TestLoopsAndRobots:
 
     @pytest.mark.parametrize(
         "subject",
-        ["Automatic reply: Fel", "Autosvar: Fel", "Frånvaromeddelande: Fel", "Out of Office: Fel", "Poissaoloviesti: Fel",
-         "Automatiskt svar: Fel"],
+        [
+            "Automatic reply: Fel",
+            "Autosvar: Fel",
+            "Frånvaromeddelande: Fel",
+            "Out of Office: Fel",
+            "Poissaoloviesti: Fel",
+            "Automatiskt svar: Fel",
+        ],
     )
     def test_an_auto_reply_without_headers_is_no_answer(self, deliver, contact, staff_user, subject):
         ticket = one(deliver(samples.plain("Samtal bryts."))).ticket
@@ -368,9 +408,13 @@ class TestLoopsAndRobots:
     def test_a_colleagues_reply_all_to_the_customers_report_threads(self, deliver, contact, customer_a):
         CustomerUserFactory(customer=customer_a, email="bo@alfa.example")
         ticket = one(deliver(samples.plain("Samtal bryts.", message_id="<report@alfa.example>"))).ticket
-        colleague = samples.plain("Samma här på kontoret i Jomala.", sender="Bo <bo@alfa.example>",
-                                  subject="SV: Fel på växeln", message_id="<reply-all@alfa.example>",
-                                  extra="In-Reply-To: <report@alfa.example>\r\nReferences: <report@alfa.example>\r\n")
+        colleague = samples.plain(
+            "Samma här på kontoret i Jomala.",
+            sender="Bo <bo@alfa.example>",
+            subject="SV: Fel på växeln",
+            message_id="<reply-all@alfa.example>",
+            extra="In-Reply-To: <report@alfa.example>\r\nReferences: <report@alfa.example>\r\n",
+        )
         record = one(deliver(colleague))
         assert record.outcome == Outcome.REPLY and record.ticket == ticket and Ticket.objects.count() == 1
 
@@ -382,11 +426,23 @@ class TestWhichContractAndWhen:
         return customer_a
 
     def test_the_a_number_says_which_service_a_fault_is_for(self, deliver, two_services, contract_a):
-        dstny = one(deliver(samples.plain("A-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40",
-                                          message_id="<aland@alfa.example>"))).ticket
+        dstny = one(
+            deliver(
+                samples.plain(
+                    "A-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 12:40",
+                    message_id="<aland@alfa.example>",
+                )
+            )
+        ).ticket
         assert dstny.contract == contract_a and dstny.service_start_due is not None and dstny.a_number == "+3581812345"
-        telia = one(deliver(samples.plain("A-nummer: +46 8 123 456 78\nB-nummer: 070-123 45 67\nTidpunkt: 2026-10-01 12:40",
-                                          message_id="<sthlm@alfa.example>"))).ticket
+        telia = one(
+            deliver(
+                samples.plain(
+                    "A-nummer: +46 8 123 456 78\nB-nummer: 070-123 45 67\nTidpunkt: 2026-10-01 12:40",
+                    message_id="<sthlm@alfa.example>",
+                )
+            )
+        ).ticket
         assert telia.contract.terms.slug == "telia-smart-connect"
         # 08-123 456 78 is a number in Stockholm and in Oulu alike: staff choose.
         both = one(deliver(samples.plain("A-nummer: 08-123 456 78", message_id="<either@alfa.example>")))
@@ -417,7 +473,9 @@ class TestWhichContractAndWhen:
         assert services.close_unanswered() == 1
         # The answer reached our mail server a minute before the deadline, and is taken now.
         frozen_now.move_to(due + datetime.timedelta(minutes=30))
-        answer = samples.plain("A-nummer: 018 12345", subject=f"SV: [{ticket.number}] Fråga", message_id="<late@alfa.example>")
+        answer = samples.plain(
+            "A-nummer: 018 12345", subject=f"SV: [{ticket.number}] Fråga", message_id="<late@alfa.example>"
+        )
         record = one(deliver(answer, arrived=due - datetime.timedelta(minutes=1)))
         ticket.refresh_from_db()
         assert record.outcome == Outcome.REPLY and record.received_at == due - datetime.timedelta(minutes=1)
@@ -433,7 +491,9 @@ class TestWhichContractAndWhen:
         services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilket nummer?")
         due = Ticket.objects.get(pk=ticket.pk).customer_reply_due
         frozen_now.move_to(due + datetime.timedelta(minutes=5))  # the sweep has not run yet
-        answer = samples.plain("Här är numret.", subject=f"SV: [{ticket.number}] Fråga", message_id="<late2@alfa.example>")
+        answer = samples.plain(
+            "Här är numret.", subject=f"SV: [{ticket.number}] Fråga", message_id="<late2@alfa.example>"
+        )
         record = one(deliver(answer, arrived=due + datetime.timedelta(minutes=2)))
         ticket.refresh_from_db()
         assert record.outcome == Outcome.UNMATCHED and ticket.status == Status.WAITING_FOR_CUSTOMER
@@ -446,7 +506,9 @@ class TestWhichContractAndWhen:
         due = Ticket.objects.get(pk=ticket.pk).customer_reply_due
         frozen_now.move_to(due + datetime.timedelta(minutes=5))
         services.close_unanswered()
-        answer = samples.plain("Här är numret.", subject=f"SV: [{ticket.number}] Fråga", message_id="<later@alfa.example>")
+        answer = samples.plain(
+            "Här är numret.", subject=f"SV: [{ticket.number}] Fråga", message_id="<later@alfa.example>"
+        )
         record = one(deliver(answer, arrived=due + datetime.timedelta(minutes=2)))
         ticket.refresh_from_db()
         assert record.outcome == Outcome.UNMATCHED and ticket.status == Status.CLOSED

@@ -7,10 +7,17 @@ pytestmark = pytest.mark.django_db
 
 
 def report(api, contract, a_number, b_number="08-123 456 78"):
-    return api.post("/api/tickets/", {
-        "contract": contract.pk, "a_number": a_number, "b_number": b_number,
-        "fault_occurred_at": "2026-11-20T10:00:00+01:00", "description": "Samtal kopplas inte fram.",
-    }, format="json")
+    return api.post(
+        "/api/tickets/",
+        {
+            "contract": contract.pk,
+            "a_number": a_number,
+            "b_number": b_number,
+            "fault_occurred_at": "2026-11-20T10:00:00+01:00",
+            "description": "Samtal kopplas inte fram.",
+        },
+        format="json",
+    )
 
 
 @pytest.mark.parametrize(

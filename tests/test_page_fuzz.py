@@ -23,45 +23,143 @@ MARIEHAMN = ZoneInfo("Europe/Mariehamn")
 NOW = datetime.datetime(2026, 10, 20, 13, 0, tzinfo=MARIEHAMN)
 
 # Parameters the pages read, and a few they never heard of.
-NAMES = ["q", "terms", "status", "category", "urgent", "breached", "assignee", "customer", "contract", "page",
-         "month", "format", "contract_q", "claim", "decision", "note", "granted_amount", "outside_cap", "action",
-         "next", "message", "description", "a_number", "b_number", "fault_occurred_at", "received_at", "once",
-         "ended_at", "language", "sort", "name", "query", "outage", "ticket", "duplicate_of", "classification",
-         "not_fault_reason", "close_reason", "number", "kind", "started_at", "announced_at",
-         "announced_via", "responsibility", "contracts", "tickets", "text", "state", "notify", "x\x00"]
-NASTY = st.sampled_from([
-    "\x00", "a\x00b", "1e309", "-1", "0", "9" * 40, "١٢", "²", "NaN", "inf", "2026-13", "2026-02-30T25:61",
-    "0000-00", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd", " ", "", "ä" * 300,
-    "open,closed,nonsense", "none", "true", "2026-10", "sv", "//evil.example/", "-due", "-assignee", "due",
-    "q=" + "x" * 1200,
-])
+NAMES = [
+    "q",
+    "terms",
+    "status",
+    "category",
+    "urgent",
+    "breached",
+    "assignee",
+    "customer",
+    "contract",
+    "page",
+    "month",
+    "format",
+    "contract_q",
+    "claim",
+    "decision",
+    "note",
+    "granted_amount",
+    "outside_cap",
+    "action",
+    "next",
+    "message",
+    "description",
+    "a_number",
+    "b_number",
+    "fault_occurred_at",
+    "received_at",
+    "once",
+    "ended_at",
+    "language",
+    "sort",
+    "name",
+    "query",
+    "outage",
+    "ticket",
+    "duplicate_of",
+    "classification",
+    "not_fault_reason",
+    "close_reason",
+    "number",
+    "kind",
+    "started_at",
+    "announced_at",
+    "announced_via",
+    "responsibility",
+    "contracts",
+    "tickets",
+    "text",
+    "state",
+    "notify",
+    "x\x00",
+]
+NASTY = st.sampled_from(
+    [
+        "\x00",
+        "a\x00b",
+        "1e309",
+        "-1",
+        "0",
+        "9" * 40,
+        "١٢",
+        "²",
+        "NaN",
+        "inf",
+        "2026-13",
+        "2026-02-30T25:61",
+        "0000-00",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "%00",
+        "../../etc/passwd",
+        " ",
+        "",
+        "ä" * 300,
+        "open,closed,nonsense",
+        "none",
+        "true",
+        "2026-10",
+        "sv",
+        "//evil.example/",
+        "-due",
+        "-assignee",
+        "due",
+        "q=" + "x" * 1200,
+    ]
+)
 VALUES = st.one_of(NASTY, st.text(max_size=40))
 PARAMS = st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=5)
-PATH_TEXT = st.one_of(NASTY.filter(lambda value: value and "/" not in value and "%" not in value),
-                      st.text(st.characters(codec="utf-8", exclude_characters="/?#%"), min_size=1, max_size=20))
+PATH_TEXT = st.one_of(
+    NASTY.filter(lambda value: value and "/" not in value and "%" not in value),
+    st.text(st.characters(codec="utf-8", exclude_characters="/?#%"), min_size=1, max_size=20),
+)
 
 SKIPPED = {"logout", "set_language", "healthz"}  # sign-out, language cookie, probe: no input to fuzz
 
 
 def pages():
-    return [(name, text) for name, text, admin in routes()
-            if not admin and not text.startswith(("api/", "tmf-api/")) and name not in SKIPPED]  # APIs: test_api_fuzz
+    return [
+        (name, text)
+        for name, text, admin in routes()
+        if not admin and not text.startswith(("api/", "tmf-api/")) and name not in SKIPPED
+    ]  # APIs: test_api_fuzz
 
 
 @pytest.fixture
 def world(customer_a_user, staff_user, contract_a):
     with time_machine.travel(NOW, tick=False):
         ticket = services.ticket_create(
-            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-            b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(minutes=5),
+            contract=contract_a,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=NOW - datetime.timedelta(minutes=5),
             description="Samtal kopplas inte fram.",
         )
-        outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
-                                              responsibility="supplier", contracts=[contract_a], tickets=[ticket])
-    return {"number": ticket.number, "pk": contract_a.pk, "satisfaction_token": satisfaction.token_for(ticket), "attachment_id": 1, "action": "reply",
-            "sla-outage": outage.pk, "desk-customer": contract_a.customer_id,
-            "uidb64": "MQ", "token": "c0ffee-0123456789abcdef", "slug": contract_a.terms.slug, "watcher_id": 1,
-            "score": "good"}
+        outage = sla_services.outage_register(
+            started_at=NOW - datetime.timedelta(hours=1),
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=[contract_a],
+            tickets=[ticket],
+        )
+    return {
+        "number": ticket.number,
+        "pk": contract_a.pk,
+        "satisfaction_token": satisfaction.token_for(ticket),
+        "attachment_id": 1,
+        "action": "reply",
+        "sla-outage": outage.pk,
+        "desk-customer": contract_a.customer_id,
+        "uidb64": "MQ",
+        "token": "c0ffee-0123456789abcdef",
+        "slug": contract_a.terms.slug,
+        "watcher_id": 1,
+        "score": "good",
+    }
 
 
 def path_for(name: str, text: str, world: dict, hostile: str | None) -> str:

@@ -74,9 +74,7 @@ class TestFaultReportForm:
         assert "B-number: the calling number" in page
         assert "may also be reported by phone" in page
 
-    def test_a_report_gives_a_receipt_with_number_and_deadline_in_local_time(
-        self, customer_client, contract_a
-    ):
+    def test_a_report_gives_a_receipt_with_number_and_deadline_in_local_time(self, customer_client, contract_a):
         with travel(at(2026, 10, 1, 13, 0)):
             response = customer_client.post("/portal/report/", form_data(contract_a), follow=True)
         page = response.content.decode()
@@ -124,7 +122,9 @@ class TestFaultReportForm:
 
 
 class TestPortal:
-    def test_the_waiting_banner_shows_the_reply_deadline(self, customer_client, contract_a, customer_a_user, staff_user):
+    def test_the_waiting_banner_shows_the_reply_deadline(
+        self, customer_client, contract_a, customer_a_user, staff_user
+    ):
         ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
         with travel(at(2026, 10, 1, 14, 0)):
             services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
@@ -141,7 +141,9 @@ class TestPortal:
         assert ticket.status == Status.IN_PROGRESS and ticket.customer_reply_due is None
 
     def test_html_in_messages_is_shown_escaped(self, customer_client, contract_a, customer_a_user):
-        ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0), description="<b>fet</b><script>x()</script>")
+        ticket = make_ticket(
+            contract_a, customer_a_user, at(2026, 10, 1, 13, 0), description="<b>fet</b><script>x()</script>"
+        )
         page = customer_client.get(f"/portal/tickets/{ticket.number}/").content.decode()
         assert "&lt;script&gt;x()&lt;/script&gt;" in page and "<script>x()" not in page
 
@@ -233,7 +235,13 @@ class TestDesk:
         assert "Choose why it is not a fault: “Minor issue" in response.content.decode()
 
     def test_a_phone_report_keeps_its_real_arrival_time(self, staff_client, contract_a, customer_a):
-        data = form_data(contract_a, customer=customer_a.pk, received_at="2026-10-02T16:30", fault_occurred_at="2026-10-02T16:00", urgent="on")
+        data = form_data(
+            contract_a,
+            customer=customer_a.pk,
+            received_at="2026-10-02T16:30",
+            fault_occurred_at="2026-10-02T16:00",
+            urgent="on",
+        )
         with travel(at(2026, 10, 5, 10, 0)):
             response = staff_client.post("/desk/report/", data)
         assert response.status_code == 302
@@ -256,7 +264,9 @@ class TestDesk:
     def test_time_is_not_logged_in_the_future(self, staff_client, contract_a, customer_a_user):
         ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 9, 0))
         with travel(at(2026, 10, 1, 10, 0)):
-            response = staff_client.post(f"/desk/tickets/{ticket.number}/time/", {"minutes": 5, "worked_on": "2026-10-09"})
+            response = staff_client.post(
+                f"/desk/tickets/{ticket.number}/time/", {"minutes": 5, "worked_on": "2026-10-09"}
+            )
         assert response.status_code == 400 and not TimeEntry.objects.exists()
 
 

@@ -17,9 +17,17 @@ NOW = datetime.datetime(2026, 10, 1, 10, 0, tzinfo=MARIEHAMN)
 
 
 def report(contract, actor, **overrides):
-    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
-                 "b_number": "040 123 4567", "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
-                 "description": "Samtal kopplas inte fram.", "now": NOW, **overrides}
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": Channel.WEB,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
+        "description": "Samtal kopplas inte fram.",
+        "now": NOW,
+        **overrides,
+    }
     with time_machine.travel(NOW, tick=False):
         return services.ticket_create(**arguments)
 
@@ -45,15 +53,17 @@ def test_a_customer_withdraws_a_report_after_confirming(portal, customer_a_user,
     assert (ticket.status, ticket.close_reason) == ("closed", "withdrawn")
     assert Message.objects.get(ticket=ticket).body == "Det fungerar igen."
     assert Notification.objects.filter(ticket=ticket, kind="closed").exists()
-    assert TicketEvent.objects.filter(ticket=ticket, field="close_reason", new_value="withdrawn",
-                                      actor=customer_a_user).exists()
+    assert TicketEvent.objects.filter(
+        ticket=ticket, field="close_reason", new_value="withdrawn", actor=customer_a_user
+    ).exists()
     assert "withdraw/" not in done.content.decode()  # a closed ticket offers no withdrawal
     again = portal.post(f"/portal/tickets/{ticket.number}/withdraw/", {})
     assert again.status_code == 400 and "A ticket that is closed cannot be withdrawn." in again.content.decode()
 
 
-def test_another_customers_ticket_cannot_be_withdrawn(client, customer_a_user, contract_a, contract_b,
-                                                      django_user_model):
+def test_another_customers_ticket_cannot_be_withdrawn(
+    client, customer_a_user, contract_a, contract_b, django_user_model
+):
     from tests.factories import CustomerUserFactory
 
     ticket = report(contract_a, customer_a_user)
@@ -64,8 +74,9 @@ def test_another_customers_ticket_cannot_be_withdrawn(client, customer_a_user, c
     assert ticket.status == "new"
 
 
-def test_the_api_offers_and_takes_a_withdrawal_from_the_customer_only(customer_a_api, staff_api, customer_a_user,
-                                                                    contract_a):
+def test_the_api_offers_and_takes_a_withdrawal_from_the_customer_only(
+    customer_a_api, staff_api, customer_a_user, contract_a
+):
     ticket = report(contract_a, customer_a_user)
     seen = customer_a_api.get(f"/api/tickets/{ticket.pk}/").json()
     assert seen["allowed_actions"] == ["reply", "withdraw"]
@@ -78,8 +89,9 @@ def test_the_api_offers_and_takes_a_withdrawal_from_the_customer_only(customer_a
     assert customer_a_api.post(f"/api/tickets/{ticket.pk}/withdraw/", {}, format="json").status_code == 409
 
 
-def test_the_close_after_an_unanswered_question_speaks_as_the_desk(portal, client, staff_user, customer_a_user,
-                                                                   contract_a):
+def test_the_close_after_an_unanswered_question_speaks_as_the_desk(
+    portal, client, staff_user, customer_a_user, contract_a
+):
     ticket = report(contract_a, customer_a_user)
     with time_machine.travel(NOW, tick=False):
         services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell har telefonen?")
@@ -94,11 +106,11 @@ def test_the_close_after_an_unanswered_question_speaks_as_the_desk(portal, clien
     assert "Support desk (automatic)" in desk
 
 
-def test_a_contact_persons_e_mail_reads_as_the_customers_on_the_desk(client, staff_user, customer_a_user,
-                                                                    contract_a):
+def test_a_contact_persons_e_mail_reads_as_the_customers_on_the_desk(client, staff_user, customer_a_user, contract_a):
     ticket = report(contract_a, customer_a_user)
-    services.ticket_reply(ticket=ticket, actor=None, message="Svar via e-post från växelansvarig.",
-                          channel=Channel.EMAIL)
+    services.ticket_reply(
+        ticket=ticket, actor=None, message="Svar via e-post från växelansvarig.", channel=Channel.EMAIL
+    )
     client.force_login(staff_user)
     desk = client.get(f"/desk/tickets/{ticket.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The customer, by e-mail" in desk and "Support desk (automatic)" not in desk
@@ -109,8 +121,11 @@ def test_closing_messages_written_before_the_mark_are_marked_by_the_migration(cu
     ticket = report(contract_a, customer_a_user)
     ticket.status, ticket.close_reason, ticket.closed_at = "closed", "no_customer_feedback", NOW
     ticket.save()
-    swedish = Message.objects.create(ticket=ticket, channel="email",
-                                     body="Vi fick inget svar från dig senast 2026-10-03 10:00 EEST, så ärendet stängs")
+    swedish = Message.objects.create(
+        ticket=ticket,
+        channel="email",
+        body="Vi fick inget svar från dig senast 2026-10-03 10:00 EEST, så ärendet stängs",
+    )
     contact = Message.objects.create(ticket=ticket, channel="email", body="Vi fick svar, tack.")
     migration.mark_closing_messages(apps, None)
     swedish.refresh_from_db()

@@ -27,18 +27,31 @@ NOW = datetime.datetime(2026, 10, 1, 10, 0, tzinfo=MARIEHAMN)
 
 def tiny_png() -> bytes:
     """A real 1×1 PNG, made here rather than kept as a binary file."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def report(contract, actor, **overrides):
-    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
-                 "b_number": "040 123 4567", "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
-                 "description": "Samtal kopplas inte fram.", "now": NOW, **overrides}
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": Channel.WEB,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
+        "description": "Samtal kopplas inte fram.",
+        "now": NOW,
+        **overrides,
+    }
     with time_machine.travel(NOW, tick=False):
         return services.ticket_create(**arguments)
 
@@ -73,8 +86,9 @@ def media(settings, tmp_path):
 def people(customer_a):
     customer_a.contacts.create(name="Anna Eriksson", email="anna@alfa.example", is_primary=True)
     return {
-        "bo": CustomerUserFactory(customer=customer_a, username="bo", email="bo@alfa.example", first_name="Bo",
-                                  last_name="Ek"),
+        "bo": CustomerUserFactory(
+            customer=customer_a, username="bo", email="bo@alfa.example", first_name="Bo", last_name="Ek"
+        ),
         "kim": ContactPersonFactory(customer=customer_a, name="Kim Region", email="kim@alfa.example"),
     }
 
@@ -86,8 +100,9 @@ def add(client, ticket, choice):
 # Colleagues on a ticket's e-mails --------------------------------------------------------------
 
 
-def test_a_customer_adds_colleagues_who_then_receive_the_tickets_mails(portal, customer_a_user, contract_a,
-                                                                       people, staff_user):
+def test_a_customer_adds_colleagues_who_then_receive_the_tickets_mails(
+    portal, customer_a_user, contract_a, people, staff_user
+):
     ticket = report(contract_a, customer_a_user)
     page = portal.get(f"/portal/tickets/{ticket.number}/").content.decode()
     assert f'value="user:{people["bo"].pk}">Bo Ek &lt;bo@alfa.example&gt;' in page
@@ -98,8 +113,12 @@ def test_a_customer_adds_colleagues_who_then_receive_the_tickets_mails(portal, c
     assert "Bo Ek now receives this ticket&#x27;s e-mails too." in answer.content.decode()
     add(portal, ticket, f"contact:{people['kim'].pk}")
     services.ticket_reply(ticket=ticket, actor=staff_user, message="Vi tittar på det.")
-    assert sent_to(ticket, "reply") == ["alfa-user@customer.example", "anna@alfa.example", "bo@alfa.example",
-                                        "kim@alfa.example"]
+    assert sent_to(ticket, "reply") == [
+        "alfa-user@customer.example",
+        "anna@alfa.example",
+        "bo@alfa.example",
+        "kim@alfa.example",
+    ]
     # Mail to staff about the ticket goes to staff only.
     assert "bo@alfa.example" not in notifications.recipients_for(ticket, "escalation_near")
     assert TicketEvent.objects.filter(ticket=ticket, field="watcher", new_value="Bo Ek", actor=customer_a_user).exists()
@@ -111,8 +130,9 @@ def test_a_customer_adds_colleagues_who_then_receive_the_tickets_mails(portal, c
     assert sent_to(ticket, "reply") == ["alfa-user@customer.example", "anna@alfa.example", "kim@alfa.example"]
 
 
-def test_each_address_gets_one_mail_and_nobody_is_added_twice(portal, customer_a_user, contract_a, people,
-                                                              customer_a, staff_user):
+def test_each_address_gets_one_mail_and_nobody_is_added_twice(
+    portal, customer_a_user, contract_a, people, customer_a, staff_user
+):
     ticket = report(contract_a, customer_a_user)
     same_as_reporter = ContactPersonFactory(customer=customer_a, name="Alfa Desk", email="ALFA-USER@customer.example")
     add(portal, ticket, f"contact:{same_as_reporter.pk}")
@@ -139,7 +159,8 @@ def test_nobody_of_another_customer_is_added_or_seen(portal, client, customer_a_
     for choice in (f"user:{stranger.pk}", f"contact:{their_contact.pk}", "user:999999"):
         answer = add(portal, ticket, choice).content.decode()
         assert "Only your own organisation&#x27;s users and contact persons can be added." in answer or (
-            "Choose a colleague from the list." in answer)
+            "Choose a colleague from the list." in answer
+        )
         assert "beta.example" not in answer and "Beta Kontakt" not in answer
     assert not TicketWatcher.objects.exists()
 
@@ -160,8 +181,9 @@ def test_a_closed_ticket_takes_no_new_colleague(portal, customer_a_user, contrac
     assert not TicketWatcher.objects.exists()
 
 
-def test_a_colleague_who_left_the_customer_gets_no_more_mail(customer_a_user, contract_a, contract_b, people,
-                                                            staff_user):
+def test_a_colleague_who_left_the_customer_gets_no_more_mail(
+    customer_a_user, contract_a, contract_b, people, staff_user
+):
     ticket = report(contract_a, customer_a_user)
     services.watcher_add(ticket=ticket, actor=customer_a_user, user=people["bo"])
     membership = people["bo"].customer_membership
@@ -170,8 +192,7 @@ def test_a_colleague_who_left_the_customer_gets_no_more_mail(customer_a_user, co
     assert "bo@alfa.example" not in notifications.recipients_for(ticket, "reply")
 
 
-def test_staff_see_the_colleagues_on_the_desk_and_take_one_off(client, staff_user, customer_a_user, contract_a,
-                                                              people):
+def test_staff_see_the_colleagues_on_the_desk_and_take_one_off(client, staff_user, customer_a_user, contract_a, people):
     ticket = report(contract_a, customer_a_user)
     watcher = services.watcher_add(ticket=ticket, actor=customer_a_user, contact=people["kim"])
     client.force_login(staff_user)
@@ -185,8 +206,9 @@ def test_staff_see_the_colleagues_on_the_desk_and_take_one_off(client, staff_use
     assert not TicketWatcher.objects.exists()
 
 
-def test_the_ticket_pages_run_a_constant_number_of_queries(client, media, customer_a, customer_a_user, contract_a,
-                                                            staff_user):
+def test_the_ticket_pages_run_a_constant_number_of_queries(
+    client, media, customer_a, customer_a_user, contract_a, staff_user
+):
     def count(path) -> int:
         with CaptureQueriesContext(connection) as queries:
             assert client.get(path).status_code == 200
@@ -229,8 +251,9 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_an_image_is_shown_on_the_page_and_served_inline_with_locked_down_headers(portal, media, customer_a_user,
-                                                                                  contract_a):
+def test_an_image_is_shown_on_the_page_and_served_inline_with_locked_down_headers(
+    portal, media, customer_a_user, contract_a
+):
     ticket = report(contract_a, customer_a_user)
     image = upload(ticket, "skärmbild.png", tiny_png(), customer_a_user)
     page = portal.get(f"/portal/tickets/{ticket.number}/").content.decode()
@@ -249,8 +272,9 @@ def test_an_image_is_shown_on_the_page_and_served_inline_with_locked_down_header
 
 def test_what_is_not_verifiably_a_raster_image_is_never_shown_inline(portal, media, customer_a_user, contract_a):
     ticket = report(contract_a, customer_a_user)
-    svg = upload(ticket, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-                 customer_a_user)
+    svg = upload(
+        ticket, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', customer_a_user
+    )
     claimed_svg = stored_as(ticket, "logo2.svg", b"<svg><script>alert(1)</script></svg>", "image/svg+xml")
     html_as_png = stored_as(ticket, "fake.png", b"<html><script>alert(1)</script></html>", "image/png")
     png_as_jpeg = stored_as(ticket, "mixed.jpg", tiny_png(), "image/jpeg")
@@ -258,11 +282,12 @@ def test_what_is_not_verifiably_a_raster_image_is_never_shown_inline(portal, med
     assert "<img" not in page
     for attachment in (svg, claimed_svg, html_as_png, png_as_jpeg):
         assert portal.get(f"/tickets/{ticket.number}/attachments/{attachment.pk}/preview/").status_code == 404
-        assert f"attachments/{attachment.pk}/\"" in page  # still there to download
+        assert f'attachments/{attachment.pk}/"' in page  # still there to download
 
 
-def test_another_customer_and_internal_notes_images_are_not_found(client, portal, media, customer_a_user,
-                                                                  contract_a, contract_b, staff_user):
+def test_another_customer_and_internal_notes_images_are_not_found(
+    client, portal, media, customer_a_user, contract_a, contract_b, staff_user
+):
     ticket = report(contract_a, customer_a_user)
     shown = upload(ticket, "kund.png", tiny_png(), customer_a_user)
     note = services.ticket_reply(ticket=ticket, actor=staff_user, message="Intern bild", internal=True)[1]
@@ -289,8 +314,10 @@ def links_in_resolved_mail(ticket) -> dict[str, str]:
     notifications.send(notification.pk)
     text = mail.outbox[0].body
     assert "How did we do? One click tells us, and you may add a comment:" in text
-    return {score: re.search(rf"^{label}: \S+(/satisfaction/\S+/{score}/)$", text, re.M)[1]
-            for score, label in (("good", "Good"), ("bad", "Bad"))}
+    return {
+        score: re.search(rf"^{label}: \S+(/satisfaction/\S+/{score}/)$", text, re.M)[1]
+        for score, label in (("good", "Good"), ("bad", "Bad"))
+    }
 
 
 @pytest.fixture
@@ -300,8 +327,9 @@ def english_customer(customer_a):
     return customer_a
 
 
-def test_the_resolved_mail_asks_and_the_link_records_only_when_sent(client, english_customer, customer_a_user,
-                                                                    contract_a, staff_user):
+def test_the_resolved_mail_asks_and_the_link_records_only_when_sent(
+    client, english_customer, customer_a_user, contract_a, staff_user
+):
     ticket = resolve(report(contract_a, customer_a_user), staff_user)
     links = links_in_resolved_mail(ticket)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -324,8 +352,7 @@ def test_the_resolved_mail_asks_and_the_link_records_only_when_sent(client, engl
     assert list(Satisfaction.objects.values_list("score", "comment")) == [("bad", "")]
 
 
-def test_a_changed_foreign_or_old_link_is_refused_with_a_clear_page(client, customer_a_user, contract_a,
-                                                                     staff_user):
+def test_a_changed_foreign_or_old_link_is_refused_with_a_clear_page(client, customer_a_user, contract_a, staff_user):
     ticket = resolve(report(contract_a, customer_a_user), staff_user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     token = satisfaction.token_for(ticket)
@@ -346,12 +373,15 @@ def test_a_changed_foreign_or_old_link_is_refused_with_a_clear_page(client, cust
     # Once the customer writes again the ticket is open: nothing to rate until it is resolved again.
     services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Det krånglar igen.")
     reopened = client.post(f"/satisfaction/{token}/good/", {"score": "good"})
-    assert reopened.status_code == 409 and "is not resolved, so there is nothing to rate yet" in reopened.content.decode()
+    assert (
+        reopened.status_code == 409 and "is not resolved, so there is nothing to rate yet" in reopened.content.decode()
+    )
     assert not Satisfaction.objects.exists()
 
 
-def test_the_customer_answers_on_the_portal_and_staff_see_it(portal, client, customer_a_user, contract_a,
-                                                            contract_b, staff_user):
+def test_the_customer_answers_on_the_portal_and_staff_see_it(
+    portal, client, customer_a_user, contract_a, contract_b, staff_user
+):
     ticket = report(contract_a, customer_a_user)
     url = f"/portal/tickets/{ticket.number}/"
     assert 'data-testid="satisfaction"' not in portal.get(url).content.decode()
@@ -375,8 +405,9 @@ def test_the_customer_answers_on_the_portal_and_staff_see_it(portal, client, cus
     assert "Bad" in shown and "alfa-user" in shown and "Tog för lång tid." in shown
 
 
-def test_a_ticket_closed_as_resolved_is_asked_about_and_a_withdrawn_one_is_not(portal, customer_a_user, contract_a,
-                                                                             staff_user):
+def test_a_ticket_closed_as_resolved_is_asked_about_and_a_withdrawn_one_is_not(
+    portal, customer_a_user, contract_a, staff_user
+):
     closed = report(contract_a, customer_a_user)
     services.ticket_close(ticket=closed, actor=staff_user, close_reason="resolved")
     assert "How did we do?" in portal.get(f"/portal/tickets/{closed.number}/").content.decode()
@@ -412,8 +443,10 @@ def test_the_monthly_score_per_customer(client, staff_user, customer_a_user, con
 
     client.force_login(staff_user)
     page = client.get("/desk/satisfaction/?month=2026-10", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
-            for row in re.findall(r"<tr>(.*?)</tr>", page.split('data-testid="scores"')[1].split("</table>")[0], re.S)]
+    rows = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r"<tr>(.*?)</tr>", page.split('data-testid="scores"')[1].split("</table>")[0], re.S)
+    ]
     assert rows[1:] == [
         "Alfa Ab 75.0 % 3 1 4",  # 3 good of 4
         "Beta AB 0.0 % 0 2 2",
@@ -422,8 +455,10 @@ def test_the_monthly_score_per_customer(client, staff_user, customer_a_user, con
     assert "Europe/Stockholm" in page and "Ingen ringde tillbaka." in page
     swedish = client.get("/desk/satisfaction/?month=2026-10", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "75,0 %" in swedish
-    assert "Give the month as YYYY-MM." in client.get("/desk/satisfaction/?month=2026-13",
-                                                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "Give the month as YYYY-MM."
+        in client.get("/desk/satisfaction/?month=2026-13", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
 
 
 def test_the_monthly_score_page_runs_a_constant_number_of_queries(client, staff_user, dstny):

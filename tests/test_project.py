@@ -16,9 +16,7 @@ def run_django(env_overrides: dict[str, str], code: str = "import django; django
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -53,7 +51,12 @@ def test_database_url_selects_postgresql():
     result = run_django({"SECRET_KEY": "x", "DATABASE_URL": "postgres://u@db.internal:5432/desk"}, code)
     assert result.returncode == 0, result.stderr
     # Django's PostgreSQL backend, waiting for an answer at most so long (config/postgresql).
-    assert result.stdout.strip().split(maxsplit=3) == ["config.postgresql", "db.internal", "desk", "{'connect_timeout': 5}"]
+    assert result.stdout.strip().split(maxsplit=3) == [
+        "config.postgresql",
+        "db.internal",
+        "desk",
+        "{'connect_timeout': 5}",
+    ]
 
 
 def test_links_in_e_mail_follow_the_address_make_run_serves():
@@ -69,9 +72,7 @@ def test_links_in_e_mail_follow_the_address_make_run_serves():
 
 
 def test_the_celery_app_is_named_config():
-    result = run_django(
-        {"DEBUG": "true"}, "from config.celery import app; print(app.main, app.conf.broker_url)"
-    )
+    result = run_django({"DEBUG": "true"}, "from config.celery import app; print(app.main, app.conf.broker_url)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "config"
 

@@ -28,7 +28,8 @@ def media(settings, tmp_path):
 def closed_ticket(contract, user, staff, *, closed: datetime.datetime, message_id: str) -> Ticket:
     with time_machine.travel(closed - datetime.timedelta(days=2), tick=False):
         record = inbound.receive(
-            b"From: anna@alfa.example\r\nSubject: Fel 040 123 4567\r\nMessage-ID: " + message_id.encode()
+            b"From: anna@alfa.example\r\nSubject: Fel 040 123 4567\r\nMessage-ID: "
+            + message_id.encode()
             + b"\r\n\r\nA-nummer: 018 12345\r\nB-nummer: 040 123 4567\r\nTidpunkt: "
             + (closed - datetime.timedelta(days=2, hours=1)).strftime("%Y-%m-%d %H:%M").encode()
             + b"\r\nRing mig p\xc3\xa5 +46 70 123 45 67.\r\n"
@@ -49,14 +50,26 @@ def old_and_recent(customer_a, contract_a, customer_a_user, staff_user):
     customer_a.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
     contract_a.signed_on, contract_a.delivered_on = datetime.date(2022, 1, 10), datetime.date(2022, 2, 1)
     contract_a.save()
-    old = closed_ticket(contract_a, customer_a_user, staff_user, closed=NOW - datetime.timedelta(days=740),
-                        message_id="<old@alfa.example>")
-    recent = closed_ticket(contract_a, customer_a_user, staff_user, closed=NOW - datetime.timedelta(days=700),
-                           message_id="<recent@alfa.example>")
+    old = closed_ticket(
+        contract_a,
+        customer_a_user,
+        staff_user,
+        closed=NOW - datetime.timedelta(days=740),
+        message_id="<old@alfa.example>",
+    )
+    recent = closed_ticket(
+        contract_a,
+        customer_a_user,
+        staff_user,
+        closed=NOW - datetime.timedelta(days=700),
+        message_id="<recent@alfa.example>",
+    )
     return old, recent
 
 
-def test_a_ticket_closed_longer_than_the_period_loses_its_personal_data(old_and_recent, django_capture_on_commit_callbacks):
+def test_a_ticket_closed_longer_than_the_period_loses_its_personal_data(
+    old_and_recent, django_capture_on_commit_callbacks
+):
     old, recent = old_and_recent
     file_name = old.attachments.get().file.name
     assert default_storage.exists(file_name)
@@ -101,8 +114,12 @@ def test_retention_runs_once_and_a_dry_run_changes_nothing(old_and_recent):
 def test_open_tickets_are_never_touched_however_old(contract_a, customer_a_user):
     with time_machine.travel(NOW - datetime.timedelta(days=1000), tick=False):
         ticket = services.ticket_create(
-            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-            b_number="040 123 4567", fault_occurred_at=NOW - datetime.timedelta(days=1000, hours=1),
+            contract=contract_a,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=NOW - datetime.timedelta(days=1000, hours=1),
             description="Still open",
         )
     with time_machine.travel(NOW, tick=False):
@@ -124,7 +141,9 @@ def test_the_cutoff_is_counted_in_calendar_months(now, months, expected):
 
 def test_numbers_in_text_are_masked_but_dates_and_ticket_numbers_stay():
     text = "Ärende DST-2026-000042: ring 018 12345 eller +46 8 123 456 78 före 2026-10-01 12:40."
-    assert retention.scrub(text, ["AX", "FI", "SE"]) == "Ärende DST-2026-000042: ring *** eller *** före 2026-10-01 12:40."
+    assert (
+        retention.scrub(text, ["AX", "FI", "SE"]) == "Ärende DST-2026-000042: ring *** eller *** före 2026-10-01 12:40."
+    )
 
 
 def test_a_bad_period_is_refused():

@@ -23,9 +23,17 @@ postgresql_only = pytest.mark.skipif(
 
 def report(contract, actor, minutes=0, **overrides):
     moment = NOW + datetime.timedelta(minutes=minutes)
-    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
-                 "b_number": "040 123 4567", "fault_occurred_at": moment - datetime.timedelta(minutes=5),
-                 "description": "Samtal kopplas inte fram.", "now": moment, **overrides}
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": Channel.WEB,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
+        "description": "Samtal kopplas inte fram.",
+        "now": moment,
+        **overrides,
+    }
     with time_machine.travel(moment, tick=False):
         return services.ticket_create(**arguments)
 
@@ -111,8 +119,14 @@ def test_the_reporters_address_and_an_e_mails_sender_find_the_ticket(desk, contr
     reporter = CustomerUserFactory(customer=customer_a, email="nils.nord@alfa.example")
     by_reporter = report(contract_a, reporter)
     by_mail = report(contract_a, None, minutes=1, channel=Channel.EMAIL)
-    InboundEmail.objects.create(message_id="<1@mail.example>", received_at=NOW, sender="drift@kund.example",
-                                raw=b"", outcome=InboundEmail.Outcome.NEW_TICKET, ticket=by_mail)
+    InboundEmail.objects.create(
+        message_id="<1@mail.example>",
+        received_at=NOW,
+        sender="drift@kund.example",
+        raw=b"",
+        outcome=InboundEmail.Outcome.NEW_TICKET,
+        ticket=by_mail,
+    )
     assert found(desk, "nils.nord") == [by_reporter.number]
     assert found(desk, "drift@kund") == [by_mail.number]
 
@@ -150,8 +164,13 @@ def test_a_customer_finds_only_its_own_tickets_and_never_by_an_internal_note(
     own = report(contract_a, customer_a_user, description="Kön till växeln stängs.")
     services.ticket_reply(ticket=own, actor=staff_user, message="Misstänkt sabotage av konsulten.", internal=True)
     beta_user = CustomerUserFactory(customer=customer_b)
-    report(contract_b, beta_user, a_number="070-765 43 21", b_number="08-123 456 78",
-           description="Kön till växeln stängs också här.")
+    report(
+        contract_b,
+        beta_user,
+        a_number="070-765 43 21",
+        b_number="08-123 456 78",
+        description="Kön till växeln stängs också här.",
+    )
 
     def numbers(client, query):
         return [t["number"] for t in client.get("/api/tickets/", {"q": query}).json()["results"]]
@@ -163,20 +182,23 @@ def test_a_customer_finds_only_its_own_tickets_and_never_by_an_internal_note(
     assert len(numbers(staff_api, "växeln")) == 2
 
 
-@pytest.mark.parametrize("query", [
-    "x" * 5000,
-    "Samtal " * 400,
-    "!!! ... %%% ___ ***",
-    "'; DROP TABLE tickets_ticket; --",
-    "a' OR '1'='1",
-    "samtal\tkopplas\u200b",
-    "%",
-    "_",
-    "\\",
-    "& | ! ( ) :*",
-    "2024",
-    "0",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "x" * 5000,
+        "Samtal " * 400,
+        "!!! ... %%% ___ ***",
+        "'; DROP TABLE tickets_ticket; --",
+        "a' OR '1'='1",
+        "samtal\tkopplas\u200b",
+        "%",
+        "_",
+        "\\",
+        "& | ! ( ) :*",
+        "2024",
+        "0",
+    ],
+)
 def test_any_query_is_answered_without_an_error(desk, staff_api, customer_a_api, contract_a, customer_a_user, query):
     report(contract_a, customer_a_user)
     assert desk.get("/desk/", {"q": query}).status_code == 200

@@ -24,8 +24,12 @@ NOW = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC)
 
 
 def sign_in(client, username, password):
-    return client.post("/accounts/login/", {"username": username, "password": password},
-                       HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="198.51.100.7")
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        HTTP_ACCEPT_LANGUAGE="en",
+        REMOTE_ADDR="198.51.100.7",
+    )
 
 
 @pytest.mark.django_db
@@ -47,9 +51,16 @@ def test_repeated_wrong_passwords_lock_that_user_name_from_that_address(client, 
 
 @pytest.mark.django_db
 def test_weak_passwords_are_refused_when_staff_set_them(admin_client):
-    response = admin_client.post("/admin/auth/user/add/", {
-        "username": "newstaff", "password1": "12345678", "password2": "12345678", "usable_password": "true",
-    }, HTTP_ACCEPT_LANGUAGE="en")
+    response = admin_client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "newstaff",
+            "password1": "12345678",
+            "password2": "12345678",
+            "usable_password": "true",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 200 and "This password is too common." in response.content.decode()
     with pytest.raises(ValidationError):
         validate_password("password123")
@@ -59,15 +70,25 @@ def test_weak_passwords_are_refused_when_staff_set_them(admin_client):
 def test_production_settings_pass_the_deployment_checks():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True,
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
-    code = ("from django.conf import settings as s;"
-            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
-            " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)")
-    shown = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=production_env(),
-                           capture_output=True, text=True)
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+    )
     assert shown.stdout.splitlines()[-1].split() == ["True", "True", "True", "True", "31536000"], shown.stderr
 
 
@@ -90,8 +111,10 @@ def test_healthz_reports_database_and_broker(client):
     assert degraded.status_code == 200 and degraded.json()["broker"].startswith("unavailable")
 
 
-@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                    reason="the database restart is a PostgreSQL server going away")
+@pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the database restart is a PostgreSQL server going away",
+)
 def test_a_database_restart_answers_503_and_the_service_recovers_by_itself(transactional_db, staff_user):
     token = Token.objects.create(user=staff_user).key
     database = django_settings.DATABASES["default"]
@@ -122,8 +145,10 @@ def restart_under(base: str, proxy: Proxy, token: str) -> None:
     assert fetch(f"{base}/api/terms/", token=token)[0] == 200
 
 
-@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                    reason="the stalled database is a PostgreSQL server that stops answering")
+@pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the stalled database is a PostgreSQL server that stops answering",
+)
 def test_a_database_that_stops_answering_gets_503_in_seconds_and_the_service_recovers(transactional_db, staff_user):
     """A proxy that keeps accepting connections and bytes but passes nothing: without limits
     every request hung until gunicorn killed its worker (~31 s, connection dropped)."""
@@ -134,8 +159,12 @@ def test_a_database_that_stops_answering_gets_503_in_seconds_and_the_service_rec
     proxy = Proxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     proxy.start()
     try:
-        with gunicorn_server.running(workers=1, DATABASE_URL=gunicorn_server.database_url(port=proxy.port),
-                                     DATABASE_STATEMENT_TIMEOUT="2", DATABASE_CONNECT_TIMEOUT="2") as base:
+        with gunicorn_server.running(
+            workers=1,
+            DATABASE_URL=gunicorn_server.database_url(port=proxy.port),
+            DATABASE_STATEMENT_TIMEOUT="2",
+            DATABASE_CONNECT_TIMEOUT="2",
+        ) as base:
             assert fetch(f"{base}/api/terms/", token=token)[0] == 200
 
             proxy.stall()
@@ -157,8 +186,10 @@ def test_a_database_that_stops_answering_gets_503_in_seconds_and_the_service_rec
         proxy.cut()
 
 
-@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-                    reason="statement_timeout is PostgreSQL's")
+@pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="statement_timeout is PostgreSQL's",
+)
 def test_web_statements_are_cancelled_by_the_server_after_the_web_limit(transactional_db, settings):
     """The web process's limit reaches PostgreSQL (statement_timeout); commands keep none."""
     from django.db import OperationalError, connections

@@ -70,8 +70,12 @@ class TestOutages:
         from tickets.models import Channel
 
         ticket = services.ticket_create(
-            contract=contract_b, channel=Channel.PHONE, a_number="070-123 45 67", b_number="070-765 43 21",
-            fault_occurred_at=NOW - datetime.timedelta(hours=1), description="x",
+            contract=contract_b,
+            channel=Channel.PHONE,
+            a_number="070-123 45 67",
+            b_number="070-765 43 21",
+            fault_occurred_at=NOW - datetime.timedelta(hours=1),
+            description="x",
         )
         response = register(staff_api, contracts=[contract_a.pk], tickets=[ticket.pk])
         assert response.status_code == 400 and ticket.number in response.json()["tickets"][0]
@@ -86,18 +90,21 @@ class TestOutages:
         enough = register(staff_api, announced_at=iso(MARIEHAMN, 2026, 9, 19, 9, 0), **planned).json()
         assert enough["short_notice_terms"] == []  # by e-mail: received 22 September, two weeks ahead
         at_night = register(
-            staff_api, started_at=iso(MARIEHAMN, 2026, 10, 6, 21, 0), ended_at=iso(MARIEHAMN, 2026, 10, 6, 23, 0), **planned
+            staff_api,
+            started_at=iso(MARIEHAMN, 2026, 10, 6, 21, 0),
+            ended_at=iso(MARIEHAMN, 2026, 10, 6, 23, 0),
+            **planned,
         ).json()
         assert at_night["short_notice_terms"] == []  # inside the windows: no notice needed (D §11.2)
 
     @pytest.mark.parametrize(
         ("announced", "via", "short"),
         [
-            ((2026, 9, 22, 9, 0), "email", True),   # D §25.2: received 25 September, 11 days ahead
-            ((2026, 9, 22, 9, 0), None, True),      # no channel given: an e-mail
+            ((2026, 9, 22, 9, 0), "email", True),  # D §25.2: received 25 September, 11 days ahead
+            ((2026, 9, 22, 9, 0), None, True),  # no channel given: an e-mail
             ((2026, 9, 22, 9, 0), "phone", False),  # received at once: 14 days ahead
             ((2026, 9, 17, 9, 0), "letter", False),  # received 22 September
-            ((2026, 9, 18, 9, 0), "letter", True),   # received 23 September
+            ((2026, 9, 18, 9, 0), "letter", True),  # received 23 September
         ],
     )
     def test_d25_2_notice_of_planned_work_counts_from_when_the_customer_has_it(
@@ -114,20 +121,30 @@ class TestOutages:
         planned = {"kind": "planned", "contracts": [contract_b.pk]}
         # Work on Thu 2026-10-15; announced Fri 10-02: 9 working days (5–9, 12–15 minus none).
         nine = register(
-            staff_api, started_at=iso(STOCKHOLM, 2026, 10, 15, 10, 0), ended_at=iso(STOCKHOLM, 2026, 10, 15, 11, 0),
-            announced_at=iso(STOCKHOLM, 2026, 10, 2, 9, 0), **planned,
+            staff_api,
+            started_at=iso(STOCKHOLM, 2026, 10, 15, 10, 0),
+            ended_at=iso(STOCKHOLM, 2026, 10, 15, 11, 0),
+            announced_at=iso(STOCKHOLM, 2026, 10, 2, 9, 0),
+            **planned,
         ).json()
         assert nine["short_notice_terms"] == ["telia-smart-connect"]  # T §5.1: 10 working days
         ten = register(
-            staff_api, started_at=iso(STOCKHOLM, 2026, 10, 16, 10, 0), ended_at=iso(STOCKHOLM, 2026, 10, 16, 11, 0),
-            announced_at=iso(STOCKHOLM, 2026, 10, 2, 9, 0), **planned,
+            staff_api,
+            started_at=iso(STOCKHOLM, 2026, 10, 16, 10, 0),
+            ended_at=iso(STOCKHOLM, 2026, 10, 16, 11, 0),
+            announced_at=iso(STOCKHOLM, 2026, 10, 2, 9, 0),
+            **planned,
         ).json()
         assert ten["short_notice_terms"] == []
 
-
     def test_planned_work_is_registered_ahead_and_counts_once_it_has_happened(self, staff_api, contract_a):
-        work = {"kind": "planned", "contracts": [contract_a.pk], "announced_at": iso(MARIEHAMN, 2026, 11, 2, 9, 0),
-                "started_at": iso(MARIEHAMN, 2026, 11, 24, 10, 0), "ended_at": iso(MARIEHAMN, 2026, 11, 24, 12, 0)}
+        work = {
+            "kind": "planned",
+            "contracts": [contract_a.pk],
+            "announced_at": iso(MARIEHAMN, 2026, 11, 2, 9, 0),
+            "started_at": iso(MARIEHAMN, 2026, 11, 24, 10, 0),
+            "ended_at": iso(MARIEHAMN, 2026, 11, 24, 12, 0),
+        }
         assert register(staff_api, **work).status_code == 201
         november = f"/api/contracts/{contract_a.pk}/availability/?month=2026-11"
         ahead = staff_api.get(november).json()
@@ -153,7 +170,12 @@ class TestAvailability:
 
     def test_excluded_outages_are_listed_with_their_reason(self, staff_api, staff_user, contract_a):
         register(staff_api, responsibility="customer_change")
-        register(staff_api, kind="planned", started_at=iso(MARIEHAMN, 2026, 10, 10, 10, 0), ended_at=iso(MARIEHAMN, 2026, 10, 10, 12, 0))
+        register(
+            staff_api,
+            kind="planned",
+            started_at=iso(MARIEHAMN, 2026, 10, 10, 10, 0),
+            ended_at=iso(MARIEHAMN, 2026, 10, 10, 12, 0),
+        )
         body = staff_api.get(f"/api/contracts/{contract_a.pk}/availability/?month=2026-10").json()
         assert body["availability_percent"] == "100.0000" and body["discount_percent"] == "0.00"
         reasons = [o["excluded_reason"] for o in body["outages"]]
@@ -162,7 +184,12 @@ class TestAvailability:
     def test_time_before_delivery_does_not_count(self, staff_api, customer_a, dstny):
         from tests.factories import ContractFactory
 
-        contract = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 9, 1), delivered_on=datetime.date(2026, 10, 7))
+        contract = ContractFactory(
+            customer=customer_a,
+            terms=dstny,
+            signed_on=datetime.date(2026, 9, 1),
+            delivered_on=datetime.date(2026, 10, 7),
+        )
         register(staff_api)  # 6 October: before the service was delivered
         body = staff_api.get(f"/api/contracts/{contract.pk}/availability/?month=2026-10").json()
         assert body["unavailable_minutes"] == "0.0000"
@@ -192,12 +219,16 @@ class TestReports:
         assert "2 reports stored" in out.getvalue()
         report = MonthlyReport.objects.get(contract=contract_a)
         assert (report.availability_percent, report.discount_percent, report.terms.slug) == (
-            Decimal("99.7222"), 5, "dstny-alcom-2022"
+            Decimal("99.7222"),
+            5,
+            "dstny-alcom-2022",
         )
         call_command("sla_month", "2026-10", stdout=out, stderr=StringIO())
         assert MonthlyReport.objects.count() == 2 and not ReportRevision.objects.exists()
 
-        response = staff_api.patch(f"/api/outages/{outage_id}/", {"ended_at": iso(MARIEHAMN, 2026, 10, 6, 10, 30)}, format="json")
+        response = staff_api.patch(
+            f"/api/outages/{outage_id}/", {"ended_at": iso(MARIEHAMN, 2026, 10, 6, 10, 30)}, format="json"
+        )
         assert response.status_code == 200
         report.refresh_from_db()
         assert report.stale

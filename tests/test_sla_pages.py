@@ -50,7 +50,9 @@ def test_staff_register_and_end_an_outage_on_the_board(staff_client, contract_a)
 
 
 def test_the_board_names_what_is_wrong(staff_client):
-    page = board_post(staff_client, ended_at="2026-10-06T08:00", contracts="12x", tickets="DST-2026-999999").content.decode()
+    page = board_post(
+        staff_client, ended_at="2026-10-06T08:00", contracts="12x", tickets="DST-2026-999999"
+    ).content.decode()
     assert "Give contract numbers" in page and "No such tickets: DST-2026-999999" in page
     page = board_post(staff_client, ended_at="2026-10-06T08:00").content.decode()
     assert "cannot end before it starts" in page
@@ -59,14 +61,18 @@ def test_the_board_names_what_is_wrong(staff_client):
 
 def test_the_contract_page_shows_the_month_the_chart_and_the_reasons(staff_client, contract_a):
     board_post(staff_client)
-    board_post(staff_client, responsibility="customer_change", started_at="2026-10-07T09:00", ended_at="2026-10-07T10:00")
+    board_post(
+        staff_client, responsibility="customer_change", started_at="2026-10-07T09:00", ended_at="2026-10-07T10:00"
+    )
     page = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
     assert "99.7222 %" in page and "5 % = 5.00 EUR" in page
     assert "<svg" in page and "bar-below" in page
     assert "D §17.1" in page
 
 
-def test_customers_see_their_own_availability_and_only_theirs(client, customer_a_user, contract_a, contract_b, staff_client):
+def test_customers_see_their_own_availability_and_only_theirs(
+    client, customer_a_user, contract_a, contract_b, staff_client
+):
     board_post(staff_client)
     client.force_login(customer_a_user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -82,6 +88,6 @@ def test_the_chart_draws_with_plain_numbers_in_swedish(staff_client, contract_a)
     board_post(staff_client)
     staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "sv"
     page = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert re.findall(r'(?:x|y|height)="[^"]*,[^"]*"', svg) == []
     assert "Prisavdrag" in page

@@ -46,8 +46,11 @@ def test_production_agrees_with_the_reference(dstny, rows, delivered_on, termina
     try:
         with transaction.atomic():
             contract = ContractFactory(
-                terms=dstny, monthly_fee=Decimal("1000.00"), signed_on=datetime.date(2026, 9, 1),
-                delivered_on=delivered_on, terminated_on=terminated_on,
+                terms=dstny,
+                monthly_fee=Decimal("1000.00"),
+                signed_on=datetime.date(2026, 9, 1),
+                delivered_on=delivered_on,
+                terminated_on=terminated_on,
             )
             other = ContractFactory(terms=dstny)
             spans = []
@@ -64,8 +67,14 @@ def test_production_agrees_with_the_reference(dstny, rows, delivered_on, termina
             ).contracts.set([other])
 
             minutes = reference.unavailable_minutes(
-                spans, year=2026, month=10, timezone=dstny.timezone, windows=dstny.maintenance_windows,
-                delivered_on=delivered_on, terminated_on=terminated_on, now=NOW,
+                spans,
+                year=2026,
+                month=10,
+                timezone=dstny.timezone,
+                windows=dstny.maintenance_windows,
+                delivered_on=delivered_on,
+                terminated_on=terminated_on,
+                now=NOW,
             )
             availability, percent = reference.discount(minutes, 43_200, dstny.discount_ladder)
 

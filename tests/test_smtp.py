@@ -41,12 +41,19 @@ def smtp_server(settings):
 
 
 def test_the_acknowledgement_goes_out_with_number_message_id_text_and_html(smtp_server, contract_a, customer_a_user):
-    customer_a_user.customer_membership.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+    customer_a_user.customer_membership.customer.contacts.create(
+        name="Anna", email="anna@alfa.example", is_primary=True
+    )
     moment = datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN)
     with time_machine.travel(moment, tick=False):
         ticket = services.ticket_create(
-            contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-            b_number="040 123 4567", fault_occurred_at=moment, description="Samtal bryts.",
+            contract=contract_a,
+            reported_by=customer_a_user,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=moment,
+            description="Samtal bryts.",
         )
         assert notifications.send(Notification.objects.get(ticket=ticket).pk) is True
     [received] = smtp_server.received
@@ -62,9 +69,14 @@ def test_a_refusing_server_is_retried_and_recorded(settings, contract_a, custome
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens
     ticket = services.ticket_create(
-        contract=contract_a, reported_by=customer_a_user, channel=Channel.WEB, a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=datetime.datetime(2026, 10, 1, 12, 0, tzinfo=MARIEHAMN),
-        description="Samtal bryts.", now=datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN),
+        contract=contract_a,
+        reported_by=customer_a_user,
+        channel=Channel.WEB,
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=datetime.datetime(2026, 10, 1, 12, 0, tzinfo=MARIEHAMN),
+        description="Samtal bryts.",
+        now=datetime.datetime(2026, 10, 1, 13, 0, tzinfo=MARIEHAMN),
     )
     acknowledgement = Notification.objects.get(ticket=ticket)
     with pytest.raises(ConnectionRefusedError):

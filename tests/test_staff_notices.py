@@ -45,9 +45,16 @@ def desk(client, manager):
 
 
 def report(contract, actor, **overrides):
-    arguments = {"contract": contract, "reported_by": actor, "channel": Channel.WEB, "a_number": "018 12345",
-                 "b_number": "040 123 4567", "fault_occurred_at": NOW - datetime.timedelta(minutes=20),
-                 "description": "Samtal kopplas inte fram.", **overrides}
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": Channel.WEB,
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": NOW - datetime.timedelta(minutes=20),
+        "description": "Samtal kopplas inte fram.",
+        **overrides,
+    }
     return services.ticket_create(**arguments)
 
 
@@ -55,7 +62,9 @@ def deliver() -> list:
     """Send what is pending, as the beat sweep does; the staff mails that went out."""
     for pk in Notification.objects.filter(sent_at__isnull=True, failed_at__isnull=True).values_list("pk", flat=True):
         notifications.send(pk)
-    staff = set(Notification.objects.filter(kind__in=STAFF_MAIL, sent_at__isnull=False).values_list("message_id", flat=True))
+    staff = set(
+        Notification.objects.filter(kind__in=STAFF_MAIL, sent_at__isnull=False).values_list("message_id", flat=True)
+    )
     return [sent for sent in mail.outbox if sent.extra_headers["Message-ID"] in staff]
 
 
@@ -70,28 +79,54 @@ def switch(user, **switches):
 
 
 def admin_form(contract=None, **changes):
-    data = {"signed_on": "2026-09-01", "delivered_on": "2026-09-15", "terminated_on": "", "description": "",
-            "one_time_fee": "0.00", "invoiced_from": "", "delivery_delay_cause": "", "monthly_fee": "", "fee_from": "",
-            "fees-TOTAL_FORMS": "0", "fees-INITIAL_FORMS": "0", "fees-MIN_NUM_FORMS": "0", "fees-MAX_NUM_FORMS": "1000"}
+    data = {
+        "signed_on": "2026-09-01",
+        "delivered_on": "2026-09-15",
+        "terminated_on": "",
+        "description": "",
+        "one_time_fee": "0.00",
+        "invoiced_from": "",
+        "delivery_delay_cause": "",
+        "monthly_fee": "",
+        "fee_from": "",
+        "fees-TOTAL_FORMS": "0",
+        "fees-INITIAL_FORMS": "0",
+        "fees-MIN_NUM_FORMS": "0",
+        "fees-MAX_NUM_FORMS": "1000",
+    }
     if contract is not None:
-        data.update({"signed_on": contract.signed_on.isoformat(), "delivered_on": contract.delivered_on.isoformat(),
-                     "fees-TOTAL_FORMS": "1", "fees-INITIAL_FORMS": "1", "fees-0-id": str(contract.fees.get().pk),
-                     "fees-0-contract": str(contract.pk)})
+        data.update(
+            {
+                "signed_on": contract.signed_on.isoformat(),
+                "delivered_on": contract.delivered_on.isoformat(),
+                "fees-TOTAL_FORMS": "1",
+                "fees-INITIAL_FORMS": "1",
+                "fees-0-id": str(contract.fees.get().pk),
+                "fees-0-contract": str(contract.pk),
+            }
+        )
     data.update(changes)
     return data
 
 
-def test_account_managers_are_named_in_the_admin_among_staff_only(admin_client, customer_a, dstny, contract_a,
-                                                                  manager, customer_a_user, django_user_model):
+def test_account_managers_are_named_in_the_admin_among_staff_only(
+    admin_client, customer_a, dstny, contract_a, manager, customer_a_user, django_user_model
+):
     colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
-    added = admin_client.post("/admin/contracts/contract/add/", admin_form(
-        customer=customer_a.pk, terms=dstny.pk, monthly_fee="250.00", account_managers=[manager.pk, colleague.pk]))
+    added = admin_client.post(
+        "/admin/contracts/contract/add/",
+        admin_form(
+            customer=customer_a.pk, terms=dstny.pk, monthly_fee="250.00", account_managers=[manager.pk, colleague.pk]
+        ),
+    )
     assert added.status_code == 302
     contract = customer_a.contracts.exclude(pk=contract_a.pk).get()
     assert set(contract.account_managers.all()) == {manager, colleague}
     url = f"/admin/contracts/contract/{contract_a.pk}/change/"
     assert 'name="account_managers"' in admin_client.get(url).content.decode()
-    refused = admin_client.post(url, admin_form(contract_a, account_managers=[customer_a_user.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    refused = admin_client.post(
+        url, admin_form(contract_a, account_managers=[customer_a_user.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     assert admin_client.post(url, admin_form(contract_a, account_managers=[colleague.pk])).status_code == 302
     assert list(contract_a.account_managers.all()) == [colleague]
@@ -102,10 +137,17 @@ def test_account_managers_are_named_in_the_admin_among_staff_only(admin_client, 
 
 def test_a_portal_report_mails_the_contracts_account_manager(client, customer_a_user, contract_a, manager):
     client.force_login(customer_a_user)
-    response = client.post("/portal/report/", {
-        "contract": contract_a.pk, "category": "fault", "a_number": "018 12345", "b_number": "040 123 4567",
-        "fault_occurred_at": "2026-10-01T12:40", "description": "Växeln svarar inte.",
-    })
+    response = client.post(
+        "/portal/report/",
+        {
+            "contract": contract_a.pk,
+            "category": "fault",
+            "a_number": "018 12345",
+            "b_number": "040 123 4567",
+            "fault_occurred_at": "2026-10-01T12:40",
+            "description": "Växeln svarar inte.",
+        },
+    )
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     [sent] = deliver()
@@ -123,14 +165,20 @@ def test_the_mail_comes_in_the_language_the_staff_member_chose(customer_a_user, 
     ticket = report(contract_a, customer_a_user, urgent=True)
     [sent] = deliver()
     assert sent.subject == f"[{ticket.number}] New report from Alfa Ab"
-    assert f"Alfa Ab made a new report on a contract you manage: Fault report (Web), ticket {ticket.number}." in sent.body
+    assert (
+        f"Alfa Ab made a new report on a contract you manage: Fault report (Web), ticket {ticket.number}." in sent.body
+    )
     assert "It is marked urgent." in sent.body and f"Ticket: {ticket.number}" in sent.body
     assert "Service starts at the latest: 2026-10-01 17:00 (Europe/Mariehamn)" in sent.body
 
 
 def test_a_report_by_email_mails_the_account_manager(customer_a, contract_a, manager):
     customer_a.contacts.create(name="Anna Eriksson", email=mail_samples.CONTACT, is_primary=True)
-    record = inbound.receive(mail_samples.plain("A-nummer: 018 12345\r\nB-nummer: 040 123 4567\r\nTidpunkt: 2026-10-01 12:40\r\nSamtal bryts."))
+    record = inbound.receive(
+        mail_samples.plain(
+            "A-nummer: 018 12345\r\nB-nummer: 040 123 4567\r\nTidpunkt: 2026-10-01 12:40\r\nSamtal bryts."
+        )
+    )
     assert record.outcome == "new_ticket"
     [sent] = deliver()
     assert sent.to == ["maria@desk.example"] and record.ticket.number in sent.subject
@@ -138,18 +186,26 @@ def test_a_report_by_email_mails_the_account_manager(customer_a, contract_a, man
 
 
 def test_a_report_through_the_api_mails_the_account_manager_and_leaves_a_notice(customer_a_api, contract_a, manager):
-    response = customer_a_api.post("/api/tickets/", {
-        "contract": contract_a.pk, "a_number": "018-123 45", "b_number": "+46 70 123 45 67",
-        "fault_occurred_at": "2026-10-01T12:40:00+03:00", "description": "Samtal bryts efter 3 sekunder.",
-    }, format="json")
+    response = customer_a_api.post(
+        "/api/tickets/",
+        {
+            "contract": contract_a.pk,
+            "a_number": "018-123 45",
+            "b_number": "+46 70 123 45 67",
+            "fault_occurred_at": "2026-10-01T12:40:00+03:00",
+            "description": "Samtal bryts efter 3 sekunder.",
+        },
+        format="json",
+    )
     assert response.status_code == 201
     [sent] = deliver()
     assert sent.to == ["maria@desk.example"] and response.json()["number"] in sent.subject
     assert StaffNotice.objects.get(user=manager).kind == "new_report"
 
 
-def test_only_the_contracts_own_account_managers_hear_of_it(customer_a_user, customer_a, dstny, contract_a, manager,
-                                                             django_user_model):
+def test_only_the_contracts_own_account_managers_hear_of_it(
+    customer_a_user, customer_a, dstny, contract_a, manager, django_user_model
+):
     other_contract = ContractFactory(customer=customer_a, terms=dstny)
     colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
     other_contract.account_managers.add(colleague)
@@ -184,16 +240,25 @@ def test_a_staff_mail_the_broker_never_took_goes_out_with_the_sweep_once(custome
     assert [sent.to for sent in mail.outbox if sent.to == [manager.email]] == [[manager.email]]
 
 
-def test_the_staff_member_who_registers_a_phone_report_is_not_told_of_it(client, customer_a, contract_a, manager,
-                                                                          django_user_model):
+def test_the_staff_member_who_registers_a_phone_report_is_not_told_of_it(
+    client, customer_a, contract_a, manager, django_user_model
+):
     colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
     contract_a.account_managers.add(colleague)
     client.force_login(manager)
-    response = client.post("/desk/report/", {
-        "customer": customer_a.pk, "contract": contract_a.pk, "category": "fault", "a_number": "018 12345",
-        "b_number": "040 123 4567", "fault_occurred_at": "2026-10-01T12:40", "received_at": "2026-10-01T12:50",
-        "description": "Ringde in: växeln nere.",
-    })
+    response = client.post(
+        "/desk/report/",
+        {
+            "customer": customer_a.pk,
+            "contract": contract_a.pk,
+            "category": "fault",
+            "a_number": "018 12345",
+            "b_number": "040 123 4567",
+            "fault_occurred_at": "2026-10-01T12:40",
+            "received_at": "2026-10-01T12:50",
+            "description": "Ringde in: växeln nere.",
+        },
+    )
     assert response.status_code == 302 and Ticket.objects.get().channel == "phone"
     assert [sent.to for sent in deliver()] == [["olle@desk.example"]]
     assert list(StaffNotice.objects.values_list("user__username", flat=True)) == ["olle"]
@@ -227,7 +292,10 @@ def test_a_customers_answer_in_the_portal_mails_the_assignee(client, customer_a_
     [sent] = deliver()
     assert sent.to == ["maria@desk.example"]
     assert sent.subject == f"[{assigned.number}] Alfa Ab answered"
-    assert f"Alfa Ab answered on ticket {assigned.number}, which is assigned to you, at 2026-10-01 13:00 (Europe/Mariehamn):" in sent.body
+    assert (
+        f"Alfa Ab answered on ticket {assigned.number}, which is assigned to you, at 2026-10-01 13:00 (Europe/Mariehamn):"
+        in sent.body
+    )
     assert "Yealink T54W, firmware 96.86." in sent.body
     assert f"/desk/tickets/{assigned.number}/" in sent.body
     assert StaffNotice.objects.filter(user=manager, read_at__isnull=True, kind="customer_reply").count() == 1
@@ -297,8 +365,7 @@ def test_mark_all_read_reads_only_the_staff_members_own(desk, contract_a, custom
     assert StaffNotice.objects.filter(user=colleague, read_at__isnull=True).count() == 1
 
 
-def test_another_staff_members_notices_are_never_shown(client, contract_a, customer_a_user, manager,
-                                                         django_user_model):
+def test_another_staff_members_notices_are_never_shown(client, contract_a, customer_a_user, manager, django_user_model):
     ticket = report(contract_a, customer_a_user)
     colleague = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
     client.force_login(colleague)
@@ -320,12 +387,18 @@ def test_the_settings_page_saves_the_switches(desk, manager):
     page = desk.get("/desk/preferences/").content.decode()
     assert "E-mail me about a new report on my contracts" in page and "My tickets: those assigned to you." in page
     assert f'href="/desk/sla/contracts/{manager.managed_contracts.get().pk}/"' in page
-    response = desk.post("/desk/preferences/", {"notice_new_report": "on", "email_customer_reply": "on",
-                                                "language": "en"}, follow=True)
+    response = desk.post(
+        "/desk/preferences/", {"notice_new_report": "on", "email_customer_reply": "on", "language": "en"}, follow=True
+    )
     assert "Your settings are saved." in response.content.decode()
     saved = StaffPreferences.objects.get(user=manager)
-    assert (saved.email_new_report, saved.notice_new_report, saved.email_customer_reply,
-            saved.notice_customer_reply, saved.language) == (False, True, True, False, "en")
+    assert (
+        saved.email_new_report,
+        saved.notice_new_report,
+        saved.email_customer_reply,
+        saved.notice_customer_reply,
+        saved.language,
+    ) == (False, True, True, False, "en")
     refused = desk.post("/desk/preferences/", {"language": "fi"})
     assert refused.status_code == 200 and "Select a valid choice." in refused.content.decode()
     assert StaffPreferences.objects.get(user=manager).language == "en"
@@ -335,8 +408,9 @@ def test_the_settings_are_linked_from_the_header(desk, manager):
     assert 'href="/desk/preferences/"' in desk.get("/desk/").content.decode()
 
 
-def test_the_notices_page_costs_the_same_queries_for_two_notices_as_for_forty(desk, customer_a, dstny, customer_a_user,
-                                                                              manager):
+def test_the_notices_page_costs_the_same_queries_for_two_notices_as_for_forty(
+    desk, customer_a, dstny, customer_a_user, manager
+):
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert desk.get("/desk/notices/").status_code == 200

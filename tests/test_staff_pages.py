@@ -39,10 +39,17 @@ def staff_client(client, staff_user):
 
 def report(contract, description="Samtal kopplas inte fram.", hours_ago=1, **extra):
     # Numbers of the terms' country: Åland for Dstny, Sweden for Telia.
-    numbers = ("018 12345", "040 123 4567") if contract.terms.slug.startswith("dstny") else ("070-123 45 67", "070-765 43 21")
+    numbers = (
+        ("018 12345", "040 123 4567") if contract.terms.slug.startswith("dstny") else ("070-123 45 67", "070-765 43 21")
+    )
     return services.ticket_create(
-        contract=contract, channel=Channel.PHONE, a_number=numbers[0], b_number=numbers[1],
-        fault_occurred_at=NOW - datetime.timedelta(hours=hours_ago), description=description, **extra,
+        contract=contract,
+        channel=Channel.PHONE,
+        a_number=numbers[0],
+        b_number=numbers[1],
+        fault_occurred_at=NOW - datetime.timedelta(hours=hours_ago),
+        description=description,
+        **extra,
     )
 
 
@@ -53,8 +60,15 @@ def not_a_fault(ticket, staff_user, minutes, worked_on):
 
 
 def claim(contract, ticket, actor):
-    return sla_claims.claim_file(contract=contract, discovered_on=NOW.date(), description="Prisavdrag", tickets=[ticket],
-                                 month=datetime.date(2026, 10, 1), amount=Decimal("5.00"), actor=actor)
+    return sla_claims.claim_file(
+        contract=contract,
+        discovered_on=NOW.date(),
+        description="Prisavdrag",
+        tickets=[ticket],
+        month=datetime.date(2026, 10, 1),
+        amount=Decimal("5.00"),
+        actor=actor,
+    )
 
 
 def queries(client, path) -> int:
@@ -67,8 +81,9 @@ def queries(client, path) -> int:
 def alfa(customer_a, contract_a, customer_b, contract_b, staff_user):
     """Customer A with a contact, an open and a closed ticket, a claim, billable work and an
     outage; customer B with its own of each, none of which may show on A's page."""
-    ContactPersonFactory(customer=customer_a, name="Anna Alfa", phone="+358181234", email="anna@alfa.example",
-                         is_primary=True)
+    ContactPersonFactory(
+        customer=customer_a, name="Anna Alfa", phone="+358181234", email="anna@alfa.example", is_primary=True
+    )
     ContactPersonFactory(customer=customer_b, name="Bertil Beta", email="bertil@beta.example")
     open_ticket = report(contract_a, "Växeln svarar inte")
     closed = report(contract_a, "Gammalt fel", hours_ago=30)
@@ -79,12 +94,21 @@ def alfa(customer_a, contract_a, customer_b, contract_b, staff_user):
     outage = sla_services.outage_register(
         started_at=datetime.datetime(2026, 11, 2, 9, 0, tzinfo=MARIEHAMN),
         ended_at=datetime.datetime(2026, 11, 2, 11, 0, tzinfo=MARIEHAMN),
-        kind="unplanned", responsibility="supplier", contracts=[contract_a], tickets=[open_ticket],
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract_a],
+        tickets=[open_ticket],
         description="Plattformen nere",
     )
-    sla_claims.claim_file(contract=contract_a, discovered_on=NOW.date(), description="Prisavdrag för november",
-                          tickets=[open_ticket], month=datetime.date(2026, 10, 1), amount=Decimal("5.00"),
-                          actor=staff_user)
+    sla_claims.claim_file(
+        contract=contract_a,
+        discovered_on=NOW.date(),
+        description="Prisavdrag för november",
+        tickets=[open_ticket],
+        month=datetime.date(2026, 10, 1),
+        amount=Decimal("5.00"),
+        actor=staff_user,
+    )
     return {"open": open_ticket, "closed": closed, "beta": beta_ticket, "outage": outage}
 
 
@@ -117,7 +141,12 @@ class TestCustomers:
     ):
         page = staff_client.get(f"/desk/customers/{customer_a.pk}/").content.decode()
         assert customer_a.org_number in page
-        assert "Anna Alfa" in page and "+358181234" in page and "anna@alfa.example" in page and "Main contact person" in page
+        assert (
+            "Anna Alfa" in page
+            and "+358181234" in page
+            and "anna@alfa.example" in page
+            and "Main contact person" in page
+        )
         assert f'href="/desk/sla/contracts/{contract_a.pk}/"' in page and "2025-04-15" in page  # delivered
         assert alfa["open"].number in page and "Växeln svarar inte" in page
         assert alfa["closed"].number in page  # recently closed
@@ -177,7 +206,7 @@ class TestContractPage:
     def test_the_customers_availability_page_shows_none_of_it(self, client, customer_a_user, alfa, contract_a):
         client.force_login(customer_a_user)
         page = client.get(f"/portal/contracts/{contract_a.pk}/availability/").content.decode()
-        assert "Anna Alfa" not in page and "/desk/" not in page.split("<main id=\"main\" tabindex=\"-1\">")[1]
+        assert "Anna Alfa" not in page and "/desk/" not in page.split('<main id="main" tabindex="-1">')[1]
 
     def test_the_contract_page_runs_the_same_queries_however_much_it_shows(
         self, staff_client, customer_a, contract_a, staff_user
@@ -195,9 +224,15 @@ class TestContractPage:
 
 def outage_form(**overrides):
     data = {
-        "started_at": "2026-12-01T22:00", "ended_at": "2026-12-02T02:00", "kind": "planned",
-        "responsibility": "supplier", "announced_at": "2026-11-20T09:00", "announced_via": "email",
-        "contracts": "", "tickets": "", "description": "Uppgradering av växelplattformen",
+        "started_at": "2026-12-01T22:00",
+        "ended_at": "2026-12-02T02:00",
+        "kind": "planned",
+        "responsibility": "supplier",
+        "announced_at": "2026-11-20T09:00",
+        "announced_via": "email",
+        "contracts": "",
+        "tickets": "",
+        "description": "Uppgradering av växelplattformen",
     }
     data.update(overrides)
     return data
@@ -213,11 +248,13 @@ class TestOutagePages:
         page = staff_client.get(response["Location"]).content.decode()
         assert "The outage is registered." in page and "Planned, ahead" in page
         board = staff_client.get("/desk/sla/").content.decode()
-        upcoming = board[board.index('id="upcoming"'):board.index("</table>", board.index('id="upcoming"'))]
+        upcoming = board[board.index('id="upcoming"') : board.index("</table>", board.index('id="upcoming"'))]
         assert "2026-12-01 22:00 CET" in upcoming and "Uppgradering" in upcoming
 
     def test_a_fault_cannot_be_registered_ahead_and_nothing_is_stored(self, staff_client):
-        response = staff_client.post("/desk/sla/outages/new/", outage_form(kind="unplanned", announced_at="", announced_via=""))
+        response = staff_client.post(
+            "/desk/sla/outages/new/", outage_form(kind="unplanned", announced_at="", announced_via="")
+        )
         assert response.status_code == 400
         assert "only planned work is registered ahead" in response.content.decode()
         assert not Outage.objects.exists()
@@ -230,7 +267,9 @@ class TestOutagePages:
 
     def test_a_service_wide_outage_shows_every_terms_zone(self, staff_client):
         outage = sla_services.outage_register(
-            started_at=datetime.datetime(2026, 11, 2, 23, 30, tzinfo=STOCKHOLM), ended_at=None, kind="unplanned",
+            started_at=datetime.datetime(2026, 11, 2, 23, 30, tzinfo=STOCKHOLM),
+            ended_at=None,
+            kind="unplanned",
             responsibility="supplier",
         )
         page = staff_client.get(f"/desk/sla/outages/{outage.pk}/").content.decode()
@@ -246,10 +285,18 @@ class TestOutagePages:
         outage = alfa["outage"]
         form = staff_client.get(f"/desk/sla/outages/{outage.pk}/edit/").content.decode()
         assert 'value="2026-11-02T08:00"' in form  # shown in the desk's zone, as the form says
-        response = staff_client.post(f"/desk/sla/outages/{outage.pk}/edit/", outage_form(
-            kind="unplanned", announced_at="", announced_via="", started_at="2026-11-02T08:00",
-            ended_at="2026-11-02T12:00", contracts=str(contract_a.pk), description="Plattformen nere, längre",
-        ))
+        response = staff_client.post(
+            f"/desk/sla/outages/{outage.pk}/edit/",
+            outage_form(
+                kind="unplanned",
+                announced_at="",
+                announced_via="",
+                started_at="2026-11-02T08:00",
+                ended_at="2026-11-02T12:00",
+                contracts=str(contract_a.pk),
+                description="Plattformen nere, längre",
+            ),
+        )
         assert response.status_code == 302
         outage.refresh_from_db()
         assert outage.ended_at == datetime.datetime(2026, 11, 2, 12, 0, tzinfo=STOCKHOLM)
@@ -260,16 +307,27 @@ class TestOutagePages:
 
     def test_a_bad_change_names_what_is_wrong_and_changes_nothing(self, staff_client, alfa):
         outage = alfa["outage"]
-        response = staff_client.post(f"/desk/sla/outages/{outage.pk}/edit/", outage_form(
-            kind="unplanned", announced_at="", announced_via="", started_at="2026-11-02T08:00",
-            ended_at="2026-11-02T07:00", contracts="",
-        ))
+        response = staff_client.post(
+            f"/desk/sla/outages/{outage.pk}/edit/",
+            outage_form(
+                kind="unplanned",
+                announced_at="",
+                announced_via="",
+                started_at="2026-11-02T08:00",
+                ended_at="2026-11-02T07:00",
+                contracts="",
+            ),
+        )
         assert response.status_code == 400 and "cannot end before it starts" in response.content.decode()
         assert Outage.objects.get(pk=outage.pk).ended_at == outage.ended_at
 
     def test_staff_end_an_ongoing_outage_from_its_page(self, staff_client, contract_a):
-        outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
-                                              responsibility="supplier", contracts=[contract_a])
+        outage = sla_services.outage_register(
+            started_at=NOW - datetime.timedelta(hours=1),
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=[contract_a],
+        )
         page = staff_client.get(f"/desk/sla/outages/{outage.pk}/").content.decode()
         assert "Ongoing" in page and 'data-testid="end"' in page
         response = staff_client.post(f"/desk/sla/outages/{outage.pk}/end/", {"next": f"/desk/sla/outages/{outage.pk}/"})
@@ -279,25 +337,34 @@ class TestOutagePages:
         assert "The outage is ended." in staff_client.get(response["Location"]).content.decode()
 
     def test_the_end_goes_back_only_to_our_own_pages(self, staff_client, contract_a):
-        outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
-                                              responsibility="supplier", contracts=[contract_a])
+        outage = sla_services.outage_register(
+            started_at=NOW - datetime.timedelta(hours=1),
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=[contract_a],
+        )
         response = staff_client.post(f"/desk/sla/outages/{outage.pk}/end/", {"next": "//evil.example/"})
         assert response["Location"] == "/desk/sla/"
 
     def test_staff_link_and_unlink_a_ticket_by_its_number(self, staff_client, alfa, contract_a):
         outage, ticket = alfa["outage"], report(contract_a, "Ett till samtal bryts")
-        response = staff_client.post(f"/desk/sla/outages/{outage.pk}/", {"action": "link", "number": ticket.number.lower()})
+        response = staff_client.post(
+            f"/desk/sla/outages/{outage.pk}/", {"action": "link", "number": ticket.number.lower()}
+        )
         assert response.status_code == 302
         assert set(outage.tickets.all()) == {alfa["open"], ticket}
         assert f"{ticket.number} is linked to the outage." in staff_client.get(response["Location"]).content.decode()
         staff_client.post(f"/desk/sla/outages/{outage.pk}/", {"action": "unlink", "number": ticket.number})
         assert list(outage.tickets.all()) == [alfa["open"]]
 
-    @pytest.mark.parametrize(("number", "error"), [
-        ("DST-2099-999999", "There is no ticket DST-2099-999999."),
-        ("", "Give a ticket number"),
-        ("<b>x</b>", "There is no ticket &lt;B&gt;X&lt;/B&gt;."),
-    ])
+    @pytest.mark.parametrize(
+        ("number", "error"),
+        [
+            ("DST-2099-999999", "There is no ticket DST-2099-999999."),
+            ("", "Give a ticket number"),
+            ("<b>x</b>", "There is no ticket &lt;B&gt;X&lt;/B&gt;."),
+        ],
+    )
     def test_an_unknown_ticket_number_is_named_and_nothing_changes(self, staff_client, alfa, number, error):
         outage = alfa["outage"]
         response = staff_client.post(f"/desk/sla/outages/{outage.pk}/", {"action": "link", "number": number})
@@ -306,20 +373,28 @@ class TestOutagePages:
 
     def test_another_customers_ticket_is_refused_by_the_service(self, staff_client, alfa):
         outage = alfa["outage"]
-        response = staff_client.post(f"/desk/sla/outages/{outage.pk}/", {"action": "link", "number": alfa["beta"].number})
+        response = staff_client.post(
+            f"/desk/sla/outages/{outage.pk}/", {"action": "link", "number": alfa["beta"].number}
+        )
         assert response.status_code == 400 and "customers the outage does not name" in response.content.decode()
         assert list(outage.tickets.all()) == [alfa["open"]]
 
     def test_the_outage_page_runs_the_same_queries_however_many_tickets_and_contracts(
         self, staff_client, customer_a, contract_a, dstny
     ):
-        outage = sla_services.outage_register(started_at=NOW - datetime.timedelta(hours=1), kind="unplanned",
-                                              responsibility="supplier", contracts=[contract_a],
-                                              tickets=[report(contract_a)])
+        outage = sla_services.outage_register(
+            started_at=NOW - datetime.timedelta(hours=1),
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=[contract_a],
+            tickets=[report(contract_a)],
+        )
         one = queries(staff_client, f"/desk/sla/outages/{outage.pk}/")
         more = [ContractFactory(customer=customer_a, terms=dstny) for _n in range(3)]
-        sla_services.outage_update(outage=outage, changes={
-            "contracts": [contract_a, *more], "tickets": [report(c) for c in [contract_a, *more]]})
+        sla_services.outage_update(
+            outage=outage,
+            changes={"contracts": [contract_a, *more], "tickets": [report(c) for c in [contract_a, *more]]},
+        )
         assert queries(staff_client, f"/desk/sla/outages/{outage.pk}/") == one
 
     def test_outage_pages_are_for_staff_only(self, client, customer_a_user, alfa, staff_client):
@@ -328,35 +403,55 @@ class TestOutagePages:
         client.logout()
         client.force_login(customer_a_user)
         outage = alfa["outage"]
-        for path in (f"/desk/sla/outages/{outage.pk}/", f"/desk/sla/outages/{outage.pk}/edit/", "/desk/sla/outages/new/"):
+        for path in (
+            f"/desk/sla/outages/{outage.pk}/",
+            f"/desk/sla/outages/{outage.pk}/edit/",
+            "/desk/sla/outages/new/",
+        ):
             assert client.get(path).status_code == 302
             assert client.post(path, {"action": "link", "number": alfa["closed"].number}).status_code == 302
         assert list(outage.tickets.all()) == [alfa["open"]]
 
 
-def test_the_contract_pages_year_reads_its_outages_once_and_counts_as_each_month_alone(staff_client, customer_a,
-                                                                                      dstny):
+def test_the_contract_pages_year_reads_its_outages_once_and_counts_as_each_month_alone(staff_client, customer_a, dstny):
     from sla import selectors
 
-    young = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 9, 1),
-                            delivered_on=datetime.date(2026, 10, 1))
-    old = ContractFactory(customer=customer_a, terms=dstny, signed_on=datetime.date(2023, 12, 1),
-                          delivered_on=datetime.date(2024, 1, 1))
+    young = ContractFactory(
+        customer=customer_a, terms=dstny, signed_on=datetime.date(2026, 9, 1), delivered_on=datetime.date(2026, 10, 1)
+    )
+    old = ContractFactory(
+        customer=customer_a, terms=dstny, signed_on=datetime.date(2023, 12, 1), delivered_on=datetime.date(2024, 1, 1)
+    )
     for months_back, hours in ((1, 3), (4, 5), (9, 2)):
         started = NOW - datetime.timedelta(days=30 * months_back)
-        sla_services.outage_register(started_at=started, ended_at=started + datetime.timedelta(hours=hours),
-                                     kind="unplanned", responsibility="supplier", contracts=[old])
-    sla_services.outage_register(started_at=NOW - datetime.timedelta(days=30), kind="unplanned",
-                                 ended_at=NOW - datetime.timedelta(days=30, hours=-1), responsibility="supplier",
-                                 contracts=[young])
-    sla_services.outage_register(started_at=NOW - datetime.timedelta(days=200), kind="unplanned",
-                                 ended_at=NOW - datetime.timedelta(days=199), responsibility="supplier",
-                                 contracts=[])
+        sla_services.outage_register(
+            started_at=started,
+            ended_at=started + datetime.timedelta(hours=hours),
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=[old],
+        )
+    sla_services.outage_register(
+        started_at=NOW - datetime.timedelta(days=30),
+        kind="unplanned",
+        ended_at=NOW - datetime.timedelta(days=30, hours=-1),
+        responsibility="supplier",
+        contracts=[young],
+    )
+    sla_services.outage_register(
+        started_at=NOW - datetime.timedelta(days=200),
+        kind="unplanned",
+        ended_at=NOW - datetime.timedelta(days=199),
+        responsibility="supplier",
+        contracts=[],
+    )
     year = [(2025, 12), *((2026, m) for m in range(1, 12))]
     together = selectors.contract_months(old, year, now=NOW)
     alone = [selectors.contract_month(old, y, m, now=NOW) for y, m in year]
     assert [(m.availability_percent, m.discount_percent) for m in together] == [
-        (m.availability_percent, m.discount_percent) for m in alone]
+        (m.availability_percent, m.discount_percent) for m in alone
+    ]
     assert sum(m.availability_percent < 100 for m in together) == 4  # Nov 2026: none of its own
     assert queries(staff_client, f"/desk/sla/contracts/{old.pk}/") == queries(
-        staff_client, f"/desk/sla/contracts/{young.pk}/")  # twelve months cost what two cost
+        staff_client, f"/desk/sla/contracts/{young.pk}/"
+    )  # twelve months cost what two cost

@@ -39,12 +39,21 @@ def staff_client(client, staff_user):
     return client
 
 
-def outage(hours_ago: float, *, ended_hours_ago: float | None = None, contracts=(), kind="unplanned",
-           description="INTERNAL-NOTE: the core switch in rack 4"):
+def outage(
+    hours_ago: float,
+    *,
+    ended_hours_ago: float | None = None,
+    contracts=(),
+    kind="unplanned",
+    description="INTERNAL-NOTE: the core switch in rack 4",
+):
     return sla_services.outage_register(
         started_at=NOW - datetime.timedelta(hours=hours_ago),
         ended_at=NOW - datetime.timedelta(hours=ended_hours_ago) if ended_hours_ago is not None else None,
-        kind=kind, responsibility="supplier", contracts=list(contracts), description=description,
+        kind=kind,
+        responsibility="supplier",
+        contracts=list(contracts),
+        description=description,
     )
 
 
@@ -97,7 +106,9 @@ def test_staff_see_what_the_public_sees(staff_client, scene):
     assert "ALFA-ONLY" not in page and "INTERNAL-NOTE" not in page
 
 
-def test_an_outage_naming_two_customers_shows_each_only_its_own_contracts(client, contract_a, customer_b, dstny, customer_a_user):
+def test_an_outage_naming_two_customers_shows_each_only_its_own_contracts(
+    client, contract_a, customer_b, dstny, customer_a_user
+):
     beta_contract = ContractFactory(customer=customer_b, terms=dstny)
     shared = outage(1, contracts=[contract_a, beta_contract])
     post(shared, "Both trunks are down.")
@@ -109,20 +120,26 @@ def test_an_outage_naming_two_customers_shows_each_only_its_own_contracts(client
 
 def test_planned_work_ahead_and_the_last_ninety_days(client, dstny, contract_a):
     ahead = sla_services.outage_register(
-        started_at=NOW + datetime.timedelta(days=10), ended_at=NOW + datetime.timedelta(days=10, hours=2),
-        kind="planned", responsibility="supplier", announced_at=NOW,
+        started_at=NOW + datetime.timedelta(days=10),
+        ended_at=NOW + datetime.timedelta(days=10, hours=2),
+        kind="planned",
+        responsibility="supplier",
+        announced_at=NOW,
     )
     post(ahead, "Platform upgrade: calls drop for up to two minutes.")
     open_ended = sla_services.outage_register(
-        started_at=NOW + datetime.timedelta(days=20), kind="planned", responsibility="supplier", announced_at=NOW,
+        started_at=NOW + datetime.timedelta(days=20),
+        kind="planned",
+        responsibility="supplier",
+        announced_at=NOW,
     )
     inside = outage(24 * 80, ended_hours_ago=24 * 80 - 1)
     post(inside, "EIGHTY-DAYS-AGO", now=NOW - datetime.timedelta(days=80) + datetime.timedelta(minutes=30))
     older = outage(24 * 100, ended_hours_ago=24 * 100 - 1)
     post(older, "HUNDRED-DAYS-AGO", now=NOW - datetime.timedelta(days=100) + datetime.timedelta(minutes=30))
     page = client.get(PAGE).content.decode()
-    planned = page[page.index('id="planned"'):page.index('id="history"')]
-    history = page[page.index('id="history"'):]
+    planned = page[page.index('id="planned"') : page.index('id="history"')]
+    history = page[page.index('id="history"') :]
     assert "Platform upgrade: calls drop for up to two minutes." in planned
     assert "2026-12-03 12:00" in planned  # in Mariehamn
     assert "EIGHTY-DAYS-AGO" in history
@@ -210,18 +227,26 @@ class TestUpdatesFromTheOutagePage:
         customer_b.save()
         gamma = CustomerFactory(name="Gamma Ab")
         ContractFactory(customer=gamma, terms=dstny, terminated_on=datetime.date(2025, 12, 31))
-        for customer, address in ((customer_a, "anna@alfa.example"), (customer_b, "bo@beta.example"),
-                                  (gamma, "gun@gamma.example")):
+        for customer, address in (
+            (customer_a, "anna@alfa.example"),
+            (customer_b, "bo@beta.example"),
+            (gamma, "gun@gamma.example"),
+        ):
             ContactPersonFactory(customer=customer, email=address, is_primary=True)
         return {"alfa": customer_a, "beta": customer_b, "gamma": gamma}
 
     def test_staff_post_an_update_that_shows_on_the_status_page(self, staff_client, client, customers):
         wide = outage(1)
-        response = staff_client.post(f"/desk/sla/outages/{wide.pk}/updates/",
-                                     {"text": "  Fixed; we are watching it.  ", "state": "monitoring"})
+        response = staff_client.post(
+            f"/desk/sla/outages/{wide.pk}/updates/", {"text": "  Fixed; we are watching it.  ", "state": "monitoring"}
+        )
         assert response.status_code == 302
         update = OutageUpdate.objects.get()
-        assert (update.text, update.state, update.notify_customers) == ("Fixed; we are watching it.", "monitoring", False)
+        assert (update.text, update.state, update.notify_customers) == (
+            "Fixed; we are watching it.",
+            "monitoring",
+            False,
+        )
         assert not OutageUpdateMail.objects.exists()
         assert "Fixed; we are watching it." in staff_client.get(f"/desk/sla/outages/{wide.pk}/").content.decode()
         client.logout()
@@ -232,8 +257,9 @@ class TestUpdatesFromTheOutagePage:
     ):
         wide = outage(1)
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = staff_client.post(f"/desk/sla/outages/{wide.pk}/updates/",
-                                         {"text": "Calls fail; we are on it.", "notify": "on"})
+            response = staff_client.post(
+                f"/desk/sla/outages/{wide.pk}/updates/", {"text": "Calls fail; we are on it.", "notify": "on"}
+            )
         assert response.status_code == 302 and len(callbacks) == 1
         rows = OutageUpdateMail.objects.order_by("customer__name")
         assert [row.customer for row in rows] == [customers["alfa"], customers["beta"]]
@@ -285,11 +311,14 @@ class TestUpdatesFromTheOutagePage:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         assert outage_mail.send_pending(now=NOW + datetime.timedelta(minutes=5)) == 1
 
-    @pytest.mark.parametrize(("data", "error"), [
-        ({"text": "   "}, "Write the update"),
-        ({"text": "x" * 4001}, "within 4000 characters"),
-        ({"text": "Hi.", "state": "exploded"}, "Select a valid choice"),
-    ])
+    @pytest.mark.parametrize(
+        ("data", "error"),
+        [
+            ({"text": "   "}, "Write the update"),
+            ({"text": "x" * 4001}, "within 4000 characters"),
+            ({"text": "Hi.", "state": "exploded"}, "Select a valid choice"),
+        ],
+    )
     def test_bad_input_is_refused_with_its_reason_and_nothing_is_posted(self, staff_client, customers, data, error):
         wide = outage(1)
         response = staff_client.post(f"/desk/sla/outages/{wide.pk}/updates/", {**data, "notify": "on"})
@@ -306,7 +335,10 @@ class TestUpdatesFromTheOutagePage:
 
     def test_planned_work_ahead_takes_updates(self, customers):
         ahead = sla_services.outage_register(
-            started_at=NOW + datetime.timedelta(days=3), kind="planned", responsibility="supplier", announced_at=NOW,
+            started_at=NOW + datetime.timedelta(days=3),
+            kind="planned",
+            responsibility="supplier",
+            announced_at=NOW,
         )
         assert post(ahead, "The work starts at 22:00.").outage == ahead
 

@@ -111,9 +111,7 @@ class TestClosingUnansweredTickets:
         assert Ticket.objects.filter(status=Status.CLOSED).count() == 5
         assert Notification.objects.filter(kind="closed").count() == 5
 
-    def test_a_customer_without_e_mail_is_still_closed_and_staff_see_why(
-        self, contract_a, staff_user, staff_api
-    ):
+    def test_a_customer_without_e_mail_is_still_closed_and_staff_see_why(self, contract_a, staff_user, staff_api):
         ticket = new_ticket(contract_a, staff_user, at(2026, 10, 1, 13, 0))
         with travel(at(2026, 10, 1, 14, 0)):
             services.ticket_request_info(ticket=ticket, actor=staff_user, message="?")
@@ -197,15 +195,15 @@ class TestEscalation:
             assert tasks.escalate_service_starts() == [0, 1]
             assert tasks.escalate_service_starts() == [0, 0]
             deliver()
-        kinds = list(Notification.objects.filter(ticket=ticket).exclude(kind="acknowledgement").values_list("kind", "recipients"))
+        kinds = list(
+            Notification.objects.filter(ticket=ticket).exclude(kind="acknowledgement").values_list("kind", "recipients")
+        )
         assert kinds == [
             ("escalation_near", ["team@desk.example"]),
             ("escalation_breached", ["team@desk.example"]),
         ]
 
-    def test_the_assignee_is_told_and_a_started_ticket_is_left_alone(
-        self, contract_a, customer_a_user, staff_user
-    ):
+    def test_the_assignee_is_told_and_a_started_ticket_is_left_alone(self, contract_a, customer_a_user, staff_user):
         first = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
         second = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 5))
         services.ticket_assign(ticket=first, actor=staff_user, assignee=staff_user)
@@ -244,23 +242,29 @@ class TestNotificationDelivery:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(seeded, settings, contract_a,
-                                                                                      customer_a_user):
+def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(
+    seeded, settings, contract_a, customer_a_user
+):
     """A slow mail server never holds a row lock: no transaction is open while it is spoken to.
     A fresh claim keeps a second worker off the row; an abandoned one is sent again."""
     from tests.mail_backends import TransactionWitnessBackend
 
     settings.EMAIL_BACKEND = "tests.mail_backends.TransactionWitnessBackend"
     TransactionWitnessBackend.sent = []
-    ticket = services.ticket_create(contract=contract_a, reported_by=customer_a_user, channel="web",
-                                    category="support", description="Vidarekoppling till mobil?")
+    ticket = services.ticket_create(
+        contract=contract_a,
+        reported_by=customer_a_user,
+        channel="web",
+        category="support",
+        description="Vidarekoppling till mobil?",
+    )
     row = Notification.objects.get(ticket=ticket)
     now = timezone.now()
     Notification.objects.filter(pk=row.pk).update(claimed_at=now)  # another worker is sending it
     assert notifications.send(row.pk, now=now + datetime.timedelta(minutes=1)) is False
     assert TransactionWitnessBackend.sent == []
     assert notifications.send(row.pk, now=now + claim_lease() + datetime.timedelta(seconds=1))
-    (message, in_transaction), = TransactionWitnessBackend.sent
+    ((message, in_transaction),) = TransactionWitnessBackend.sent
     assert in_transaction is False and ticket.number in message.subject
     row.refresh_from_db()
     assert row.sent_at is not None and row.claimed_at is None and row.attempts == 1

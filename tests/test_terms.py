@@ -132,9 +132,7 @@ def test_anonymous_callers_are_refused():
 
 def test_customers_cannot_write_terms(customer_a_api):
     assert customer_a_api.post("/api/terms/", valid_terms_payload(), format="json").status_code == 403
-    response = customer_a_api.patch(
-        "/api/terms/dstny-alcom-2022/", {"service_start_hours": 1}, format="json"
-    )
+    response = customer_a_api.patch("/api/terms/dstny-alcom-2022/", {"service_start_hours": 1}, format="json")
     assert response.status_code == 403
     assert ServiceTerms.objects.get(slug="dstny-alcom-2022").service_start_hours == 4
 
@@ -191,14 +189,16 @@ def test_staff_add_their_own_terms(staff_api):
             "planned_work_notice_working_days",
             "not both",
         ),
-        ({"delivery_deadline_days": 90, "delivery_cancellation_days": 60}, "delivery_cancellation_days", "cannot come before"),
+        (
+            {"delivery_deadline_days": 90, "delivery_cancellation_days": 60},
+            "delivery_cancellation_days",
+            "cannot come before",
+        ),
         ({"ticket_prefix": "dst"}, "ticket_prefix", "capital letters"),
         ({"currency": "sek"}, "currency", "ISO 4217"),
     ],
 )
-def test_invalid_terms_are_refused_on_the_field_and_nothing_is_written(
-    staff_api, overrides, field, fragment
-):
+def test_invalid_terms_are_refused_on_the_field_and_nothing_is_written(staff_api, overrides, field, fragment):
     before = ServiceTerms.objects.count()
     response = staff_api.post("/api/terms/", valid_terms_payload(**overrides), format="json")
     assert response.status_code == 400
@@ -209,9 +209,7 @@ def test_invalid_terms_are_refused_on_the_field_and_nothing_is_written(
 
 
 def test_a_taken_slug_is_refused(staff_api):
-    response = staff_api.post(
-        "/api/terms/", valid_terms_payload(slug="dstny-alcom-2022"), format="json"
-    )
+    response = staff_api.post("/api/terms/", valid_terms_payload(slug="dstny-alcom-2022"), format="json")
     assert response.status_code == 400
     assert "slug" in response.json()
 
@@ -270,9 +268,7 @@ def test_a_new_version_comes_into_force_on_its_date(staff_api, customer_a_api, c
 
 
 def test_an_invalid_revision_writes_nothing(staff_api, contract_a):
-    response = staff_api.patch(
-        "/api/terms/dstny-alcom-2022/", {"timezone": "Mars/Olympus"}, format="json"
-    )
+    response = staff_api.patch("/api/terms/dstny-alcom-2022/", {"timezone": "Mars/Olympus"}, format="json")
     assert response.status_code == 400
     assert "timezone" in response.json()
     assert ServiceTerms.objects.filter(slug="dstny-alcom-2022").count() == 1
@@ -295,9 +291,17 @@ def test_new_swedish_terms_get_swedens_real_days_off_without_naming_categories(s
     calendar = ServiceTerms.objects.get(slug="own-terms").calendar
     for eve in (datetime.date(2027, 6, 25), datetime.date(2027, 12, 24), datetime.date(2027, 12, 31)):
         assert not calendar.is_working_day(eve)  # Midsommarafton, Julafton, Nyårsafton (Fridays)
-    finnish = staff_api.post("/api/terms/", valid_terms_payload(
-        slug="finnish", ticket_prefix="FIN", holiday_country="FI", holiday_categories=[], timezone="Europe/Helsinki",
-    ), format="json")
+    finnish = staff_api.post(
+        "/api/terms/",
+        valid_terms_payload(
+            slug="finnish",
+            ticket_prefix="FIN",
+            holiday_country="FI",
+            holiday_categories=[],
+            timezone="Europe/Helsinki",
+        ),
+        format="json",
+    )
     assert finnish.json()["holiday_categories"] == ["public"]
 
 

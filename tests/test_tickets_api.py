@@ -385,7 +385,9 @@ class TestList:
         assert [t["id"] for t in staff_api.get("/api/tickets/?urgent=true").json()["results"]] == [a["id"]]
         assert [t["id"] for t in staff_api.get("/api/tickets/?q=070-765 43 21").json()["results"]] == [b["id"]]
         assert [t["id"] for t in staff_api.get(f"/api/tickets/?q={a['number']}").json()["results"]] == [a["id"]]
-        assert [t["id"] for t in staff_api.get("/api/tickets/?terms=telia-smart-connect").json()["results"]] == [b["id"]]
+        assert [t["id"] for t in staff_api.get("/api/tickets/?terms=telia-smart-connect").json()["results"]] == [
+            b["id"]
+        ]
         with travel(at(MARIEHAMN, 2026, 10, 2, 9, 0)):
             breached = staff_api.get("/api/tickets/?breached=true").json()["results"]
         assert [t["id"] for t in breached] == [a["id"]]

@@ -34,8 +34,15 @@ def client_for(user):
 
 
 def fault(contract, reporter, **overrides):
-    fields = dict(contract=contract, description="No incoming calls on the switchboard", channel="api",
-                  reported_by=reporter, a_number="018-123 45", b_number="+46701234567", fault_occurred_at=FAULT_AT)
+    fields = dict(
+        contract=contract,
+        description="No incoming calls on the switchboard",
+        channel="api",
+        reported_by=reporter,
+        a_number="018-123 45",
+        b_number="+46701234567",
+        fault_occurred_at=FAULT_AT,
+    )
     return services.ticket_create(**{**fields, **overrides})
 
 
@@ -63,7 +70,9 @@ def tmf_a(customer_a_user):
 
 
 class TestReading:
-    def test_a_ticket_reads_as_a_trouble_ticket_with_our_fields_mapped(self, tmf_a, contract_a, customer_a_user, staff_user):
+    def test_a_ticket_reads_as_a_trouble_ticket_with_our_fields_mapped(
+        self, tmf_a, contract_a, customer_a_user, staff_user
+    ):
         ticket = fault(contract_a, customer_a_user, urgent=True)
         services.ticket_reply(ticket=ticket, actor=staff_user, message="Looking into it")
         services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only: check the trunk", internal=True)
@@ -83,8 +92,9 @@ class TestReading:
         assert [note["text"] for note in body["note"]] == ["Looking into it"]  # never the internal note
         assert [change["status"] for change in body["statusChangeHistory"]] == ["acknowledged"]
 
-    def test_attachments_are_references_to_their_download_address(self, tmf_a, contract_a, customer_a_user,
-                                                                   customer_b, settings, tmp_path):
+    def test_attachments_are_references_to_their_download_address(
+        self, tmf_a, contract_a, customer_a_user, customer_b, settings, tmp_path
+    ):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from tickets import attachments
@@ -147,11 +157,15 @@ class TestReading:
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket?fields=status,severity")
         assert set(body[0]) == {"@type", "id", "href", "status", "severity"}
 
-    def test_filters_by_status_severity_type_creation_date_and_party(self, tmf_a, contract_a, customer_a_user, staff_user):
+    def test_filters_by_status_severity_type_creation_date_and_party(
+        self, tmf_a, contract_a, customer_a_user, staff_user
+    ):
         urgent = fault(contract_a, customer_a_user, urgent=True)
         started = fault(contract_a, customer_a_user)
         services.ticket_start(ticket=started, actor=staff_user)
-        support = fault(contract_a, customer_a_user, category="support", a_number="", b_number="", fault_occurred_at=None)
+        support = fault(
+            contract_a, customer_a_user, category="support", a_number="", b_number="", fault_occurred_at=None
+        )
 
         def ids(query):
             return {int(item["id"]) for item in get_json(tmf_a, f"{BASE}/troubleTicket?{query}")[1]}
@@ -164,15 +178,27 @@ class TestReading:
         assert ids("creationDate.lt=2026-01-01T00:00:00Z") == set()
         assert ids("creationDate.gt=2026-01-01T00:00:00Z") == {urgent.pk, started.pk, support.pk}
 
-    @pytest.mark.parametrize("query", ["status=open", "severity=5", "creationDate.gt=yesterday", "limit=0",
-                                       "creationDate.lt=2026-13-45T00:00:00Z",
-                                       "offset=-1", "colour=red", "relatedParty.id=abc", "sort=severity"])
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "status=open",
+            "severity=5",
+            "creationDate.gt=yesterday",
+            "limit=0",
+            "creationDate.lt=2026-13-45T00:00:00Z",
+            "offset=-1",
+            "colour=red",
+            "relatedParty.id=abc",
+            "sort=severity",
+        ],
+    )
     def test_a_filter_that_cannot_be_meant_is_refused_by_name(self, tmf_a, query):
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket?{query}", status=400)
         assert query.split("=")[0].split(".")[0] in body["message"]
 
-    def test_the_list_reads_in_a_fixed_number_of_queries(self, tmf_a, contract_a, customer_a_user, staff_user,
-                                                        django_assert_max_num_queries):
+    def test_the_list_reads_in_a_fixed_number_of_queries(
+        self, tmf_a, contract_a, customer_a_user, staff_user, django_assert_max_num_queries
+    ):
         for _ in range(5):
             ticket = fault(contract_a, customer_a_user)
             services.ticket_reply(ticket=ticket, actor=staff_user, message="On it")
@@ -198,13 +224,18 @@ def new_fault(contract, **overrides) -> dict:
         "description": "No incoming calls on the switchboard since 09:30",
         "severity": "critical",
         "ticketType": "fault",
-        "relatedEntity": [{"@type": "RelatedEntity", "role": "contract",
-                           "entity": {"@type": "EntityRef", "id": str(contract.pk)}}],
+        "relatedEntity": [
+            {"@type": "RelatedEntity", "role": "contract", "entity": {"@type": "EntityRef", "id": str(contract.pk)}}
+        ],
         "troubleTicketCharacteristic": [
             {"@type": "StringCharacteristic", "name": "aNumber", "valueType": "string", "value": "018-123 45"},
             {"@type": "StringCharacteristic", "name": "bNumber", "valueType": "string", "value": "+46701234567"},
-            {"@type": "StringCharacteristic", "name": "faultOccurredAt", "valueType": "string",
-             "value": "2026-11-30T09:30:00Z"},
+            {
+                "@type": "StringCharacteristic",
+                "name": "faultOccurredAt",
+                "valueType": "string",
+                "value": "2026-11-30T09:30:00Z",
+            },
         ],
     }
     body.update(overrides)
@@ -238,8 +269,9 @@ class TestWriting:
         assert Ticket.objects.count() == 1
 
     def test_a_fault_without_its_numbers_is_refused_naming_the_characteristic(self, tmf_a, contract_a):
-        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, troubleTicketCharacteristic=[]),
-                              format="json")
+        response = tmf_a.post(
+            f"{BASE}/troubleTicket", new_fault(contract_a, troubleTicketCharacteristic=[]), format="json"
+        )
         assert response.status_code == 400
         validate(response.json(), "Error")
         assert "troubleTicketCharacteristic aNumber" in response.json()["message"]
@@ -317,8 +349,11 @@ class TestWriting:
 
     def test_json_patch_is_refused_as_an_unsupported_media_type(self, tmf_a, contract_a, customer_a_user):
         ticket = fault(contract_a, customer_a_user)
-        response = tmf_a.patch(f"{BASE}/troubleTicket/{ticket.pk}", '[{"op": "replace", "path": "/status"}]',
-                               content_type="application/json-patch+json")
+        response = tmf_a.patch(
+            f"{BASE}/troubleTicket/{ticket.pk}",
+            '[{"op": "replace", "path": "/status"}]',
+            content_type="application/json-patch+json",
+        )
         assert response.status_code == 415
         validate(response.json(), "Error")
 
@@ -419,7 +454,9 @@ class TestEvents:
             patch(staff, ticket_id, {"status": "pending", "note": [{"@type": "Note", "text": "Which extension?"}]})
         asked = oss.events()[1:]
         assert [event["@type"] for event in asked] == [
-            "TroubleTicketStatusChangeEvent", "TroubleTicketInformationRequiredEvent"]
+            "TroubleTicketStatusChangeEvent",
+            "TroubleTicketInformationRequiredEvent",
+        ]
         assert asked[1]["event"]["informationRequired"]["value"] == "Which extension?"
         assert asked[0]["event"]["troubleTicket"]["status"] == "pending"
 
@@ -428,7 +465,9 @@ class TestEvents:
             patch(tmf_a, ticket_id, {"note": [*answered["note"], {"@type": "Note", "text": "Extension 204"}]})
         [resumed] = oss.events()[3:]
         assert (resumed["@type"], resumed["event"]["troubleTicket"]["status"]) == (
-            "TroubleTicketStatusChangeEvent", "inProgress")
+            "TroubleTicketStatusChangeEvent",
+            "inProgress",
+        )
 
         ticket = Ticket.objects.get(pk=ticket_id)
         with django_capture_on_commit_callbacks(execute=True):
@@ -436,8 +475,11 @@ class TestEvents:
         with django_capture_on_commit_callbacks(execute=True):
             patch(staff, ticket_id, {"status": "resolved", "note": [{"@type": "Note", "text": "Trunk restarted"}]})
         types = [event["@type"] for event in oss.events()[4:]]
-        assert types == ["TroubleTicketAttributeValueChangeEvent", "TroubleTicketStatusChangeEvent",
-                         "TroubleTicketResolvedEvent"]
+        assert types == [
+            "TroubleTicketAttributeValueChangeEvent",
+            "TroubleTicketStatusChangeEvent",
+            "TroubleTicketResolvedEvent",
+        ]
         assert len({event["eventId"] for event in oss.events()}) == len(oss.events())
 
         # Customer B sees nothing of it: not the ticket, not one event.
@@ -470,7 +512,6 @@ class TestEvents:
         with django_capture_on_commit_callbacks(execute=True):
             services.ticket_start(ticket=urgent, actor=staff_user)
         assert [event["event"]["troubleTicket"]["id"] for event in receiver.events()] == [str(urgent.pk)]
-
 
     def test_the_close_after_an_unanswered_question_is_told_as_a_status_change(
         self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
@@ -525,9 +566,18 @@ class TestDelivery:
     def test_staff_find_the_disabled_listeners_in_the_admin_and_resume_them(
         self, client, django_user_model, customer_a, customer_a_user
     ):
-        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://up.example/tmf", secret="x")
-        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback="https://down.example/tmf",
-                                secret="x", failures=10, last_error="HTTP 503", disabled_at=timezone.now())
+        Listener.objects.create(
+            owner=customer_a_user, customer=customer_a, callback="https://up.example/tmf", secret="x"
+        )
+        Listener.objects.create(
+            owner=customer_a_user,
+            customer=customer_a,
+            callback="https://down.example/tmf",
+            secret="x",
+            failures=10,
+            last_error="HTTP 503",
+            disabled_at=timezone.now(),
+        )
         client.force_login(django_user_model.objects.create_superuser("root", "root@desk.example", "x-root-pass-42"))
         page = client.get("/admin/tmf621/listener/?disabled_at__isempty=0").content.decode()
         assert "down.example" in page and "HTTP 503" in page and "up.example" not in page
@@ -552,16 +602,24 @@ class TestDelivery:
         validate(response.json(), "Error")
         assert "http or https" in response.json()["message"]
 
-    @pytest.mark.parametrize("callback", ["http://127.0.0.1:8000/events", "https://10.0.0.7/x", "http://[::1]/x",
-                                          "http://169.254.169.254/latest/meta-data"])
+    @pytest.mark.parametrize(
+        "callback",
+        [
+            "http://127.0.0.1:8000/events",
+            "https://10.0.0.7/x",
+            "http://[::1]/x",
+            "http://169.254.169.254/latest/meta-data",
+        ],
+    )
     def test_a_callback_into_our_own_network_is_refused(self, tmf_a, settings, callback):
         settings.TMF621_PRIVATE_CALLBACKS = False
         response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": callback}, format="json")
         assert response.status_code == 400
         assert "public" in response.json()["message"]
 
-    def test_a_listener_whose_host_turned_private_is_not_posted_to(self, tmf_a, contract_a, customer_a_user,
-                                                                  receivers, settings):
+    def test_a_listener_whose_host_turned_private_is_not_posted_to(
+        self, tmf_a, contract_a, customer_a_user, receivers, settings
+    ):
         receiver = receivers()
         subscribe(tmf_a, receiver)
         fault(contract_a, customer_a_user)
@@ -569,12 +627,18 @@ class TestDelivery:
         assert delivery.deliver(Event.objects.get().pk) is False
         assert receiver.received == [] and "not public" in Event.objects.get().last_error
 
-    @pytest.mark.parametrize(("query", "named"), [("eventType=TicketExploded", "eventType"),
-                                                  ("event.troubleTicket.status=", "event.troubleTicket.status"),
-                                                  ("event.troubleTicket.note=x", "event.troubleTicket.note")])
+    @pytest.mark.parametrize(
+        ("query", "named"),
+        [
+            ("eventType=TicketExploded", "eventType"),
+            ("event.troubleTicket.status=", "event.troubleTicket.status"),
+            ("event.troubleTicket.note=x", "event.troubleTicket.note"),
+        ],
+    )
     def test_an_unknown_query_is_refused(self, tmf_a, query, named):
-        response = tmf_a.post(f"{BASE}/hub", {"@type": "Hub", "callback": "https://oss.example/events",
-                                              "query": query}, format="json")
+        response = tmf_a.post(
+            f"{BASE}/hub", {"@type": "Hub", "callback": "https://oss.example/events", "query": query}, format="json"
+        )
         assert response.status_code == 400 and named in response.json()["message"]
 
     def test_only_its_owner_reads_or_removes_a_listener(self, tmf_a, customer_b, receivers):
@@ -612,15 +676,28 @@ class TestAnswersOutsideTheViews:
 
 def test_our_schema_documents_the_tmf621_operations_with_the_official_components(staff_api):
     schema = staff_api.get("/api/schema/?format=json").json()
-    operations = {operation["operationId"] for path, item in schema["paths"].items() if path.startswith(BASE)
-                  for operation in item.values()}
-    assert operations == {"listTroubleTicket", "createTroubleTicket", "retrieveTroubleTicket", "patchTroubleTicket",
-                          "deleteTroubleTicket", "createHub", "hubGet", "hubDelete"}
+    operations = {
+        operation["operationId"]
+        for path, item in schema["paths"].items()
+        if path.startswith(BASE)
+        for operation in item.values()
+    }
+    assert operations == {
+        "listTroubleTicket",
+        "createTroubleTicket",
+        "retrieveTroubleTicket",
+        "patchTroubleTicket",
+        "deleteTroubleTicket",
+        "createHub",
+        "hubGet",
+        "hubDelete",
+    }
     create = schema["paths"][f"{BASE}/troubleTicket"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_FVO")
     assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/TroubleTicket_RES")
     assert {"TroubleTicket", "TroubleTicket_MVO", "Hub", "Hub_FVO", "TMF621Error", "Error"} <= set(
-        schema["components"]["schemas"])
+        schema["components"]["schemas"]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

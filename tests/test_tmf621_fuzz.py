@@ -23,17 +23,23 @@ def _anyof(node):
         return [_anyof(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {"anyOf" if key == "oneOf" and "discriminator" in node else key: _anyof(value)
-            for key, value in node.items()}
+    return {
+        "anyOf" if key == "oneOf" and "discriminator" in node else key: _anyof(value) for key, value in node.items()
+    }
 
 
 def _document() -> dict:
     document = _anyof(copy.deepcopy(spec()))
     document["servers"] = [{"url": "http://localhost/tmf-api/troubleTicketManagement/v5"}]
-    document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith("/troubleTicket/")
-                         or path == "/troubleTicket"}
+    document["paths"] = {
+        path: item
+        for path, item in document["paths"].items()
+        if path.startswith("/troubleTicket/") or path == "/troubleTicket"
+    }
     patch = document["components"]["requestBodies"]["TroubleTicket_MVO"]["content"]
-    document["components"]["requestBodies"]["TroubleTicket_MVO"]["content"] = {media: patch[media] for media in PATCH_MEDIA}
+    document["components"]["requestBodies"]["TroubleTicket_MVO"]["content"] = {
+        media: patch[media] for media in PATCH_MEDIA
+    }
     return document
 
 

@@ -71,9 +71,24 @@ def worker_process(redis_broker: str, tmp_path: Path):
     }
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60
@@ -104,9 +119,15 @@ def test_the_worker_closes_a_ticket_left_unanswered(worker, redis_broker):
     reporter = CustomerUserFactory(customer=customer)
     asked = timezone.now() - datetime.timedelta(hours=49)
     ticket = services.ticket_create(
-        contract=contract, reported_by=reporter, channel=Channel.WEB, a_number="018 12345",
-        b_number="040 123 4567", fault_occurred_at=asked - datetime.timedelta(hours=2),
-        description="Samtal bryts.", received_at=asked - datetime.timedelta(hours=1), now=asked,
+        contract=contract,
+        reported_by=reporter,
+        channel=Channel.WEB,
+        a_number="018 12345",
+        b_number="040 123 4567",
+        fault_occurred_at=asked - datetime.timedelta(hours=2),
+        description="Samtal bryts.",
+        received_at=asked - datetime.timedelta(hours=1),
+        now=asked,
     )
     services.ticket_request_info(ticket=ticket, actor=reporter, message="Vilken modell?", now=asked)
 

@@ -36,8 +36,7 @@ def _by_discriminator(node):
         node["required"] = sorted({*node.get("required", []), "@type"})
         node["properties"] = {**node.get("properties", {}), "@type": {"enum": sorted(mapping)}}
         node["allOf"] = [
-            {"if": {"properties": {"@type": {"const": name}}}, "then": {"$ref": ref}}
-            for name, ref in mapping.items()
+            {"if": {"properties": {"@type": {"const": name}}}, "then": {"$ref": ref}} for name, ref in mapping.items()
         ]
     return node
 

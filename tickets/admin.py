@@ -120,13 +120,21 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["ticket__number", "subject"]
     list_select_related = ["ticket"]
     readonly_fields = [
-        "ticket", "kind", "recipient_user", "recipients", "subject", "body", "created_at", "sent_at", "attempts",
-        "last_error", "failed_at",
+        "ticket",
+        "kind",
+        "recipient_user",
+        "recipients",
+        "subject",
+        "body",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+        "failed_at",
     ]
 
     def has_add_permission(self, request):
         return False
-
 
 
 @admin.register(InboundEmail)
@@ -157,5 +165,7 @@ class CannedReplyAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        form.base_fields["body"].help_text = _("Placeholders: %(names)s") % {"names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}
+        form.base_fields["body"].help_text = _("Placeholders: %(names)s") % {
+            "names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+        }
         return form

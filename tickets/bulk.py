@@ -67,5 +67,8 @@ def report(request, outcome: Outcome, done: Callable[[int], str]) -> None:
     if outcome.changed:
         messages.success(request, done(len(outcome.changed)))
     if outcome.refused:
-        messages.error(request, _("Not changed: %(tickets)s") % {
-            "tickets": "; ".join(f"{number} ({why})" for number, why in outcome.refused)})
+        messages.error(
+            request,
+            _("Not changed: %(tickets)s")
+            % {"tickets": "; ".join(f"{number} ({why})" for number, why in outcome.refused)},
+        )

@@ -27,6 +27,7 @@ def unknown_placeholders(text: str) -> list[str]:
 
 def fill(text: str, ticket, agent) -> str:
     """The text with each known placeholder replaced; anything else is left as written."""
+
     def value(match: re.Match) -> str:
         read = PLACEHOLDERS.get(match[1])
         return str(read(ticket, agent)) if read else match[0]

@@ -136,11 +136,15 @@ class FaultReportForm(forms.Form):
         if received_at is None:
             return data
         errors, _numbers, _terms = services.report_problems(
-            contract=contract, category=data.get("category") or Category.FAULT, channel=Channel.WEB,
+            contract=contract,
+            category=data.get("category") or Category.FAULT,
+            channel=Channel.WEB,
             description=data.get("description") or self.data.get("description") or "",
-            a_number=data.get("a_number") or "", b_number=data.get("b_number") or "",
+            a_number=data.get("a_number") or "",
+            b_number=data.get("b_number") or "",
             fault_occurred_at=localise(data.get("fault_occurred_at"), contract),
-            received_at=received_at, now=timezone.now(),
+            received_at=received_at,
+            now=timezone.now(),
         )
         for field, messages in errors.items():
             if field in self.fields and field not in self.errors:
@@ -210,7 +214,10 @@ class WithdrawForm(forms.Form):
     """The customer takes a report back, saying why if they like."""
 
     message = forms.CharField(
-        label=_("Why (optional)"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Why (optional)"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the fault went away, or it was in our own equipment."),
     )
 
@@ -236,27 +243,26 @@ class WatcherForm(forms.Form):
 class SatisfactionForm(forms.Form):
     """The answer to "How did we do?": good or bad, and a few words if the customer likes."""
 
-    score = forms.ChoiceField(label=_("How did we do?"), choices=Satisfaction.Score.choices,
-                              widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    score = forms.ChoiceField(label=_("How did we do?"), choices=Satisfaction.Score.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ComposeForm(forms.Form):
     """The desk's one message box: a reply or an internal note, a question to the customer or the
     resolution, by the button pressed. The service says what each needs written."""
 
-    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000,
-                              required=False)
+    message = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000, required=False
+    )
     attachments = MultipleFileField(label=_("Attachments"))
     internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
 
 
 class ClassifyForm(forms.Form):
     required_css_class = "required"
-    classification = forms.ChoiceField(
-        label=_("Classification"), choices=[("", "–"), *Classification.choices]
-    )
+    classification = forms.ChoiceField(label=_("Classification"), choices=[("", "–"), *Classification.choices])
     not_fault_reason = forms.ChoiceField(
         label=_("Reason it is not a fault"), choices=[("", "–"), *NotFaultReason.choices], required=False
     )
@@ -276,8 +282,11 @@ class TicketNumberField(forms.CharField):
 
 
 def _require_original(form: forms.Form, data: dict) -> dict:
-    if data.get("close_reason") == CloseReason.DUPLICATE and not data.get("duplicate_of") \
-            and "duplicate_of" not in form.errors:
+    if (
+        data.get("close_reason") == CloseReason.DUPLICATE
+        and not data.get("duplicate_of")
+        and "duplicate_of" not in form.errors
+    ):
         form.add_error("duplicate_of", _("Name the ticket this one repeats."))
     return data
 
@@ -287,7 +296,9 @@ class CloseForm(forms.Form):
         label=_("Close reason"), choices=[("", _("Automatic")), *CloseReason.choices], required=False
     )
     duplicate_of = TicketNumberField(
-        label=_("Duplicate of"), required=False, max_length=32,
+        label=_("Duplicate of"),
+        required=False,
+        max_length=32,
         help_text=_("For a duplicate: the number of the ticket it repeats."),
     )
 
@@ -300,10 +311,14 @@ class BulkForm(forms.Form):
 
     ASSIGN, CLASSIFY, DUPLICATE = "assign", "classify", "duplicate"
 
-    action = forms.ChoiceField(label=_("Change"), choices=[
-        (ASSIGN, _("Assign")), (CLASSIFY, _("Classify")), (DUPLICATE, _("Close as a duplicate"))])
+    action = forms.ChoiceField(
+        label=_("Change"),
+        choices=[(ASSIGN, _("Assign")), (CLASSIFY, _("Classify")), (DUPLICATE, _("Close as a duplicate"))],
+    )
     assignee = forms.ModelChoiceField(
-        label=_("Assignee"), required=False, empty_label=_("Nobody"),
+        label=_("Assignee"),
+        required=False,
+        empty_label=_("Nobody"),
         queryset=selectors.active_staff(),
     )
     classification = forms.ChoiceField(

@@ -29,8 +29,13 @@ NOTES = {
     ),
 }
 # Notes written in words before they were stored as keys.
-LEGACY = {"Report received": "reported", "Anmälan mottagen": "reported", "The customer answered": "customer-answered",
-          "Kunden svarade": "customer-answered", "D §16.7": "no-answer"}
+LEGACY = {
+    "Report received": "reported",
+    "Anmälan mottagen": "reported",
+    "The customer answered": "customer-answered",
+    "Kunden svarade": "customer-answered",
+    "D §16.7": "no-answer",
+}
 KEY = re.compile(r"^([a-z-]+)(?: (\{.*\}))?$")
 
 
@@ -39,8 +44,10 @@ def note(key: str, **values: datetime.datetime | str) -> str:
     assert key in NOTES, key
     if not values:
         return key
-    encoded = {name: value.astimezone(datetime.UTC).isoformat() if isinstance(value, datetime.datetime) else value
-               for name, value in values.items()}
+    encoded = {
+        name: value.astimezone(datetime.UTC).isoformat() if isinstance(value, datetime.datetime) else value
+        for name, value in values.items()
+    }
     return f"{key} {json.dumps(encoded, separators=(',', ':'))}"
 
 
@@ -73,34 +80,62 @@ def describe(event, zone: str) -> str:
     if field == "status":
         sentence = _status_sentence(who, old, new)
     elif field == "service_started_at":
-        sentence = (_("%(who)s started service.") % {"who": who} if new
-                    else _("%(who)s cleared the service start.") % {"who": who})
+        sentence = (
+            _("%(who)s started service.") % {"who": who}
+            if new
+            else _("%(who)s cleared the service start.") % {"who": who}
+        )
     elif field == "assignee":
-        sentence = (_("%(who)s assigned the ticket to %(name)s.") % {"who": who, "name": new} if new
-                    else _("%(who)s removed the assignee %(name)s.") % {"who": who, "name": old})
+        sentence = (
+            _("%(who)s assigned the ticket to %(name)s.") % {"who": who, "name": new}
+            if new
+            else _("%(who)s removed the assignee %(name)s.") % {"who": who, "name": old}
+        )
     elif field == "customer_reply_due":
-        sentence = (_("The customer has until %(due)s to answer (D §16.7).") % {"due": local_time(new, zone)} if new
-                    else _("The reply deadline %(due)s no longer applies.") % {"due": local_time(old, zone)})
+        sentence = (
+            _("The customer has until %(due)s to answer (D §16.7).") % {"due": local_time(new, zone)}
+            if new
+            else _("The reply deadline %(due)s no longer applies.") % {"due": local_time(old, zone)}
+        )
     elif field == "classification":
-        sentence = (_("%(who)s classified the ticket: %(label)s.") % {"who": who, "label": _label(Classification, new)}
-                    if new else _("%(who)s removed the classification.") % {"who": who})
+        sentence = (
+            _("%(who)s classified the ticket: %(label)s.") % {"who": who, "label": _label(Classification, new)}
+            if new
+            else _("%(who)s removed the classification.") % {"who": who}
+        )
     elif field == "not_fault_reason":
-        sentence = (_("Reason it is not a fault: %(label)s.") % {"label": _label(NotFaultReason, new)} if new
-                    else _("The reason it is not a fault was removed."))
+        sentence = (
+            _("Reason it is not a fault: %(label)s.") % {"label": _label(NotFaultReason, new)}
+            if new
+            else _("The reason it is not a fault was removed.")
+        )
     elif field == "close_reason":
-        sentence = (_("Close reason: %(label)s.") % {"label": _label(CloseReason, new)} if new
-                    else _("The close reason %(label)s no longer applies.") % {"label": _label(CloseReason, old)})
+        sentence = (
+            _("Close reason: %(label)s.") % {"label": _label(CloseReason, new)}
+            if new
+            else _("The close reason %(label)s no longer applies.") % {"label": _label(CloseReason, old)}
+        )
     elif field == "duplicate_of":
-        sentence = (_("It repeats %(number)s.") % {"number": new} if new
-                    else _("It no longer names %(number)s as the ticket it repeats.") % {"number": old})
+        sentence = (
+            _("It repeats %(number)s.") % {"number": new}
+            if new
+            else _("It no longer names %(number)s as the ticket it repeats.") % {"number": old}
+        )
     elif field == "watcher":
-        sentence = (_("%(who)s added %(name)s to the ticket's e-mails.") % {"who": who, "name": new} if new
-                    else _("%(who)s took %(name)s off the ticket's e-mails.") % {"who": who, "name": old})
+        sentence = (
+            _("%(who)s added %(name)s to the ticket's e-mails.") % {"who": who, "name": new}
+            if new
+            else _("%(who)s took %(name)s off the ticket's e-mails.") % {"who": who, "name": old}
+        )
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}
     else:
         sentence = _("%(who)s changed %(field)s from %(old)s to %(new)s.") % {
-            "who": who, "field": field, "old": old or "–", "new": new or "–"}
+            "who": who,
+            "field": field,
+            "old": old or "–",
+            "new": new or "–",
+        }
     if event.note and field != "retention":
         text = note_text(event.note, zone)
         if text and text != str(NOTES["reported"]):
@@ -122,4 +157,7 @@ def _status_sentence(who: str, old: str | None, new: str | None) -> str:
     if old == Status.CLOSED:
         return _("%(who)s opened it again.") % {"who": who}
     return _("%(who)s changed the status from %(old)s to %(new)s.") % {
-        "who": who, "old": _label(Status, old), "new": _label(Status, new)}
+        "who": who,
+        "old": _label(Status, old),
+        "new": _label(Status, new),
+    }

@@ -46,7 +46,14 @@ FIELD_PATTERNS = {
     "b_number": re.compile(r"^\s*(?:B-?nummer|B-?number)\s*[:=]\s*(.+?)\s*$", re.I | re.M),
     "time": re.compile(r"^\s*(?:Tidpunkt|Tid|Time|Date and time|Datum och tid)\s*[:=]\s*(.+?)\s*$", re.I | re.M),
 }
-TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d kl. %H:%M", "%Y-%m-%d kl %H:%M", "%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M")
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d kl. %H:%M",
+    "%Y-%m-%d kl %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+)
 # Addresses that are machines, not people: never answered.
 AUTOMATIC_ADDRESS = re.compile(
     r"^(?:no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster|bounces?|bounce[-+.].*|.*[-+.]bounces?|"
@@ -80,7 +87,9 @@ def uploads_of(parsed: ParsedMail) -> tuple[list, list[str]]:
         "encrypted": _("%(name)s is encrypted and cannot be read here; it is kept in the mail as received."),
         "empty": _("%(name)s was empty."),
         "unreadable": _("%(name)s could not be decoded; it is kept in the mail as received."),
-        "opaque_signed": _("%(name)s is a signed mail whose text is inside its signature; it is kept in the mail as received."),
+        "opaque_signed": _(
+            "%(name)s is a signed mail whose text is inside its signature; it is kept in the mail as received."
+        ),
     }
     refused += [reasons[item.reason] % {"name": item.filename} for item in parsed.listed]
     return checked, refused
@@ -175,9 +184,14 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
         logger.exception("Unreadable e-mail kept for staff")
         digest = hashlib.sha256(raw).hexdigest()
         record, _created = InboundEmail.objects.get_or_create(
-            message_id=f"<sha256-{digest}@unreadable>", content_hash=digest,
-            defaults={"received_at": received_at or _arrival_of_unreadable(raw, now), "raw": raw, "outcome": Outcome.FAILED,
-                      "note": mailparse.clean(str(error))[:500]},
+            message_id=f"<sha256-{digest}@unreadable>",
+            content_hash=digest,
+            defaults={
+                "received_at": received_at or _arrival_of_unreadable(raw, now),
+                "raw": raw,
+                "outcome": Outcome.FAILED,
+                "note": mailparse.clean(str(error))[:500],
+            },
         )
         return record
     received_at = received_at or arrival(parsed, now)
@@ -185,8 +199,13 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
     existing = InboundEmail.objects.filter(**once).first()
     if existing is not None:
         return existing
-    fields = {"received_at": received_at, "sender": parsed.sender, "subject": parsed.subject[:500], "raw": raw,
-              "authentication": mailparse.verdict(parsed) if settings.MAIL_AUTHSERV_ID else ""}
+    fields = {
+        "received_at": received_at,
+        "sender": parsed.sender,
+        "subject": parsed.subject[:500],
+        "raw": raw,
+        "authentication": mailparse.verdict(parsed) if settings.MAIL_AUTHSERV_ID else "",
+    }
     try:
         with attachments.kept_if_committed(), transaction.atomic():
             record = InboundEmail.objects.create(**once, **fields, outcome=Outcome.UNMATCHED)
@@ -201,15 +220,21 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
         logger.exception("E-mail %s could not be placed; kept for staff", parsed.message_id)
         record, _created = InboundEmail.objects.get_or_create(
             **once,
-            defaults={**fields, "outcome": Outcome.FAILED,
-                      "note": mailparse.clean(f"could not be placed: {error}")[:500]},
+            defaults={
+                **fields,
+                "outcome": Outcome.FAILED,
+                "note": mailparse.clean(f"could not be placed: {error}")[:500],
+            },
         )
     return record
 
 
 def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datetime) -> None:
     if parsed.automatic:
-        record.outcome, record.note = Outcome.IGNORED, f"automatic mail ({parsed.automatic}): no ticket, no answer"[:500]
+        record.outcome, record.note = (
+            Outcome.IGNORED,
+            f"automatic mail ({parsed.automatic}): no ticket, no answer"[:500],
+        )
         return
     if record.authentication in held_verdicts():
         record.outcome = Outcome.UNVERIFIED
@@ -230,8 +255,10 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
     if len(owners) > 1:
         record.outcome = Outcome.AMBIGUOUS
         record.candidates = {"customers": sorted(owners)}
-        record.note = ("the address belongs to several customers: "
-                       + ", ".join(customer.name for customer, _user in owners.values()))[:500]
+        record.note = (
+            "the address belongs to several customers: "
+            + ", ".join(customer.name for customer, _user in owners.values())
+        )[:500]
         return
     customer, user = next(iter(owners.values()))
     ticket = ticket_named(parsed, customer)
@@ -242,8 +269,9 @@ def _place(record: InboundEmail, parsed: ParsedMail, received_at: datetime.datet
     if contract is None and candidates:
         record.outcome = Outcome.AMBIGUOUS
         record.candidates = {"contracts": [c.pk for c in candidates]}
-        record.note = ("more than one contract could be meant: "
-                       + ", ".join(f"#{c.pk} {c.terms.name}" for c in candidates))[:500]
+        record.note = (
+            "more than one contract could be meant: " + ", ".join(f"#{c.pk} {c.terms.name}" for c in candidates)
+        )[:500]
         return
     if contract is None:
         record.outcome, record.note = Outcome.UNMATCHED, "the customer has no active contract"
@@ -256,7 +284,9 @@ def contract_for(customer: Customer, parsed: ParsedMail, received_at: datetime.d
     (None, the candidates) when several remain. A support address that belongs to one service
     (SUPPORT_ADDRESS_TERMS) and an A-number only some contracts' terms cover narrow them down."""
     day = received_at.date()
-    contracts = list(Contract.objects.filter(customer=customer).active(day).select_related("terms").order_by("signed_on", "pk"))
+    contracts = list(
+        Contract.objects.filter(customer=customer).active(day).select_related("terms").order_by("signed_on", "pk")
+    )
     TermsBook.attach(contracts)
     if len(contracts) <= 1:
         return (contracts[0] if contracts else None), []
@@ -275,23 +305,41 @@ def contract_for(customer: Customer, parsed: ParsedMail, received_at: datetime.d
 def _covers(contract: Contract, a_number: str, day: datetime.date) -> bool:
     terms = contract.terms_in_force(day)
     try:
-        to_e164(a_number, default_region=terms.holiday_country or terms.a_number_countries[0],
-                allowed_regions=terms.a_number_countries, allowed_types=terms.a_number_types)
+        to_e164(
+            a_number,
+            default_region=terms.holiday_country or terms.a_number_countries[0],
+            allowed_regions=terms.a_number_countries,
+            allowed_types=terms.a_number_types,
+        )
     except PhoneNumberError:
         return False
     return True
 
 
-def _open_ticket(record: InboundEmail, parsed: ParsedMail, *, contract: Contract, reported_by,
-                 received_at: datetime.datetime, registered_by=None) -> Ticket:
+def _open_ticket(
+    record: InboundEmail,
+    parsed: ParsedMail,
+    *,
+    contract: Contract,
+    reported_by,
+    received_at: datetime.datetime,
+    registered_by=None,
+) -> Ticket:
     """A fault report from a mail: A-number, B-number and time read from its text (a missing one
     is marked and asked for, D §16.9), with the attachments that pass the upload rules."""
     fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
     description = "\n\n".join(part for part in (parsed.subject, parsed.body) if part) or _("(empty e-mail)")
     ticket = services.ticket_create(
-        contract=contract, reported_by=reported_by, channel=Channel.EMAIL, received_at=received_at,
-        description=description, a_number=fields.get("a_number", ""), b_number=fields.get("b_number", ""),
-        fault_occurred_at=fields.get("fault_occurred_at"), accept_missing_details=True, registered_by=registered_by,
+        contract=contract,
+        reported_by=reported_by,
+        channel=Channel.EMAIL,
+        received_at=received_at,
+        description=description,
+        a_number=fields.get("a_number", ""),
+        b_number=fields.get("b_number", ""),
+        fault_occurred_at=fields.get("fault_occurred_at"),
+        accept_missing_details=True,
+        registered_by=registered_by,
     )
     checked, refused = uploads_of(parsed)
     attachments.store(ticket, checked, actor=reported_by)
@@ -307,9 +355,14 @@ def _note_refused(record: InboundEmail, ticket: Ticket, refused: list[str]) -> N
         return
     record.note = ("attachments not taken: " + " ".join(refused))[:500]
     Message.objects.create(
-        ticket=ticket, author=None, internal=True, channel=Channel.EMAIL,
-        body=_("Attachments of the e-mail that were not taken: %(reasons)s The e-mail as received, "
-               "with every attachment, is kept: %(link)s")
+        ticket=ticket,
+        author=None,
+        internal=True,
+        channel=Channel.EMAIL,
+        body=_(
+            "Attachments of the e-mail that were not taken: %(reasons)s The e-mail as received, "
+            "with every attachment, is kept: %(link)s"
+        )
         % {"reasons": " ".join(refused), "link": settings.SITE_URL + reverse("desk-inbox-raw", args=[record.pk])},
     )
 
@@ -318,8 +371,11 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, recei
     checked, refused = uploads_of(parsed)
     try:
         ticket, message = services.ticket_reply(
-            ticket=ticket, actor=user, message=parsed.body or parsed.subject or _("(empty e-mail)"),
-            channel=Channel.EMAIL, at=received_at,
+            ticket=ticket,
+            actor=user,
+            message=parsed.body or parsed.subject or _("(empty e-mail)"),
+            channel=Channel.EMAIL,
+            at=received_at,
         )
     except services.TransitionNotAllowed as refused:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
@@ -340,8 +396,13 @@ def answer_subjects() -> set[str]:
 
 
 def own_addresses() -> set[str]:
-    addresses = {settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL, settings.SUPPORT_TEAM_EMAIL, settings.IMAP_USER,
-                 *settings.SUPPORT_ADDRESS_TERMS}
+    addresses = {
+        settings.DEFAULT_FROM_EMAIL,
+        settings.SERVER_EMAIL,
+        settings.SUPPORT_TEAM_EMAIL,
+        settings.IMAP_USER,
+        *settings.SUPPORT_ADDRESS_TERMS,
+    }
     return {found for address in addresses if address for found in mailparse.addresses_in(address)}
 
 
@@ -392,7 +453,8 @@ def _answer_unknown(record: InboundEmail, parsed: ParsedMail) -> None:
             "Hello,\n\nWe received your e-mail but do not recognise the address %(sender)s as one of our "
             "customers' contacts, so no ticket was opened. Our support staff will look at it. If you are "
             "a customer, please write from the address registered with us or use the customer portal.\n"
-        ) % {"sender": parsed.sender},
+        )
+        % {"sender": parsed.sender},
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[parsed.sender],
         headers={"Auto-Submitted": "auto-replied", "In-Reply-To": parsed.message_id},
@@ -419,8 +481,14 @@ def _open_for(record: InboundEmail, *, contract: Contract, actor) -> Ticket:
     if record.outcome == Outcome.NEW_TICKET:
         raise services.TransitionNotAllowed(_("This e-mail has opened a ticket already."))
     record.handled_by, record.note = actor, f"opened by {actor.get_username()}"
-    ticket = _open_ticket(record, parse(bytes(record.raw)), contract=contract, reported_by=None,
-                          received_at=record.received_at, registered_by=actor)
+    ticket = _open_ticket(
+        record,
+        parse(bytes(record.raw)),
+        contract=contract,
+        reported_by=None,
+        received_at=record.received_at,
+        registered_by=actor,
+    )
     record.save()
     return ticket
 

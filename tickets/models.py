@@ -46,9 +46,7 @@ class NotFaultReason(models.TextChoices):
     # D §16.6, §16.10
     MINOR = "minor", _("Minor issue: calls can be routed to another device")
     THIRD_PARTY = "third_party", _("Third party or outside the supplier's control")
-    CUSTOMER_EQUIPMENT = "customer_equipment", _(
-        "The customer's equipment, configuration, network or firewall"
-    )
+    CUSTOMER_EQUIPMENT = "customer_equipment", _("The customer's equipment, configuration, network or firewall")
     OTHER_SUPPLIER = "other_supplier", _("Another supplier, e.g. internet access")
     THIRD_PARTY_PURCHASE = "third_party_purchase", _("Bought from a third party, e.g. a locked phone")
     DATA_DESTROYED_BY_OTHER = "data_destroyed_by_other", _("Data destroyed by others")
@@ -63,9 +61,7 @@ class TicketNumberSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["prefix", "year"], name="ticket_sequence_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="ticket_sequence_unique")]
 
 
 OPEN_CODES = [status.value for status in OPEN_STATUSES]  # as migrations write them
@@ -78,8 +74,11 @@ def queue_order() -> tuple:
     first (so breached ones lead); then urgent reports; then the rest; each group in order of
     arrival. No clock is read, so an index holds the order."""
     waiting = Q(service_started_at__isnull=True, service_start_due__isnull=False, status__in=OPEN_CODES)
-    group = models.Case(models.When(waiting, then=models.Value(0)), models.When(urgent=True, then=models.Value(1)),
-                        default=models.Value(2))
+    group = models.Case(
+        models.When(waiting, then=models.Value(0)),
+        models.When(urgent=True, then=models.Value(1)),
+        default=models.Value(2),
+    )
     at = models.Case(models.When(waiting, then=models.F("service_start_due")), default=models.F("received_at"))
     return group, at, models.F("id")
 
@@ -104,13 +103,9 @@ class TicketQuerySet(models.QuerySet):
 
 class Ticket(models.Model):
     number = models.CharField(_("ticket number"), max_length=32, unique=True)
-    contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("contract")
-    )
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("contract"))
     # The contract's customer, kept on the ticket so every customer-scoped query is one index.
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"))
     terms = models.ForeignKey(
         ServiceTerms,
         on_delete=models.PROTECT,
@@ -118,16 +113,12 @@ class Ticket(models.Model):
         verbose_name=_("terms version"),
         help_text=_("The terms version the deadlines were computed under."),
     )
-    category = models.CharField(
-        _("category"), max_length=16, choices=Category.choices, default=Category.FAULT
-    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices, default=Category.FAULT)
     urgent = models.BooleanField(_("urgent"), default=False)
     a_number = models.CharField(
         _("A-number"), max_length=20, blank=True, help_text=_("The number that was called (D §2).")
     )
-    b_number = models.CharField(
-        _("B-number"), max_length=20, blank=True, help_text=_("The calling number (D §2).")
-    )
+    b_number = models.CharField(_("B-number"), max_length=20, blank=True, help_text=_("The calling number (D §2)."))
     fault_occurred_at = models.DateTimeField(_("fault occurred at"), null=True, blank=True)
     description = models.TextField(_("description"))
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -145,9 +136,7 @@ class Ticket(models.Model):
     escalation_warned_at = models.DateTimeField(_("staff warned"), null=True, blank=True)
     escalation_breached_at = models.DateTimeField(_("staff told of breach"), null=True, blank=True)
 
-    status = models.CharField(
-        _("status"), max_length=24, choices=Status.choices, default=Status.NEW
-    )
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.NEW)
     close_reason = models.CharField(
         _("close reason"), max_length=24, choices=CloseReason.choices, null=True, blank=True
     )
@@ -206,11 +195,15 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     unanswered_due = models.DateTimeField(
-        _("closed unanswered after"), null=True, blank=True,
+        _("closed unanswered after"),
+        null=True,
+        blank=True,
         help_text=_("The reply deadline that passed when the ticket was closed without an answer (D §16.7)."),
     )
     anonymised_at = models.DateTimeField(
-        _("anonymised at"), null=True, blank=True,
+        _("anonymised at"),
+        null=True,
+        blank=True,
         help_text=_("When retention removed the attachments and phone numbers of this closed ticket."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -226,11 +219,7 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=~Q(category="fault")
                 | Q(details_missing=True)
-                | (
-                    ~Q(a_number="")
-                    & ~Q(b_number="")
-                    & Q(fault_occurred_at__isnull=False)
-                ),
+                | (~Q(a_number="") & ~Q(b_number="") & Q(fault_occurred_at__isnull=False)),
                 name="ticket_fault_report_has_numbers_and_time",  # D §16.9
             ),
             models.CheckConstraint(
@@ -326,15 +315,13 @@ class Ticket(models.Model):
 
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    internal = models.BooleanField(
-        _("internal note"), default=False, help_text=_("Seen by staff only.")
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    internal = models.BooleanField(_("internal note"), default=False, help_text=_("Seen by staff only."))
     body = models.TextField(_("message"))
     from_desk = models.BooleanField(
-        _("automatic message"), default=False, db_default=False,
+        _("automatic message"),
+        default=False,
+        db_default=False,
         help_text=_("Written by the desk itself (the close after an unanswered question), not by a person."),
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -352,16 +339,12 @@ class Message(models.Model):
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
     file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
@@ -377,9 +360,7 @@ class TicketEvent(models.Model):
     """Append-only history: every status and field change, who made it and when."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
     field = models.CharField(_("field"), max_length=40)
     old_value = models.TextField(_("from"), blank=True, null=True)
@@ -483,8 +464,12 @@ class InboundEmail(models.Model):
 
     message_id = models.CharField(_("Message-ID"), max_length=255)
     content_hash = models.CharField(
-        _("content hash"), max_length=64, blank=True,
-        help_text=_("SHA-256 of the mail without the headers servers add on the way: the same mail delivered twice is one."),
+        _("content hash"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "SHA-256 of the mail without the headers servers add on the way: the same mail delivered twice is one."
+        ),
     )
     received_at = models.DateTimeField(_("received"), help_text=_("When it reached our mail server."))
     sender = models.CharField(_("sender"), max_length=320, blank=True)
@@ -493,11 +478,17 @@ class InboundEmail(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     authentication = models.CharField(
-        _("sender authentication"), max_length=8, blank=True,
-        help_text=_("Our mail server's verdict on the sender's address (DMARC, else SPF/DKIM): pass, fail, none, or missing."),
+        _("sender authentication"),
+        max_length=8,
+        blank=True,
+        help_text=_(
+            "Our mail server's verdict on the sender's address (DMARC, else SPF/DKIM): pass, fail, none, or missing."
+        ),
     )
     candidates = models.JSONField(
-        _("could be meant"), default=dict, blank=True,
+        _("could be meant"),
+        default=dict,
+        blank=True,
         help_text=_("The customers or contracts the mail could belong to, when it was not clear which."),
     )
     answered_at = models.DateTimeField(_("sender answered"), null=True, blank=True)
@@ -512,8 +503,11 @@ class InboundEmail(models.Model):
             models.UniqueConstraint(fields=["message_id", "content_hash"], name="inbound_message_once"),
         ]
         indexes = [
-            models.Index("received_at", name="inbound_for_staff_idx",
-                         condition=Q(outcome__in=["quarantined", "unmatched", "failed", "ambiguous", "unverified"])),
+            models.Index(
+                "received_at",
+                name="inbound_for_staff_idx",
+                condition=Q(outcome__in=["quarantined", "unmatched", "failed", "ambiguous", "unverified"]),
+            ),
             models.Index("message_id", name="inbound_message_id_idx"),
             models.Index("sender", "answered_at", name="inbound_answered_idx", condition=Q(answered_at__isnull=False)),
         ]
@@ -544,8 +538,12 @@ class CannedReply(models.Model):
     def clean(self) -> None:
         unknown = unknown_placeholders(self.body)
         if unknown:
-            raise ValidationError({"body": _("Unknown placeholders: %(unknown)s. Use %(known)s.") % {
-                "unknown": ", ".join(unknown), "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}})
+            raise ValidationError(
+                {
+                    "body": _("Unknown placeholders: %(unknown)s. Use %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}
+                }
+            )
 
 
 class SavedView(models.Model):
@@ -579,13 +577,19 @@ class StaffPreferences(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_preferences")
     email_new_report = models.BooleanField(
-        _("E-mail me about a new report on my contracts"), default=True,
-        help_text=_("My contracts: those you are an account manager of (set in the administration). "
-                    "Not for a report you register yourself."),
+        _("E-mail me about a new report on my contracts"),
+        default=True,
+        help_text=_(
+            "My contracts: those you are an account manager of (set in the administration). "
+            "Not for a report you register yourself."
+        ),
     )
-    notice_new_report = models.BooleanField(_("Show a notice on the desk for a new report on my contracts"), default=True)
+    notice_new_report = models.BooleanField(
+        _("Show a notice on the desk for a new report on my contracts"), default=True
+    )
     email_customer_reply = models.BooleanField(
-        _("E-mail me when a customer answers on my tickets"), default=True,
+        _("E-mail me when a customer answers on my tickets"),
+        default=True,
         help_text=_("My tickets: those assigned to you."),
     )
     notice_customer_reply = models.BooleanField(
@@ -645,15 +649,27 @@ class TicketWatcher(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="watching",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="watching",
         verbose_name=_("user"),
     )
     contact = models.ForeignKey(
-        "contracts.ContactPerson", on_delete=models.CASCADE, null=True, blank=True, related_name="watching",
+        "contracts.ContactPerson",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="watching",
         verbose_name=_("contact person"),
     )
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("added by"),
     )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
@@ -667,10 +683,12 @@ class TicketWatcher(models.Model):
                 condition=Q(user__isnull=False, contact__isnull=True) | Q(user__isnull=True, contact__isnull=False),
                 name="ticket_watcher_user_or_contact",
             ),
-            models.UniqueConstraint(fields=["ticket", "user"], condition=Q(user__isnull=False),
-                                    name="ticket_watcher_user_once"),
-            models.UniqueConstraint(fields=["ticket", "contact"], condition=Q(contact__isnull=False),
-                                    name="ticket_watcher_contact_once"),
+            models.UniqueConstraint(
+                fields=["ticket", "user"], condition=Q(user__isnull=False), name="ticket_watcher_user_once"
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "contact"], condition=Q(contact__isnull=False), name="ticket_watcher_contact_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -700,8 +718,13 @@ class Satisfaction(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     answered_at = models.DateTimeField(_("answered"), default=timezone.now)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("answered by"), help_text=_("Empty when the answer came through the link in the e-mail."),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+        help_text=_("Empty when the answer came through the link in the e-mail."),
     )
 
     class Meta:

@@ -42,7 +42,10 @@ def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
     `user`, while they are active staff and their switch for this mail is on."""
     if kind in PERSONAL_KINDS:
         wanted = (
-            user is not None and user.is_active and user.is_staff and user.email
+            user is not None
+            and user.is_active
+            and user.is_staff
+            and user.email
             and StaffPreferences.of(user).wants(PERSONAL_KINDS[kind], "email")
         )
         return [user.email] if wanted else []
@@ -146,15 +149,23 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     if not claimed:
         return False  # sent, given up, or another worker has it now
     notification = Notification.objects.select_related(
-        "ticket__terms", "ticket__customer", "ticket__assignee", "ticket__reported_by",
+        "ticket__terms",
+        "ticket__customer",
+        "ticket__assignee",
+        "ticket__reported_by",
         "recipient_user__staff_preferences",
     ).get(pk=notification_id)
     notification.recipients = recipients_for(notification.ticket, notification.kind, notification.recipient_user)
     if not notification.recipients:
-        _record(notification, failed_at=now, last_error=(
-            "Not sent: the staff member has no e-mail address, is no longer active staff, or turned these e-mails off."
-            if notification.kind in PERSONAL_KINDS else "No e-mail address to send to."
-        ))
+        _record(
+            notification,
+            failed_at=now,
+            last_error=(
+                "Not sent: the staff member has no e-mail address, is no longer active staff, or turned these e-mails off."
+                if notification.kind in PERSONAL_KINDS
+                else "No e-mail address to send to."
+            ),
+        )
         return False
     notification.subject, notification.body = render(notification)
     # A reply quotes this id in In-Reply-To/References, and lands on the ticket.
@@ -179,8 +190,14 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
 
 def _record(notification: Notification, **outcome) -> None:
     """What became of a claimed notification; its claim ends with it."""
-    fields = {"recipients": notification.recipients, "message_id": notification.message_id,
-              "subject": notification.subject, "body": notification.body, "claimed_at": None, **outcome}
+    fields = {
+        "recipients": notification.recipients,
+        "message_id": notification.message_id,
+        "subject": notification.subject,
+        "body": notification.body,
+        "claimed_at": None,
+        **outcome,
+    }
     Notification.objects.filter(pk=notification.pk).update(**fields)
     for name, value in fields.items():
         setattr(notification, name, value)

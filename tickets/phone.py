@@ -45,8 +45,7 @@ def to_e164(
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
         raise PhoneNumberError(
-            _("%(text)s is not a phone number. Write it as e.g. 018-123 45 or +358 18 12345.")
-            % {"text": text}
+            _("%(text)s is not a phone number. Write it as e.g. 018-123 45 or +358 18 12345.") % {"text": text}
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneNumberError(_("%(text)s is not a valid phone number.") % {"text": text})
@@ -55,10 +54,7 @@ def to_e164(
         if region not in allowed_regions:
             names = ", ".join(allowed_regions)
             raise PhoneNumberError(
-                _(
-                    "%(text)s is a number in %(region)s; these terms only cover numbers in: "
-                    "%(names)s."
-                )
+                _("%(text)s is a number in %(region)s; these terms only cover numbers in: %(names)s.")
                 % {"text": text, "region": region or _("an unknown country"), "names": names}
             )
     if allowed_types:
@@ -66,7 +62,11 @@ def to_e164(
         if kind not in {NUMBER_TYPES[name] for name in allowed_types}:
             raise PhoneNumberError(
                 _("%(text)s is %(kind)s; these terms only cover %(kinds)s.")
-                % {"text": text, "kind": KIND_NAMES.get(kind, _("a number of another kind")), "kinds": _kinds_text(allowed_types)}
+                % {
+                    "text": text,
+                    "kind": KIND_NAMES.get(kind, _("a number of another kind")),
+                    "kinds": _kinds_text(allowed_types),
+                }
             )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

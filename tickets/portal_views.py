@@ -133,7 +133,9 @@ def attachment_preview(request: HttpRequest, number: str, attachment_id: int) ->
         raise Http404
     response = FileResponse(
         attachment.file.storage.open(attachment.file.name, "rb"),
-        as_attachment=False, filename=attachment.filename, content_type=content_type,
+        as_attachment=False,
+        filename=attachment.filename,
+        content_type=content_type,
     )
     for header, value in PREVIEW_HEADERS.items():
         response[header] = value
@@ -175,11 +177,19 @@ def satisfaction_link(request: HttpRequest, token: str, score: str) -> HttpRespo
     try:
         ticket = satisfaction.ticket_for(token)
     except satisfaction.LinkExpired:
-        return _link_refused(request, _("This link has expired: answers are taken for %(days)d days after the "
-                                        "e-mail was sent.") % {"days": satisfaction.LINK_MAX_AGE.days})
+        return _link_refused(
+            request,
+            _("This link has expired: answers are taken for %(days)d days after the e-mail was sent.")
+            % {"days": satisfaction.LINK_MAX_AGE.days},
+        )
     except satisfaction.LinkInvalid:
-        return _link_refused(request, _("This link is not valid. Copy the whole address from the e-mail, or "
-                                        "answer on the ticket's page in the portal."))
+        return _link_refused(
+            request,
+            _(
+                "This link is not valid. Copy the whole address from the e-mail, or "
+                "answer on the ticket's page in the portal."
+            ),
+        )
     form = SatisfactionForm(request.POST if request.method == "POST" else None, initial={"score": score})
     context = {"number": ticket.number, "form": form, "answer": satisfaction.answer_of(ticket)}
     if request.method == "POST" and form.is_valid():
@@ -190,8 +200,11 @@ def satisfaction_link(request: HttpRequest, token: str, score: str) -> HttpRespo
         return render(request, "tickets/satisfaction_link.html", {**context, "thanks": True})
     status = 400 if form.errors else 200
     if not services.satisfaction_askable(ticket):
-        return _link_refused(request, _("Ticket %(number)s is not resolved, so there is nothing to rate yet.") % {
-            "number": ticket.number}, status=409)
+        return _link_refused(
+            request,
+            _("Ticket %(number)s is not resolved, so there is nothing to rate yet.") % {"number": ticket.number},
+            status=409,
+        )
     return render(request, "tickets/satisfaction_link.html", context, status=status)
 
 
@@ -212,8 +225,19 @@ def desk_satisfaction(request: HttpRequest) -> HttpResponse:
     zone = settings.TIME_ZONE
     rows = satisfaction.monthly_scores(month, zone)
     good, bad = sum(row["good"] for row in rows), sum(row["bad"] for row in rows)
-    return render(request, "tickets/satisfaction.html", {
-        "month": month, "zone": zone, "rows": rows, "comments": satisfaction.comments_in(month, zone),
-        "total": {"good": good, "bad": bad, "answers": good + bad,
-                  "share": round(100 * good / (good + bad), 1) if good + bad else None},
-    })
+    return render(
+        request,
+        "tickets/satisfaction.html",
+        {
+            "month": month,
+            "zone": zone,
+            "rows": rows,
+            "comments": satisfaction.comments_in(month, zone),
+            "total": {
+                "good": good,
+                "bad": bad,
+                "answers": good + bad,
+                "share": round(100 * good / (good + bad), 1) if good + bad else None,
+            },
+        },
+    )

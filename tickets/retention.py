@@ -70,9 +70,7 @@ def scrub(text: str | None, regions, known=()) -> str | None:
 
 
 def due(now: datetime.datetime, months: int):
-    return Ticket.objects.filter(
-        status=Status.CLOSED, closed_at__lt=cutoff(now, months), anonymised_at__isnull=True
-    )
+    return Ticket.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff(now, months), anonymised_at__isnull=True)
 
 
 def apply(*, now: datetime.datetime | None = None, months: int | None = None, batch: int = BATCH) -> RetentionResult:
@@ -84,8 +82,10 @@ def apply(*, now: datetime.datetime | None = None, months: int | None = None, ba
     while True:
         with transaction.atomic():
             tickets = list(
-                due(now, months).select_related("contract__terms")
-                .select_for_update(of=("self",), skip_locked=True).order_by("closed_at", "pk")[:batch]
+                due(now, months)
+                .select_related("contract__terms")
+                .select_for_update(of=("self",), skip_locked=True)
+                .order_by("closed_at", "pk")[:batch]
             )
             if not tickets:
                 return result
@@ -93,8 +93,11 @@ def apply(*, now: datetime.datetime | None = None, months: int | None = None, ba
 
 
 # The text fields of a ticket's rows that can hold a phone number someone wrote.
-TEXTS = ((Message, ("body",)), (Notification, ("message", "subject", "body")),
-         (TicketEvent, ("old_value", "new_value")))
+TEXTS = (
+    (Message, ("body",)),
+    (Notification, ("message", "subject", "body")),
+    (TicketEvent, ("old_value", "new_value")),
+)
 
 
 def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionResult) -> None:
@@ -138,9 +141,12 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
 
     TicketEvent.objects.bulk_create(
         TicketEvent(
-            ticket=ticket, actor=None, field="retention", old_value=None,
+            ticket=ticket,
+            actor=None,
+            field="retention",
+            old_value=None,
             new_value=f"{len(files[ticket.pk])} attachments, {emails_of[ticket.pk]} e-mails removed; "
-                      "phone numbers masked",
+            "phone numbers masked",
             note=f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
         )
         for ticket in tickets

@@ -76,14 +76,21 @@ def monthly_scores(month: datetime.date, zone: str) -> list[dict]:
     rows = (
         Satisfaction.objects.filter(answered_at__gte=start, answered_at__lt=end)
         .values("ticket__customer_id", "ticket__customer__name")
-        .annotate(good=Count("id", filter=Q(score=Satisfaction.Score.GOOD)),
-                  bad=Count("id", filter=Q(score=Satisfaction.Score.BAD)))
+        .annotate(
+            good=Count("id", filter=Q(score=Satisfaction.Score.GOOD)),
+            bad=Count("id", filter=Q(score=Satisfaction.Score.BAD)),
+        )
         .order_by("ticket__customer__name", "ticket__customer_id")
     )
     return [
-        {"customer_id": row["ticket__customer_id"], "customer": row["ticket__customer__name"],
-         "good": row["good"], "bad": row["bad"], "answers": row["good"] + row["bad"],
-         "share": round(100 * row["good"] / (row["good"] + row["bad"]), 1)}
+        {
+            "customer_id": row["ticket__customer_id"],
+            "customer": row["ticket__customer__name"],
+            "good": row["good"],
+            "bad": row["bad"],
+            "answers": row["good"] + row["bad"],
+            "share": round(100 * row["good"] / (row["good"] + row["bad"]), 1),
+        }
         for row in rows
     ]
 
@@ -92,6 +99,8 @@ def comments_in(month: datetime.date, zone: str, limit: int = 200) -> list[Satis
     """The month's answers that came with a comment, newest first, with their ticket and customer."""
     start, end = month_bounds(month, zone)
     return list(
-        Satisfaction.objects.filter(answered_at__gte=start, answered_at__lt=end).exclude(comment="")
-        .select_related("ticket__customer").order_by("-answered_at", "-id")[:limit]
+        Satisfaction.objects.filter(answered_at__gte=start, answered_at__lt=end)
+        .exclude(comment="")
+        .select_related("ticket__customer")
+        .order_by("-answered_at", "-id")[:limit]
     )

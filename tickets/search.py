@@ -129,8 +129,10 @@ def matching(queryset: QuerySet, query: str, *, internal_notes: bool, phones: se
     kinds = _kinds(query, phones, internal_notes=internal_notes, postgresql=postgresql)
     if postgresql:
         # Read once here: the page and its count would each run every kind again.
-        newest = [queryset.filter(kind).order_by("-received_at", "-id").values_list("pk", flat=True)[:CANDIDATES]
-                  for kind in kinds]
+        newest = [
+            queryset.filter(kind).order_by("-received_at", "-id").values_list("pk", flat=True)[:CANDIDATES]
+            for kind in kinds
+        ]
         found = queryset.filter(AnyId(newest[0].union(*newest[1:])))
     else:
         found = queryset.filter(reduce(or_, (Q(kind) for kind in kinds)))
@@ -161,11 +163,16 @@ def _people(query: str, contains) -> list[Q]:
     sender. Each list is read first, from a small table, so that PostgreSQL plans the ticket
     query with the ids in hand rather than guessing how many a subquery gives."""
     contacts = ContactPerson.objects.filter(Q(contains("name", query)) | Q(contains("email", query)))
-    customers = Customer.objects.filter(contains("name", query)).order_by().values_list("pk", flat=True).union(
-        contacts.order_by().values_list("customer_id", flat=True)
+    customers = (
+        Customer.objects.filter(contains("name", query))
+        .order_by()
+        .values_list("pk", flat=True)
+        .union(contacts.order_by().values_list("customer_id", flat=True))
     )
-    reporters = get_user_model().objects.filter(is_staff=False).filter(
-        Q(contains("email", query)) | Q(contains("first_name", query)) | Q(contains("last_name", query))
+    reporters = (
+        get_user_model()
+        .objects.filter(is_staff=False)
+        .filter(Q(contains("email", query)) | Q(contains("first_name", query)) | Q(contains("last_name", query)))
     )
     mails = InboundEmail.objects.filter(contains("sender", query), ticket__isnull=False)
     lookups = [
@@ -186,8 +193,12 @@ def _number_parts(query: str) -> list[Q]:
     typed, which appear inside its E.164 form once the leading 0 or 00 is dropped."""
     parts = []
     sequence = PREFIX_AND_YEAR.sub("", query)
-    if (NUMBER_PART.match(query) and not WHOLE_NUMBER.match(query)
-            and len(sequence) >= SHORTEST_PART and sequence.strip("0-")):
+    if (
+        NUMBER_PART.match(query)
+        and not WHOLE_NUMBER.match(query)
+        and len(sequence) >= SHORTEST_PART
+        and sequence.strip("0-")
+    ):
         parts.append(Q(number__contains=query.upper()))
     digits = typed_digits(query) if PHONE_TYPED.match(query) else ""
     if len(digits) >= SHORTEST_PART:
@@ -196,7 +207,7 @@ def _number_parts(query: str) -> list[Q]:
 
 
 def typed_digits(query: str) -> str:
-    """"070-123 45" → "7012345", "+46 70 123" → "4670123", "00358 18" → "35818"."""
+    """ "070-123 45" → "7012345", "+46 70 123" → "4670123", "00358 18" → "35818"."""
     digits = re.sub(r"\D", "", query)
     if query.startswith("+"):
         return digits

@@ -91,9 +91,7 @@ def search(queryset: QuerySet[Ticket], query: str, *, internal_notes: bool = Fal
 def phone_candidates(query: str) -> set[str]:
     """The E.164 forms a typed number can have: international as written, or national in any
     country whose terms are in use."""
-    regions = {None} | set(
-        ServiceTerms.objects.exclude(holiday_country=None).values_list("holiday_country", flat=True)
-    )
+    regions = {None} | set(ServiceTerms.objects.exclude(holiday_country=None).values_list("holiday_country", flat=True))
     candidates = set()
     for region in regions:
         try:
@@ -189,7 +187,9 @@ def recently_closed(*, customer_id: int | None = None, contract_id: int | None =
     return list(tickets.select_related("terms").order_by("-received_at", "-id")[:limit])
 
 
-def billable_work(month: datetime.date, *, customer_id: int | None = None, contract_id: int | None = None) -> list[dict]:
+def billable_work(
+    month: datetime.date, *, customer_id: int | None = None, contract_id: int | None = None
+) -> list[dict]:
     """Time logged in a month on tickets that are not a Fault, grouped per customer; one
     customer's or one contract's when given."""
     start = month.replace(day=1)
@@ -222,13 +222,16 @@ def watcher_candidates(ticket: Ticket) -> list[tuple[str, list[tuple[str, str]]]
     drop-down: active users and contact persons with an address, except the reporter, the main
     contact person and those already added (they receive the e-mails already)."""
     users = (
-        get_user_model().objects.filter(customer_membership__customer_id=ticket.customer_id, is_active=True)
-        .exclude(email="").exclude(pk=ticket.reported_by_id or 0)
+        get_user_model()
+        .objects.filter(customer_membership__customer_id=ticket.customer_id, is_active=True)
+        .exclude(email="")
+        .exclude(pk=ticket.reported_by_id or 0)
         .exclude(pk__in=ticket.watchers.filter(user__isnull=False).values("user_id"))
         .order_by("first_name", "last_name", "username")
     )
     contacts = (
-        ContactPerson.objects.filter(customer_id=ticket.customer_id, is_primary=False).exclude(email="")
+        ContactPerson.objects.filter(customer_id=ticket.customer_id, is_primary=False)
+        .exclude(email="")
         .exclude(pk__in=ticket.watchers.filter(contact__isnull=False).values("contact_id"))
         .order_by("name", "id")
     )

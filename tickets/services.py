@@ -115,15 +115,24 @@ def ticket_create(
     now = now or timezone.now()
     received_at = received_at or now
     errors, numbers, terms = report_problems(
-        contract=contract, category=category, channel=channel, description=description, a_number=a_number,
-        b_number=b_number, fault_occurred_at=fault_occurred_at, received_at=received_at, now=now,
+        contract=contract,
+        category=category,
+        channel=channel,
+        description=description,
+        a_number=a_number,
+        b_number=b_number,
+        fault_occurred_at=fault_occurred_at,
+        received_at=received_at,
+        now=now,
     )
     details_missing = False
     if accept_missing_details and category == Category.FAULT:
         detail_fields = {"a_number", "b_number", "fault_occurred_at"}
         if set(errors) <= detail_fields and errors:
             details_missing = True
-            numbers = {field: numbers.get(field, "") if field not in errors else "" for field in ("a_number", "b_number")}
+            numbers = {
+                field: numbers.get(field, "") if field not in errors else "" for field in ("a_number", "b_number")
+            }
             if "fault_occurred_at" in errors:
                 fault_occurred_at = None
             errors = {}
@@ -229,9 +238,7 @@ def report_problems(
     elif fault_occurred_at > now:
         errors.setdefault("fault_occurred_at", []).append(_("The fault cannot be in the future."))
     elif fault_occurred_at > received_at:
-        errors.setdefault("fault_occurred_at", []).append(
-            _("The fault cannot have occurred after it was reported.")
-        )
+        errors.setdefault("fault_occurred_at", []).append(_("The fault cannot have occurred after it was reported."))
     return errors, numbers, terms
 
 
@@ -250,7 +257,9 @@ def _check_defect_window(errors: dict, contract: Contract, terms, received_at: d
     until = contract.delivered_on + datetime.timedelta(days=days)
     if received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).date() > until:
         errors.setdefault("category", []).append(
-            _("Defects in the delivery had to be reported by %(date)s (D §8.4); report a fault or a support request instead.")
+            _(
+                "Defects in the delivery had to be reported by %(date)s (D §8.4); report a fault or a support request instead."
+            )
             % {"date": until.isoformat()}
         )
 
@@ -325,9 +334,7 @@ def ticket_request_info(
         customer_reply_due=due,
     )
     if due is not None:
-        ticket.reply_reminder_at = due - datetime.timedelta(
-            hours=hours * settings.CUSTOMER_REPLY_REMINDER_SHARE
-        )
+        ticket.reply_reminder_at = due - datetime.timedelta(hours=hours * settings.CUSTOMER_REPLY_REMINDER_SHARE)
         ticket.reply_reminder_sent_at = None
     ticket.customer_answered = False
     ticket.save()
@@ -392,18 +399,20 @@ def ticket_reply(
 
 
 @transaction.atomic
-def ticket_classify(
-    *, ticket: Ticket, actor, classification: str, not_fault_reason: str | None = None
-) -> Ticket:
+def ticket_classify(*, ticket: Ticket, actor, classification: str, not_fault_reason: str | None = None) -> Ticket:
     """Fault, or not a Fault with its reason (D §16.4–16.6, §16.10)."""
     ticket = _locked(ticket)
     _require(ticket, Action.CLASSIFY)
     errors = {}
     if classification not in Classification.values:
-        errors["classification"] = [_("Choose %(fault)s or %(not_fault)s.") % {
-            "fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}]
+        errors["classification"] = [
+            _("Choose %(fault)s or %(not_fault)s.")
+            % {"fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}
+        ]
     elif classification == Classification.NOT_FAULT and not_fault_reason not in NotFaultReason.values:
-        errors["not_fault_reason"] = [_("Choose why it is not a fault: %(labels)s.") % {"labels": labels(NotFaultReason)}]
+        errors["not_fault_reason"] = [
+            _("Choose why it is not a fault: %(labels)s.") % {"labels": labels(NotFaultReason)}
+        ]
     elif classification == Classification.FAULT and not_fault_reason:
         errors["not_fault_reason"] = [_("A fault has no reason for not being one.")]
     if errors:
@@ -430,10 +439,13 @@ def ticket_resolve(
         errors["message"] = [_("Tell the customer what was done.")]
     if ticket.category == Category.FAULT and not ticket.classification:
         # Availability and discounts count only the supplier's faults (D §10.4, §16.4).
-        errors["classification"] = [_(
-            "Classify the report before resolving it: %(fault)s or %(not_fault)s (the availability "
-            "figures count only the supplier's faults)."
-        ) % {"fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}]
+        errors["classification"] = [
+            _(
+                "Classify the report before resolving it: %(fault)s or %(not_fault)s (the availability "
+                "figures count only the supplier's faults)."
+            )
+            % {"fault": Classification.FAULT.label, "not_fault": Classification.NOT_FAULT.label}
+        ]
     if errors:
         raise ValidationError(errors)
     _set(
@@ -468,8 +480,10 @@ def ticket_close(
     _require(ticket, Action.CLOSE)
     if close_reason is None:
         close_reason = (
-            CloseReason.DUPLICATE if duplicate_of is not None
-            else CloseReason.NOT_A_FAULT if ticket.classification == Classification.NOT_FAULT
+            CloseReason.DUPLICATE
+            if duplicate_of is not None
+            else CloseReason.NOT_A_FAULT
+            if ticket.classification == Classification.NOT_FAULT
             else CloseReason.RESOLVED
         )
     if close_reason not in CloseReason.values:
@@ -478,8 +492,14 @@ def ticket_close(
         )
     if duplicate_of is not None:
         _check_original(ticket, duplicate_of, close_reason)
-    _set(ticket, actor, status=Status.CLOSED, close_reason=close_reason, customer_reply_due=None,
-         duplicate_of=duplicate_of)
+    _set(
+        ticket,
+        actor,
+        status=Status.CLOSED,
+        close_reason=close_reason,
+        customer_reply_due=None,
+        duplicate_of=duplicate_of,
+    )
     ticket.closed_at = now
     ticket.save()
     notifications.queue(ticket, notifications.Kind.CLOSED)
@@ -489,12 +509,14 @@ def ticket_close(
 def _check_original(ticket: Ticket, original: Ticket, close_reason: str) -> None:
     if close_reason != CloseReason.DUPLICATE:
         problem = _("Only a ticket closed as “%(duplicate)s” names the ticket it repeats.") % {
-            "duplicate": CloseReason.DUPLICATE.label}
+            "duplicate": CloseReason.DUPLICATE.label
+        }
     elif original.pk == ticket.pk:
         problem = _("A ticket cannot be a duplicate of itself.")
     elif original.customer_id != ticket.customer_id:
         problem = _("%(number)s is another customer's ticket: a duplicate repeats the same customer's report.") % {
-            "number": original.number}
+            "number": original.number
+        }
     elif original.duplicate_of_id == ticket.pk:
         problem = _("%(number)s is already closed as a duplicate of this ticket.") % {"number": original.number}
     else:
@@ -536,16 +558,12 @@ def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
 
 
 @transaction.atomic
-def time_log(
-    *, ticket: Ticket, actor, minutes: int, worked_on: datetime.date, note: str = ""
-) -> TimeEntry:
+def time_log(*, ticket: Ticket, actor, minutes: int, worked_on: datetime.date, note: str = "") -> TimeEntry:
     if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
         raise ValidationError({"minutes": [_("Log between 1 and 1440 minutes.")]})
     if worked_on > timezone.localdate():
         raise ValidationError({"worked_on": [_("Work cannot be logged in the future.")]})
-    return TimeEntry.objects.create(
-        ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip()
-    )
+    return TimeEntry.objects.create(ticket=ticket, user=actor, minutes=minutes, worked_on=worked_on, note=note.strip())
 
 
 # Colleagues who also receive a ticket's e-mails ---------------------------------------------
@@ -591,7 +609,8 @@ def _contact_problem(ticket: Ticket, contact: ContactPerson) -> str | None:
         return _("%(name)s has no e-mail address we can send to.") % {"name": contact.name}
     if contact.is_primary:
         return _("%(name)s is the main contact person and already receives every ticket's e-mails.") % {
-            "name": contact.name}
+            "name": contact.name
+        }
     if ticket.watchers.filter(contact=contact).exists():
         return _("%(name)s already receives this ticket's e-mails.") % {"name": contact.name}
     return None
@@ -625,15 +644,24 @@ def satisfaction_record(
     `actor` is None for an answer through the e-mail's link, which needs no sign-in."""
     ticket = _locked(ticket)
     if not satisfaction_askable(ticket):
-        raise TransitionNotAllowed(_("Ticket %(number)s is not resolved, so there is nothing to rate yet.") % {
-            "number": ticket.number})
+        raise TransitionNotAllowed(
+            _("Ticket %(number)s is not resolved, so there is nothing to rate yet.") % {"number": ticket.number}
+        )
     if score not in Satisfaction.Score.values:
-        raise ValidationError({"score": [_("Choose %(good)s or %(bad)s.") % {
-            "good": Satisfaction.Score.GOOD.label, "bad": Satisfaction.Score.BAD.label}]})
+        raise ValidationError(
+            {
+                "score": [
+                    _("Choose %(good)s or %(bad)s.")
+                    % {"good": Satisfaction.Score.GOOD.label, "bad": Satisfaction.Score.BAD.label}
+                ]
+            }
+        )
     answer, _created = Satisfaction.objects.update_or_create(
         ticket=ticket,
         defaults={
-            "score": score, "comment": (comment or "").strip(), "answered_at": now or timezone.now(),
+            "score": score,
+            "comment": (comment or "").strip(),
+            "answered_at": now or timezone.now(),
             "answered_by": actor if getattr(actor, "is_authenticated", False) else None,
         },
     )
@@ -649,9 +677,7 @@ SWEEP_BATCH = 500
 
 
 def _claim(queryset, batch: int) -> list[Ticket]:
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",)).order_by().only("pk")[:batch]
-    )
+    return list(queryset.select_for_update(skip_locked=True, of=("self",)).order_by().only("pk")[:batch])
 
 
 def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
@@ -680,7 +706,9 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 updated_at=now,
             )
             changes = TicketEvent.objects.bulk_create(
-                TicketEvent(ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer"))
+                TicketEvent(
+                    ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer")
+                )
                 for pk in ids
                 for field, old, new in (
                     ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),

@@ -72,5 +72,8 @@ def allows(status: str, action: str) -> bool:
 def allowed_actions(status: str, *, staff: bool = True) -> list[str]:
     """The actions a ticket in `status` takes from staff (or from its customer), in the table's
     order."""
-    return [action.value for action, states in ALLOWED.items()
-            if status in states and (action in BY_CUSTOMER if not staff else action != Action.WITHDRAW)]
+    return [
+        action.value
+        for action, states in ALLOWED.items()
+        if status in states and (action in BY_CUSTOMER if not staff else action != Action.WITHDRAW)
+    ]

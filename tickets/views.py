@@ -119,14 +119,22 @@ def _create_with_attachments(request, form, *, channel: str, extra: dict | None 
         return result
     number = json.loads(result.body)["ticket"]
     if result.same:
-        messages.info(request, _("This report was already received as %(number)s; it was not registered twice.")
-                      % {"number": number})
+        messages.info(
+            request,
+            _("This report was already received as %(number)s; it was not registered twice.") % {"number": number},
+        )
         return Ticket.objects.get(number=number)
     # The form was sent before with other contents: show them again, ready to be sent as a new report.
     form.data = form.data.copy()
     form.data[idempotency.FORM_TOKEN_FIELD] = idempotency.form_token()
-    form.add_error(None, _("This form was already sent and registered as %(number)s. If what you "
-                           "changed is another report, send it again.") % {"number": number})
+    form.add_error(
+        None,
+        _(
+            "This form was already sent and registered as %(number)s. If what you "
+            "changed is another report, send it again."
+        )
+        % {"number": number},
+    )
     return None
 
 
@@ -197,8 +205,9 @@ def portal_withdraw(request: HttpRequest, number: str) -> HttpResponse:
         except services.TransitionNotAllowed as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Your report %(number)s is withdrawn and the ticket closed.") % {
-                "number": ticket.number})
+            messages.success(
+                request, _("Your report %(number)s is withdrawn and the ticket closed.") % {"number": ticket.number}
+            )
             return redirect("portal-ticket", number=ticket.number)
     status = 400 if form.errors else 200
     return render(request, "tickets/portal_withdraw.html", {"ticket": ticket, "form": form}, status=status)
@@ -224,8 +233,20 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 # What a queue row shows (see _row), read as plain values: the rest of a ticket, its terms'
 # tables and three model objects per row stay unmade.
 QUEUE_FIELDS = (
-    "id", "number", "category", "urgent", "status", "customer_answered", "service_start_due", "service_started_at",
-    "escalation_warned_at", "received_at", "description", "customer_id", "customer__name", "terms__timezone",
+    "id",
+    "number",
+    "category",
+    "urgent",
+    "status",
+    "customer_answered",
+    "service_start_due",
+    "service_started_at",
+    "escalation_warned_at",
+    "received_at",
+    "description",
+    "customer_id",
+    "customer__name",
+    "terms__timezone",
     "assignee__username",
 )
 
@@ -240,8 +261,9 @@ def desk(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") or ""
     # Staff see every ticket: the filters alone name the queue's query (for its cached count).
     count_key = "desk:" + params.urlencode()
-    page = LargeListPaginator(selectors.queue(filtered, sort).values(*QUEUE_FIELDS), 50,
-                              count_key=count_key).get_page(request.GET.get("page"))
+    page = LargeListPaginator(selectors.queue(filtered, sort).values(*QUEUE_FIELDS), 50, count_key=count_key).get_page(
+        request.GET.get("page")
+    )
     context = {
         "page": page,
         "sort": sort,
@@ -260,21 +282,23 @@ def desk(request: HttpRequest) -> HttpResponse:
     context["views"] = _views(request)
     customers = _customer_menu()
     staff = list(selectors.active_staff())
-    context.update({
-        "status_options": _options(Status.choices, params.get("status")),
-        "category_options": _options(Category.choices, params.get("category")),
-        "classification_options": _options(Classification.choices, None),
-        "not_fault_options": _options(NotFaultReason.choices, None),
-        "customers": customers,
-        "customer_options": _options(customers or (), params.get("customer")),
-        "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
-        if whole_number(params.get("customer") or "")
-        else None,
-        "terms_options": _options(ServiceTerms.objects.in_force().values_list("slug", "name"), params.get("terms")),
-        "staff_options": _options(((m.pk, m.get_username()) for m in staff), params.get("assignee")),
-        "bulk_staff_options": _options(((m.pk, m.get_username()) for m in staff), None),
-        **_contract_filter(params),
-    })
+    context.update(
+        {
+            "status_options": _options(Status.choices, params.get("status")),
+            "category_options": _options(Category.choices, params.get("category")),
+            "classification_options": _options(Classification.choices, None),
+            "not_fault_options": _options(NotFaultReason.choices, None),
+            "customers": customers,
+            "customer_options": _options(customers or (), params.get("customer")),
+            "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
+            if whole_number(params.get("customer") or "")
+            else None,
+            "terms_options": _options(ServiceTerms.objects.in_force().values_list("slug", "name"), params.get("terms")),
+            "staff_options": _options(((m.pk, m.get_username()) for m in staff), params.get("assignee")),
+            "bulk_staff_options": _options(((m.pk, m.get_username()) for m in staff), None),
+            **_contract_filter(params),
+        }
+    )
     return render(request, "tickets/desk.html", context)
 
 
@@ -292,11 +316,19 @@ def _row_words() -> dict:
     words = {
         "status": {value: label for value, label in Status.choices},
         "category": {value: label for value, label in Category.choices},
-        "urgent": _("Urgent"), "answered": _("Customer answered"), "started": _("started"),
-        "breached": _("Breached"), "soon": _("Due soon"), "tick": _("Tick"),
+        "urgent": _("Urgent"),
+        "answered": _("Customer answered"),
+        "started": _("started"),
+        "breached": _("Breached"),
+        "soon": _("Due soon"),
+        "tick": _("Tick"),
     }
-    return {key: {code: escape(str(label)) for code, label in value.items()} if isinstance(value, dict)
-            else escape(str(value)) for key, value in words.items()}
+    return {
+        key: {code: escape(str(label)) for code, label in value.items()}
+        if isinstance(value, dict)
+        else escape(str(value))
+        for key, value in words.items()
+    }
 
 
 def _row(ticket: dict, url: str, now: datetime.datetime, words: dict) -> str:
@@ -331,7 +363,7 @@ def _row(ticket: dict, url: str, now: datetime.datetime, words: dict) -> str:
         f'<td class="pick"><input type="checkbox" name="ticket" value="{number}" form="bulk" '
         f'aria-label="{words["tick"]} {number}"></td>'
         f'<td><a href="{url}">{number}</a><br><span class="muted">'
-        f'{words["category"].get(category, escape(category))}</span></td>'
+        f"{words['category'].get(category, escape(category))}</span></td>"
         f'<td><a class="quiet" href="?customer={ticket["customer_id"]}">{escape(ticket["customer__name"])}</a></td>'
         f'<td><span class="status status-{escape(status)}">{words["status"].get(status, escape(status))}</span>'
         f'{badges}</td><td>{due_cell}</td><td class="countdown">{left}</td><td>{assignee}</td>'
@@ -422,27 +454,57 @@ def desk_bulk(request: HttpRequest) -> HttpResponse:
     data, actor = form.cleaned_data, request.user
     if data["action"] == BulkForm.ASSIGN:
         assignee = data["assignee"]
-        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_assign(ticket=t, actor=actor, assignee=assignee))
-        bulk.report(request, outcome, lambda n: (
-            ngettext("%(count)d ticket assigned to %(name)s.", "%(count)d tickets assigned to %(name)s.", n)
-            % {"count": n, "name": assignee.get_username()} if assignee else
-            ngettext("%(count)d ticket has nobody assigned now.", "%(count)d tickets have nobody assigned now.", n)
-            % {"count": n}))
+        outcome = bulk.apply(
+            data["tickets"], lambda t: services.ticket_assign(ticket=t, actor=actor, assignee=assignee)
+        )
+        bulk.report(
+            request,
+            outcome,
+            lambda n: (
+                ngettext("%(count)d ticket assigned to %(name)s.", "%(count)d tickets assigned to %(name)s.", n)
+                % {"count": n, "name": assignee.get_username()}
+                if assignee
+                else ngettext(
+                    "%(count)d ticket has nobody assigned now.", "%(count)d tickets have nobody assigned now.", n
+                )
+                % {"count": n}
+            ),
+        )
     elif data["action"] == BulkForm.CLASSIFY:
-        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_classify(
-            ticket=t, actor=actor, classification=data["classification"],
-            not_fault_reason=data["not_fault_reason"] or None))
+        outcome = bulk.apply(
+            data["tickets"],
+            lambda t: services.ticket_classify(
+                ticket=t,
+                actor=actor,
+                classification=data["classification"],
+                not_fault_reason=data["not_fault_reason"] or None,
+            ),
+        )
         label = Classification(data["classification"]).label
-        bulk.report(request, outcome, lambda n: ngettext(
-            "%(count)d ticket classified: %(label)s.", "%(count)d tickets classified: %(label)s.", n)
-            % {"count": n, "label": label})
+        bulk.report(
+            request,
+            outcome,
+            lambda n: ngettext("%(count)d ticket classified: %(label)s.", "%(count)d tickets classified: %(label)s.", n)
+            % {"count": n, "label": label},
+        )
     else:
         original = data["duplicate_of"]
-        outcome = bulk.apply(data["tickets"], lambda t: services.ticket_close(
-            ticket=t, actor=actor, close_reason=CloseReason.DUPLICATE, duplicate_of=original))
-        bulk.report(request, outcome, lambda n: ngettext(
-            "%(count)d ticket closed as a duplicate of %(number)s.",
-            "%(count)d tickets closed as duplicates of %(number)s.", n) % {"count": n, "number": original.number})
+        outcome = bulk.apply(
+            data["tickets"],
+            lambda t: services.ticket_close(
+                ticket=t, actor=actor, close_reason=CloseReason.DUPLICATE, duplicate_of=original
+            ),
+        )
+        bulk.report(
+            request,
+            outcome,
+            lambda n: ngettext(
+                "%(count)d ticket closed as a duplicate of %(number)s.",
+                "%(count)d tickets closed as duplicates of %(number)s.",
+                n,
+            )
+            % {"count": n, "number": original.number},
+        )
     return redirect(back)
 
 
@@ -450,7 +512,8 @@ def _options(choices, chosen: str | None):
     """<option>s of a filter menu, the chosen one selected: written once in Python rather than
     compared option by option in the template (200 customers)."""
     return format_html_join(
-        "", '<option value="{}"{}>{}</option>',
+        "",
+        '<option value="{}"{}>{}</option>',
         ((pk, mark_safe(" selected") if str(pk) == chosen else "", label) for pk, label in choices),
     )
 
@@ -463,7 +526,9 @@ def _contract_filter(params) -> dict:
         contracts = Contract.objects.filter(customer_id=int(customer)).select_related("terms").order_by("pk")
         return {"contract_options": _options(((c.pk, _contract_label(c)) for c in contracts), contract)}
     if whole_number(contract):
-        return {"filtered_contract": Contract.objects.select_related("terms", "customer").filter(pk=int(contract)).first()}
+        return {
+            "filtered_contract": Contract.objects.select_related("terms", "customer").filter(pk=int(contract)).first()
+        }
     return {}
 
 
@@ -532,8 +597,10 @@ def _canned_replies(ticket: Ticket, agent) -> list[dict]:
     """The canned replies, filled for this ticket: the customer's language first."""
     replies = CannedReply.objects.filter(active=True)
     ordered = sorted(replies, key=lambda reply: (reply.language != ticket.customer.language, reply.title))
-    return [{"title": reply.title, "language": reply.language, "text": canned.fill(reply.body, ticket, agent)}
-            for reply in ordered]
+    return [
+        {"title": reply.title, "language": reply.language, "text": canned.fill(reply.body, ticket, agent)}
+        for reply in ordered
+    ]
 
 
 # Which form each action of the ticket page reads, under which name the page shows it again.
@@ -583,13 +650,16 @@ def _run_action(request, ticket: Ticket, action: Action, data: dict) -> str:
         return _("Service started.")
     if action == Action.CLASSIFY:
         ticket = services.ticket_classify(
-            ticket=ticket, actor=actor, classification=data["classification"],
+            ticket=ticket,
+            actor=actor,
+            classification=data["classification"],
             not_fault_reason=data["not_fault_reason"] or None,
         )
         return _("Classified: %(label)s.") % {"label": ticket.get_classification_display()}
     if action == Action.CLOSE:
-        ticket = services.ticket_close(ticket=ticket, actor=actor, close_reason=data["close_reason"] or None,
-                                       duplicate_of=data["duplicate_of"])
+        ticket = services.ticket_close(
+            ticket=ticket, actor=actor, close_reason=data["close_reason"] or None, duplicate_of=data["duplicate_of"]
+        )
         if ticket.duplicate_of_id:
             return _("Closed as a duplicate of %(number)s.") % {"number": ticket.duplicate_of.number}
         return _("Closed: %(reason)s.") % {"reason": ticket.get_close_reason_display()}
@@ -609,21 +679,27 @@ def _run_action(request, ticket: Ticket, action: Action, data: dict) -> str:
 def _compose(ticket: Ticket, actor, action: Action, data: dict) -> str:
     """The one message box: a reply or internal note, a question, or the resolution."""
     if data["internal"] and action != Action.REPLY:
-        raise ValidationError({"internal": [_(
-            "A question or a resolution is written to the customer: untick “Internal note” to send it."
-        )]})
+        raise ValidationError(
+            {
+                "internal": [
+                    _("A question or a resolution is written to the customer: untick “Internal note” to send it.")
+                ]
+            }
+        )
     checked = attachments.check_uploads(data["attachments"])
     with attachments.kept_if_committed():
         if action == Action.REPLY:
-            services.ticket_reply(ticket=ticket, actor=actor, message=data["message"], internal=data["internal"],
-                                  files=checked)
+            services.ticket_reply(
+                ticket=ticket, actor=actor, message=data["message"], internal=data["internal"], files=checked
+            )
             return _("Internal note saved.") if data["internal"] else _("Reply sent to the customer.")
         if action == Action.REQUEST_INFO:
             ticket = services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"], files=checked)
             if ticket.customer_reply_due is None:
                 return _("Question sent; the ticket waits for the customer.")
             return _("Question sent; the ticket waits for the customer's answer until %(due)s.") % {
-                "due": history.local_time(ticket.customer_reply_due, ticket.terms.timezone)}
+                "due": history.local_time(ticket.customer_reply_due, ticket.terms.timezone)
+            }
         services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"], files=checked)
         return _("Resolved; the customer has been told.")
 
@@ -677,9 +753,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The e-mail was set aside; it stays stored."))
             return redirect("desk-inbox")
         contract_id = request.POST.get("contract", "")
-        contract = Contract.objects.select_related("terms").filter(
-            pk=int(contract_id) if whole_number(contract_id) else 0
-        ).first()
+        contract = (
+            Contract.objects.select_related("terms")
+            .filter(pk=int(contract_id) if whole_number(contract_id) else 0)
+            .first()
+        )
         if contract is None:
             messages.error(request, _("Choose the contract the report is for."))
         else:
@@ -701,10 +779,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
             condition |= Q(pk=int(search))
         contracts = contracts.filter(condition)
     contracts = list(contracts[: INBOX_CONTRACTS + 1])
-    return render(request, "tickets/inbox.html", {
-        "rows": rows, "contracts": contracts[:INBOX_CONTRACTS], "search": search,
-        "more_contracts": len(contracts) > INBOX_CONTRACTS, "contract_limit": INBOX_CONTRACTS,
-    })
+    return render(
+        request,
+        "tickets/inbox.html",
+        {
+            "rows": rows,
+            "contracts": contracts[:INBOX_CONTRACTS],
+            "search": search,
+            "more_contracts": len(contracts) > INBOX_CONTRACTS,
+            "contract_limit": INBOX_CONTRACTS,
+        },
+    )
 
 
 @staff_member_required
@@ -728,8 +813,12 @@ def _inbox_rows(kept: list[InboundEmail]) -> list[dict]:
         {
             "email": record,
             "body": _preview(record),
-            "candidate_contracts": [contracts[pk] for pk in (record.candidates or {}).get("contracts", []) if pk in contracts],
-            "candidate_customers": [customers[pk] for pk in (record.candidates or {}).get("customers", []) if pk in customers],
+            "candidate_contracts": [
+                contracts[pk] for pk in (record.candidates or {}).get("contracts", []) if pk in contracts
+            ],
+            "candidate_customers": [
+                customers[pk] for pk in (record.candidates or {}).get("customers", []) if pk in customers
+            ],
         }
         for record in kept
     ]

@@ -24,8 +24,15 @@ from tmf621.mapping import (
 )
 
 ENTITY = {"@type", "@baseType", "@schemaLocation"}
-CREATE_ATTRIBUTES = {*ENTITY, "description", "severity", "ticketType", "relatedEntity", "relatedParty",
-                     "troubleTicketCharacteristic"}
+CREATE_ATTRIBUTES = {
+    *ENTITY,
+    "description",
+    "severity",
+    "ticketType",
+    "relatedEntity",
+    "relatedParty",
+    "troubleTicketCharacteristic",
+}
 PATCH_ATTRIBUTES = {*ENTITY, "id", "href", "description", "severity", "status", "statusChangeReason", "note"}
 
 # The service's field names as the TMF attribute a client sent.
@@ -81,12 +88,17 @@ def _refs(data: dict, name: str) -> list[dict]:
 
 def _contract(user, data: dict) -> Contract:
     """The contract a relatedEntity with the role "contract" names, among the reader's."""
-    named = [item.get("entity") for item in _refs(data, "relatedEntity") if str(item.get("role", "")).lower() == "contract"]
+    named = [
+        item.get("entity") for item in _refs(data, "relatedEntity") if str(item.get("role", "")).lower() == "contract"
+    ]
     ids = [entity.get("id") for entity in named if isinstance(entity, dict)]
     if len(ids) != 1 or not isinstance(ids[0], str) or not (ids[0].isascii() and ids[0].isdigit()) or len(ids[0]) > 18:
-        raise TmfError(400, _(
-            'relatedEntity: name the contract once, as {"role": "contract", "entity": {"id": "…", "@type": "EntityRef"}}.'
-        ))
+        raise TmfError(
+            400,
+            _(
+                'relatedEntity: name the contract once, as {"role": "contract", "entity": {"id": "…", "@type": "EntityRef"}}.'
+            ),
+        )
     contract = Contract.objects.visible_to(user).filter(pk=int(ids[0])).first()
     if contract is None:
         raise TmfError(400, _("relatedEntity: no contract has the id %(id)s.") % {"id": ids[0]})
@@ -96,10 +108,15 @@ def _contract(user, data: dict) -> Contract:
 def _check_parties(data: dict, contract: Contract) -> None:
     for item in _refs(data, "relatedParty"):
         party = item.get("partyOrPartyRole")
-        if str(item.get("role", "")).lower() == "customer" and isinstance(party, dict) \
-                and str(party.get("id")) != str(contract.customer_id):
-            raise TmfError(400, _("relatedParty: the customer is the contract's customer, id %(id)s.") % {
-                "id": contract.customer_id})
+        if (
+            str(item.get("role", "")).lower() == "customer"
+            and isinstance(party, dict)
+            and str(party.get("id")) != str(contract.customer_id)
+        ):
+            raise TmfError(
+                400,
+                _("relatedParty: the customer is the contract's customer, id %(id)s.") % {"id": contract.customer_id},
+            )
 
 
 def _report_details(data: dict) -> dict:
@@ -108,16 +125,23 @@ def _report_details(data: dict) -> dict:
     for item in _refs(data, "troubleTicketCharacteristic"):
         name, value = item.get("name"), item.get("value")
         if name not in REPORT_CHARACTERISTICS:
-            raise TmfError(400, _("troubleTicketCharacteristic: a report names %(names)s, not “%(name)s”.") % {
-                "names": ", ".join(REPORT_CHARACTERISTICS), "name": name})
+            raise TmfError(
+                400,
+                _("troubleTicketCharacteristic: a report names %(names)s, not “%(name)s”.")
+                % {"names": ", ".join(REPORT_CHARACTERISTICS), "name": name},
+            )
         if not isinstance(value, str):
             raise TmfError(400, _("troubleTicketCharacteristic %(name)s: give its value as text.") % {"name": name})
         if name == FAULT_TIME:
             moment = _datetime(value)
             if moment is None:
-                raise TmfError(400, _(
-                    "troubleTicketCharacteristic %(name)s: give a date and time with its offset, e.g. 2026-10-02T14:05:00+02:00."
-                ) % {"name": name})
+                raise TmfError(
+                    400,
+                    _(
+                        "troubleTicketCharacteristic %(name)s: give a date and time with its offset, e.g. 2026-10-02T14:05:00+02:00."
+                    )
+                    % {"name": name},
+                )
             value = moment
         details[REPORT_CHARACTERISTICS[name]] = value
     return details
@@ -143,8 +167,13 @@ def create(user, data) -> Ticket:
     _check_parties(data, contract)
     try:
         return services.ticket_create(
-            contract=contract, description=description, channel=Channel.API, reported_by=user,
-            category=category, urgent=urgent, **_report_details(data),
+            contract=contract,
+            description=description,
+            channel=Channel.API,
+            reported_by=user,
+            category=category,
+            urgent=urgent,
+            **_report_details(data),
         )
     except ValidationError as error:
         raise _renamed(error) from None

@@ -52,8 +52,13 @@ def _post(listener: Listener, event: Event) -> str:
         "X-Signature": signature(listener.secret, body),
     }
     try:
-        response = requests.post(listener.callback, data=body, headers=headers,
-                                 timeout=settings.TMF621_CALLBACK_TIMEOUT, allow_redirects=False)
+        response = requests.post(
+            listener.callback,
+            data=body,
+            headers=headers,
+            timeout=settings.TMF621_CALLBACK_TIMEOUT,
+            allow_redirects=False,
+        )
     except requests.RequestException as error:
         return f"{type(error).__name__}: {error}"[:1000]
     return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
@@ -67,8 +72,9 @@ def deliver(event_id: uuid.UUID | str, now: datetime.datetime | None = None) -> 
         event = (
             Event.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("listener__owner")
-            .filter(pk=event_id, delivered_at__isnull=True, listener__disabled_at__isnull=True,
-                    next_attempt_at__lte=now)
+            .filter(
+                pk=event_id, delivered_at__isnull=True, listener__disabled_at__isnull=True, next_attempt_at__lte=now
+            )
             .first()
         )
         if event is None or (event.payload is None and not events.build(event)):

@@ -49,8 +49,11 @@ def answer(http_status: int, message: str, headers: dict | None = None) -> Respo
 def _flatten(detail, prefix: str = "") -> list[str]:
     """DRF's nested error detail as "field: message" lines."""
     if isinstance(detail, dict):
-        return [line for key, value in detail.items()
-                for line in _flatten(value, "" if key in ("non_field_errors", NON_FIELD_ERRORS) else f"{key}: ")]
+        return [
+            line
+            for key, value in detail.items()
+            for line in _flatten(value, "" if key in ("non_field_errors", NON_FIELD_ERRORS) else f"{key}: ")
+        ]
     if isinstance(detail, list):
         return [line for value in detail for line in _flatten(value, prefix)]
     return [f"{prefix}{detail}"]

@@ -38,8 +38,11 @@ def parse_query(query: str) -> dict[str, set[str]]:
             if not values or values - set(EventType.values):
                 raise TmfError(400, _("query: eventType takes %(allowed)s.") % {"allowed": ", ".join(EventType.values)})
         elif not (name.startswith(QUERY_PREFIX) and name.removeprefix(QUERY_PREFIX) in QUERY_ATTRIBUTES):
-            raise TmfError(400, _("query filters on eventType and %(names)s, not “%(name)s”.") % {
-                "names": ", ".join(QUERY_PREFIX + known for known in QUERY_ATTRIBUTES), "name": name})
+            raise TmfError(
+                400,
+                _("query filters on eventType and %(names)s, not “%(name)s”.")
+                % {"names": ", ".join(QUERY_PREFIX + known for known in QUERY_ATTRIBUTES), "name": name},
+            )
         elif not values:
             raise TmfError(400, _("query: give %(name)s a value.") % {"name": name})
         wanted[name] = values
@@ -55,7 +58,8 @@ def matches(listener: Listener, payload: dict) -> bool:
     ticket = payload["event"]["troubleTicket"]
     return all(
         ticket.get(name.removeprefix(QUERY_PREFIX)) in values
-        for name, values in parse_query(listener.query).items() if name.startswith(QUERY_PREFIX)
+        for name, values in parse_query(listener.query).items()
+        if name.startswith(QUERY_PREFIX)
     )
 
 

@@ -25,8 +25,9 @@ def _callback(value) -> str:
         raise TmfError(400, _("callback: give the URL events are to be POSTed to."))
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > MAX_CALLBACK:
-        raise TmfError(400, _("callback: give an http or https URL of at most %(length)d characters.") % {
-            "length": MAX_CALLBACK})
+        raise TmfError(
+            400, _("callback: give an http or https URL of at most %(length)d characters.") % {"length": MAX_CALLBACK}
+        )
     if not reachable(value.strip()):
         raise TmfError(400, _("callback: its host must resolve to public internet addresses only."))
     return value.strip()
@@ -63,8 +64,9 @@ def register(user, data) -> Listener:
         if membership is None:
             raise TmfError(403, _("Only staff and customer users register listeners."))
         customer = membership.customer
-    return Listener.objects.create(owner=user, customer=customer, callback=callback, query=query,
-                                   secret=secrets.token_hex(32))
+    return Listener.objects.create(
+        owner=user, customer=customer, callback=callback, query=query, secret=secrets.token_hex(32)
+    )
 
 
 def own(user, hub_id: str) -> Listener:

@@ -63,10 +63,16 @@ def tickets_for(user) -> QuerySet[Ticket]:
     if not user.is_staff:
         messages = messages.filter(internal=False)
         attachments = attachments.exclude(message__internal=True)
-    return selectors.tickets_for(user).select_related("contract__customer", "contract__terms", "reported_by").prefetch_related(
-        Prefetch("events", TicketEvent.objects.filter(field="status").order_by("at", "id"), to_attr="status_events"),
-        Prefetch("messages", messages, to_attr="visible_messages"),
-        Prefetch("attachments", attachments, to_attr="visible_attachments"),
+    return (
+        selectors.tickets_for(user)
+        .select_related("contract__customer", "contract__terms", "reported_by")
+        .prefetch_related(
+            Prefetch(
+                "events", TicketEvent.objects.filter(field="status").order_by("at", "id"), to_attr="status_events"
+            ),
+            Prefetch("messages", messages, to_attr="visible_messages"),
+            Prefetch("attachments", attachments, to_attr="visible_attachments"),
+        )
     )
 
 
@@ -80,10 +86,14 @@ def trouble_ticket(ticket: Ticket, reader, *, now: datetime.datetime | None = No
         "@baseType": "TroubleTicket",
         "id": str(ticket.pk),
         "href": ticket_href(ticket.pk),
-        "externalIdentifier": [{
-            "@type": "ExternalIdentifier", "id": ticket.number, "owner": "servicedesk",
-            "externalIdentifierType": "ticketNumber",
-        }],
+        "externalIdentifier": [
+            {
+                "@type": "ExternalIdentifier",
+                "id": ticket.number,
+                "owner": "servicedesk",
+                "externalIdentifierType": "ticketNumber",
+            }
+        ],
         "description": ticket.description,
         "ticketType": ticket.category,
         "severity": CRITICAL if ticket.urgent else MINOR,
@@ -97,12 +107,19 @@ def trouble_ticket(ticket: Ticket, reader, *, now: datetime.datetime | None = No
         "channel": {"@type": "ChannelRef", "id": ticket.channel, "name": ticket.get_channel_display()},
         "troubleTicketCharacteristic": _characteristics(ticket, now),
         "relatedParty": _parties(ticket, reader),
-        "relatedEntity": [{
-            "@type": "RelatedEntity", "role": "contract",
-            "entity": {"@type": "EntityRef", "@referredType": "Contract", "id": str(ticket.contract_id),
-                       "name": str(ticket.contract),
-                       "href": absolute(reverse("contract-detail", args=[ticket.contract_id]))},
-        }],
+        "relatedEntity": [
+            {
+                "@type": "RelatedEntity",
+                "role": "contract",
+                "entity": {
+                    "@type": "EntityRef",
+                    "@referredType": "Contract",
+                    "id": str(ticket.contract_id),
+                    "name": str(ticket.contract),
+                    "href": absolute(reverse("contract-detail", args=[ticket.contract_id])),
+                },
+            }
+        ],
         "note": [_note(message, reader) for message in ticket.visible_messages],
         "attachment": [_attachment(ticket, attachment) for attachment in ticket.visible_attachments],
     }
@@ -135,24 +152,44 @@ def _characteristics(ticket: Ticket, now: datetime.datetime) -> list[dict]:
         found.append(_string(FAULT_TIME, iso(ticket.fault_occurred_at)))
     if ticket.service_start_due:
         found.append(_string(SERVICE_START_DUE, iso(ticket.service_start_due)))
-        found.append({"@type": "BooleanCharacteristic", "name": SERVICE_START_BREACHED, "valueType": "boolean",
-                      "value": ticket.service_start_breached_at(now)})
+        found.append(
+            {
+                "@type": "BooleanCharacteristic",
+                "name": SERVICE_START_BREACHED,
+                "valueType": "boolean",
+                "value": ticket.service_start_breached_at(now),
+            }
+        )
     return found
 
 
 def _parties(ticket: Ticket, reader) -> list[dict]:
-    parties = [{
-        "@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
-        "partyOrPartyRole": {"@type": "PartyRef", "@referredType": "Organization",
-                             "id": str(ticket.customer_id), "name": ticket.customer.name},
-    }]
+    parties = [
+        {
+            "@type": "RelatedPartyRefOrPartyRoleRef",
+            "role": "customer",
+            "partyOrPartyRole": {
+                "@type": "PartyRef",
+                "@referredType": "Organization",
+                "id": str(ticket.customer_id),
+                "name": ticket.customer.name,
+            },
+        }
+    ]
     reporter = ticket.reported_by
     if reporter is not None and not reporter.is_staff:
-        parties.append({
-            "@type": "RelatedPartyRefOrPartyRoleRef", "role": "contact",
-            "partyOrPartyRole": {"@type": "PartyRef", "@referredType": "Individual", "id": str(reporter.pk),
-                                 "name": reporter.get_full_name() or reporter.get_username()},
-        })
+        parties.append(
+            {
+                "@type": "RelatedPartyRefOrPartyRoleRef",
+                "role": "contact",
+                "partyOrPartyRole": {
+                    "@type": "PartyRef",
+                    "@referredType": "Individual",
+                    "id": str(reporter.pk),
+                    "name": reporter.get_full_name() or reporter.get_username(),
+                },
+            }
+        )
     return parties
 
 
@@ -168,14 +205,22 @@ def _note(message: Message, reader) -> dict:
         author = shown_name(message.author, _Reader(reader))
     else:  # the desk's own message, or the customer's e-mail from an address without a user
         author = gettext("Support") if message.from_desk else message.ticket.customer.name
-    return {"@type": "Note", "id": str(message.pk), "author": author, "date": iso(message.created_at),
-            "text": message.body}
+    return {
+        "@type": "Note",
+        "id": str(message.pk),
+        "author": author,
+        "date": iso(message.created_at),
+        "text": message.body,
+    }
 
 
 def _attachment(ticket: Ticket, attachment: Attachment) -> dict:
     return {
-        "@type": "AttachmentRef", "@referredType": "Attachment", "id": str(attachment.pk),
-        "name": attachment.filename, "description": attachment.content_type,
+        "@type": "AttachmentRef",
+        "@referredType": "Attachment",
+        "id": str(attachment.pk),
+        "name": attachment.filename,
+        "description": attachment.content_type,
         "url": absolute(reverse("attachment", args=[ticket.number, attachment.pk])),
     }
 

@@ -30,8 +30,13 @@ class Listener(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tmf621_listeners", verbose_name=_("owner")
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="tmf621_listeners",
-        verbose_name=_("customer"), help_text=_("Empty: a staff member's listener, told of every ticket."),
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tmf621_listeners",
+        verbose_name=_("customer"),
+        help_text=_("Empty: a staff member's listener, told of every ticket."),
     )
     callback = models.URLField(_("callback"), max_length=500)
     query = models.CharField(_("query"), max_length=500, blank=True)
@@ -39,7 +44,9 @@ class Listener(models.Model):
     failures = models.PositiveIntegerField(_("failures in a row"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     disabled_at = models.DateTimeField(
-        _("disabled"), null=True, blank=True,
+        _("disabled"),
+        null=True,
+        blank=True,
         help_text=_("Set after too many failed deliveries in a row; clear it to deliver again."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

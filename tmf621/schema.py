@@ -85,8 +85,10 @@ def _operations(copier: _Copier, path: str, methods: tuple[str, ...], security) 
             content = operation["requestBody"]["content"]
             operation["requestBody"]["content"] = {media: content[media] for media in PATCH_MEDIA}
         if path == "/troubleTicket/{id}" and method == "delete":
-            operation["description"] = ("A trouble ticket is never deleted: the customer cancels it and the "
-                                        "desk closes it, both by PATCH of its status. Always 405 for your tickets.")
+            operation["description"] = (
+                "A trouble ticket is never deleted: the customer cancels it and the "
+                "desk closes it, both by PATCH of its status. Always 405 for your tickets."
+            )
             operation["responses"] = {code: operation["responses"][code] for code in DELETE_ANSWERS}
         operation["tags"] = ["TMF621 " + tag for tag in operation.get("tags", [])]
         if security:
@@ -98,9 +100,15 @@ def _operations(copier: _Copier, path: str, methods: tuple[str, ...], security) 
 def add_tmf621(result, generator, request, public):
     """drf-spectacular postprocessing hook: the TMF621 operations and their components."""
     base = reverse("tmf621-ticket-list").removesuffix("/troubleTicket")
-    security = next((operation.get("security") for operations in result.get("paths", {}).values()
-                     for operation in operations.values() if isinstance(operation, dict) and "security" in operation),
-                    None)
+    security = next(
+        (
+            operation.get("security")
+            for operations in result.get("paths", {}).values()
+            for operation in operations.values()
+            if isinstance(operation, dict) and "security" in operation
+        ),
+        None,
+    )
     copier = _Copier()
     paths = result.setdefault("paths", {})
     for path, methods in SERVED.items():

@@ -19,8 +19,7 @@ PAGING = ("fields", "offset", "limit", "sort")
 # `sort`: newest first unless told; "-" in front sorts descending (TMF630).
 SORTS = {"creationDate": "received_at", "lastUpdate": "updated_at"}
 RANGES = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
-FILTERS = ("status", "severity", "ticketType", "relatedParty.id",
-           *(f"creationDate.{op}" for op in RANGES))
+FILTERS = ("status", "severity", "ticketType", "relatedParty.id", *(f"creationDate.{op}" for op in RANGES))
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 20, 100, 1_000_000_000
 
 
@@ -28,8 +27,11 @@ def _values(params, name: str, allowed) -> list[str]:
     values = [value.strip() for value in params[name].split(",") if value.strip()]
     wrong = [value for value in values if value not in allowed]
     if wrong or not values:
-        raise TmfError(400, _("%(name)s takes %(allowed)s, not “%(value)s”.") % {
-            "name": name, "allowed": ", ".join(allowed), "value": params[name]})
+        raise TmfError(
+            400,
+            _("%(name)s takes %(allowed)s, not “%(value)s”.")
+            % {"name": name, "allowed": ", ".join(allowed), "value": params[name]},
+        )
     return values
 
 
@@ -53,16 +55,20 @@ def _moment(name: str, value: str) -> datetime.datetime:
     except ValueError:  # well formed but impossible: 2026-13-45T00:00:00Z
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise TmfError(400, _("%(name)s takes a date and time with its offset, e.g. 2026-10-02T14:05:00Z.") % {
-            "name": name})
+        raise TmfError(
+            400, _("%(name)s takes a date and time with its offset, e.g. 2026-10-02T14:05:00Z.") % {"name": name}
+        )
     return moment
 
 
 def filter_tickets(queryset: QuerySet[Ticket], params) -> QuerySet[Ticket]:
     unknown = sorted(set(params) - set(PAGING) - set(FILTERS))
     if unknown:
-        raise TmfError(400, _("Unknown query parameter(s): %(names)s. Filters: %(filters)s.") % {
-            "names": ", ".join(unknown), "filters": ", ".join(FILTERS)})
+        raise TmfError(
+            400,
+            _("Unknown query parameter(s): %(names)s. Filters: %(filters)s.")
+            % {"names": ", ".join(unknown), "filters": ", ".join(FILTERS)},
+        )
     if "status" in params:
         queryset = queryset.filter(_status_condition(_values(params, "status", TMF_STATUSES)))
     if "severity" in params:
@@ -85,8 +91,9 @@ def filter_tickets(queryset: QuerySet[Ticket], params) -> QuerySet[Ticket]:
 def _order(sort: str) -> tuple[str, str]:
     name = sort.strip().removeprefix("-")
     if name not in SORTS:
-        raise TmfError(400, _("sort takes %(allowed)s, each with “-” in front for descending.") % {
-            "allowed": ", ".join(SORTS)})
+        raise TmfError(
+            400, _("sort takes %(allowed)s, each with “-” in front for descending.") % {"allowed": ", ".join(SORTS)}
+        )
     sign = "-" if sort.strip().startswith("-") else ""
     return f"{sign}{SORTS[name]}", f"{sign}id"
 
@@ -97,8 +104,11 @@ def paging(params) -> tuple[int, int]:
     for name, default, lowest, highest in (("offset", 0, 0, MAX_OFFSET), ("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)):
         value = params.get(name, str(default)).strip()
         if not (value.isascii() and value.isdigit()) or not lowest <= int(value) <= highest:
-            raise TmfError(400, _("%(name)s takes a whole number from %(lowest)d to %(highest)d.") % {
-                "name": name, "lowest": lowest, "highest": highest})
+            raise TmfError(
+                400,
+                _("%(name)s takes a whole number from %(lowest)d to %(highest)d.")
+                % {"name": name, "lowest": lowest, "highest": highest},
+            )
         result.append(int(value))
     return result[0], result[1]
 

@@ -54,7 +54,7 @@ class TroubleTicketList(TmfView):
         now = timezone.now()
         page = [
             mapping.select_fields(mapping.trouble_ticket(ticket, request.user, now=now), wanted)
-            for ticket in queryset[offset:offset + limit]
+            for ticket in queryset[offset : offset + limit]
         ]
         return Response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
@@ -76,9 +76,13 @@ class TroubleTicketDetail(TmfView):
     def delete(self, request: Request, ticket_id: str) -> Response:
         """A ticket is never deleted (its history is the contract's evidence): cancel or close it."""
         self._ticket(ticket_id)
-        return errors.answer(405, _(
-            "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
-            "both by PATCH of its status."))
+        return errors.answer(
+            405,
+            _(
+                "A trouble ticket is not deleted: the customer cancels it and the desk closes it, "
+                "both by PATCH of its status."
+            ),
+        )
 
 
 class HubList(TmfView):

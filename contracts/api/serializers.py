@@ -53,19 +53,14 @@ class MaintenanceWindowSerializer(StrictFields, serializers.Serializer):
 class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
     support_opens = ClockTimeField()
     support_closes = ClockTimeField()
-    availability_target = PlainDecimalField(
-        max_digits=7, decimal_places=4, allow_null=True, required=False
-    )
-    late_delivery_discount_percent = PlainDecimalField(
-        max_digits=5, decimal_places=2, allow_null=True, required=False
-    )
-    liability_cap_percent = PlainDecimalField(
-        max_digits=5, decimal_places=2, allow_null=True, required=False
-    )
+    availability_target = PlainDecimalField(max_digits=7, decimal_places=4, allow_null=True, required=False)
+    late_delivery_discount_percent = PlainDecimalField(max_digits=5, decimal_places=2, allow_null=True, required=False)
+    liability_cap_percent = PlainDecimalField(max_digits=5, decimal_places=2, allow_null=True, required=False)
     discount_ladder = serializers.JSONField(required=False)
     maintenance_windows = serializers.JSONField(required=False, allow_null=True)
     holiday_categories = serializers.JSONField(
-        required=False, help_text="Empty or left out: the country's real days off (Sweden: public holidays and the de facto eves)."
+        required=False,
+        help_text="Empty or left out: the country's real days off (Sweden: public holidays and the de facto eves).",
     )
     a_number_countries = serializers.JSONField()
     status_page = serializers.SerializerMethodField(
@@ -167,7 +162,9 @@ class CustomerSerializer(StrictFields, serializers.ModelSerializer):
 
 class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
     password = serializers.CharField(
-        write_only=True, required=False, style={"input_type": "password"},
+        write_only=True,
+        required=False,
+        style={"input_type": "password"},
         help_text="Leave it out to e-mail the user a link to choose their own password.",
     )
     customer = serializers.SerializerMethodField()
@@ -183,9 +180,7 @@ class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
         return membership.customer_id if membership else None
 
 
-@extend_schema_field(
-    {"oneOf": [{"type": "string", "example": "dstny-alcom-2022"}, {"type": "integer"}]}
-)
+@extend_schema_field({"oneOf": [{"type": "string", "example": "dstny-alcom-2022"}, {"type": "integer"}]})
 class TermsReferenceField(serializers.Field):
     """Terms named by slug (the version in force today) or by id (that exact version)."""
 
@@ -228,8 +223,15 @@ class NoticeSerializer(StrictFields, serializers.ModelSerializer):
 
     class Meta:
         model = Notice
-        fields = ["kind", "effective_on", "new_terms_version", "new_monthly_fee", "sent_at", "received_on",
-                  "termination_until"]
+        fields = [
+            "kind",
+            "effective_on",
+            "new_terms_version",
+            "new_monthly_fee",
+            "sent_at",
+            "received_on",
+            "termination_until",
+        ]
 
 
 class ContractSerializer(StrictFields, serializers.ModelSerializer):
@@ -244,7 +246,8 @@ class ContractSerializer(StrictFields, serializers.ModelSerializer):
     )
     fees = ContractFeeSerializer(many=True, read_only=True, help_text="The fee history (D §15.14).")
     notices = NoticeSerializer(
-        many=True, read_only=True,
+        many=True,
+        read_only=True,
         help_text="Notices of changed terms or fees, with the customer's right to terminate (D §15.14, §28).",
     )
 
@@ -284,7 +287,8 @@ def contract_notices(contract: Contract) -> list[Notice]:
     if notices is None:
         notices = list(contract.customer.notices.select_related("terms", "fee"))
     return [
-        n for n in notices
+        n
+        for n in notices
         if (n.terms_id and n.terms.slug == contract.terms.slug) or (n.fee_id and n.fee.contract_id == contract.pk)
     ]
 

@@ -25,13 +25,9 @@ from core.idempotency import idempotent
 
 @extend_schema_view(
     list=extend_schema(summary="Terms in force, one per contract template"),
-    retrieve=extend_schema(
-        summary="One terms record: by slug the version in force, by id that exact version"
-    ),
+    retrieve=extend_schema(summary="One terms record: by slug the version in force, by id that exact version"),
     create=extend_schema(summary="Add a contract template's terms (staff)"),
-    update=extend_schema(
-        summary="Change terms (staff): a version in use is kept and a new version is made"
-    ),
+    update=extend_schema(summary="Change terms (staff): a version in use is kept and a new version is made"),
     partial_update=extend_schema(
         summary="Change some terms (staff): a version in use is kept and a new version is made"
     ),
@@ -83,27 +79,26 @@ class ServiceTermsViewSet(
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         effective_from = changes.pop("effective_from", None)
-        revised = services.terms_revise(
-            terms=terms, changes=changes, effective_from=effective_from, actor=request.user
-        )
+        revised = services.terms_revise(terms=terms, changes=changes, effective_from=effective_from, actor=request.user)
         code = status.HTTP_201_CREATED if revised.pk != terms.pk else status.HTTP_200_OK
         return Response(self.get_serializer(revised).data, status=code)
 
     @extend_schema(
         summary="Every version of a contract template, newest first",
-        responses=inline_serializer("ServiceTermsVersionsPage", {
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": ServiceTermsSerializer(many=True),
-        }),
+        responses=inline_serializer(
+            "ServiceTermsVersionsPage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": ServiceTermsSerializer(many=True),
+            },
+        ),
     )
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, slug_or_id: str, format: str | None = None) -> Response:
         terms = self.get_object()
-        page = self.paginate_queryset(
-            ServiceTerms.objects.filter(slug=terms.slug).order_by("-version")
-        )
+        page = self.paginate_queryset(ServiceTerms.objects.filter(slug=terms.slug).order_by("-version"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -137,9 +132,7 @@ class CustomerViewSet(
     def perform_create(self, serializer):
         serializer.instance = services.customer_create(**serializer.validated_data)
 
-    @extend_schema(
-        methods=["get"], summary="The customer's users (staff)", responses=CustomerUserSerializer(many=True)
-    )
+    @extend_schema(methods=["get"], summary="The customer's users (staff)", responses=CustomerUserSerializer(many=True))
     @extend_schema(
         methods=["post"],
         summary="Add a user of this customer (staff)",

@@ -53,8 +53,10 @@ class LargeListPaginator(Paginator):
         if isinstance(sliced, QuerySet) and (sliced.query.low_mark or 0) >= IDS_FIRST_FROM:
             ids = list(sliced.values_list("pk", flat=True))
             # Model rows, or the dicts of a .values() list (which then names its "id").
-            rows = {row["id"] if isinstance(row, dict) else row.pk: row
-                    for row in self.object_list.filter(pk__in=ids).order_by()}
+            rows = {
+                row["id"] if isinstance(row, dict) else row.pk: row
+                for row in self.object_list.filter(pk__in=ids).order_by()
+            }
             page.object_list = [rows[pk] for pk in ids if pk in rows]
         return page
 
@@ -75,7 +77,11 @@ class PagePagination(PageNumberPagination):
         text = values[-1]
         if len(values) > 1 or not whole_number(text) or not 1 <= int(text) <= self.max_page_size:
             raise ValidationError(
-                {"page_size": [_("Give page_size once, as a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]}
+                {
+                    "page_size": [
+                        _("Give page_size once, as a whole number from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
             )
         return int(text)
 

@@ -22,10 +22,13 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
-            data = json.loads(stream.read().decode(encoding), parse_float=_finite_or_text,
-                              parse_constant=self._refuse_constant)
+            data = json.loads(
+                stream.read().decode(encoding), parse_float=_finite_or_text, parse_constant=self._refuse_constant
+            )
         except RecursionError:
-            raise ParseError(_("JSON parse error - nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH}) from None
+            raise ParseError(
+                _("JSON parse error - nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH}
+            ) from None
         except ValueError as error:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from None
         if _depth(data) > MAX_DEPTH:

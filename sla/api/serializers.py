@@ -14,7 +14,9 @@ from tickets.models import Ticket
 
 class OutageSerializer(StrictFields, serializers.ModelSerializer):
     contracts = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Contract.objects.all(), required=False,
+        many=True,
+        queryset=Contract.objects.all(),
+        required=False,
         help_text="Empty: every active contract.",
     )
     tickets = serializers.PrimaryKeyRelatedField(many=True, queryset=Ticket.objects.all(), required=False)
@@ -24,7 +26,9 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=OutageKind.choices)
     responsibility = serializers.ChoiceField(choices=Responsibility.choices)
     announced_via = serializers.ChoiceField(
-        choices=NoticeChannel.choices, required=False, allow_blank=True,
+        choices=NoticeChannel.choices,
+        required=False,
+        allow_blank=True,
         help_text="How planned work was announced: the notice counts from when the customer has it, the terms' "
         "`notice_receipt_days_*` after it was sent (D §25.2); left out with `announced_at`: e-mail.",
     )
@@ -36,12 +40,33 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
     class Meta:
         model = Outage
         fields = [
-            "id", "contracts", "service_wide", "started_at", "ended_at", "kind", "responsibility",
-            "announced_at", "announced_via", "description", "tickets", "short_notice_terms", "unsettled_tickets",
-            "confirmation_note", "confirmed_at", "created_at", "updated_at",
+            "id",
+            "contracts",
+            "service_wide",
+            "started_at",
+            "ended_at",
+            "kind",
+            "responsibility",
+            "announced_at",
+            "announced_via",
+            "description",
+            "tickets",
+            "short_notice_terms",
+            "unsettled_tickets",
+            "confirmation_note",
+            "confirmed_at",
+            "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["id", "service_wide", "short_notice_terms", "confirmation_note", "confirmed_at",
-                            "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "service_wide",
+            "short_notice_terms",
+            "confirmation_note",
+            "confirmed_at",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_unsettled_tickets(self, outage) -> list[str]:
         return unsettled(outage)
@@ -78,7 +103,10 @@ class AvailabilitySerializer(StrictFields, serializers.Serializer):
 class CapSerializer(StrictFields, serializers.Serializer):
     applies = serializers.BooleanField(help_text="A damages claim within the cap (not outside it by D §19.4).")
     cap = serializers.DecimalField(
-        source="remaining", max_digits=12, decimal_places=2, allow_null=True,
+        source="remaining",
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
         help_text="What is left of the aggregate cap for this claim (D §19.2–19.3).",
     )
     total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
@@ -98,7 +126,9 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
     outage = serializers.PrimaryKeyRelatedField(
         queryset=Outage.objects.none(), required=False, allow_null=True, help_text="The outage claimed for."
     )
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The amount claimed, in the terms' currency.")
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The amount claimed, in the terms' currency."
+    )
     currency = serializers.CharField(source="contract.terms.currency", read_only=True)
     deadline = serializers.SerializerMethodField()
     damages_cap = serializers.SerializerMethodField()
@@ -106,12 +136,36 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "contract", "kind", "month", "outage", "amount", "currency", "discovered_on", "window_from",
-            "description", "tickets", "filed_at", "status", "granted_amount", "outside_cap", "decision_note",
-            "decided_at", "deadline", "damages_cap",
+            "id",
+            "contract",
+            "kind",
+            "month",
+            "outage",
+            "amount",
+            "currency",
+            "discovered_on",
+            "window_from",
+            "description",
+            "tickets",
+            "filed_at",
+            "status",
+            "granted_amount",
+            "outside_cap",
+            "decision_note",
+            "decided_at",
+            "deadline",
+            "damages_cap",
         ]
-        read_only_fields = ["id", "window_from", "filed_at", "status", "granted_amount", "outside_cap",
-                            "decision_note", "decided_at"]
+        read_only_fields = [
+            "id",
+            "window_from",
+            "filed_at",
+            "status",
+            "granted_amount",
+            "outside_cap",
+            "decision_note",
+            "decided_at",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,11 +204,16 @@ class ClaimDecisionSerializer(StrictFields, serializers.Serializer):
     accept = serializers.BooleanField()
     note = serializers.CharField()
     granted_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
         help_text="When accepting: the amount granted (default: the amount claimed).",
     )
     outside_cap = serializers.ChoiceField(
-        choices=OutsideCap.choices, required=False, allow_blank=True,
+        choices=OutsideCap.choices,
+        required=False,
+        allow_blank=True,
         help_text="When accepting damages: the D §19.4 reason the cap does not apply.",
     )
 

@@ -23,7 +23,10 @@ from sla.models import Claim, Outage
 
 
 class OutageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Outages (staff). PATCH `{"ended_at": …}` ends one; a change marks its months' reports stale."""
@@ -53,8 +56,12 @@ class OutageViewSet(
         outage = self.get_object()
         data = OutageConfirmationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outage = services.outage_confirm_responsibility(outage=outage, note=data.validated_data["note"], actor=request.user)
-        return Response(self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data)
+        outage = services.outage_confirm_responsibility(
+            outage=outage, note=data.validated_data["note"], actor=request.user
+        )
+        return Response(
+            self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data
+        )
 
 
 class AvailabilityView(APIView):
@@ -107,14 +114,20 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "claim_book": getattr(self, "claim_book", None)}
 
-    @extend_schema(summary="Accept or reject a claim (staff)", request=ClaimDecisionSerializer, responses=ClaimSerializer)
+    @extend_schema(
+        summary="Accept or reject a claim (staff)", request=ClaimDecisionSerializer, responses=ClaimSerializer
+    )
     @action(detail=True, methods=["post"], permission_classes=[StaffOnly])
     def decide(self, request: Request, pk: str, format: str | None = None) -> Response:
         claim = self.get_object()
         data = ClaimDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = claims.claim_decide(
-            claim=claim, accept=data.validated_data["accept"], note=data.validated_data["note"], actor=request.user,
-            granted_amount=data.validated_data.get("granted_amount"), outside_cap=data.validated_data.get("outside_cap", ""),
+            claim=claim,
+            accept=data.validated_data["accept"],
+            note=data.validated_data["note"],
+            actor=request.user,
+            granted_amount=data.validated_data.get("granted_amount"),
+            outside_cap=data.validated_data.get("outside_cap", ""),
         )
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)

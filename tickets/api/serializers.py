@@ -18,7 +18,7 @@ from tickets.models import (
 class TicketSerializer(StrictFields, serializers.ModelSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the reader may do with the ticket in its state. Staff: start, reply, request-info, "
-                  "resolve, close, classify, assign, time; customers: reply, withdraw."
+        "resolve, close, classify, assign, time; customers: reply, withdraw."
     )
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     contract = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -26,11 +26,12 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
     terms_version = serializers.IntegerField(source="terms.version", read_only=True)
     service_start_breached = serializers.SerializerMethodField()
     duplicate_of = serializers.SlugRelatedField(
-        slug_field="number", read_only=True,
+        slug_field="number",
+        read_only=True,
         help_text="Closed as a duplicate: the number of the same customer's ticket it repeats.",
     )
     assignee = serializers.SerializerMethodField(
-        help_text="Staff see the user name; customers see the first name, or \"Support\"."
+        help_text='Staff see the user name; customers see the first name, or "Support".'
     )
 
     class Meta:
@@ -149,8 +150,13 @@ class MessageInputSerializer(StrictFields, serializers.Serializer):
 
 
 class WithdrawInputSerializer(StrictFields, serializers.Serializer):
-    message = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="",
-                                    help_text="Why, if the customer says (kept as their message).")
+    message = serializers.CharField(
+        max_length=20000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, if the customer says (kept as their message).",
+    )
 
 
 class ReplyInputSerializer(MessageInputSerializer):
@@ -165,10 +171,12 @@ class ClassifyInputSerializer(StrictFields, serializers.Serializer):
 
 
 class CloseInputSerializer(StrictFields, serializers.Serializer):
-    close_reason = serializers.ChoiceField(
-        choices=CloseReason.choices, required=False, allow_null=True, default=None
-    )
+    close_reason = serializers.ChoiceField(choices=CloseReason.choices, required=False, allow_null=True, default=None)
     duplicate_of = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, default=None, max_length=32,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        max_length=32,
         help_text="For a duplicate: the number of the same customer's ticket it repeats (implies close_reason duplicate).",
     )

@@ -58,9 +58,7 @@ CONFLICT = OpenApiResponse(description="The ticket's state does not allow this a
         responses={201: TicketSerializer},
     ),
 )
-class TicketViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
     permission_classes = [IsAuthenticated]
     filter_backends: list = []
@@ -73,11 +71,15 @@ class TicketViewSet(
         queryset = selectors.tickets_for(self.request.user).select_related("duplicate_of")
         if self.action == "list":
             params.check(
-                self.request.query_params, status=params.comma_list_of(*Status.values),
-                customer=params.whole_number, contract=params.whole_number,
+                self.request.query_params,
+                status=params.comma_list_of(*Status.values),
+                customer=params.whole_number,
+                contract=params.whole_number,
                 assignee=lambda value: value == "none" or params.whole_number(value),
-                category=params.one_of(*Category.values), urgent=params.yes_or_no,
-                breached=params.yes_or_no, terms=lambda value: bool(value.strip()),
+                category=params.one_of(*Category.values),
+                urgent=params.yes_or_no,
+                breached=params.yes_or_no,
+                terms=lambda value: bool(value.strip()),
             )
             queryset = selectors.filter_tickets(
                 queryset, self.request.query_params, now=timezone.now(), internal_notes=self.request.user.is_staff
@@ -186,8 +188,9 @@ class TicketViewSet(
             # Looked up among the tickets this reader may see, like any ticket they name.
             original = selectors.tickets_for(request.user).filter(number=data["duplicate_of"].strip().upper()).first()
             if original is None:
-                raise ValidationError({"duplicate_of": [_("No ticket has the number %(number)s.") % {
-                    "number": data["duplicate_of"]}]})
+                raise ValidationError(
+                    {"duplicate_of": [_("No ticket has the number %(number)s.") % {"number": data["duplicate_of"]}]}
+                )
         return self._act(services.ticket_close, ticket, close_reason=data["close_reason"], duplicate_of=original)
 
     @extend_schema(

@@ -75,85 +75,185 @@ class DemoCustomer(NamedTuple):
 
 CUSTOMERS = [
     DemoCustomer(
-        "rederi", "Mariehamns Rederi Ab", "0145632-5", "sv", DSTNY, Decimal("1250.00"), 400, 350,
-        (("Anna Eriksson", "anna.eriksson@rederi.example", "+35818123456", ""),
-         ("Jonas Mattsson", "jonas.mattsson@rederi.example", "+358407123344", "Helsingfors")),
+        "rederi",
+        "Mariehamns Rederi Ab",
+        "0145632-5",
+        "sv",
+        DSTNY,
+        Decimal("1250.00"),
+        400,
+        350,
+        (
+            ("Anna Eriksson", "anna.eriksson@rederi.example", "+35818123456", ""),
+            ("Jonas Mattsson", "jonas.mattsson@rederi.example", "+358407123344", "Helsingfors"),
+        ),
         (("rederi", "demo-rederi-pass"),),
     ),
     DemoCustomer(  # not delivered 80 days after signing: its deadline is near
-        "bokforing", "Ålands Bokföring Ab", "2345678-0", "sv", DSTNY, Decimal("420.00"), 80, None,
+        "bokforing",
+        "Ålands Bokföring Ab",
+        "2345678-0",
+        "sv",
+        DSTNY,
+        Decimal("420.00"),
+        80,
+        None,
         (("Johan Karlsson", "johan@bokforing.example", "+35818765432", ""),),
         (("bokforing", "demo-bokforing-pass"),),
     ),
     DemoCustomer(
-        "freight", "Nordic Freight Oy", "1572860-0", "en", DSTNY, Decimal("2890.50"), 730, 690,
+        "freight",
+        "Nordic Freight Oy",
+        "1572860-0",
+        "en",
+        DSTNY,
+        Decimal("2890.50"),
+        730,
+        690,
         (("Mikko Virtanen", "mikko.virtanen@freight.example", "+358401234567", ""),),
         (("freight", "demo-freight-pass"),),
     ),
     DemoCustomer(
         # Delivered 94 days after signing: late (D §8.2), its deduction owed (D §9.1).
-        "jomala", "Jomala Trädgård Ab", "2731854-5", "sv", DSTNY, Decimal("310.00"), 100, 6,
+        "jomala",
+        "Jomala Trädgård Ab",
+        "2731854-5",
+        "sv",
+        DSTNY,
+        Decimal("310.00"),
+        100,
+        6,
         (("Maria Holmström", "maria@jomalatradgard.example", "+35818320100", ""),),
         (("jomala", "demo-jomala-pass"),),
         Decimal("480.00"),
     ),
     DemoCustomer(
-        "abo", "Åbo Hamnlogistik Oy", "3196254-4", "en", DSTNY, Decimal("1640.00"), 520, 470,
+        "abo",
+        "Åbo Hamnlogistik Oy",
+        "3196254-4",
+        "en",
+        DSTNY,
+        Decimal("1640.00"),
+        520,
+        470,
         (("Sanna Lehtonen", "sanna.lehtonen@hamnlogistik.example", "+358405551234", ""),),
         (("hamn", "demo-hamn-pass"),),
     ),
     DemoCustomer(
-        "eckero", "Eckerö Camping Ab", "3047554-1", "sv", DSTNY, Decimal("185.00"), 610, 560,
+        "eckero",
+        "Eckerö Camping Ab",
+        "3047554-1",
+        "sv",
+        DSTNY,
+        Decimal("185.00"),
+        610,
+        560,
         (("Peter Sundblom", "peter@eckerocamping.example", "+35818391200", ""),),
         (),
     ),
     DemoCustomer(  # not delivered 100 days after signing: late
-        "lemland", "Lemland El & VVS Ab", "2485154-7", "sv", DSTNY, Decimal("260.00"), 100, None,
+        "lemland",
+        "Lemland El & VVS Ab",
+        "2485154-7",
+        "sv",
+        DSTNY,
+        Decimal("260.00"),
+        100,
+        None,
         (("Kristina Lundqvist", "kristina@lemlandel.example", "+358457891234", ""),),
         (),
         Decimal("750.00"),
     ),
     DemoCustomer(
-        "bygg", "Västerås Bygg AB", "556677-8899", "sv", TELIA, Decimal("5400.00"), 300, 250,
-        (("Karin Lind", "karin.lind@vasterasbygg.example", "+46701234567", ""),
-         ("Per Ahlgren", "per.ahlgren@vasterasbygg.example", "+46211234567", "Eskilstuna")),
+        "bygg",
+        "Västerås Bygg AB",
+        "556677-8899",
+        "sv",
+        TELIA,
+        Decimal("5400.00"),
+        300,
+        250,
+        (
+            ("Karin Lind", "karin.lind@vasterasbygg.example", "+46701234567", ""),
+            ("Per Ahlgren", "per.ahlgren@vasterasbygg.example", "+46211234567", "Eskilstuna"),
+        ),
         (("bygg", "demo-bygg-pass"), ("bygg2", "demo-bygg2-pass")),
     ),
     DemoCustomer(
-        "tandvard", "Göteborgs Tandvård AB", "559012-3450", "sv", TELIA, Decimal("1980.00"), 120, 80,
+        "tandvard",
+        "Göteborgs Tandvård AB",
+        "559012-3450",
+        "sv",
+        TELIA,
+        Decimal("1980.00"),
+        120,
+        80,
         (("Erik Holm", "erik.holm@tandvard.example", "+46317654321", ""),),
         (("tandvard", "demo-tandvard-pass"),),
     ),
     DemoCustomer(
-        "uppsala", "Uppsala Redovisning AB", "556871-2417", "sv", TELIA, Decimal("890.00"), 420, 380,
+        "uppsala",
+        "Uppsala Redovisning AB",
+        "556871-2417",
+        "sv",
+        TELIA,
+        Decimal("890.00"),
+        420,
+        380,
         (("Lena Berg", "lena.berg@uppsalaredovisning.example", "+4618123456", ""),),
         (("uppsala", "demo-uppsala-pass"),),
     ),
     DemoCustomer(
-        "malmo", "Malmö Designbyrå AB", "556402-2423", "en", TELIA, Decimal("1150.00"), 200, 160,
+        "malmo",
+        "Malmö Designbyrå AB",
+        "556402-2423",
+        "en",
+        TELIA,
+        Decimal("1150.00"),
+        200,
+        160,
         (("Oscar Nilsson", "oscar@malmodesign.example", "+46406543210", ""),),
         (("malmodesign", "demo-malmodesign-pass"),),
     ),
     DemoCustomer(
-        "skog", "Norrlands Skog AB", "559214-2417", "sv", TELIA, Decimal("2350.00"), 900, 860,
+        "skog",
+        "Norrlands Skog AB",
+        "559214-2417",
+        "sv",
+        TELIA,
+        Decimal("2350.00"),
+        900,
+        860,
         (("Ingrid Öberg", "ingrid.oberg@norrlandsskog.example", "+4660123456", ""),),
         (),
     ),
 ]
 
 CANNED_REPLIES = [
-    ("Vi felsöker", "sv",
-     "Hej!\n\nTack för felanmälan {ticket.number}. Vi har börjat felsöka och hör av oss så snart vi vet "
-     "mer.\n\nVänliga hälsningar\n{agent.first_name}"),
-    ("We are looking into it", "en",
-     "Hello,\n\nThank you for reporting {ticket.number}. We have started looking into it and will be in "
-     "touch as soon as we know more.\n\nBest regards\n{agent.first_name}"),
-    ("Be om A- och B-nummer", "sv",
-     "Hej!\n\nFör att kunna felsöka behöver vi A-nummer (numret som ringdes), B-nummer (numret som "
-     "ringde) och klockslag för ett samtal som misslyckades (D §16.9).\n\nVänliga hälsningar\n{agent.first_name}"),
-    ("Ask for A- and B-numbers", "en",
-     "Hello,\n\nTo trace the fault we need the A-number (the number called), the B-number (the number "
-     "calling) and the time of one call that failed (D §16.9).\n\nBest regards\n{agent.first_name}"),
+    (
+        "Vi felsöker",
+        "sv",
+        "Hej!\n\nTack för felanmälan {ticket.number}. Vi har börjat felsöka och hör av oss så snart vi vet "
+        "mer.\n\nVänliga hälsningar\n{agent.first_name}",
+    ),
+    (
+        "We are looking into it",
+        "en",
+        "Hello,\n\nThank you for reporting {ticket.number}. We have started looking into it and will be in "
+        "touch as soon as we know more.\n\nBest regards\n{agent.first_name}",
+    ),
+    (
+        "Be om A- och B-nummer",
+        "sv",
+        "Hej!\n\nFör att kunna felsöka behöver vi A-nummer (numret som ringdes), B-nummer (numret som "
+        "ringde) och klockslag för ett samtal som misslyckades (D §16.9).\n\nVänliga hälsningar\n{agent.first_name}",
+    ),
+    (
+        "Ask for A- and B-numbers",
+        "en",
+        "Hello,\n\nTo trace the fault we need the A-number (the number called), the B-number (the number "
+        "calling) and the time of one call that failed (D §16.9).\n\nBest regards\n{agent.first_name}",
+    ),
 ]
 
 
@@ -181,8 +281,13 @@ class Command(BaseCommand):
         for index, (username, first, last, email, password) in enumerate(STAFF):
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"email": email, "first_name": first, "last_name": last,
-                          "is_staff": True, "is_superuser": index == 0},
+                defaults={
+                    "email": email,
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": True,
+                    "is_superuser": index == 0,
+                },
             )
             if created:
                 user.set_password(password)
@@ -233,7 +338,9 @@ class Command(BaseCommand):
 
     def _print(self, admin, logins, told):
         if told:
-            self.stdout.write(self.style.SUCCESS("Demo data loaded: tickets, outages, reports and a claim, dated from now."))
+            self.stdout.write(
+                self.style.SUCCESS("Demo data loaded: tickets, outages, reports and a claim, dated from now.")
+            )
         else:
             self.stdout.write(self.style.SUCCESS("Demo data is in place already; nothing was added."))
         self.stdout.write("Sign in with:")
@@ -288,8 +395,10 @@ class Story:
     def dated(self, moment: datetime.datetime, service, **kwargs):
         """Run a service and date what it wrote at `moment`: messages, history, and its e-mail,
         written out and counted as sent then (the demo mails nobody)."""
-        last = {model: model.objects.aggregate(last=Max("pk"))["last"] or 0
-                for model in (Message, TicketEvent, Notification)}
+        last = {
+            model: model.objects.aggregate(last=Max("pk"))["last"] or 0
+            for model in (Message, TicketEvent, Notification)
+        }
         result = service(**kwargs)
         Message.objects.filter(pk__gt=last[Message]).update(created_at=moment)
         TicketEvent.objects.filter(pk__gt=last[TicketEvent]).update(at=moment)
@@ -302,43 +411,80 @@ class Story:
 
     # Ticket steps ----------------------------------------------------------------------------
 
-    def report(self, key: str, at: datetime.datetime, description: str, *, by=None, channel: str = Channel.WEB,
-               category: str = Category.FAULT, a_number: str = "", b_number: str = "", urgent: bool = False) -> Ticket:
+    def report(
+        self,
+        key: str,
+        at: datetime.datetime,
+        description: str,
+        *,
+        by=None,
+        channel: str = Channel.WEB,
+        category: str = Category.FAULT,
+        a_number: str = "",
+        b_number: str = "",
+        urgent: bool = False,
+    ) -> Ticket:
         fault_at = at - datetime.timedelta(minutes=10) if category == Category.FAULT else None
         return self.dated(
-            at, ticket_services.ticket_create, contract=self.contracts[key], description=description, channel=channel,
-            reported_by=by or self.reporter.get(key), category=category, urgent=urgent, a_number=a_number,
-            b_number=b_number, fault_occurred_at=fault_at, received_at=at, now=at,
+            at,
+            ticket_services.ticket_create,
+            contract=self.contracts[key],
+            description=description,
+            channel=channel,
+            reported_by=by or self.reporter.get(key),
+            category=category,
+            urgent=urgent,
+            a_number=a_number,
+            b_number=b_number,
+            fault_occurred_at=fault_at,
+            received_at=at,
+            now=at,
         )
 
     def start(self, ticket: Ticket, who: str, at: datetime.datetime) -> Ticket:
         return self.dated(at, ticket_services.ticket_start, ticket=ticket, actor=self.staff[who], now=at)
 
     def ask(self, ticket: Ticket, who: str, at: datetime.datetime, text: str) -> Ticket:
-        return self.dated(at, ticket_services.ticket_request_info, ticket=ticket, actor=self.staff[who],
-                          message=text, now=at)
+        return self.dated(
+            at, ticket_services.ticket_request_info, ticket=ticket, actor=self.staff[who], message=text, now=at
+        )
 
     def write(self, ticket: Ticket, author, at: datetime.datetime, text: str, *, internal: bool = False) -> Ticket:
         """A message from staff (a user name) or the customer (a user)."""
         actor = self.staff[author] if isinstance(author, str) else author
-        ticket, _ = self.dated(at, ticket_services.ticket_reply, ticket=ticket, actor=actor, message=text,
-                               internal=internal, at=None if actor.is_staff else at)
+        ticket, _ = self.dated(
+            at,
+            ticket_services.ticket_reply,
+            ticket=ticket,
+            actor=actor,
+            message=text,
+            internal=internal,
+            at=None if actor.is_staff else at,
+        )
         return ticket
 
     def classify(self, ticket: Ticket, who: str, at: datetime.datetime, reason: str | None = None) -> Ticket:
-        return self.dated(at, ticket_services.ticket_classify, ticket=ticket, actor=self.staff[who],
-                          classification=Classification.NOT_FAULT if reason else Classification.FAULT,
-                          not_fault_reason=reason)
+        return self.dated(
+            at,
+            ticket_services.ticket_classify,
+            ticket=ticket,
+            actor=self.staff[who],
+            classification=Classification.NOT_FAULT if reason else Classification.FAULT,
+            not_fault_reason=reason,
+        )
 
     def resolve(self, ticket: Ticket, who: str, at: datetime.datetime, text: str) -> Ticket:
-        return self.dated(at, ticket_services.ticket_resolve, ticket=ticket, actor=self.staff[who], message=text, now=at)
+        return self.dated(
+            at, ticket_services.ticket_resolve, ticket=ticket, actor=self.staff[who], message=text, now=at
+        )
 
     def close(self, ticket: Ticket, who: str, at: datetime.datetime, **kwargs) -> Ticket:
         return self.dated(at, ticket_services.ticket_close, ticket=ticket, actor=self.staff[who], now=at, **kwargs)
 
     def log(self, ticket: Ticket, who: str, at: datetime.datetime, minutes: int, note: str) -> None:
-        ticket_services.time_log(ticket=ticket, actor=self.staff[who], minutes=minutes,
-                                 worked_on=timezone.localdate(at), note=note)
+        ticket_services.time_log(
+            ticket=ticket, actor=self.staff[who], minutes=minutes, worked_on=timezone.localdate(at), note=note
+        )
 
     # The story -------------------------------------------------------------------------------
 
@@ -355,128 +501,209 @@ class Story:
     def _past_deadline(self) -> None:
         # Two working days ago and never started: past its four business hours (D §16.8).
         late = self.report(
-            "rederi", self.working_day(self.dstny, 2, 9, 40),
+            "rederi",
+            self.working_day(self.dstny, 2, 9, 40),
             "Ingen av våra anknytningar på kontoret i Mariehamn kan ringa ut sedan i morse. Inkommande samtal "
             "går fram, men utgående ger upptagetton direkt. Gäller alla 14 anknytningar; vi har startat om "
             "telefonerna utan resultat.",
-            by=self.staff["staff"], channel=Channel.PHONE, a_number="+35818123456", b_number="+358407123344",
+            by=self.staff["staff"],
+            channel=Channel.PHONE,
+            a_number="+35818123456",
+            b_number="+358407123344",
             urgent=True,
         )
-        late = self.dated(self.working_day(self.dstny, 2, 9, 45), ticket_services.ticket_assign, ticket=late,
-                          actor=self.staff["staff"], assignee=self.staff["linnea"])
-        self.write(late, "staff", self.working_day(self.dstny, 1, 8, 50),
-                   "Anna ringde igen: de vill ha besked före lunch, säljarna kan inte ringa kunder.", internal=True)
+        late = self.dated(
+            self.working_day(self.dstny, 2, 9, 45),
+            ticket_services.ticket_assign,
+            ticket=late,
+            actor=self.staff["staff"],
+            assignee=self.staff["linnea"],
+        )
+        self.write(
+            late,
+            "staff",
+            self.working_day(self.dstny, 1, 8, 50),
+            "Anna ringde igen: de vill ha besked före lunch, säljarna kan inte ringa kunder.",
+            internal=True,
+        )
 
         # Started two hours after its deadline, and the customer has written since.
         received = self.working_day(self.dstny, 3, 14, 10)
         drops = self.report(
-            "freight", received,
+            "freight",
+            received,
             "Calls to our customer service number drop after about 30 seconds. It started around 13:45 and "
             "hits roughly one call in five: callers hear silence, then the line goes dead.",
-            a_number="+35818527100", b_number="+358405551234",
+            a_number="+35818527100",
+            b_number="+358405551234",
         )
         started = drops.service_start_due + datetime.timedelta(hours=2, minutes=15)
         drops = self.start(drops, "mika", started)
         self.classify(drops, "mika", started)
-        self.write(drops, "mika", started + datetime.timedelta(minutes=30),
-                   "Pcap från SBC: BYE från operatörssidan efter 32 s, session timer. Eskalerat till Dstny NOC "
-                   "(deras ärende 58213).", internal=True)
-        self.write(drops, "mika", started + datetime.timedelta(hours=3),
-                   "We have traced the dropped calls to a session timer on the operator's side and escalated it "
-                   "to them. We will update you tomorrow morning.")
+        self.write(
+            drops,
+            "mika",
+            started + datetime.timedelta(minutes=30),
+            "Pcap från SBC: BYE från operatörssidan efter 32 s, session timer. Eskalerat till Dstny NOC "
+            "(deras ärende 58213).",
+            internal=True,
+        )
+        self.write(
+            drops,
+            "mika",
+            started + datetime.timedelta(hours=3),
+            "We have traced the dropped calls to a session timer on the operator's side and escalated it "
+            "to them. We will update you tomorrow morning.",
+        )
         self.log(drops, "mika", started, 45, "Spårning i SBC-loggarna")
-        self.write(drops, self.reporter["freight"], self.working_day(self.dstny, 1, 9, 55),
-                   "Thanks. It happened twice again this morning, at 09:12 and 09:40, both calls from "
-                   "+358 40 555 1234.")
+        self.write(
+            drops,
+            self.reporter["freight"],
+            self.working_day(self.dstny, 1, 9, 55),
+            "Thanks. It happened twice again this morning, at 09:12 and 09:40, both calls from +358 40 555 1234.",
+        )
 
     def _waiting(self) -> None:
         # The 48-hour reply time runs out tomorrow (D §16.7).
         forward = self.report(
-            "rederi", self.ago(hours=26),
+            "rederi",
+            self.ago(hours=26),
             "Vidarekopplingen från växelnumret till jourtelefonen fungerar inte efter kl. 17. Samtalen går "
             "till röstbrevlådan i stället för till jourtelefonen +358 40 712 3344.",
-            a_number="+35818123456", b_number="+358407123344",
+            a_number="+35818123456",
+            b_number="+358407123344",
         )
         self.start(forward, "linnea", self.ago(hours=25))
-        self.ask(forward, "linnea", self.ago(hours=20),
-                 "Hej Anna! Vilken tidsstyrning använder ni för växelnumret, ”Kontorstid” eller ”Jour vardagar”? "
-                 "Ge gärna ett exempel på ett samtal som gick fel, med klockslag och numret som ringde.")
+        self.ask(
+            forward,
+            "linnea",
+            self.ago(hours=20),
+            "Hej Anna! Vilken tidsstyrning använder ni för växelnumret, ”Kontorstid” eller ”Jour vardagar”? "
+            "Ge gärna ett exempel på ett samtal som gick fel, med klockslag och numret som ringde.",
+        )
 
         # A few hours left; its reminder is due, and `make run`'s beat sends it.
         softphone = self.report(
-            "abo", self.ago(hours=46),
+            "abo",
+            self.ago(hours=46),
             "Our new colleague's extension 2045 cannot sign in to the softphone app: it says "
             "“Registration failed (403)”. The desk phone on the same extension works.",
-            channel=Channel.EMAIL, category=Category.SUPPORT,
+            channel=Channel.EMAIL,
+            category=Category.SUPPORT,
         )
         self.start(softphone, "mika", self.ago(hours=45))
-        self.ask(softphone, "mika", self.ago(hours=41),
-                 "Could you send us a screenshot of the error and tell us which version of the app is installed "
-                 "(Settings → About)?")
+        self.ask(
+            softphone,
+            "mika",
+            self.ago(hours=41),
+            "Could you send us a screenshot of the error and tell us which version of the app is installed "
+            "(Settings → About)?",
+        )
 
         # Telia's terms set no reply time: it waits without a clock.
         roaming = self.report(
-            "skog", self.ago(days=3),
+            "skog",
+            self.ago(days=3),
             "Mobilanknytningarna i skogslaget får inga samtal från växeln när de roamar i Norge. Samtalen "
             "ringer fram hos den som ringer men mobilen ringer aldrig.",
-            by=self.staff["linnea"], channel=Channel.PHONE, a_number="+4660123456", b_number="+46703456789",
+            by=self.staff["linnea"],
+            channel=Channel.PHONE,
+            a_number="+4660123456",
+            b_number="+46703456789",
         )
         self.start(roaming, "linnea", self.ago(days=3) + datetime.timedelta(minutes=20))
-        self.ask(roaming, "linnea", self.ago(days=2, hours=22),
-                 "Vilka mobilnummer gäller det, och vilket norskt nät är telefonerna inloggade i när det händer?")
+        self.ask(
+            roaming,
+            "linnea",
+            self.ago(days=2, hours=22),
+            "Vilka mobilnummer gäller det, och vilket norskt nät är telefonerna inloggade i när det händer?",
+        )
 
         # Asked four days ago, never answered: the sweep closed it yesterday (D §16.7).
         noise = self.report(
-            "eckero", self.ago(days=4, hours=2),
+            "eckero",
+            self.ago(days=4, hours=2),
             "Peter Sundblom ringer: brus på linjen vid samtal till receptionen, mest på inkommande samtal "
             "från mobiler.",
-            by=self.staff["staff"], channel=Channel.PHONE, a_number="+35818391200", b_number="+358457891234",
+            by=self.staff["staff"],
+            channel=Channel.PHONE,
+            a_number="+35818391200",
+            b_number="+358457891234",
         )
         self.start(noise, "staff", self.ago(days=4, hours=1))
-        noise = self.ask(noise, "staff", self.ago(days=3, hours=2),
-                         "Hej Peter! Vi har inte kunnat återskapa bruset. Kan ni ringa ett testsamtal och skicka "
-                         "oss klockslaget och numret ni ringde från?")
+        noise = self.ask(
+            noise,
+            "staff",
+            self.ago(days=3, hours=2),
+            "Hej Peter! Vi har inte kunnat återskapa bruset. Kan ni ringa ett testsamtal och skicka "
+            "oss klockslaget och numret ni ringde från?",
+        )
         swept_at = noise.customer_reply_due + datetime.timedelta(minutes=3)
         self.dated(swept_at, ticket_services.close_unanswered, now=swept_at)
 
     def _resolved_and_closed(self) -> None:
         audio = self.report(
-            "jomala", self.ago(days=2, hours=3),
+            "jomala",
+            self.ago(days=2, hours=3),
             "Samtal till butiken kopplas fram, men vi hör inte den som ringer (ljud bara åt ena hållet). "
             "Det gäller samtal från Telia-abonnemang.",
-            a_number="+35818320100", b_number="+46701234567",
+            a_number="+35818320100",
+            b_number="+46701234567",
         )
         audio = self.start(audio, "linnea", self.ago(days=2, hours=2, minutes=40))
         self.classify(audio, "linnea", self.ago(days=2, hours=1))
         self.log(audio, "linnea", self.ago(days=2), 40, "Codec-förhandling, provsamtal")
-        self.resolve(audio, "linnea", self.ago(hours=5),
-                     "Codec-förhandlingen mot en operatör var fel inställd efter leveransen. Vi har rättat den och "
-                     "provringt från flera nät. Hör av er om ljudet försvinner igen.")
+        self.resolve(
+            audio,
+            "linnea",
+            self.ago(hours=5),
+            "Codec-förhandlingen mot en operatör var fel inställd efter leveransen. Vi har rättat den och "
+            "provringt från flera nät. Hör av er om ljudet försvinner igen.",
+        )
 
         music = self.report(
-            "bygg", self.ago(days=1, hours=6),
+            "bygg",
+            self.ago(days=1, hours=6),
             "Kön i växeln spelar inte upp väntmusiken längre: de som ringer hör bara tystnad och lägger på.",
-            a_number="+46211234567", b_number="+46317654321",
+            a_number="+46211234567",
+            b_number="+46317654321",
         )
         music = self.start(music, "linnea", self.ago(days=1, hours=5))
         self.classify(music, "linnea", self.ago(days=1, hours=5))
-        repeated = self.report("bygg", self.ago(days=1, hours=4), "Hej, ingen väntmusik i kön sedan i går. /Per",
-                               by=self.users["bygg2"], channel=Channel.EMAIL, category=Category.SUPPORT)
+        repeated = self.report(
+            "bygg",
+            self.ago(days=1, hours=4),
+            "Hej, ingen väntmusik i kön sedan i går. /Per",
+            by=self.users["bygg2"],
+            channel=Channel.EMAIL,
+            category=Category.SUPPORT,
+        )
         self.close(repeated, "linnea", self.ago(days=1, hours=3), duplicate_of=music)
-        self.resolve(music, "linnea", self.ago(hours=3),
-                     "Ljudfilen för väntmusiken hade fallit bort vid en uppdatering. Den är tillbaka, och vi har "
-                     "provringt kön.")
+        self.resolve(
+            music,
+            "linnea",
+            self.ago(hours=3),
+            "Ljudfilen för väntmusiken hade fallit bort vid en uppdatering. Den är tillbaka, och vi har provringt kön.",
+        )
 
         phone = self.report(
-            "tandvard", self.ago(days=6),
+            "tandvard",
+            self.ago(days=6),
             "Receptionens bordstelefon (Yealink T54W) startar om flera gånger om dagen, mitt i samtal.",
-            by=self.staff["mika"], channel=Channel.PHONE, a_number="+46317654321", b_number="+46703456789",
+            by=self.staff["mika"],
+            channel=Channel.PHONE,
+            a_number="+46317654321",
+            b_number="+46703456789",
         )
         self.start(phone, "mika", self.ago(days=6) + datetime.timedelta(minutes=30))
         self.classify(phone, "mika", self.ago(days=5, hours=4), NotFaultReason.CUSTOMER_EQUIPMENT)
-        self.write(phone, "mika", self.ago(days=5, hours=4),
-                   "Telefonen får för lite ström från er PoE-switch när skärmen lyser. Koppla den till en annan "
-                   "port eller använd nätadaptern. Felet ligger inte i tjänsten, så vi stänger ärendet.")
+        self.write(
+            phone,
+            "mika",
+            self.ago(days=5, hours=4),
+            "Telefonen får för lite ström från er PoE-switch när skärmen lyser. Koppla den till en annan "
+            "port eller använd nätadaptern. Felet ligger inte i tjänsten, så vi stänger ärendet.",
+        )
         self.log(phone, "mika", self.ago(days=5, hours=4), 20, "Felsökning av kundens bordstelefon")
         self.close(phone, "mika", self.ago(days=5))
         # Not the service's fault, so the help is billed (D §15.3), the latest of it today.
@@ -484,13 +711,15 @@ class Story:
 
     def _new_and_in_progress(self) -> None:
         self.report(
-            "uppsala", self.ago(minutes=35),
+            "uppsala",
+            self.ago(minutes=35),
             "Vi vill lägga till två anknytningar för nyanställda från den 1:a nästa månad, med samma "
             "behörigheter som 214 och 215.",
             category=Category.SUPPORT,
         )
         defect = self.report(
-            "jomala", self.ago(days=3),
+            "jomala",
+            self.ago(days=3),
             "Vid leveransen lovades tre nummer i svarsgruppen ”Butik”, men bara två är inlagda. Numret "
             "+358 18 32 100 saknas.",
             category=Category.DELIVERY_DEFECT,
@@ -499,36 +728,54 @@ class Story:
         self.log(defect, "mika", self.ago(days=2), 30, "Genomgång av leveransprotokollet")
 
         move = self.report(
-            "malmo", self.ago(days=5),
+            "malmo",
+            self.ago(days=5),
             "We are moving our office to Stora Nygatan 12 next week. Please move the emergency (112) address "
             "of our eight desk phones and change the opening-hours greeting.",
             category=Category.SUPPORT,
         )
         self.start(move, "linnea", self.ago(days=5) + datetime.timedelta(hours=2))
         self.log(move, "linnea", self.ago(days=4), 90, "Nödadress för åtta anknytningar")
-        self.write(move, "linnea", self.ago(days=4),
-                   "The emergency address is updated for all eight extensions. We will record the new greeting "
-                   "as soon as you send us its text.")
+        self.write(
+            move,
+            "linnea",
+            self.ago(days=4),
+            "The emergency address is updated for all eight extensions. We will record the new greeting "
+            "as soon as you send us its text.",
+        )
         self.log(move, "linnea", self.ago(days=1), 30, "Väntar på hälsningstext")
 
     def _last_months_fault(self, started: datetime.datetime, ended: datetime.datetime) -> Ticket:
         fault = self.report(
-            "rederi", started + datetime.timedelta(minutes=12),
-            "Anna Eriksson ringer: ingen kommer fram till kontoret, alla inkommande samtal får ”numret kan "
-            "inte nås”.",
-            by=self.staff["staff"], channel=Channel.PHONE, a_number="+35818123456", b_number="+358407123344",
+            "rederi",
+            started + datetime.timedelta(minutes=12),
+            "Anna Eriksson ringer: ingen kommer fram till kontoret, alla inkommande samtal får ”numret kan inte nås”.",
+            by=self.staff["staff"],
+            channel=Channel.PHONE,
+            a_number="+35818123456",
+            b_number="+358407123344",
             urgent=True,
         )
         fault = self.start(fault, "staff", started + datetime.timedelta(minutes=17))
         self.classify(fault, "staff", started + datetime.timedelta(minutes=17))
         self.log(fault, "staff", ended, 60, "Felsökning med Dstny under avbrottet")
-        self.resolve(fault, "staff", ended + datetime.timedelta(minutes=10),
-                     "Trunken till kontoret är uppe igen efter ett fel i Dstnys SBC. Inkommande samtal går fram.")
+        self.resolve(
+            fault,
+            "staff",
+            ended + datetime.timedelta(minutes=10),
+            "Trunken till kontoret är uppe igen efter ett fel i Dstnys SBC. Inkommande samtal går fram.",
+        )
         self.close(fault, "staff", ended + datetime.timedelta(days=2))
         sla_services.outage_register(
-            started_at=started, ended_at=ended, kind=OutageKind.UNPLANNED, responsibility=Responsibility.SUPPLIER,
+            started_at=started,
+            ended_at=ended,
+            kind=OutageKind.UNPLANNED,
+            responsibility=Responsibility.SUPPLIER,
             description="Trunken till Mariehamns Rederis kontor låg nere: inga inkommande samtal.",
-            contracts=[self.contracts["rederi"]], tickets=[fault], actor=self.staff["staff"], now=self.now,
+            contracts=[self.contracts["rederi"]],
+            tickets=[fault],
+            actor=self.staff["staff"],
+            now=self.now,
         )
         return fault
 
@@ -539,10 +786,13 @@ class Story:
         one of the rederi's own, registered once its ticket is in. Returns the latter's times."""
         started = self.last_month(self.dstny, 12, 10, 5)
         sla_services.outage_register(
-            started_at=started, ended_at=started + datetime.timedelta(minutes=125),
-            kind=OutageKind.UNPLANNED, responsibility=Responsibility.SUPPLIER,
+            started_at=started,
+            ended_at=started + datetime.timedelta(minutes=125),
+            kind=OutageKind.UNPLANNED,
+            responsibility=Responsibility.SUPPLIER,
             description="Fel i kärnnätet: samtal till och från alla kunders nummer misslyckades.",
-            actor=self.staff["mika"], now=self.now,
+            actor=self.staff["mika"],
+            now=self.now,
         )
         own = self.last_month(self.dstny, 20, 13, 0)
         return own, own + datetime.timedelta(hours=1)
@@ -552,40 +802,64 @@ class Story:
         # Planned work inside the maintenance window (D §11.2): announced, not counted.
         night = self.working_day(self.dstny, 3, 22, 0)
         sla_services.outage_register(
-            started_at=night, ended_at=night + datetime.timedelta(minutes=90), kind=OutageKind.PLANNED,
-            responsibility=Responsibility.SUPPLIER, announced_at=night - datetime.timedelta(days=16),
+            started_at=night,
+            ended_at=night + datetime.timedelta(minutes=90),
+            kind=OutageKind.PLANNED,
+            responsibility=Responsibility.SUPPLIER,
+            announced_at=night - datetime.timedelta(days=16),
             description="Programuppdatering av växelplattformen, i servicefönstret.",
-            contracts=dstny, actor=self.staff["staff"], now=self.now,
+            contracts=dstny,
+            actor=self.staff["staff"],
+            now=self.now,
         )
         # Planned work in office hours on three days' notice: short of D §11.3's two weeks.
         morning = self.working_day(self.dstny, 6, 10, 0)
         sla_services.outage_register(
-            started_at=morning, ended_at=morning + datetime.timedelta(minutes=40), kind=OutageKind.PLANNED,
-            responsibility=Responsibility.SUPPLIER, announced_at=morning - datetime.timedelta(days=3),
+            started_at=morning,
+            ended_at=morning + datetime.timedelta(minutes=40),
+            kind=OutageKind.PLANNED,
+            responsibility=Responsibility.SUPPLIER,
+            announced_at=morning - datetime.timedelta(days=3),
             description="Byte av nätverkskort i SBC 1, flyttat från servicefönstret med kort varsel.",
             contracts=[self.contracts[key] for key in ("rederi", "abo", "eckero")],
-            actor=self.staff["staff"], now=self.now,
+            actor=self.staff["staff"],
+            now=self.now,
         )
         # Planned work ahead, announced today with two weeks' notice (D §11.3): on the board.
         ahead = datetime.datetime.combine(
             self.now.astimezone(zoneinfo.ZoneInfo(self.dstny.timezone)).date() + datetime.timedelta(days=15),
-            datetime.time(23, 0), tzinfo=zoneinfo.ZoneInfo(self.dstny.timezone))
+            datetime.time(23, 0),
+            tzinfo=zoneinfo.ZoneInfo(self.dstny.timezone),
+        )
         sla_services.outage_register(
-            started_at=ahead, ended_at=ahead + datetime.timedelta(hours=2), kind=OutageKind.PLANNED,
-            responsibility=Responsibility.SUPPLIER, announced_at=self.now, announced_via="email",
+            started_at=ahead,
+            ended_at=ahead + datetime.timedelta(hours=2),
+            kind=OutageKind.PLANNED,
+            responsibility=Responsibility.SUPPLIER,
+            announced_at=self.now,
+            announced_via="email",
             description="Uppgradering av röstbrevlådorna, i servicefönstret.",
-            contracts=dstny, actor=self.staff["staff"], now=self.now,
+            contracts=dstny,
+            actor=self.staff["staff"],
+            now=self.now,
         )
         ongoing = sla_services.outage_register(
-            started_at=self.ago(minutes=40), kind=OutageKind.UNPLANNED, responsibility=Responsibility.SUPPLIER,
+            started_at=self.ago(minutes=40),
+            kind=OutageKind.UNPLANNED,
+            responsibility=Responsibility.SUPPLIER,
             description="Inkommande samtal når inte växlarna på SBC-kluster 2. Dstny felsöker.",
-            contracts=[self.contracts["freight"], self.contracts["abo"]], actor=self.staff["mika"], now=self.now,
+            contracts=[self.contracts["freight"], self.contracts["abo"]],
+            actor=self.staff["mika"],
+            now=self.now,
         )
         busy = self.report(
-            "freight", self.ago(minutes=25),
-            "Since about twenty minutes ago none of our incoming calls reach the switchboard; callers get a "
-            "busy tone.",
-            channel=Channel.EMAIL, a_number="+35818527100", b_number="+358401234567", urgent=True,
+            "freight",
+            self.ago(minutes=25),
+            "Since about twenty minutes ago none of our incoming calls reach the switchboard; callers get a busy tone.",
+            channel=Channel.EMAIL,
+            a_number="+35818527100",
+            b_number="+358401234567",
+            urgent=True,
         )
         sla_services.outage_link_ticket(outage=ongoing, ticket=busy, actor=self.staff["mika"])
 
@@ -605,9 +879,14 @@ class Story:
         report = MonthlyReport.objects.get(contract=self.contracts["rederi"], month=month)
         filed_at = min(self.now, stored_at + datetime.timedelta(days=2))
         claims.claim_file(
-            contract=self.contracts["rederi"], kind=ClaimKind.DISCOUNT, month=report.month,
-            discovered_on=timezone.localdate(filed_at), tickets=[fault], amount=report.discount_amount,
+            contract=self.contracts["rederi"],
+            kind=ClaimKind.DISCOUNT,
+            month=report.month,
+            discovered_on=timezone.localdate(filed_at),
+            tickets=[fault],
+            amount=report.discount_amount,
             description="Tillgängligheten låg under 99,8 % förra månaden: avbrottet i kärnnätet och vårt eget "
-                        f"avbrott ({fault.number}). Vi begär prisavdrag enligt D §10.3.",
-            actor=self.reporter["rederi"], now=filed_at,
+            f"avbrott ({fault.number}). Vi begär prisavdrag enligt D §10.3.",
+            actor=self.reporter["rederi"],
+            now=filed_at,
         )

@@ -12,8 +12,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--months", type=int, default=None,
-                            help=f"retention period in months (default RETENTION_MONTHS, now {settings.RETENTION_MONTHS})")
+        parser.add_argument(
+            "--months",
+            type=int,
+            default=None,
+            help=f"retention period in months (default RETENTION_MONTHS, now {settings.RETENTION_MONTHS})",
+        )
         parser.add_argument("--dry-run", action="store_true", help="only count the tickets that are due")
 
     def handle(self, *args, months=None, dry_run=False, **options):
