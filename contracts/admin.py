@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts import notices, services
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, CustomerMembership, Notice, ServiceTerms
-from contracts.months import add_months
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 from core import signin
+from core.months import add_months
 
 
 class ClockTimeFormField(forms.CharField):

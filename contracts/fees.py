@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from contracts.months import add_months
+from core.months import add_months
 
 CENT = Decimal("0.01")
 FeeRow = tuple[datetime.date, Decimal]  # (in force from, monthly fee)

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,31 +44,25 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+def taken_effect(on: datetime.date) -> Q:
+    """Versions whose effective date has come by `on` (none: from the start); the same rule as
+    `ServiceTerms.taken_effect`, for queries."""
+    return Q(effective_from__isnull=True) | Q(effective_from__lte=on)
+
+
 class ServiceTermsQuerySet(models.QuerySet):
     def in_force(self, on: datetime.date | None = None) -> ServiceTermsQuerySet:
-        """One version per slug: the newest whose effective date has come (D §28).
-
-        Terms tables hold a handful of rows, so the choice is made in Python, the same on every
-        database.
-        """
+        """One version per slug: the newest that has taken effect (D §28). A customer's own
+        version can be older (a notice that came late): `Contract.terms_in_force`."""
         on = on or timezone.localdate()
-        newest: dict[str, tuple[int, int]] = {}
-        rows = self.filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on)).values_list(
-            "slug", "version", "pk"
+        newest = (
+            ServiceTerms.objects.filter(taken_effect(on), slug=OuterRef("slug")).order_by("-version").values("pk")[:1]
         )
-        for slug, version, pk in rows:
-            if slug not in newest or version > newest[slug][0]:
-                newest[slug] = (version, pk)
-        return self.filter(pk__in=[pk for _version, pk in newest.values()]).order_by("slug")
+        return self.filter(taken_effect(on), pk=Subquery(newest)).order_by("slug")
 
     def version_in_force(self, slug: str, on: datetime.date | None = None) -> ServiceTerms | None:
-        on = on or timezone.localdate()
-        return (
-            self.filter(slug=slug)
-            .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on))
-            .order_by("-version")
-            .first()
-        )
+        """The version of one slug in force on a day (`in_force`)."""
+        return self.in_force(on).filter(slug=slug).first()
 
 
 class ServiceTerms(models.Model):
@@ -254,6 +248,10 @@ class ServiceTerms(models.Model):
 
     def clean(self) -> None:
         validation.validate_terms(self)
+
+    def taken_effect(self, on: datetime.date) -> bool:
+        """Whether this version's effective date has come by `on` (the query form: `taken_effect`)."""
+        return self.effective_from is None or self.effective_from <= on
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -564,7 +562,7 @@ class TermsBook:
 
     def version_for(self, contract: Contract, on: datetime.date) -> ServiceTerms:
         for terms in self.versions.get(contract.terms.slug, ()):
-            if terms.effective_from is not None and terms.effective_from > on:
+            if not terms.taken_effect(on):
                 continue
             if terms.version > contract.terms.version and (contract.customer_id, terms.pk) in self.notices:
                 applies_from = self.notices[(contract.customer_id, terms.pk)]

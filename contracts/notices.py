@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 
 from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
-from contracts.months import add_months
 from contracts.validation import minutes_to_hhmm
 from core.mail import claim_lease
+from core.months import add_months
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

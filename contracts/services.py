@@ -32,9 +32,9 @@ from contracts.models import (
     ServiceTerms,
     terms_editable_fields,
 )
-from contracts.months import add_months
 from contracts.validation import normalise_org_number
 from core import signin
+from core.months import add_months
 
 
 def _full_clean(instance, exclude: list[str] | None = None) -> None:

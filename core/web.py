@@ -1,19 +1,36 @@
 """Small helpers shared by the pages of every app."""
 
+import datetime
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from core.months import MonthError, first_of, parse_month
 
 
 def apply_errors(form, error: ValidationError) -> None:
     """Show a service's field-keyed errors on the form's fields (or above it)."""
-    for field, messages in error.message_dict.items():
-        for message in messages:
+    for field, texts in error.message_dict.items():
+        for message in texts:
             form.add_error(field if field in form.fields else None, message)
+
+
+def month_asked(request: HttpRequest) -> datetime.date:
+    """The month a page's `?month=YYYY-MM` names, this month when none is; a month written
+    wrong is said so above the page, which shows this month."""
+    text = request.GET.get("month")
+    if text:
+        try:
+            return parse_month(text)
+        except MonthError as error:
+            messages.error(request, str(error))
+    return first_of(timezone.localdate())
 
 
 def signed_in_or_token(view):

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from core.months import midnights
+
 UTC = datetime.UTC
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = datetime.timedelta(microseconds=1)
@@ -208,8 +210,7 @@ def maintenance_spans(windows: Sequence[dict] | None, low: int, high: int, zone:
 
 def month_bounds(year: int, month: int, zone: zoneinfo.ZoneInfo) -> tuple[int, int]:
     """The month from local midnight of its first day to local midnight of the next month's."""
-    start = datetime.datetime(year, month, 1, tzinfo=zone)
-    following = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    start, following = midnights(datetime.date(year, month, 1), zone)
     return to_us(start), to_us(following)
 
 

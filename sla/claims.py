@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from contracts.delivery import delivery_status
 from contracts.fees import annual_fees, cents
 from contracts.models import Contract, ServiceTerms, TermsBook
-from contracts.months import add_months
+from core.months import add_months, months_from
 from sla import selectors
 from sla.models import Claim, ClaimKind, ClaimStatus, MonthlyReport, Outage, OutsideCap
 
@@ -304,13 +304,9 @@ def event_months(claim: Claim) -> set[datetime.date]:
     """The months, in the terms' time zone, of the event a claim rests on."""
     if claim.outage_id:
         terms = claim.contract.terms_in_force(local_date(claim.outage.started_at, claim.contract.terms))
-        first = local_date(claim.outage.started_at, terms).replace(day=1)
-        last = local_date(claim.outage.ended_at or timezone.now(), terms).replace(day=1)
-        months = set()
-        while first <= last:
-            months.add(first)
-            first = add_months(first, 1)
-        return months
+        first = local_date(claim.outage.started_at, terms)
+        last = local_date(claim.outage.ended_at or timezone.now(), terms)
+        return set(months_from(first, last))
     return {claim.month} if claim.month else set()
 
 

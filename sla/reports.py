@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
+from core.months import months_from, next_month
 from sla import selectors
 from sla.availability import from_us, month_bounds
 from sla.models import MonthlyReport, Outage, ReportRevision
@@ -27,7 +28,7 @@ FIGURES = ("availability_percent", "discount_percent", "discount_amount", "unava
 
 def contracts_in_month(year: int, month: int):
     first = datetime.date(year, month, 1)
-    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    following = next_month(first)
     return (
         Contract.objects.filter(delivered_on__lt=following)
         .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=first))
@@ -100,7 +101,7 @@ def store_month(
 def _changed_meanwhile(first: datetime.date, chunk: list[Contract], started: datetime.datetime) -> None:
     """An outage or a contract that changed while the chunk was computed found no report to mark
     stale: the new reports are marked now, and recomputed."""
-    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    following = next_month(first)
     # A day wider than the month, so that its edge in any time zone is covered.
     before = datetime.datetime.combine(following + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC)
     ids = [c.pk for c in chunk]
@@ -212,13 +213,7 @@ def months_between(start: datetime.datetime, end: datetime.datetime | None) -> s
     """First days of the months an interval touches, a day wider on each side so that a month's
     edge in any time zone is covered."""
     end = end or timezone.now()
-    day = (start - datetime.timedelta(days=1)).date().replace(day=1)
-    last = (end + datetime.timedelta(days=1)).date().replace(day=1)
-    months = set()
-    while day <= last:
-        months.add(day)
-        day = (day + datetime.timedelta(days=32)).replace(day=1)
-    return months
+    return set(months_from((start - datetime.timedelta(days=1)).date(), (end + datetime.timedelta(days=1)).date()))
 
 
 def mark_stale(outage: Outage, *, before: tuple | None = None, actor=None, reason: str) -> int:

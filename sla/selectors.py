@@ -8,7 +8,6 @@ only its own outages and its own service time (delivery to termination).
 from __future__ import annotations
 
 import datetime
-import re
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from django.utils.translation import gettext_lazy
 
 from contracts.fees import fee_on
 from contracts.models import Contract, ContractFee, ServiceTerms, TermsBook
+from core import months as months_module
 from sla import availability
 from sla.availability import Judged, MonthFigures, MonthRules, OutageSpan, Part, from_us, month_rules
 from sla.models import Outage, OutageKind, OutageUpdate, Responsibility
 from tickets.models import Classification
 
 US_PER_MINUTE = 60_000_000
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 CUSTOMER_CHANGE = "customer_change"
 NOT_SUPPLIERS = "not_suppliers"
 REASONS = {
@@ -41,13 +40,16 @@ REASONS = {
 
 
 def parse_month(text: str | None, *, today: datetime.date) -> tuple[int, int]:
-    match = MONTH.match(text or "")
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise ValidationError({"month": [_("Give the month as YYYY-MM, e.g. 2026-10.")]})
-    year, month = int(match[1]), int(match[2])
-    if (year, month) > (today.year, today.month):
-        raise ValidationError({"month": [_("%(month)s has not begun yet.") % {"month": text}]})
-    return year, month
+    """A month whose figures exist: begun by `today`."""
+    try:
+        first = months_module.parse_month(text)
+    except months_module.MonthError as error:
+        raise ValidationError({"month": [str(error)]}) from None
+    if first > today:
+        raise ValidationError(
+            {"month": [_("%(month)s has not begun yet.") % {"month": months_module.month_text(first)}]}
+        )
+    return first.year, first.month
 
 
 def minutes_text(us: int) -> Decimal:
@@ -288,13 +290,10 @@ def recent_months(
     """The last `count` months (this one first) of each contract, None for a month it was not
     in service: one computation per month for all the contracts, so the queries do not grow
     with them. Prefetch `fees`."""
-    firsts, day = [], today.replace(day=1)
-    for _i in range(count):
-        firsts.append(day)
-        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    firsts = [months_module.add_months(months_module.first_of(today), -back) for back in range(count)]
     table: dict[int, list[ContractMonth | None]] = {contract.pk: [] for contract in contracts}
     for first in firsts:
-        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        following = months_module.next_month(first)
         serving = [
             c
             for c in contracts

@@ -1,15 +1,14 @@
-import datetime
-
 from celery import shared_task
 from django.utils import timezone
 
+from core.months import previous_month
 from sla import outage_mail, reports
 
 
 @shared_task(acks_late=True)
 def store_last_month() -> list[int]:
     """On the 1st: snapshot last month for every contract active in it."""
-    last = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    last = previous_month(timezone.localdate())
     return list(reports.store_month(last.year, last.month))
 
 

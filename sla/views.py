@@ -28,6 +28,7 @@ from contracts.api.serializers import contract_notices
 from contracts.delivery import delivery_status
 from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
 from core.api.params import whole_number
+from core.months import MonthError, month_text, parse_month, previous_month
 from core.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState
@@ -374,7 +375,7 @@ def outage_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _last_month() -> str:
-    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    return month_text(previous_month(timezone.localdate()))
 
 
 def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
@@ -413,14 +414,12 @@ def _chart(year: list[dict], target) -> dict:
 
 
 def _contract_page(request, contract: Contract, template: str, extra: dict | None = None) -> HttpResponse:
-    now = timezone.now()
+    now, today = timezone.now(), timezone.localdate()
     try:
-        year_month = selectors.parse_month(
-            request.GET.get("month") or now.strftime("%Y-%m"), today=timezone.localdate()
-        )
+        year_month = selectors.parse_month(request.GET.get("month") or month_text(today), today=today)
     except ValidationError as error:
         messages.error(request, error.message_dict["month"][0])
-        year_month = (now.year, now.month)
+        year_month = (today.year, today.month)
     month = selectors.contract_month(contract, *year_month, now=now)
     year = _year_of_months(contract, now)
     stored = MonthlyReport.objects.filter(contract=contract, month=month.first_day).first()
@@ -633,9 +632,9 @@ class ClaimForm(forms.Form):
         if not text:
             return None
         try:
-            return datetime.datetime.strptime(text, "%Y-%m").date()
-        except ValueError:
-            raise ValidationError(_("Give the month as YYYY-MM, e.g. 2026-10.")) from None
+            return parse_month(text)
+        except MonthError as error:
+            raise ValidationError(str(error)) from None
 
     def clean_tickets(self):
         numbers = [part.strip().upper() for part in self.cleaned_data["tickets"].split(",") if part.strip()]

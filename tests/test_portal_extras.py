@@ -456,7 +456,7 @@ def test_the_monthly_score_per_customer(client, staff_user, customer_a_user, con
     swedish = client.get("/desk/satisfaction/?month=2026-10", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "75,0 %" in swedish
     assert (
-        "Give the month as YYYY-MM."
+        "Give the month as YYYY-MM, e.g. 2026-10."
         in client.get("/desk/satisfaction/?month=2026-13", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
 

@@ -4,8 +4,6 @@ resolved; and what staff see of these. Thin views: a form, a service call, a tem
 
 from __future__ import annotations
 
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -14,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts.models import ContactPerson
+from core.web import month_asked
 from tickets import attachments, satisfaction, selectors, services
 from tickets.forms import SatisfactionForm, WatcherForm
 from tickets.models import Attachment, Satisfaction, Status, Ticket
@@ -216,12 +214,7 @@ def _link_refused(request: HttpRequest, reason: str, status: int = 400) -> HttpR
 def desk_satisfaction(request: HttpRequest) -> HttpResponse:
     """Per customer, the month's answers: the share of good ones and how many of each; months
     run from midnight to midnight in the desk's time zone."""
-    today = timezone.localdate()
-    try:
-        month = datetime.datetime.strptime(request.GET.get("month") or today.strftime("%Y-%m"), "%Y-%m").date()
-    except ValueError:
-        messages.error(request, _("Give the month as YYYY-MM."))
-        month = today.replace(day=1)
+    month = month_asked(request)
     zone = settings.TIME_ZONE
     rows = satisfaction.monthly_scores(month, zone)
     good, bad = sum(row["good"] for row in rows), sum(row["bad"] for row in rows)

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.months import add_months
+from core.months import add_months
 from tickets.models import Attachment, InboundEmail, Message, Notification, Status, Ticket, TicketEvent
 
 MASK = "***"

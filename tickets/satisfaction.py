@@ -15,6 +15,7 @@ from django.core import signing
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from core.months import midnights
 from tickets.models import Satisfaction, Ticket
 
 SALT = "tickets.satisfaction"
@@ -62,10 +63,7 @@ def answer_of(ticket: Ticket) -> Satisfaction | None:
 
 def month_bounds(month: datetime.date, zone: str) -> tuple[datetime.datetime, datetime.datetime]:
     """The month's first and the next month's first instant, at midnight in `zone`."""
-    tz = zoneinfo.ZoneInfo(zone)
-    start = datetime.datetime.combine(month.replace(day=1), datetime.time(), tzinfo=tz)
-    following = (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    return start, datetime.datetime.combine(following, datetime.time(), tzinfo=tz)
+    return midnights(month, zoneinfo.ZoneInfo(zone))
 
 
 def monthly_scores(month: datetime.date, zone: str) -> list[dict]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import ContactPerson, ServiceTerms
 from core.api.params import whole_number
+from core.months import first_of, next_month
 from tickets import search as search_module
 from tickets.models import (
     NEEDS_STAFF,
@@ -192,8 +193,7 @@ def billable_work(
 ) -> list[dict]:
     """Time logged in a month on tickets that are not a Fault, grouped per customer; one
     customer's or one contract's when given."""
-    start = month.replace(day=1)
-    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    start, end = first_of(month), next_month(month)
     entries = (
         TimeEntry.objects.filter(
             worked_on__gte=start,

@@ -28,7 +28,7 @@ from contracts.models import Contract, Customer, ServiceTerms
 from core import idempotency
 from core.api.pagination import LargeListPaginator, cached_count
 from core.api.params import whole_number
-from core.web import apply_errors, signed_in_or_token
+from core.web import apply_errors, month_asked, signed_in_or_token
 from tickets import (
     attachments,
     bulk,
@@ -723,13 +723,7 @@ def phone_report(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def billable(request: HttpRequest) -> HttpResponse:
     """Work on tickets that are not a Fault, per customer and month (D §15.3, §16.5)."""
-    today = timezone.localdate()
-    month_text = request.GET.get("month") or today.strftime("%Y-%m")
-    try:
-        month = datetime.datetime.strptime(month_text, "%Y-%m").date()
-    except ValueError:
-        messages.error(request, _("Give the month as YYYY-MM."))
-        month = today.replace(day=1)
+    month = month_asked(request)
     rows = selectors.billable_work(month)
     return render(request, "tickets/billable.html", {"rows": rows, "month": month})
 

@@ -1,11 +1,10 @@
-import datetime
-
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Contract, NoticeChannel
 from core.api.fields import AwareDateTimeField, StrictFields
+from core.months import MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
 from sla.selectors import unsettled
@@ -180,16 +179,16 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
 
     def to_representation(self, claim):
         data = super().to_representation(claim)
-        data["month"] = claim.month.strftime("%Y-%m") if claim.month else None
+        data["month"] = month_text(claim.month) if claim.month else None
         return data
 
     def validate_month(self, value):
         if value in (None, ""):
             return None
         try:
-            return datetime.datetime.strptime(value, "%Y-%m").date()
-        except ValueError:
-            raise serializers.ValidationError("Give the month as YYYY-MM.") from None
+            return parse_month(value)
+        except MonthError as error:
+            raise serializers.ValidationError(str(error)) from None
 
     def get_deadline(self, claim) -> str | None:
         deadline = claim_deadline(claim.contract, claim.window_from)

@@ -32,6 +32,7 @@ from rest_framework.authtoken.models import Token
 
 from contracts import services as contract_services
 from contracts.models import ContactPerson, Contract, Customer, ServiceTerms
+from core.months import previous_month
 from sla import claims, reports
 from sla import services as sla_services
 from sla.models import ClaimKind, MonthlyReport, OutageKind, Responsibility
@@ -387,7 +388,7 @@ class Story:
         """hh:mm on the first working day from the `day`th of last month, in the terms' zone.
         Last month is the server's (as the reports are stored), though Åland's is an hour ahead."""
         zone = zoneinfo.ZoneInfo(terms.timezone)
-        date = (timezone.localdate(self.now).replace(day=1) - datetime.timedelta(days=1)).replace(day=day)
+        date = previous_month(timezone.localdate(self.now)).replace(day=day)
         while not terms.calendar.is_working_day(date):
             date += datetime.timedelta(days=1)
         return datetime.datetime.combine(date, datetime.time(hour, minute), tzinfo=zone)
