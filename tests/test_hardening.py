@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.models import IdempotentRequest
@@ -287,6 +288,35 @@ def test_a_mail_whose_placing_failed_keeps_no_files_and_is_kept_for_staff(custom
         record = inbound.receive(raw)
     assert record.outcome == InboundEmail.Outcome.FAILED and not Ticket.objects.exists()
     assert not files_in(media)
+
+
+def test_a_reply_that_fails_after_its_files_were_written_leaves_none(customer_a_user, contract_a, media, monkeypatch):
+    """The services store files themselves: called from anywhere (here, no view around them),
+    a failure after the files were written leaves none behind."""
+    from tickets import services, staff_notices
+
+    with travel():
+        ticket = services.ticket_create(
+            contract=contract_a,
+            description="Ingen ton",
+            channel="web",
+            a_number="+358 18 12345",
+            b_number="+358 18 54321",
+            fault_occurred_at=timezone.now(),
+            reported_by=customer_a_user,
+        )
+        written = []
+
+        def fail_after_the_files(ticket, text):
+            written.extend(files_in(media))
+            raise RuntimeError("the staff notice could not be written")
+
+        monkeypatch.setattr(staff_notices, "customer_replied", fail_after_the_files)
+        shot = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
+        with pytest.raises(RuntimeError):
+            services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Bild", uploads=[shot])
+    assert len(written) == 1  # the file was written before the failure
+    assert not files_in(media) and not Attachment.objects.exists()
 
 
 def test_files_of_a_committed_report_stay(client, customer_a_user, contract_a, media):

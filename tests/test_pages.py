@@ -112,6 +112,18 @@ class TestFaultReportForm:
         assert "not a file type we accept" in response.content.decode()
         assert not Ticket.objects.exists() and not Attachment.objects.exists()
 
+    def test_a_bad_file_and_a_bad_field_are_told_in_the_same_round(self, customer_client, contract_a):
+        fake = SimpleUploadedFile("photo.png", b"MZ\x90\x00\x03\x00\x00\x00" * 8, content_type="image/png")
+        with travel(at(2026, 10, 1, 13, 0)):
+            response = customer_client.post(
+                "/portal/report/",
+                {**form_data(contract_a, a_number="+46 70 123 45 67"), "attachments": [fake]},
+                HTTP_ACCEPT_LANGUAGE="en",
+            )
+        page = response.content.decode()
+        assert "only cover numbers in: AX, FI" in page and "photo.png is not a file type we accept" in page
+        assert not Ticket.objects.exists() and not Attachment.objects.exists()
+
     def test_an_oversized_file_is_refused(self, customer_client, contract_a, settings):
         settings.ATTACHMENT_MAX_BYTES = 1000
         big = SimpleUploadedFile("log.txt", b"x" * 2000, content_type="text/plain")

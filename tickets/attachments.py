@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +22,8 @@ from django.utils.translation import gettext as _
 from tickets.models import Attachment, Message, Ticket
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 # The files `store` wrote inside `kept_if_committed`: name -> whether their transaction committed.
 _written: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar("written", default=None)
 
@@ -41,6 +46,10 @@ class CheckedUpload:
     upload: UploadedFile
     filename: str
     content_type: str
+
+
+# What a service takes as files: as uploaded, or as checked already (e-mail keeps the good ones of a mail).
+Upload = UploadedFile | CheckedUpload
 
 
 def sniff(head: bytes, filename: str) -> str | None:
@@ -91,12 +100,25 @@ def safe_filename(name: str) -> str:
     return name[-120:]
 
 
-def check_uploads(uploads: list[UploadedFile], field: str = "attachments") -> list[CheckedUpload]:
+def check_uploads(uploads: Sequence[Upload], field: str = "attachments") -> list[CheckedUpload]:
     """Refuse the whole set when one file is too large or of a type that is not allowed."""
+    checked, errors = upload_problems(uploads)
+    if errors:
+        raise ValidationError({field: errors})
+    return checked
+
+
+def upload_problems(uploads: Sequence[Upload]) -> tuple[list[CheckedUpload], list[str]]:
+    """The files that pass the upload rules, and what is wrong with each other one. A file
+    checked before passes as it is."""
     max_bytes = settings.ATTACHMENT_MAX_BYTES
     allowed = set(settings.ATTACHMENT_CONTENT_TYPES)
-    checked, errors = [], []
+    checked: list[CheckedUpload] = []
+    errors: list[str] = []
     for upload in uploads:
+        if isinstance(upload, CheckedUpload):
+            checked.append(upload)
+            continue
         filename = safe_filename(upload.name)
         if not upload.size:
             errors.append(_("%(name)s is empty.") % {"name": filename})
@@ -118,9 +140,7 @@ def check_uploads(uploads: list[UploadedFile], field: str = "attachments") -> li
             )
             continue
         checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type))
-    if errors:
-        raise ValidationError({field: errors})
-    return checked
+    return checked, errors
 
 
 def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Message | None = None) -> list[Attachment]:
@@ -146,7 +166,11 @@ def kept_if_committed():
     """Around a transaction that stores attachments: the files are written before the rows
     commit, so a rollback would leave them behind with nothing pointing at them. Files whose
     transaction did not commit are removed when the block ends (by an exception, or after a
-    transaction that ended inside the block). Put it outside the outermost `atomic`."""
+    transaction that ended inside the block). Put it outside the outermost `atomic`; inside
+    another such block it leaves the files to the outer one."""
+    if _written.get() is not None:
+        yield
+        return
     written: dict[str, bool] = {}
     token = _written.set(written)
     try:
@@ -159,6 +183,18 @@ def kept_if_committed():
             _remove_uncommitted(written)
     finally:
         _written.reset(token)
+
+
+def keeps_files(service: Callable[P, R]) -> Callable[P, R]:
+    """A service that stores files removes them again when its transaction does not commit
+    (`kept_if_committed`). Put it above `@transaction.atomic`."""
+
+    @functools.wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with kept_if_committed():
+            return service(*args, **kwargs)
+
+    return wrapper
 
 
 def _track(name: str) -> None:

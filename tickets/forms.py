@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
-from tickets import bulk, selectors, services
+from tickets import attachments, bulk, selectors, services
 from tickets.models import (
     Category,
     Channel,
@@ -131,6 +131,9 @@ class FaultReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        _checked, refused = attachments.upload_problems(data.get("attachments") or [])
+        for message in refused:
+            self.add_error("attachments", message)
         contract = data.get("contract")
         received_at = self.arrival() if contract is not None else None
         if received_at is None:

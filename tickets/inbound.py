@@ -22,7 +22,6 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -65,21 +64,10 @@ AUTOMATIC_ADDRESS = re.compile(
 ARRIVAL_TRUSTED = datetime.timedelta(days=14)
 
 
-def check_each(files: list) -> tuple[list, list[str]]:
-    """The attachments that pass the upload rules, and why each other one did not. One refused
-    file does not cost the customer the report or the other files."""
-    accepted, refused = [], []
-    for upload in files:
-        try:
-            accepted += attachments.check_uploads([upload])
-        except ValidationError as error:
-            refused += error.messages
-    return accepted, refused
-
-
 def uploads_of(parsed: ParsedMail) -> tuple[list, list[str]]:
-    """The mail's files through the upload rules, and every part not stored, with why."""
-    checked, refused = check_each(
+    """The mail's files through the upload rules, and every part not stored, with why. One
+    refused file does not cost the customer the report or the other files."""
+    checked, refused = attachments.upload_problems(
         [SimpleUploadedFile(file.filename, file.payload, file.content_type) for file in parsed.files]
     )
     reasons = {
@@ -328,6 +316,7 @@ def _open_ticket(
     """A fault report from a mail: A-number, B-number and time read from its text (a missing one
     is marked and asked for, D §16.9), with the attachments that pass the upload rules."""
     fields = read_fields(parsed.body, zoneinfo.ZoneInfo(contract.terms.timezone))
+    checked, refused = uploads_of(parsed)
     description = "\n\n".join(part for part in (parsed.subject, parsed.body) if part) or _("(empty e-mail)")
     ticket = services.ticket_create(
         contract=contract,
@@ -340,9 +329,8 @@ def _open_ticket(
         fault_occurred_at=fields.get("fault_occurred_at"),
         accept_missing_details=True,
         registered_by=registered_by,
+        uploads=checked,
     )
-    checked, refused = uploads_of(parsed)
-    attachments.store(ticket, checked, actor=reported_by)
     record.outcome, record.ticket = Outcome.NEW_TICKET, ticket
     _note_refused(record, ticket, refused)
     return ticket
@@ -376,12 +364,12 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, recei
             message=parsed.body or parsed.subject or _("(empty e-mail)"),
             channel=Channel.EMAIL,
             at=received_at,
+            uploads=checked,
         )
-    except services.TransitionNotAllowed as refused:
+    except services.TransitionNotAllowed as closed:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
-        record.note = f"a reply to a closed ticket, kept for staff: {refused}"[:500]
+        record.note = f"a reply to a closed ticket, kept for staff: {closed}"[:500]
         return
-    attachments.store(ticket, checked, actor=user, message=message)
     record.outcome, record.ticket = Outcome.REPLY, ticket
     _note_refused(record, ticket, refused)
 

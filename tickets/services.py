@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -90,6 +91,7 @@ def next_ticket_number(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{last:06d}"
 
 
+@attachments.keeps_files
 @transaction.atomic
 def ticket_create(
     *,
@@ -106,10 +108,12 @@ def ticket_create(
     now: datetime.datetime | None = None,
     accept_missing_details: bool = False,
     registered_by=None,
+    uploads: Sequence[attachments.Upload] = (),
 ) -> Ticket:
-    """A new fault report or support request, with its clock (D §16.8) and acknowledgement
-    (D §16.7). `accept_missing_details` (e-mail): a fault report without A-number, B-number or
-    fault time is opened all the same, marked, and its acknowledgement asks for them (D §16.9).
+    """A new fault report or support request, with its clock (D §16.8), its files and its
+    acknowledgement (D §16.7). Every problem with it, files included, is raised at once.
+    `accept_missing_details` (e-mail): a fault report without A-number, B-number or fault time
+    is opened all the same, marked, and its acknowledgement asks for them (D §16.9).
     `registered_by`: the staff member who entered someone else's report (the reporter otherwise),
     whom the contract's account managers' notices leave out."""
     now = now or timezone.now()
@@ -125,34 +129,16 @@ def ticket_create(
         received_at=received_at,
         now=now,
     )
-    details_missing = False
-    if accept_missing_details and category == Category.FAULT:
-        detail_fields = {"a_number", "b_number", "fault_occurred_at"}
-        if set(errors) <= detail_fields and errors:
-            details_missing = True
-            numbers = {
-                field: numbers.get(field, "") if field not in errors else "" for field in ("a_number", "b_number")
-            }
-            if "fault_occurred_at" in errors:
-                fault_occurred_at = None
-            errors = {}
-    if errors:
+    checked = _checked_uploads(errors, uploads)
+    details_missing = accept_missing_details and _only_details_missing(category, errors)
+    if details_missing:
+        numbers = {field: "" if field in errors else numbers.get(field, "") for field in ("a_number", "b_number")}
+        fault_occurred_at = None if "fault_occurred_at" in errors else fault_occurred_at
+    elif errors:
         raise ValidationError(errors)
-
-    calendar = terms.calendar
-    effective = calendar.effective_received_at(received_at)
-    due = warn_at = None
-    if terms.service_start_hours is not None:
-        due = calendar.service_start_due(received_at, terms.service_start_hours)
-        # Staff are warned when the business time left reaches the margin.
-        lead = datetime.timedelta(hours=terms.service_start_hours) - datetime.timedelta(
-            minutes=settings.ESCALATION_MARGIN_MINUTES
-        )
-        warn_at = calendar.add_business_time(effective, max(lead, datetime.timedelta(0)))
-    # The number carries the year of arrival in the terms' own time zone.
-    local_year = received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).year
+    assert terms is not None  # only an arrival time in error leaves the terms unknown
     ticket = Ticket.objects.create(
-        number=next_ticket_number(terms.ticket_prefix, local_year),
+        number=_number_for(terms, received_at),
         contract=contract,
         customer_id=contract.customer_id,
         terms=terms,
@@ -164,18 +150,53 @@ def ticket_create(
         description=description.strip(),
         channel=channel,
         received_at=received_at,
-        effective_received_at=effective,
-        service_start_due=due,
-        service_start_warn_at=warn_at,
         details_missing=details_missing,
         reported_by=reported_by if getattr(reported_by, "is_authenticated", False) else None,
+        **report_clock(terms, received_at),
     )
     _record(ticket, reported_by, "status", None, Status.NEW, note=history.note("reported"))
+    attachments.store(ticket, checked, actor=reported_by)
     notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
     if urgent:
         notifications.queue(ticket, notifications.Kind.URGENT_REPORT)
     staff_notices.new_report(ticket, registered_by=registered_by or reported_by)
     return ticket
+
+
+DETAILS = frozenset({"a_number", "b_number", "fault_occurred_at"})
+
+
+def _only_details_missing(category: str, errors: dict[str, list[str]]) -> bool:
+    """A fault report whose only problems are its A-number, B-number or fault time (D §16.9)."""
+    return category == Category.FAULT and bool(errors) and set(errors) <= DETAILS
+
+
+def _checked_uploads(errors: dict[str, list[str]], uploads: Sequence[attachments.Upload]) -> list:
+    """The files through the upload rules; what is wrong with them goes into `errors`."""
+    checked, refused = attachments.upload_problems(uploads)
+    if refused:
+        errors.setdefault("attachments", []).extend(refused)
+    return checked
+
+
+def report_clock(terms: ServiceTerms, received_at: datetime.datetime) -> dict[str, datetime.datetime | None]:
+    """When a report counts as received in business time, when service must start (D §16.8)
+    and when staff are warned: as the business time left reaches the margin."""
+    calendar = terms.calendar
+    effective = calendar.effective_received_at(received_at)
+    due = warn_at = None
+    if terms.service_start_hours is not None:
+        due = calendar.service_start_due(received_at, terms.service_start_hours)
+        lead = datetime.timedelta(hours=terms.service_start_hours) - datetime.timedelta(
+            minutes=settings.ESCALATION_MARGIN_MINUTES
+        )
+        warn_at = calendar.add_business_time(effective, max(lead, datetime.timedelta(0)))
+    return {"effective_received_at": effective, "service_start_due": due, "service_start_warn_at": warn_at}
+
+
+def _number_for(terms: ServiceTerms, received_at: datetime.datetime) -> str:
+    """The next number of the terms' prefix, with the year of arrival in the terms' own zone."""
+    return next_ticket_number(terms.ticket_prefix, received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).year)
 
 
 def report_problems(
@@ -314,15 +335,25 @@ def ticket_start(*, ticket: Ticket, actor, now: datetime.datetime | None = None)
     return ticket
 
 
+@attachments.keeps_files
 @transaction.atomic
 def ticket_request_info(
-    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None, files: list | tuple = ()
+    *,
+    ticket: Ticket,
+    actor,
+    message: str,
+    now: datetime.datetime | None = None,
+    uploads: Sequence[attachments.Upload] = (),
 ) -> Ticket:
     """Ask the customer; the customer has the terms' reply time to answer (D §16.7)."""
     ticket = _locked(ticket)
     now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
     if not (message or "").strip():
-        raise ValidationError({"message": [_("Write what the customer should answer.")]})
+        errors["message"] = [_("Write what the customer should answer.")]
+    checked = _checked_uploads(errors, uploads)
+    if errors:
+        raise ValidationError(errors)
     _require(ticket, Action.REQUEST_INFO)
     hours = ticket.terms.customer_reply_hours
     due = now + datetime.timedelta(hours=hours) if hours is not None else None
@@ -341,11 +372,12 @@ def ticket_request_info(
     written = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
     )
-    attachments.store(ticket, list(files), actor=actor, message=written)
+    attachments.store(ticket, checked, actor=actor, message=written)
     notifications.queue(ticket, notifications.Kind.INFO_REQUEST, message=message.strip())
     return ticket
 
 
+@attachments.keeps_files
 @transaction.atomic
 def ticket_reply(
     *,
@@ -355,18 +387,22 @@ def ticket_reply(
     internal: bool = False,
     channel: str = Channel.WEB,
     at: datetime.datetime | None = None,
-    files: list | tuple = (),
+    uploads: Sequence[attachments.Upload] = (),
 ) -> tuple[Ticket, Message]:
     """A message on the ticket. A customer's reply while the ticket waits for it resumes the
     work; a customer's reply to a resolved ticket reopens it. `at`: when the reply reached us
     (an e-mail: at the mail server); one that came before the reply deadline reopens a ticket the
     sweep closed meanwhile (D §16.7: the answer was in time)."""
     ticket = _locked(ticket)
+    errors: dict[str, list[str]] = {}
     if not (message or "").strip():
-        raise ValidationError({"message": [_("Write a message.")]})
+        errors["message"] = [_("Write a message.")]
     is_staff = getattr(actor, "is_staff", False)
     if internal and not is_staff:
-        raise ValidationError({"internal": [_("Only staff can write internal notes.")]})
+        errors["internal"] = [_("Only staff can write internal notes.")]
+    checked = _checked_uploads(errors, uploads)
+    if errors:
+        raise ValidationError(errors)
     if not is_staff and at is not None:
         if _answered_in_time(ticket, at):
             _reopen_answered(ticket, actor, at)
@@ -390,7 +426,7 @@ def ticket_reply(
     created = Message.objects.create(
         ticket=ticket, author=actor, body=message.strip(), channel=channel, internal=internal
     )
-    attachments.store(ticket, list(files), actor=actor, message=created)
+    attachments.store(ticket, checked, actor=actor, message=created)
     if is_staff and not internal:
         notifications.queue(ticket, notifications.Kind.REPLY, message=message.strip())
     if not is_staff:
@@ -427,16 +463,23 @@ def ticket_classify(*, ticket: Ticket, actor, classification: str, not_fault_rea
     return ticket
 
 
+@attachments.keeps_files
 @transaction.atomic
 def ticket_resolve(
-    *, ticket: Ticket, actor, message: str, now: datetime.datetime | None = None, files: list | tuple = ()
+    *,
+    ticket: Ticket,
+    actor,
+    message: str,
+    now: datetime.datetime | None = None,
+    uploads: Sequence[attachments.Upload] = (),
 ) -> Ticket:
     ticket = _locked(ticket)
     now = now or timezone.now()
     _require(ticket, Action.RESOLVE)
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not (message or "").strip():
         errors["message"] = [_("Tell the customer what was done.")]
+    checked = _checked_uploads(errors, uploads)
     if ticket.category == Category.FAULT and not ticket.classification:
         # Availability and discounts count only the supplier's faults (D §10.4, §16.4).
         errors["classification"] = [
@@ -459,7 +502,7 @@ def ticket_resolve(
     ticket.customer_answered = False
     ticket.save()
     written = Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
-    attachments.store(ticket, list(files), actor=actor, message=written)
+    attachments.store(ticket, checked, actor=actor, message=written)
     notifications.queue(ticket, notifications.Kind.RESOLVED, message=message.strip())
     return ticket
 

@@ -12,7 +12,6 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -96,12 +95,13 @@ def _create_with_attachments(request, form, *, channel: str, extra: dict | None 
     again gets the ticket it made the first time). None: the form has errors to show."""
 
     def create():
-        checked = attachments.check_uploads(form.cleaned_data.get("attachments") or [])
-        with transaction.atomic():
-            ticket = services.ticket_create(
-                reported_by=request.user, channel=channel, **form.service_arguments(), **(extra or {})
-            )
-            attachments.store(ticket, checked, actor=request.user)
+        ticket = services.ticket_create(
+            reported_by=request.user,
+            channel=channel,
+            uploads=form.cleaned_data.get("attachments") or [],
+            **form.service_arguments(),
+            **(extra or {}),
+        )
         return 303, json.dumps({"ticket": ticket.number}), ticket
 
     token = form.cleaned_data.get(idempotency.FORM_TOKEN_FIELD)
@@ -168,11 +168,12 @@ def portal_ticket(request: HttpRequest, number: str) -> HttpResponse:
     form = MessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            checked = attachments.check_uploads(form.cleaned_data["attachments"])
-            with attachments.kept_if_committed():
-                ticket, _message = services.ticket_reply(
-                    ticket=ticket, actor=request.user, message=form.cleaned_data["message"], files=checked
-                )
+            ticket, _message = services.ticket_reply(
+                ticket=ticket,
+                actor=request.user,
+                message=form.cleaned_data["message"],
+                uploads=form.cleaned_data["attachments"],
+            )
         except ValidationError as error:
             apply_errors(form, error)
         except services.TransitionNotAllowed as error:
@@ -686,22 +687,21 @@ def _compose(ticket: Ticket, actor, action: Action, data: dict) -> str:
                 ]
             }
         )
-    checked = attachments.check_uploads(data["attachments"])
-    with attachments.kept_if_committed():
-        if action == Action.REPLY:
-            services.ticket_reply(
-                ticket=ticket, actor=actor, message=data["message"], internal=data["internal"], files=checked
-            )
-            return _("Internal note saved.") if data["internal"] else _("Reply sent to the customer.")
-        if action == Action.REQUEST_INFO:
-            ticket = services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"], files=checked)
-            if ticket.customer_reply_due is None:
-                return _("Question sent; the ticket waits for the customer.")
-            return _("Question sent; the ticket waits for the customer's answer until %(due)s.") % {
-                "due": history.local_time(ticket.customer_reply_due, ticket.terms.timezone)
-            }
-        services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"], files=checked)
-        return _("Resolved; the customer has been told.")
+    uploads = data["attachments"]
+    if action == Action.REPLY:
+        services.ticket_reply(
+            ticket=ticket, actor=actor, message=data["message"], internal=data["internal"], uploads=uploads
+        )
+        return _("Internal note saved.") if data["internal"] else _("Reply sent to the customer.")
+    if action == Action.REQUEST_INFO:
+        ticket = services.ticket_request_info(ticket=ticket, actor=actor, message=data["message"], uploads=uploads)
+        if ticket.customer_reply_due is None:
+            return _("Question sent; the ticket waits for the customer.")
+        return _("Question sent; the ticket waits for the customer's answer until %(due)s.") % {
+            "due": history.local_time(ticket.customer_reply_due, ticket.terms.timezone)
+        }
+    services.ticket_resolve(ticket=ticket, actor=actor, message=data["message"], uploads=uploads)
+    return _("Resolved; the customer has been told.")
 
 
 def _desk_error(request, ticket, name, form) -> HttpResponse:
