@@ -36,6 +36,7 @@ def prepare_environment(name: str = BENCH_DB) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = f"{base}/{name}"
     os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the test client speaks plain HTTP

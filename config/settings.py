@@ -6,6 +6,7 @@ defaults (SQLite under var/, a local Redis, mail printed to the console) only wh
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -375,8 +376,16 @@ def _served_address() -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-# The address of the site, for links in e-mail. In development it follows the address served.
-SITE_URL = (os.environ.get("SITE_URL") or (_served_address() if DEBUG else "http://127.0.0.1:8000")).rstrip("/")
+# The address of the site, for links in e-mail and TMF621 hrefs. In development it follows the
+# address served; production must say it (a guess would mail customers links to nowhere).
+SITE_URL = (os.environ.get("SITE_URL") or (_served_address() if DEBUG else "")).rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "SITE_URL is not set: links in e-mail need the desk's address, e.g. https://desk.example.com. "
+        "Set it in the environment, or set DEBUG=true for development."
+    )
+if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be the desk's address, e.g. https://desk.example.com, not {SITE_URL!r}")
 # Escalations for tickets nobody is assigned to go to the team's address.
 SUPPORT_TEAM_EMAIL = os.environ.get("SUPPORT_TEAM_EMAIL", DEFAULT_FROM_EMAIL)
 # The customer is reminded once when this share of the reply time is left (0.5 of 48 h: 24 h).

@@ -335,7 +335,13 @@ class ContactPerson(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    phone = models.CharField(
+        _("phone"),
+        max_length=20,
+        blank=True,
+        validators=[validation.validate_phone],
+        help_text=_("With its country code; stored in E.164, e.g. +46812345678."),
+    )
     region = models.CharField(
         _("region"), max_length=100, blank=True, help_text=_("Empty for the main contact person.")
     )
@@ -355,6 +361,10 @@ class ContactPerson(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.phone = validation.normalise_phone(self.phone)
+        super().save(*args, **kwargs)
 
 
 class CustomerMembership(models.Model):

@@ -107,6 +107,33 @@ def normalise_org_number(value: str) -> str:
     return (value or "").strip()
 
 
+def _phone(value: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(value or "", None)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def validate_phone(value: str) -> None:
+    """A contact person's phone: any written form, with its country code."""
+    if value and _phone(value) is None:
+        raise ValidationError(
+            _("Write the phone number with its country code, e.g. +46 8 123 456 78 (%(value)s is not one).")
+            % {"value": value},
+            code="phone",
+        )
+
+
+def normalise_phone(value: str) -> str:
+    """A valid number in E.164 (`+46 8-123 456 78` → `+46812345678`); anything else as written,
+    for `validate_phone` to refuse."""
+    number = _phone(value)
+    if number is None:
+        return (value or "").strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def validate_org_number(value: str) -> None:
     digits = re.sub(r"[\s-]", "", value or "")
     if not digits.isdigit() or len(digits) not in (8, 10):

@@ -15,11 +15,11 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from celery import current_app
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from config.broker import hand_over
 from sla import claims, reports, selectors
 from sla.models import MonthlyReport, Outage
 
@@ -133,12 +133,17 @@ def billing_month(year: int, month: int, *, now: datetime.datetime | None = None
 INLINE_CONTRACTS = 300
 
 
+class WorkersAway(RuntimeError):
+    """The broker did not take the month to store; nothing else will store it."""
+
+
 def prepare(year: int, month: int, *, now: datetime.datetime | None = None) -> tuple[int, int] | None:
     """Store the month's missing reports and recompute its stale ones (a month that is over):
-    at once for a small desk, by the workers for a large one (None: queued)."""
+    at once for a small desk, by the workers for a large one (None: handed over)."""
     if now is None and reports.contracts_in_month(year, month).count() > INLINE_CONTRACTS:
         reports.check_month_over(year, month, timezone.now())
-        current_app.send_task("sla.tasks.store_month", args=[year, month])
+        if not hand_over("sla.tasks.store_month", year, month, waiting=f"the reports of {year:04d}-{month:02d}"):
+            raise WorkersAway
         return None
     return reports.store_month(year, month, now=now)
 

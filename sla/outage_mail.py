@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def queue(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
+def post(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
     """One row per customer, handed to the workers once the update is committed."""
     rows = OutageUpdateMail.objects.bulk_create(
         [OutageUpdateMail(update=update, customer_id=customer_id) for customer_id in sorted(set(customer_ids))]

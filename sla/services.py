@@ -252,5 +252,5 @@ def outage_post_update(
         author=actor if getattr(actor, "is_authenticated", False) else None,
     )
     if notify:
-        outage_mail.queue(update, selectors.affected_customer_ids(outage, timezone.localdate(now)))
+        outage_mail.post(update, selectors.affected_customer_ids(outage, timezone.localdate(now)))
     return update

@@ -517,7 +517,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             done = billing.prepare(year, month)
         except reports.MonthNotOver as error:
             messages.error(request, str(error))
-        except Exception:  # noqa: BLE001 - the broker did not take the task
+        except billing.WorkersAway:
             messages.error(
                 request,
                 _("The workers could not be reached; run manage.py sla_month %(month)s.")

@@ -9,6 +9,7 @@ from TEST_REDIS_URL.
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 # The test client and the browser tests speak plain HTTP to the test server.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("TEST_REDIS_URL", os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"))

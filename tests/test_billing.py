@@ -153,6 +153,22 @@ class TestExport:
         with pytest.raises(reports.MonthNotOver):
             reports.store_month(2026, 11)
 
+    def test_a_large_desks_month_goes_to_the_workers_and_an_absent_broker_is_said(
+        self, staff_client, contract_a, contract_b, monkeypatch
+    ):
+        from sla import billing
+
+        monkeypatch.setattr(billing, "INLINE_CONTRACTS", 1)
+        handed = []
+        monkeypatch.setattr(billing, "hand_over", lambda name, *args, waiting: handed.append((name, args)) or True)
+        taken = staff_client.post("/desk/sla/billing/", {"month": "2026-10"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+        assert handed == [("sla.tasks.store_month", (2026, 10))]
+        assert "The month is being stored by the workers" in taken.content.decode()
+        monkeypatch.setattr(billing, "hand_over", lambda name, *args, waiting: False)
+        away = staff_client.post("/desk/sla/billing/", {"month": "2026-10"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+        assert "The workers could not be reached; run manage.py sla_month 2026-10." in away.content.decode()
+        assert not MonthlyReport.objects.exists()
+
     def test_missing_or_stale_reports_are_never_billed(self, staff_client, staff_api, contract_a, contract_b):
         response = export(staff_client)
         assert response.status_code == 409 and "2 contracts have no stored report" in response.content.decode()

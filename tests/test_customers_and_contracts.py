@@ -201,3 +201,41 @@ def test_contract_status_follows_its_dates(dstny):
     assert contract.status_on(datetime.date(2026, 9, 30)) == "terminated"
     assert list(Contract.objects.active(datetime.date(2026, 5, 1))) == [contract]
     assert list(Contract.objects.active(datetime.date(2026, 10, 1))) == []
+
+
+@pytest.mark.parametrize(
+    "written, stored",
+    [("+46 8-123 456 78", "+46812345678"), ("+358 18 12345", "+3581812345"), ("", "")],
+)
+def test_a_contact_persons_phone_is_stored_in_e164(customer_a, written, stored):
+    contact = customer_a.contacts.create(name="Anna", phone=written)
+    contact.full_clean()
+    contact.refresh_from_db()
+    assert contact.phone == stored
+
+
+@pytest.mark.parametrize("written", ["08-123 456 78", "+46 12", "ring Anna"])
+def test_a_contact_phone_without_country_code_or_not_a_number_is_refused_in_the_admin(
+    admin_client, customer_a, written
+):
+    page = admin_client.get(f"/admin/contracts/customer/{customer_a.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        {
+            "contacts-TOTAL_FORMS": "1",
+            "contacts-INITIAL_FORMS": "0",
+            "contacts-0-name": "Anna",
+            "contacts-0-phone": written,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "notices-TOTAL_FORMS": "0",
+            "notices-INITIAL_FORMS": "0",
+        }
+    )
+    response = admin_client.post(f"/admin/contracts/customer/{customer_a.pk}/change/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert f"Write the phone number with its country code, e.g. +46 8 123 456 78 ({written} is not one)." in (
+        response.content.decode().replace("&#x27;", "'")
+    )
+    assert not customer_a.contacts.exists()

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_django(env_overrides: dict[str, str], code: str = "import django; django.setup()"):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "SITE_URL"}}
+    if env_overrides.get("DEBUG") != "true":
+        env["SITE_URL"] = "https://desk.example.com"  # production needs it; development follows HOST and PORT
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -66,9 +68,13 @@ def test_links_in_e_mail_follow_the_address_make_run_serves():
     assert run_django({"DEBUG": "true"}, code).stdout.strip() == "http://127.0.0.1:8000"
     chosen = run_django({"DEBUG": "true", "PORT": "8123", "SITE_URL": "https://desk.example/"}, code)
     assert chosen.stdout.strip() == "https://desk.example"
-    # Production never guesses from the development server's address.
-    production = run_django({"SECRET_KEY": "x", "HOST": "0.0.0.0", "PORT": "8123"}, code)
-    assert production.stdout.strip() == "http://127.0.0.1:8000", production.stderr
+    # Production never guesses from the development server's address: it must be told.
+    production = run_django({"SECRET_KEY": "x", "HOST": "0.0.0.0", "PORT": "8123", "SITE_URL": ""}, code)
+    assert production.returncode != 0 and "SITE_URL is not set" in production.stderr
+    told = run_django({"SECRET_KEY": "x", "SITE_URL": "https://desk.example.com"}, code)
+    assert told.stdout.strip() == "https://desk.example.com", told.stderr
+    wrong = run_django({"SECRET_KEY": "x", "SITE_URL": "desk.example.com"}, code)
+    assert wrong.returncode != 0 and "SITE_URL must be the desk's address" in wrong.stderr
 
 
 def test_the_celery_app_is_named_config():

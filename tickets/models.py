@@ -287,7 +287,8 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def service_start_breached_at(self, now: datetime.datetime) -> bool:
+    def is_service_start_breached(self, now: datetime.datetime) -> bool:
+        """Whether service started late, or has not started and its deadline has passed by `now`."""
         if self.service_start_due is None:
             return False
         if self.service_started_at is not None:
@@ -296,7 +297,7 @@ class Ticket(models.Model):
 
     @property
     def service_start_breached(self) -> bool:
-        return self.service_start_breached_at(timezone.now())
+        return self.is_service_start_breached(timezone.now())
 
     @property
     def is_open(self) -> bool:

@@ -110,13 +110,16 @@ def build_for(ticket_id: int, kind: str, message: str = "") -> Notification:
     return Notification(ticket_id=ticket_id, kind=kind, message=message)
 
 
-def queue(ticket: Ticket, kind: str, message: str = "") -> Notification:
+def post(ticket: Ticket, kind: str, message: str = "") -> Notification:
+    """A notification for the customer: its row is written now, in the caller's transaction,
+    and handed to the workers once that commits (the ticket queue is something else: the
+    desk's list of tickets)."""
     notification = Notification.objects.create(ticket=ticket, kind=kind, message=message)
     transaction.on_commit(lambda: dispatch([notification.pk]))
     return notification
 
 
-def queue_many(notifications: Iterable[Notification]) -> list[Notification]:
+def post_many(notifications: Iterable[Notification]) -> list[Notification]:
     """Rows built with `build`, written at once and handed to one task after commit."""
     created = Notification.objects.bulk_create(list(notifications))
     ids = [n.pk for n in created]

@@ -1,7 +1,7 @@
 """Every write that changes a ticket. Views, the API, e-mail and tasks all call these.
 
 Each service locks the ticket row, re-checks the state it acts on, writes the history entry and
-queues the customer's notification after commit. An illegal transition raises
+posts the customer's notification (sent after commit). An illegal transition raises
 `TransitionNotAllowed` (HTTP 409); bad input raises ValidationError keyed by field (HTTP 400).
 """
 
@@ -156,9 +156,9 @@ def ticket_create(
     )
     _record(ticket, reported_by, "status", None, Status.NEW, note=history.note("reported"))
     attachments.store(ticket, checked, actor=reported_by)
-    notifications.queue(ticket, notifications.Kind.ACKNOWLEDGEMENT)
+    notifications.post(ticket, notifications.Kind.ACKNOWLEDGEMENT)
     if urgent:
-        notifications.queue(ticket, notifications.Kind.URGENT_REPORT)
+        notifications.post(ticket, notifications.Kind.URGENT_REPORT)
     staff_notices.new_report(ticket, registered_by=registered_by or reported_by)
     return ticket
 
@@ -310,7 +310,7 @@ def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     _record(ticket, actor, "close_reason", ticket.close_reason, None)
     ticket.status, ticket.close_reason, ticket.closed_at = Status.WAITING_FOR_CUSTOMER, None, None
     ticket.unanswered_due = None
-    notifications.queue(ticket, notifications.Kind.REOPENED, message=note)
+    notifications.post(ticket, notifications.Kind.REOPENED, message=note)
 
 
 def _require(ticket: Ticket, action: Action) -> None:
@@ -373,7 +373,7 @@ def ticket_request_info(
         ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB, internal=False
     )
     attachments.store(ticket, checked, actor=actor, message=written)
-    notifications.queue(ticket, notifications.Kind.INFO_REQUEST, message=message.strip())
+    notifications.post(ticket, notifications.Kind.INFO_REQUEST, message=message.strip())
     return ticket
 
 
@@ -428,7 +428,7 @@ def ticket_reply(
     )
     attachments.store(ticket, checked, actor=actor, message=created)
     if is_staff and not internal:
-        notifications.queue(ticket, notifications.Kind.REPLY, message=message.strip())
+        notifications.post(ticket, notifications.Kind.REPLY, message=message.strip())
     if not is_staff:
         staff_notices.customer_replied(ticket, message.strip())
     return ticket, created
@@ -503,7 +503,7 @@ def ticket_resolve(
     ticket.save()
     written = Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=Channel.WEB)
     attachments.store(ticket, checked, actor=actor, message=written)
-    notifications.queue(ticket, notifications.Kind.RESOLVED, message=message.strip())
+    notifications.post(ticket, notifications.Kind.RESOLVED, message=message.strip())
     return ticket
 
 
@@ -545,7 +545,7 @@ def ticket_close(
     )
     ticket.closed_at = now
     ticket.save()
-    notifications.queue(ticket, notifications.Kind.CLOSED)
+    notifications.post(ticket, notifications.Kind.CLOSED)
     return ticket
 
 
@@ -585,7 +585,7 @@ def ticket_withdraw(
     ticket.save()
     if (message or "").strip():
         Message.objects.create(ticket=ticket, author=actor, body=message.strip(), channel=channel)
-    notifications.queue(ticket, notifications.Kind.CLOSED)
+    notifications.post(ticket, notifications.Kind.CLOSED)
     return ticket
 
 
@@ -762,7 +762,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             Message.objects.bulk_create(
                 Message(ticket_id=pk, body=text, channel=Channel.EMAIL, from_desk=True) for pk, text in texts.items()
             )
-            notifications.queue_many(
+            notifications.post_many(
                 notifications.build_for(pk, notifications.Kind.CLOSED, text) for pk, text in texts.items()
             )
             closed += len(ids)
@@ -795,7 +795,7 @@ def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_B
             if not tickets:
                 return reminded
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(reply_reminder_sent_at=now)
-            notifications.queue_many(
+            notifications.post_many(
                 notifications.build_for(ticket.pk, notifications.Kind.REMINDER) for ticket in tickets
             )
             reminded += len(tickets)
@@ -832,7 +832,7 @@ def _escalate_batches(queryset, kind: str, marks: dict, batch: int) -> int:
             if not tickets:
                 return done
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(**marks)
-            notifications.queue_many(notifications.build_for(ticket.pk, kind) for ticket in tickets)
+            notifications.post_many(notifications.build_for(ticket.pk, kind) for ticket in tickets)
             done += len(tickets)
 
 

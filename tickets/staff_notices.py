@@ -46,7 +46,7 @@ def _tell(ticket: Ticket, event: StaffEvent, users: QuerySet, message: str = "")
         for user in users
         if StaffPreferences.of(user).wants(event, "notice")
     )
-    notifications.queue_many(
+    notifications.post_many(
         Notification(ticket=ticket, kind=MAIL_KIND[event], recipient_user=user, message=message, created_at=now)
         for user in users
         if user.email and StaffPreferences.of(user).wants(event, "email")

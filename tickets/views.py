@@ -337,7 +337,7 @@ def _row(ticket: dict, url: str, now: datetime.datetime, words: dict) -> str:
     zone, due, started_at = ticket["terms__timezone"], ticket["service_start_due"], ticket["service_started_at"]
     status, number, url = ticket["status"], escape(ticket["number"]), escape(url)
     waiting = due is not None and started_at is None and status in OPEN_STATUSES
-    # As Ticket.service_start_breached_at: started late, or not started and past the deadline.
+    # As Ticket.is_service_start_breached: started late, or not started and past the deadline.
     breached = due is not None and (started_at > due if started_at is not None else now > due)
     badges = f' <span class="badge urgent">{words["urgent"]}</span>' if ticket["urgent"] else ""
     if ticket["customer_answered"] and status == Status.IN_PROGRESS:

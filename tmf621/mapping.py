@@ -157,7 +157,7 @@ def _characteristics(ticket: Ticket, now: datetime.datetime) -> list[dict]:
                 "@type": "BooleanCharacteristic",
                 "name": SERVICE_START_BREACHED,
                 "valueType": "boolean",
-                "value": ticket.service_start_breached_at(now),
+                "value": ticket.is_service_start_breached(now),
             }
         )
     return found

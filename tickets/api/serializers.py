@@ -80,7 +80,7 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
 
     def get_service_start_breached(self, ticket: Ticket) -> bool:
         now = self.context.get("now") or timezone.now()
-        return ticket.service_start_breached_at(now)
+        return ticket.is_service_start_breached(now)
 
 
 class TicketCreateSerializer(StrictFields, serializers.Serializer):
