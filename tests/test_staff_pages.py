@@ -223,6 +223,34 @@ class TestContractPage:
         assert queries(staff_client, f"/desk/sla/contracts/{contract_a.pk}/") == one
 
 
+def test_billable_work_reads_as_many_queries_for_one_customer_as_for_seven(
+    staff_client, staff_user, django_user_model, customer_a, dstny, telia
+):
+    colleague = django_user_model.objects.create_user("kollega", password="x-staff-pass-42", is_staff=True)
+
+    def work_of_every_kind(customer, terms):
+        """This month's work on tickets that were not a fault, by two staff members, and work the
+        page leaves out: on a fault, and in the month before."""
+        contract = ContractFactory(customer=customer, terms=terms)
+        for ticket, who in [(report(contract), staff_user), (report(contract), colleague)]:
+            not_a_fault(ticket, who, 30, NOW.date())
+            services.time_log(ticket=ticket, actor=who, minutes=5, worked_on=NOW.date(), note="Uppföljning")
+        not_a_fault(report(contract), staff_user, 20, datetime.date(2026, 10, 30))
+        services.time_log(ticket=report(contract), actor=staff_user, minutes=15, worked_on=NOW.date(), note="Fel")
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_client.get("/desk/billable/?month=2026-11")
+            assert response.status_code == 200
+        return len(captured), response.content.decode().count("<td>Uppföljning</td>")
+
+    work_of_every_kind(customer_a, dstny)
+    assert count() == (4, 2)
+    for customer, terms in [(customer_a, telia), (CustomerFactory(), dstny), (CustomerFactory(), telia)] * 2:
+        work_of_every_kind(customer, terms)
+    assert count() == (4, 14)
+
+
 def outage_form(**overrides):
     data = {
         "started_at": "2026-12-01T22:00",
