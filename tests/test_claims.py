@@ -10,6 +10,7 @@ import time_machine
 
 from contracts.models import ContractFee
 from sla import claims, reports
+from sla import services as sla_services
 from sla.models import Claim
 from tickets import services
 from tickets.models import Channel
@@ -27,12 +28,14 @@ def frozen_now():
 
 def ticket_for(contract, reporter=None, *, days_ago=48):
     when = NOW - datetime.timedelta(days=days_ago)
+    # Numbers of the terms' country: Åland for Dstny, Sweden for Telia.
+    swedish = not contract.terms.slug.startswith("dstny")
     return services.ticket_create(
         contract=contract,
         reported_by=reporter,
         channel=Channel.WEB,
-        a_number="018 12345",
-        b_number="040 123 4567",
+        a_number="070-123 45 67" if swedish else "018 12345",
+        b_number="070-765 43 21" if swedish else "040 123 4567",
         fault_occurred_at=when,
         description="Nere",
         received_at=when,
@@ -352,38 +355,76 @@ def test_claims_through_the_pages(client, customer_a_user, staff_user, contract_
     assert client.post("/desk/claims/", {"claim": "999999", "decision": "accept", "note": "x"}).status_code == 404
 
 
-def test_the_claim_pages_and_the_api_list_cost_the_same_queries_for_two_claims_as_for_twelve(
-    client, staff_api, staff_user, customer_a, dstny, customer_a_user
+def claims_of_every_kind(customer, terms, reporter=None):
+    """A contract with a claim of each kind and state the claim pages show: damages for an outage
+    across the month's turn (one granted within the cap, one outside it), damages for an outage
+    going on (open), a discount rejected, and a deduction claimed for a delivery still awaited."""
+    from tests.factories import ContractFactory
+
+    contract = ContractFactory(customer=customer, terms=terms, monthly_fee=Decimal("300.00"))
+    awaited = ContractFactory(customer=customer, terms=terms, signed_on=datetime.date(2026, 8, 10), delivered_on=None)
+    ticket = ticket_for(contract, reporter, days_ago=3)
+    over = sla_services.outage_register(
+        started_at=at(2026, 10, 31, 9, 0),
+        ended_at=at(2026, 11, 20, 20, 0),
+        kind="unplanned",
+        responsibility="supplier",
+        contracts=[contract],
+        tickets=[ticket],
+    )
+    going_on = sla_services.outage_register(
+        started_at=NOW - datetime.timedelta(hours=5), kind="unplanned", responsibility="supplier", contracts=[contract]
+    )
+    facts = {"discovered_on": NOW.date(), "description": "Nere", "tickets": [ticket], "amount": Decimal("10.00")}
+    granted, outside, _open, rejected = (
+        claims.claim_file(contract=contract, kind="damages", outage=over, **facts),
+        claims.claim_file(contract=contract, kind="damages", outage=over, **facts),
+        claims.claim_file(contract=contract, kind="damages", outage=going_on, **facts),
+        claims.claim_file(contract=contract, kind="discount", month=datetime.date(2026, 11, 1), **facts),
+    )
+    claims.claim_file(
+        contract=awaited, kind="delivery", **{**facts, "tickets": [ticket_for(awaited, reporter, days_ago=2)]}
+    )
+    claims.claim_decide(claim=granted, accept=True, note="Ja", granted_amount=Decimal("5.00"), actor=None)
+    claims.claim_decide(claim=outside, accept=True, note="Ja", outside_cap="intent", actor=None)
+    claims.claim_decide(claim=rejected, accept=False, note="Nej", actor=None)
+
+
+def test_the_claim_pages_and_the_api_list_read_as_many_queries_for_five_claims_as_for_thirty_five(
+    client, staff_api, staff_user, customer_a, dstny, telia, customer_a_user
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.factories import ContractFactory
-
-    def add_claims(n):
-        for _ in range(n):
-            contract = ContractFactory(customer=customer_a, terms=dstny)
-            claims.claim_file(
-                contract=contract,
-                kind="damages",
-                month=datetime.date(2026, 11, 1),
-                amount=Decimal("10.00"),
-                discovered_on=datetime.date(2026, 11, 20),
-                description="Nere",
-                tickets=[ticket_for(contract, customer_a_user, days_ago=3)],
-            )
+    from contracts import services as contract_services
+    from tests.factories import CustomerFactory
 
     def count(path, api=False):
         with CaptureQueriesContext(connection) as captured:
             response = staff_api.get(path) if api else client.get(path)
             assert response.status_code == 200
-        return len(captured)
+        return len(captured), response
 
-    client.force_login(staff_user)
-    add_claims(2)
-    few = (count("/desk/claims/"), count("/api/claims/", api=True))
-    add_claims(10)
-    assert (count("/desk/claims/"), count("/api/claims/", api=True)) == few
+    def counts():
+        client.force_login(staff_user)
+        (desk, page), (api, listed) = count("/desk/claims/"), count("/api/claims/", api=True)
+        client.force_login(customer_a_user)
+        portal, own = count("/portal/claims/")
+        shown = (
+            page.content.decode().count('<section class="card">'),
+            own.content.decode().count('<td class="num">'),
+            listed.json()["count"],
+        )
+        return (desk, portal, api), shown
+
+    claims_of_every_kind(customer_a, dstny, customer_a_user)
+    reports.store_month(2026, 10)  # October's stored discounts count against the damages cap (D §19.3)
+    assert counts() == ((10, 7, 8), (5, 5, 5))
+    for customer, terms in [(customer_a, telia), (CustomerFactory(), dstny), (CustomerFactory(), telia)] * 2:
+        claims_of_every_kind(customer, terms, customer_a_user if customer == customer_a else None)
+    contract_services.terms_revise(terms=dstny, changes={"discount_ladder": [{"below": "99.8", "percent": "50"}]})
+    reports.store_month(2026, 10)
+    assert counts() == ((10, 7, 8), (35, 15, 35))
 
 
 class TestReviewedEdges:

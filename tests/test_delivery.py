@@ -119,18 +119,48 @@ def test_d8_4_delivery_defects_are_reported_within_ten_days_of_delivery(
     assert "reported in writing by 2026-11-25 (D §8.4)" in page
 
 
-def test_the_delivery_page_costs_the_same_queries_for_two_contracts_as_for_twenty(staff_client, customer_a, dstny):
+def deliveries_of_every_kind(customer, terms):
+    """A customer's contracts in every state the delivery page shows, and some it leaves out: on
+    time, near the deadline, late with fees paid and a fee change, near the cancellation mark, late
+    for the customer's own reasons, cancellable; delivered late this year, on time, and late long
+    ago; terminated before delivery."""
+    for signed, extra in [
+        (datetime.date(2026, 11, 1), {}),
+        (datetime.date(2026, 9, 1), {}),
+        (datetime.date(2026, 8, 10), {"invoiced_from": datetime.date(2026, 9, 1), "one_time_fee": Decimal("900")}),
+        (datetime.date(2026, 8, 5), {}),
+        (datetime.date(2026, 7, 20), {"delivery_delay_cause": "customer"}),
+        (datetime.date(2026, 7, 1), {}),
+    ]:
+        contract = undelivered(customer, terms, signed, **extra)
+        if "invoiced_from" in extra:
+            contract.fees.create(effective_from=datetime.date(2026, 10, 1), monthly_fee=Decimal("650.00"))
+    for signed, delivered in [
+        (datetime.date(2025, 12, 1), datetime.date(2026, 4, 1)),
+        (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)),
+        (datetime.date(2024, 1, 1), datetime.date(2024, 6, 1)),
+    ]:
+        ContractFactory(customer=customer, terms=terms, signed_on=signed, delivered_on=delivered)
+    undelivered(customer, terms, datetime.date(2026, 6, 1), terminated_on=datetime.date(2026, 10, 1))
+
+
+def test_the_delivery_page_reads_as_many_queries_for_one_customer_as_for_seven(staff_client, customer_a, dstny, telia):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from tests.factories import CustomerFactory
+
     def count():
         with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get("/desk/delivery/").status_code == 200
-        return len(captured)
+            response = staff_client.get("/desk/delivery/")
+            assert response.status_code == 200
+        return len(captured), response.content.decode().count('href="/desk/sla/contracts/')
 
-    for _ in range(2):
-        undelivered(customer_a, dstny, datetime.date(2026, 8, 10))
-    few = count()
-    for _ in range(18):
-        undelivered(customer_a, dstny, datetime.date(2026, 8, 10))
-    assert count() == few
+    deliveries_of_every_kind(customer_a, dstny)
+    assert count() == (7, 7)  # six awaited, one delivered late this year
+    for terms in (dstny, telia, dstny, telia, dstny, telia):
+        deliveries_of_every_kind(CustomerFactory(), terms)
+    # A new version of the terms, with its notices: each contract's delivery deadline is read from
+    # the version it was signed under.
+    contract_services.terms_revise(terms=dstny, changes={"delivery_deadline_days": 100})
+    assert count() == (7, 46)  # Telia's terms promise no date: none of its contracts is delivered late

@@ -351,3 +351,78 @@ def test_staff_find_any_contract_for_a_kept_mail_however_many_there_are(
     found = client.get("/desk/inbox/", {"contract_q": contract_b.customer.name}).content.decode()
     assert f'<option value="{contract_b.pk}">' in found and f'<option value="{contract_a.pk}">' not in found
     assert "No contract matches" in client.get("/desk/inbox/", {"contract_q": "no such customer"}).content.decode()
+
+
+def with_files(body: str, *, sender: str, message_id: str, subject="Loggar") -> bytes:
+    """A mail with a log file we take and a program we refuse."""
+    return (
+        f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{body}\r\n--x\r\nContent-Type: text/plain; name=sip.log\r\nContent-Disposition: attachment; filename=sip.log\r\n\r\n"
+        "INVITE sip:100@pbx SIP/2.0\r\n--x\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename=tool.exe\r\n\r\nMZ\r\n--x--\r\n"
+    ).encode()
+
+
+def mails_of_every_kind(n: int, staff_user, monkeypatch) -> None:
+    """One of each mail the inbox keeps for staff (a reply to a closed ticket, an unknown sender,
+    an address of two customers, a customer with two contracts, a mail that broke while being
+    placed, one that failed authentication), and some it does not show: a report that opened a
+    ticket with a file refused, and a mail set aside."""
+    from django.test import override_settings
+
+    from tests.factories import ContractFactory, CustomerFactory
+
+    one, two, both = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    ContractFactory(customer=one)
+    ContractFactory(customer=two)
+    ContractFactory.create_batch(2, customer=both)
+    one.contacts.create(name="Anna", email=f"anna{n}@one.example")
+    for customer in (one, two):
+        customer.contacts.create(name="Delad", email=f"shared{n}@example.com")
+    both.contacts.create(name="Bo", email=f"bo{n}@both.example")
+    report = inbound.receive(with_files("Samtal bryts.", sender=f"anna{n}@one.example", message_id=f"<r{n}@x>"))
+    assert report.outcome == Outcome.NEW_TICKET
+    services.ticket_close(ticket=report.ticket, actor=staff_user, close_reason="resolved")
+    kept = [
+        plain("Igen", subject=f"Re: [{report.ticket.number}]", sender=f"anna{n}@one.example", message_id=f"<c{n}@x>"),
+        with_files("Hej", sender=f"stranger{n}@elsewhere.example", message_id=f"<u{n}@x>"),
+        plain("Hej", sender=f"shared{n}@example.com", message_id=f"<s{n}@x>"),
+        with_files("Vilken växel?", sender=f"bo{n}@both.example", message_id=f"<b{n}@x>"),
+    ]
+    for raw in kept:
+        inbound.receive(raw)
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "ticket_create", lambda **kwargs: 1 / 0)
+        inbound.receive(plain("Samtal bryts.", sender=f"anna{n}@one.example", message_id=f"<f{n}@x>"))
+    with override_settings(MAIL_AUTHSERV_ID="mx.desk.example"):
+        forged = plain(
+            "Stäng allt.",
+            sender=f"anna{n}@one.example",
+            message_id=f"<v{n}@x>",
+            extra="Authentication-Results: mx.desk.example; dmarc=fail header.from=one.example\r\n",
+        )
+        inbound.receive(forged)
+    spam = inbound.receive(plain("Köp!", sender=f"spam{n}@elsewhere.example", message_id=f"<x{n}@x>"))
+    inbound.dismiss(spam, actor=staff_user)
+
+
+def test_the_inbox_reads_as_many_queries_for_six_mails_as_for_forty_two(client, staff_user, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/desk/inbox/")
+            assert response.status_code == 200
+        return len(captured), response.content.decode().count('<section class="card">')
+
+    client.force_login(staff_user)
+    mails_of_every_kind(0, staff_user, monkeypatch)
+    assert sorted(InboundEmail.objects.values_list("outcome", flat=True)) == sorted(
+        ["new_ticket", "unmatched", "quarantined", "ambiguous", "ambiguous", "failed", "unverified", "dismissed"]
+    )
+    assert count() == (7, 6)
+    for n in range(1, 7):
+        mails_of_every_kind(n, staff_user, monkeypatch)
+    assert count() == (7, 42)

@@ -2,6 +2,7 @@
 queries, and the outage forms (planned work ahead, changes, ending, tickets linked by number)."""
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -222,6 +223,34 @@ class TestContractPage:
         assert queries(staff_client, f"/desk/sla/contracts/{contract_a.pk}/") == one
 
 
+def test_billable_work_reads_as_many_queries_for_one_customer_as_for_seven(
+    staff_client, staff_user, django_user_model, customer_a, dstny, telia
+):
+    colleague = django_user_model.objects.create_user("kollega", password="x-staff-pass-42", is_staff=True)
+
+    def work_of_every_kind(customer, terms):
+        """This month's work on tickets that were not a fault, by two staff members, and work the
+        page leaves out: on a fault, and in the month before."""
+        contract = ContractFactory(customer=customer, terms=terms)
+        for ticket, who in [(report(contract), staff_user), (report(contract), colleague)]:
+            not_a_fault(ticket, who, 30, NOW.date())
+            services.time_log(ticket=ticket, actor=who, minutes=5, worked_on=NOW.date(), note="Uppföljning")
+        not_a_fault(report(contract), staff_user, 20, datetime.date(2026, 10, 30))
+        services.time_log(ticket=report(contract), actor=staff_user, minutes=15, worked_on=NOW.date(), note="Fel")
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_client.get("/desk/billable/?month=2026-11")
+            assert response.status_code == 200
+        return len(captured), response.content.decode().count("<td>Uppföljning</td>")
+
+    work_of_every_kind(customer_a, dstny)
+    assert count() == (4, 2)
+    for customer, terms in [(customer_a, telia), (CustomerFactory(), dstny), (CustomerFactory(), telia)] * 2:
+        work_of_every_kind(customer, terms)
+    assert count() == (4, 14)
+
+
 def outage_form(**overrides):
     data = {
         "started_at": "2026-12-01T22:00",
@@ -236,6 +265,45 @@ def outage_form(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def outages_of_every_kind(customer, terms, staff_user):
+    """A customer's outages of every kind the board shows: over, going on, hitting the whole
+    service, an older one whose linked ticket says it was not the supplier's Fault (to settle) and
+    one confirmed all the same, and planned work ahead for its contracts and for everyone."""
+    first, second = ContractFactory(customer=customer, terms=terms), ContractFactory(customer=customer, terms=terms)
+    contradicting = [report(first, "Kundens brandvägg", hours_ago=2) for _n in range(2)]
+    Ticket.objects.filter(pk__in=[t.pk for t in contradicting]).update(
+        classification="not_fault", not_fault_reason="customer_equipment"
+    )
+    days = datetime.timedelta(days=1)
+    for started, ended, contracts, tickets in [
+        (NOW - 3 * days, NOW - 3 * days + datetime.timedelta(hours=2), [first, second], [report(first)]),
+        (NOW - datetime.timedelta(hours=1), None, [first], [report(second)]),
+        (NOW - 2 * days, NOW - 2 * days + datetime.timedelta(minutes=30), [], []),
+        (NOW - 60 * days, NOW - 60 * days + datetime.timedelta(hours=1), [first], contradicting[:1]),
+        (NOW - 50 * days, NOW - 50 * days + datetime.timedelta(hours=1), [first], contradicting[1:]),
+    ]:
+        outage = sla_services.outage_register(
+            started_at=started,
+            ended_at=ended,
+            kind="unplanned",
+            responsibility="supplier",
+            contracts=contracts,
+            tickets=tickets,
+        )
+    sla_services.outage_confirm_responsibility(outage=outage, note="Plattformen ändå", actor=staff_user)
+    for contracts in ([first, second], []):
+        sla_services.outage_register(
+            started_at=NOW + 10 * days,
+            ended_at=NOW + 10 * days + datetime.timedelta(hours=2),
+            kind="planned",
+            responsibility="supplier",
+            announced_at=NOW,
+            announced_via="email",
+            contracts=contracts,
+            description="Uppgradering",
+        )
 
 
 class TestOutagePages:
@@ -396,6 +464,22 @@ class TestOutagePages:
             changes={"contracts": [contract_a, *more], "tickets": [report(c) for c in [contract_a, *more]]},
         )
         assert queries(staff_client, f"/desk/sla/outages/{outage.pk}/") == one
+
+    def test_the_board_reads_as_many_queries_for_one_customers_outages_as_for_seven(
+        self, staff_client, staff_user, customer_a, dstny, telia
+    ):
+        def count():
+            with CaptureQueriesContext(connection) as captured:
+                response = staff_client.get("/desk/sla/")
+                assert response.status_code == 200
+            page = response.content.decode()
+            return len(captured), len(re.findall(r'href="/desk/sla/outages/\d+/"', page)), page.count("D §10.4")
+
+        outages_of_every_kind(customer_a, dstny, staff_user)
+        assert count() == (12, 7, 1)
+        for customer, terms in [(customer_a, telia), (CustomerFactory(), dstny), (CustomerFactory(), telia)] * 2:
+            outages_of_every_kind(customer, terms, staff_user)
+        assert count() == (12, 49, 7)
 
     def test_outage_pages_are_for_staff_only(self, client, customer_a_user, alfa, staff_client):
         assert staff_client.get("/desk/sla/outages/999999/").status_code == 404
