@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -134,7 +135,7 @@ def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
         "outages": {
             "own": [
                 [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
-                for line in (selectors.OutageLine(part.key, part) for part in data.own_parts)
+                for line in (selectors.OutageLine(cast(Outage, part.key), part) for part in data.own_parts)
             ],
             "service_wide": list(data.service_wide_ids),
         },

@@ -41,6 +41,7 @@ class CheckedUpload:
     upload: UploadedFile
     filename: str
     content_type: str
+    size: int
 
 
 def sniff(head: bytes, filename: str) -> str | None:
@@ -82,7 +83,7 @@ def preview_type(attachment: Attachment) -> str | None:
     return attachment.content_type if sniff(head, attachment.filename) == attachment.content_type else None
 
 
-def safe_filename(name: str) -> str:
+def safe_filename(name: str | None) -> str:
     """The last path component only, without control characters or path tricks."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[\\/]", name)[-1]
@@ -117,7 +118,7 @@ def check_uploads(uploads: list[UploadedFile], field: str = "attachments") -> li
                 % {"name": filename}
             )
             continue
-        checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type))
+        checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type, size=upload.size))
     if errors:
         raise ValidationError({field: errors})
     return checked
@@ -131,7 +132,7 @@ def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Messa
             message=message,
             filename=item.filename,
             content_type=item.content_type,
-            size=item.upload.size,
+            size=item.size,
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         attachment.file.save(item.filename, item.upload, save=False)

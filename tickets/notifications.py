@@ -33,7 +33,10 @@ Kind = Notification.Kind
 MAX_ATTEMPTS = 5
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
-PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY}
+PERSONAL_KINDS: dict[str, StaffEvent] = {
+    Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT,
+    Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY,
+}
 
 
 def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
