@@ -62,7 +62,7 @@ def store_month(
     *,
     contracts: Iterable[Contract] | None = None,
     now: datetime.datetime | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[int, int]:
     """Snapshot a month for every contract active in it. A report that exists and is not stale
     is left as it is; a stale one is recomputed under the terms version it was stored with.
