@@ -377,9 +377,9 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, recei
             channel=Channel.EMAIL,
             at=received_at,
         )
-    except services.TransitionNotAllowed as refused:
+    except services.TransitionNotAllowed as error:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
-        record.note = f"a reply to a closed ticket, kept for staff: {refused}"[:500]
+        record.note = f"a reply to a closed ticket, kept for staff: {error}"[:500]
         return
     attachments.store(ticket, checked, actor=user, message=message)
     record.outcome, record.ticket = Outcome.REPLY, ticket
