@@ -5,4 +5,4 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from config.settings import *  # noqa: E402, F403 - the settings themselves, read once DEBUG is set
+from config.settings import *  # noqa: F403 - the settings themselves, read once DEBUG is set

@@ -180,7 +180,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
     now = timezone.now()
     try:
         parsed = parse(raw, authserv_id=settings.MAIL_AUTHSERV_ID)
-    except Exception as error:  # noqa: BLE001 - a mail we cannot read is kept for staff
+    except Exception as error:  # logged: a mail we cannot read is kept for staff
         logger.exception("Unreadable e-mail kept for staff")
         digest = hashlib.sha256(raw).hexdigest()
         record, _created = InboundEmail.objects.get_or_create(
@@ -213,7 +213,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
             record.save()
     except (OperationalError, InterfaceError):
         raise  # the database is away: nothing was stored, the caller keeps the mail and retries
-    except Exception as error:  # noqa: BLE001 - whatever went wrong, the mail is kept
+    except Exception as error:  # logged: whatever went wrong, the mail is kept
         existing = InboundEmail.objects.filter(**once).first()
         if existing is not None and isinstance(error, IntegrityError):
             return existing  # another worker took the same mail a moment earlier

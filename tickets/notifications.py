@@ -183,7 +183,7 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
         )
         mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
         mail.send()
-    except Exception as error:  # noqa: BLE001 - recorded, retried, then shown to staff
+    except Exception as error:  # recorded and raised again: retried, then shown to staff
         given_up = now if notification.attempts >= MAX_ATTEMPTS else None
         _record(notification, failed_at=given_up, last_error=f"{type(error).__name__}: {error}")
         raise
