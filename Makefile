@@ -22,10 +22,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff's checks and format (ruff.toml), as CI runs them before the tests
+## lint: ruff's checks and format (ruff.toml), then mypy's types (mypy.ini), as CI runs them before the tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## format: rewrite the code in ruff's format (what `make lint` checks)
 format: $(STAMP)

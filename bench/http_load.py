@@ -46,7 +46,7 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tickets_list import fill, prepare_environment  # noqa: E402
+from bench.tickets_list import fill, prepare_environment  # noqa: E402 - once sys.path has the project
 
 OUTAGE_MARK = "http bench outage"
 MONTH = "2026-10"

@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from tickets_list import prepare_environment  # noqa: E402
+from tickets_list import prepare_environment
 
 FILL = """
 INSERT INTO contracts_customer (name, org_number, language, created_at)

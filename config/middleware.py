@@ -23,6 +23,7 @@ def is_api(request: HttpRequest) -> bool:
 def api_error(request: HttpRequest, status: int, message: str, field: str = "detail") -> JsonResponse:
     """An error as the API speaks it: {"detail": …} (or {field: [...]}) for ours, TMF's Error
     (code, reason, message, status) under /tmf-api/."""
+    body: dict[str, str | list[str]]
     if request.path.startswith(TMF_PREFIX):
         body = {
             "@type": "Error",
@@ -61,6 +62,7 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         message = _("The service is briefly unavailable. Nothing you sent was stored; please try again in a minute.")
+        response: HttpResponse
         if is_api(request) or request.path.startswith("/healthz"):
             response = api_error(request, 503, message)
         else:

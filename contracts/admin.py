@@ -44,7 +44,7 @@ class ServiceTermsForm(forms.ModelForm):
         fields = "__all__"
 
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, which the stubs leave out
         if self.instance.pk is None or self.errors:
             return
         # A change of terms in use becomes a new version: the same checks, in the same words, as
@@ -59,7 +59,7 @@ class ServiceTermsForm(forms.ModelForm):
                 terms=original, changes=changes, effective_from=effective_from, today=timezone.localdate()
             )
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]  # ModelForm's, which the stubs leave out
 
     def revision_changes(self) -> dict:
         editable = set(services.terms_editable_fields())
@@ -122,6 +122,7 @@ class ServiceTermsAdmin(admin.ModelAdmin):
             terms=original, changes=changes, effective_from=effective_from, actor=request.user
         )
         if revised.pk != original.pk:
+            assert revised.effective_from is not None  # terms_revision_plan dates every new version
             messages.info(
                 request,
                 _(
@@ -156,7 +157,7 @@ class NoticeInline(admin.TabularInline):
     model = Notice
     extra = 0
     can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "kind",
         "terms",
         "fee",
@@ -167,7 +168,7 @@ class NoticeInline(admin.TabularInline):
         "recipients",
         "failed_at",
         "last_error",
-    ]
+    )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -276,6 +277,7 @@ class ContractForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a ModelForm's clean() gives its cleaned_data
         fee, since = data.get("monthly_fee"), data.get("fee_from")
         if self.instance.pk is None:
             if fee is None:
@@ -292,7 +294,7 @@ class ContractForm(forms.ModelForm):
                         contract=contract, monthly_fee=fee, effective_from=since, today=timezone.localdate()
                     )
                 except ValidationError as error:
-                    self._update_errors(
+                    self._update_errors(  # type: ignore[attr-defined]  # ModelForm's, which the stubs leave out
                         ValidationError(
                             {
                                 "fee_from" if field == "effective_from" else field: messages
@@ -303,18 +305,18 @@ class ContractForm(forms.ModelForm):
         return data
 
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, which the stubs leave out
         try:
             services.contract_validate(self.instance)
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]  # ModelForm's, which the stubs leave out
 
 
 class ContractFeeInline(admin.TabularInline):
     model = ContractFee
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["effective_from", "monthly_fee", "created_at", "created_by"]
+    fields = readonly_fields = ("effective_from", "monthly_fee", "created_at", "created_by")
     verbose_name_plural = _("fee history (D §15.14)")
 
     def has_add_permission(self, request, obj=None):

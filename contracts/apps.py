@@ -8,4 +8,4 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         # Services hand work to the workers by task name (config.broker.hand_over).
-        from contracts import tasks  # noqa: F401
+        from contracts import tasks  # noqa: F401 - imported to register the tasks

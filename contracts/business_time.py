@@ -248,7 +248,9 @@ class BusinessCalendar:
     # Support hours of a day -------------------------------------------------------------------
 
     def _offset_us(self, us: int) -> int:
-        return _from_us(us).astimezone(self.zone).utcoffset() // _ONE_US
+        offset = _from_us(us).astimezone(self.zone).utcoffset()
+        assert offset is not None  # a zone gives every aware datetime an offset
+        return offset // _ONE_US
 
     def _local_to_us(self, ordinal: int, minute: int) -> int:
         """The instant at which the local wall clock of date `ordinal` reads `minute`."""
@@ -257,8 +259,10 @@ class BusinessCalendar:
         day = datetime.date.fromordinal(ordinal)
         wall = datetime.datetime(day.year, day.month, day.day, minute // 60, minute % 60)
         wall_us = (ordinal - _EPOCH_ORDINAL) * _DAY_US + minute * _MINUTE_US
-        first = wall_us - self.zone.utcoffset(wall) // _ONE_US
-        second = wall_us - self.zone.utcoffset(wall.replace(fold=1)) // _ONE_US
+        first_offset, second_offset = self.zone.utcoffset(wall), self.zone.utcoffset(wall.replace(fold=1))
+        assert first_offset is not None and second_offset is not None  # a zone gives every datetime an offset
+        first = wall_us - first_offset // _ONE_US
+        second = wall_us - second_offset // _ONE_US
         if first <= second:
             # An ordinary wall time (both equal), or one the autumn change repeats: the first
             # occurrence (fold=0), so support starts at the earliest moment the clock shows it.

@@ -683,7 +683,11 @@ class Notice(models.Model):
     @property
     def terms_before(self) -> ServiceTerms:
         """The terms in force when the notice goes out: their notice and termination periods apply."""
-        slug = self.terms.slug if self.terms_id else self.fee.contract.terms.slug
-        return ServiceTerms.objects.version_in_force(slug, self.effective_on - datetime.timedelta(days=1)) or (
-            self.terms or self.fee.contract.terms
+        if self.terms is not None:
+            terms = self.terms
+        else:
+            assert self.fee is not None  # notice_names_what_changed: new terms or a new fee
+            terms = self.fee.contract.terms
+        return (
+            ServiceTerms.objects.version_in_force(terms.slug, self.effective_on - datetime.timedelta(days=1)) or terms
         )

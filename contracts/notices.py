@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dates import WEEKDAYS_ABBR
@@ -101,6 +101,7 @@ def changes_of(terms: ServiceTerms) -> list[tuple[str, str, str]]:
         old, new = getattr(previous, name), getattr(terms, name)
         if old != new:
             field = ServiceTerms._meta.get_field(name)
+            assert isinstance(field, Field)  # terms_editable_fields: the terms' own columns
             rows.append((str(field.verbose_name), _shown(previous, field, old), _shown(terms, field, new)))
     return rows
 
@@ -140,16 +141,20 @@ def _number(value) -> str:
 def render(
     notice: Notice, received_on: datetime.date, termination_until: datetime.date | None, effective_on: datetime.date
 ) -> tuple[str, str]:
-    terms = notice.terms or notice.fee.contract.terms
+    if notice.terms is not None:
+        terms = notice.terms
+    else:
+        assert notice.fee is not None  # notice_names_what_changed: new terms or a new fee
+        terms = notice.fee.contract.terms
     with translation.override(notice.customer.language), timezone.override(zoneinfo.ZoneInfo(terms.timezone)):
         context = {
             "notice": notice,
             "customer": notice.customer,
             "terms": terms,
-            "changes": changes_of(notice.terms) if notice.terms_id else [],
+            "changes": changes_of(notice.terms) if notice.terms is not None else [],
             "fee": notice.fee,
             "previous_fee": notice.fee.contract.fee_on(notice.fee.effective_from - datetime.timedelta(days=1))
-            if notice.fee_id
+            if notice.fee is not None
             else None,
             "received_on": received_on,
             "termination_until": termination_until,
@@ -223,13 +228,12 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
             channel=NoticeChannel.EMAIL,
             applies_from=applies,
         )
-        if notice.fee_id and applies > notice.fee.effective_from:
-            _postpone_fee(notice, applies)
+        if notice.fee is not None and applies > notice.fee.effective_from:
+            _postpone_fee(notice.fee, applies)
     return True
 
 
-def _postpone_fee(notice: Notice, applies: datetime.date) -> None:
+def _postpone_fee(fee: ContractFee, applies: datetime.date) -> None:
     """A higher fee whose notice went out late takes effect only when the notice period has run."""
-    fee = notice.fee
     if not fee.contract.fees.filter(effective_from=applies).exists():
         ContractFee.objects.filter(pk=fee.pk).update(effective_from=applies)

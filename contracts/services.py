@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ForeignObjectRel, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -56,8 +56,9 @@ def terms_in_use(terms: ServiceTerms) -> bool:
     """A version anything was made under (a contract signed, a ticket's clock, a stored report,
     a notice sent) is never rewritten (D §28)."""
     for relation in ServiceTerms._meta.get_fields(include_hidden=True):
-        if relation.one_to_many and relation.auto_created:
-            if relation.related_model._default_manager.filter(**{relation.field.name: terms}).exists():
+        if isinstance(relation, ForeignObjectRel) and relation.one_to_many and relation.auto_created:
+            # relation.field.model: the model whose foreign key points here (its related_model)
+            if relation.field.model._default_manager.filter(**{relation.field.name: terms}).exists():
                 return True
     return False
 
@@ -66,6 +67,7 @@ def edited_in_place(terms: ServiceTerms, today: datetime.date, *, newest: Servic
     """Only the newest version, with nothing made under it and no customer on its terms, is
     corrected in place; any other change is a new version with its notice (D §28)."""
     newest = newest or ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
+    assert newest is not None  # `terms` is one of the versions
     return newest.pk == terms.pk and not terms_in_use(terms) and not affected_customers(terms.slug, today).exists()
 
 
@@ -131,6 +133,7 @@ def terms_revise(
     revised, customers = terms_revision_plan(terms=terms, changes=changes, effective_from=effective_from, today=today)
     revised.version = newest.version + 1
     revised.save(force_insert=True)
+    assert revised.effective_from is not None  # terms_revision_plan dates every new version
     Notice.objects.bulk_create(
         Notice(customer=customer, kind=NoticeKind.TERMS_CHANGE, terms=revised, effective_on=revised.effective_from)
         for customer in customers
@@ -146,6 +149,7 @@ def terms_revision_plan(
     raises ValidationError (the admin's form and the API show the same words). The change is
     made to the newest version, so that one still pending is carried on, never dropped."""
     newest = ServiceTerms.objects.filter(slug=terms.slug).order_by("-version").first()
+    assert newest is not None  # `terms` is one of the versions
     revised = ServiceTerms.objects.get(pk=newest.pk)
     revised.pk = revised.id = None
     for name, value in changes.items():
@@ -402,8 +406,14 @@ def check_fee_change(
 def contract_in_use(contract: Contract) -> bool:
     """Anything recorded under the contract besides its own fee history."""
     for relation in Contract._meta.get_fields(include_hidden=True):
-        if relation.one_to_many and relation.auto_created and relation.related_model is not ContractFee:
-            if relation.related_model._default_manager.filter(**{relation.field.name: contract}).exists():
+        if (
+            isinstance(relation, ForeignObjectRel)
+            and relation.one_to_many
+            and relation.auto_created
+            and relation.related_model is not ContractFee
+        ):
+            # relation.field.model: the model whose foreign key points here (its related_model)
+            if relation.field.model._default_manager.filter(**{relation.field.name: contract}).exists():
                 return True
     return Notice.objects.filter(fee__contract=contract).exists()
 

@@ -119,7 +119,7 @@ def idempotent(create):
             )
         return Response(json.loads(result.body), status=result.status_code, headers={"Idempotent-Replayed": "true"})
 
-    wrapper.idempotent = True
+    setattr(wrapper, "idempotent", True)  # what is_idempotent reads (a function's attribute mypy does not model)
     return wrapper
 
 

@@ -62,6 +62,7 @@ def window_from(
     if kind == ClaimKind.DISCOUNT:
         # The circumstance is the month under the target, seen when the discount arose; an older
         # report of an outage of that month did not show it yet.
+        assert month is not None  # claim_file refuses a discount without its month
         candidates.append(month_discount_arose_on(contract, month, now))
         return min(candidates)
     # Damages and deductions: the customer knew of the circumstance by its own reports at the latest.
@@ -201,7 +202,7 @@ def claim_decide(
             )
         claim.outside_cap = outside_cap
         cap = damages_cap(claim)
-        if cap.applies and granted > cap.remaining:
+        if cap.applies and cap.remaining is not None and granted > cap.remaining:
             raise ValidationError(
                 {
                     "granted_amount": [
@@ -230,6 +231,7 @@ class ClaimBook:
         claims = list(claims)
         contracts = {claim.contract_id: claim.contract for claim in claims}
         TermsBook.attach([claim.contract for claim in claims])
+        # Accepted claims, each with its granted amount (claim_accepted_has_amount).
         self.accepted: dict[int, list[Claim]] = {}
         for accepted in Claim.objects.filter(contract_id__in=contracts, status=ClaimStatus.ACCEPTED).select_related(
             "outage"
@@ -258,7 +260,7 @@ class Cap:
 
 
 def event_date(claim: Claim) -> datetime.date:
-    if claim.outage_id:
+    if claim.outage is not None:
         return local_date(claim.outage.started_at, claim.contract.terms)
     return claim.month or claim.discovered_on
 
@@ -290,7 +292,7 @@ def damages_cap(claim: Claim, book: ClaimBook | None = None) -> Cap:
         (
             c.granted_amount
             for c in book.accepted.get(contract.pk, [])
-            if c.kind == ClaimKind.DAMAGES and not c.outside_cap and c.pk != claim.pk
+            if c.kind == ClaimKind.DAMAGES and not c.outside_cap and c.pk != claim.pk and c.granted_amount is not None
         ),
         zero,
     )
@@ -302,7 +304,7 @@ def damages_cap(claim: Claim, book: ClaimBook | None = None) -> Cap:
 
 def event_months(claim: Claim) -> set[datetime.date]:
     """The months, in the terms' time zone, of the event a claim rests on."""
-    if claim.outage_id:
+    if claim.outage is not None:
         terms = claim.contract.terms_in_force(local_date(claim.outage.started_at, claim.contract.terms))
         first = local_date(claim.outage.started_at, terms)
         last = local_date(claim.outage.ended_at or timezone.now(), terms)
@@ -318,7 +320,7 @@ def discounts_given(contract: Contract, months: set[datetime.date], book: ClaimB
         grants = [
             c.granted_amount
             for c in book.accepted.get(contract.pk, [])
-            if c.kind == ClaimKind.DISCOUNT and c.month == month
+            if c.kind == ClaimKind.DISCOUNT and c.month == month and c.granted_amount is not None
         ]
         report = book.reports.get((contract.pk, month))
         if grants:
@@ -343,7 +345,7 @@ class DiscountState:
 def discount_states(reports: list[MonthlyReport], today: datetime.date) -> dict[int, DiscountState]:
     """For each report with a discount: given without a claim, claimed, accepted, rejected, still
     open (until the date the right lapses) or lapsed — in two queries for the whole month."""
-    month_claims: dict[tuple[int, datetime.date], list[Claim]] = {}
+    month_claims: dict[tuple[int, datetime.date | None], list[Claim]] = {}
     months = {r.month for r in reports}
     for claim in Claim.objects.filter(
         kind=ClaimKind.DISCOUNT, month__in=months, contract__in=[r.contract_id for r in reports]
@@ -360,7 +362,9 @@ def _state(report: MonthlyReport, claims: list[Claim], today: datetime.date) -> 
     accepted = [c for c in claims if c.status == ClaimStatus.ACCEPTED]
     if accepted:
         # What staff granted is invoiced, as decided, whatever the month computed.
-        return DiscountState(ACCEPTED, None, cents(sum(c.granted_amount for c in accepted)))
+        return DiscountState(
+            ACCEPTED, None, cents(sum((c.granted_amount for c in accepted if c.granted_amount is not None), zero))
+        )
     if report.discount_amount <= 0:
         return DiscountState("", None, zero)
     terms = report.terms

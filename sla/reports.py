@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -62,7 +63,7 @@ def store_month(
     *,
     contracts: Iterable[Contract] | None = None,
     now: datetime.datetime | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[int, int]:
     """Snapshot a month for every contract active in it. A report that exists and is not stale
     is left as it is; a stale one is recomputed under the terms version it was stored with.
@@ -135,7 +136,7 @@ def _fields(data: selectors.ContractMonth, now: datetime.datetime) -> dict:
         "outages": {
             "own": [
                 [line.outage.pk, str(line.counted_minutes), line.excluded_reason]
-                for line in (selectors.OutageLine(part.key, part) for part in data.own_parts)
+                for line in (selectors.OutageLine(cast(Outage, part.key), part) for part in data.own_parts)
             ],
             "service_wide": list(data.service_wide_ids),
         },

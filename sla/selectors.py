@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
@@ -96,7 +97,8 @@ class ContractMonth:
 
     @cached_property
     def outages(self) -> list[OutageLine]:
-        lines = [OutageLine(part.key, part) for part in self.figures.parts]
+        # Each span is named by its outage (outage_span), so each part's key is an Outage.
+        lines = [OutageLine(cast(Outage, part.key), part) for part in self.figures.parts]
         return sorted(lines, key=lambda line: (line.outage.started_at, line.outage.pk))
 
     @property
@@ -266,7 +268,7 @@ def months(
         key = (terms.pk, service)
         if key not in shared:
             judged_wide = availability.judge(wide, rule, service, now)
-            shared[key] = judged_wide, tuple(part.key.pk for part in judged_wide.parts)
+            shared[key] = judged_wide, tuple(cast(Outage, part.key).pk for part in judged_wide.parts)
         judged_wide, wide_ids = shared[key]
         judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
         results.append(
@@ -477,7 +479,7 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
     the public sees); ongoing, planned ahead and over within STATUS_HISTORY. Three queries
     (four for a customer) however many outages and updates."""
     visible = Q(service_wide=True)
-    prefetches = [Prefetch("updates", queryset=OutageUpdate.objects.order_by("posted_at", "id"))]
+    prefetches: list[Prefetch] = [Prefetch("updates", queryset=OutageUpdate.objects.order_by("posted_at", "id"))]
     if viewer.is_authenticated and not viewer.is_staff:
         own = Contract.objects.visible_to(viewer).filter(terms__slug=terms.slug).only("id", "customer_id")
         visible |= Q(contracts__in=own)

@@ -7,6 +7,7 @@ import datetime
 import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -184,7 +185,7 @@ def outage_new(request: HttpRequest) -> HttpResponse:
 class OutageEditForm(OutageForm):
     """The outage's own facts; its tickets are linked one by one on its page."""
 
-    tickets = None
+    tickets = None  # type: ignore[assignment]  # Django's way to drop a parent form's field, which the stubs cannot say
 
 
 def _initial(outage: Outage) -> dict:
@@ -378,7 +379,7 @@ def _last_month() -> str:
     return month_text(previous_month(timezone.localdate()))
 
 
-def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
+def _year_of_months(contract: Contract, now: datetime.datetime) -> list[selectors.ContractMonth]:
     today = timezone.localdate()
     months, day = [], today.replace(day=1)
     for _i in range(12):
@@ -389,7 +390,7 @@ def _year_of_months(contract: Contract, now: datetime.datetime) -> list[dict]:
     return selectors.contract_months(contract, shown, now=now)
 
 
-def _chart(year: list[dict], target) -> dict:
+def _chart(year: list[selectors.ContractMonth], target) -> dict:
     """Bars for the twelve months: 100 % at the top, 99 % (or lower when needed) at the bottom."""
     floor = min([99.0] + [float(m.availability_percent) for m in year])
     bars = []
@@ -617,14 +618,19 @@ class ClaimForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         contracts = Contract.objects.visible_to(user).select_related("terms")
-        self.fields["contract"].queryset = contracts
-        self.fields["contract"].label_from_instance = lambda c: f"{c.terms.name} (#{c.pk})"
+        contract = cast(forms.ModelChoiceField, self.fields["contract"])
+        contract.queryset = contracts
+        # Labels of this form's own (mypy takes no method assigned to one instance).
+        setattr(contract, "label_from_instance", lambda c: f"{c.terms.name} (#{c.pk})")
         since = timezone.now() - datetime.timedelta(days=400)
-        self.fields["outage"].queryset = Outage.objects.filter(
+        outage = cast(forms.ModelChoiceField, self.fields["outage"])
+        outage.queryset = Outage.objects.filter(
             Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since
         ).distinct()
-        self.fields["outage"].label_from_instance = (
-            lambda o: f"{timezone.localtime(o.started_at):%Y-%m-%d %H:%M} · {o.get_kind_display()}"
+        setattr(
+            outage,
+            "label_from_instance",
+            lambda o: f"{timezone.localtime(o.started_at):%Y-%m-%d %H:%M} · {o.get_kind_display()}",
         )
 
     def clean_month(self):
@@ -744,6 +750,7 @@ def bulk_link(request: HttpRequest) -> HttpResponse:
     if problem:
         messages.error(request, problem)
         return redirect(back)
+    assert outage is not None  # else `problem` asked for it
     outcome = bulk.apply(
         numbers, lambda ticket: services.outage_link_ticket(outage=outage, ticket=ticket, actor=request.user)
     )

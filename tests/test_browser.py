@@ -16,7 +16,7 @@ if not shutil.which(CHROMIUM):
         raise RuntimeError(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402 - only once Chromium is known to be there
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself are still plain synchronous calls.

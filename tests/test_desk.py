@@ -528,7 +528,10 @@ def test_the_queue_sorts_by_the_column_chosen_each_way(desk, customer_a_user, co
         page = desk.get("/desk/?sort=received").content.decode()
         newest_first = desk.get("/desk/?sort=-received").content.decode()
         by_customer = desk.get("/desk/?sort=-customer").content.decode()
-    found = lambda text: re.findall(r'data-href="/desk/tickets/([^/]+)/"', text)  # noqa: E731
+
+    def found(text: str) -> list[str]:
+        return re.findall(r'data-href="/desk/tickets/([^/]+)/"', text)
+
     assert found(page) == [first.number, second.number] and found(newest_first) == [second.number, first.number]
     names = sorted([(contract_a.customer.name, first.number), (contract_b.customer.name, second.number)], reverse=True)
     assert found(by_customer) == [number for _name, number in names]

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import ensure_seed_terms
-from tests.test_browser import CHROMIUM, browser, plain_http_cookies  # noqa: F401 - fixtures
+from tests.test_browser import CHROMIUM, browser, plain_http_cookies  # noqa: F401 - fixtures, found by their names
 from tests.test_isolation import routes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,11 +84,11 @@ def _owner(name: str) -> str:
     return "contract"
 
 
-def check(browser, live_server, username, password, role, objects, language) -> tuple[list[str], int]:  # noqa: F811
+def check(chromium, live_server, username, password, role, objects, language) -> tuple[list[str], int]:
     """The problems of each page the user opens, and how many pages were checked. The policy is
     bypassed only so that axe's script can run in the page."""
     problems, checked = [], 0
-    context = browser.new_context(viewport=PHONE, locale=language, timezone_id="Europe/Mariehamn", bypass_csp=True)
+    context = chromium.new_context(viewport=PHONE, locale=language, timezone_id="Europe/Mariehamn", bypass_csp=True)
     context.set_default_timeout(15000)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
@@ -125,7 +125,7 @@ def check(browser, live_server, username, password, role, objects, language) -> 
 
 
 @pytest.mark.parametrize("language", ["sv-SE", "en-GB"])
-def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, demo, language):  # noqa: F811
+def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, demo, language):  # noqa: F811 - the fixture imported above
     objects = world()
     problems, staff_pages = check(browser, live_server, "staff", "demo-staff-pass", "staff", objects, language)
     more, customer_pages = check(browser, live_server, "rederi", "demo-rederi-pass", "customer", objects, language)

@@ -27,21 +27,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
-    fields = ["at", "actor", "field", "old_value", "new_value", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "actor", "field", "old_value", "new_value", "note")
     ordering = ["at", "id"]
 
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["created_at", "author", "internal", "channel", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "author", "internal", "channel", "body")
 
 
 class TimeEntryInline(ReadOnlyInline):
     model = TimeEntry
-    fields = ["worked_on", "user", "minutes", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("worked_on", "user", "minutes", "note")
 
 
 @admin.register(Ticket)
@@ -163,8 +160,8 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_filter = ["language", "active"]
     search_fields = ["title", "body"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["body"].help_text = _("Placeholders: %(names)s") % {
             "names": ", ".join("{" + name + "}" for name in PLACEHOLDERS)
         }

@@ -9,4 +9,4 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         # Services hand work to the workers by task name (config.broker.hand_over): every
         # process registers the tasks, which the services themselves never import.
-        from tickets import tasks  # noqa: F401
+        from tickets import tasks  # noqa: F401 - imported to register the tasks

@@ -46,6 +46,7 @@ class CheckedUpload:
     upload: UploadedFile
     filename: str
     content_type: str
+    size: int
 
 
 # What a service takes as files: as uploaded, or as checked already (e-mail keeps the good ones of a mail).
@@ -91,7 +92,7 @@ def preview_type(attachment: Attachment) -> str | None:
     return attachment.content_type if sniff(head, attachment.filename) == attachment.content_type else None
 
 
-def safe_filename(name: str) -> str:
+def safe_filename(name: str | None) -> str:
     """The last path component only, without control characters or path tricks."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[\\/]", name)[-1]
@@ -139,7 +140,7 @@ def upload_problems(uploads: Sequence[Upload]) -> tuple[list[CheckedUpload], lis
                 % {"name": filename}
             )
             continue
-        checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type))
+        checked.append(CheckedUpload(upload=upload, filename=filename, content_type=content_type, size=upload.size))
     return checked, errors
 
 
@@ -151,7 +152,7 @@ def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Messa
             message=message,
             filename=item.filename,
             content_type=item.content_type,
-            size=item.upload.size,
+            size=item.size,
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         attachment.file.save(item.filename, item.upload, save=False)

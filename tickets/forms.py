@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -119,24 +120,26 @@ class FaultReportForm(forms.Form):
     def __init__(self, *args, contracts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["once"].initial = form_token()
-        self.fields["contract"].queryset = contracts
+        contract = cast(forms.ModelChoiceField, self.fields["contract"])
+        contract.queryset = contracts
         for name in ("a_number", "b_number", "fault_occurred_at"):
-            self.fields[name].fault_required = True  # marked: required when it is a fault
-        if len(self.fields["contract"].queryset) == 1:
-            self.fields["contract"].widget = forms.HiddenInput()
-            self.fields["contract"].initial = self.fields["contract"].queryset[0].pk
+            setattr(self.fields[name], "fault_required", True)  # marked: required when it is a fault
+        if len(contract.queryset) == 1:
+            contract.widget = forms.HiddenInput()
+            contract.initial = contract.queryset[0].pk
 
     def arrival(self) -> datetime.datetime | None:
         return timezone.now()
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a form's clean() gives its cleaned_data
         _checked, refused = attachments.upload_problems(data.get("attachments") or [])
         for message in refused:
             self.add_error("attachments", message)
         contract = data.get("contract")
         received_at = self.arrival() if contract is not None else None
-        if received_at is None:
+        if contract is None or received_at is None:
             return data
         errors, _numbers, _terms = services.report_problems(
             contract=contract,
@@ -179,10 +182,12 @@ class PhoneReportForm(FaultReportForm):
     def __init__(self, *args, **kwargs):
         contracts = Contract.objects.select_related("terms", "customer").order_by("customer__name", "id")
         super().__init__(*args, contracts=contracts, **kwargs)
-        field = self.fields["contract"]
+        field = cast(forms.ModelChoiceField, self.fields["contract"])
         field.widget = forms.Select()
         field.empty_label = "–"
-        field.label_from_instance = lambda c: f"{c.customer.name} – {c.description or c.terms.name} (#{c.pk})"
+        setattr(  # this field's own labels (mypy takes no method assigned to one instance)
+            field, "label_from_instance", lambda c: f"{c.customer.name} – {c.description or c.terms.name} (#{c.pk})"
+        )
         field.queryset = contracts  # hands the choices to the new widget
 
     def arrival(self) -> datetime.datetime | None:
@@ -306,7 +311,9 @@ class CloseForm(forms.Form):
     )
 
     def clean(self):
-        return _require_original(self, super().clean())
+        data = super().clean()
+        assert data is not None  # a form's clean() gives its cleaned_data
+        return _require_original(self, data)
 
 
 class BulkForm(forms.Form):
@@ -338,6 +345,7 @@ class BulkForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a form's clean() gives its cleaned_data
         if problem := bulk.problem(self.tickets):
             self.add_error(None, problem)
         data["tickets"] = self.tickets

@@ -168,7 +168,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
     now = timezone.now()
     try:
         parsed = parse(raw, authserv_id=settings.MAIL_AUTHSERV_ID)
-    except Exception as error:  # noqa: BLE001 - a mail we cannot read is kept for staff
+    except Exception as error:  # logged: a mail we cannot read is kept for staff
         logger.exception("Unreadable e-mail kept for staff")
         digest = hashlib.sha256(raw).hexdigest()
         record, _created = InboundEmail.objects.get_or_create(
@@ -201,7 +201,7 @@ def _receive(raw: bytes, received_at: datetime.datetime | None) -> InboundEmail:
             record.save()
     except (OperationalError, InterfaceError):
         raise  # the database is away: nothing was stored, the caller keeps the mail and retries
-    except Exception as error:  # noqa: BLE001 - whatever went wrong, the mail is kept
+    except Exception as error:  # logged: whatever went wrong, the mail is kept
         existing = InboundEmail.objects.filter(**once).first()
         if existing is not None and isinstance(error, IntegrityError):
             return existing  # another worker took the same mail a moment earlier
@@ -366,9 +366,9 @@ def _reply(record: InboundEmail, ticket: Ticket, parsed: ParsedMail, user, recei
             at=received_at,
             uploads=checked,
         )
-    except services.TransitionNotAllowed as closed:
+    except services.TransitionNotAllowed as error:
         record.outcome, record.ticket = Outcome.UNMATCHED, ticket
-        record.note = f"a reply to a closed ticket, kept for staff: {closed}"[:500]
+        record.note = f"a reply to a closed ticket, kept for staff: {error}"[:500]
         return
     record.outcome, record.ticket = Outcome.REPLY, ticket
     _note_refused(record, ticket, refused)

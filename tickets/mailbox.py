@@ -47,7 +47,8 @@ class PollResult:
 def quote(name: str) -> str:
     """A mailbox name as an IMAP quoted string in modified UTF-7 (RFC 3501 §5.1.3), so that
     names with spaces or Swedish letters ("Behandlade ärenden") work."""
-    encoded, pending = [], []
+    encoded: list[str] = []
+    pending: list[str] = []
 
     def flush():
         if pending:
@@ -79,6 +80,7 @@ def connect() -> imaplib.IMAP4:
     if not host:
         raise MailboxError("No IMAP_HOST is configured: there is no mailbox to poll.")
     context = ssl.create_default_context(cafile=settings.IMAP_CA_FILE)
+    connection: imaplib.IMAP4
     try:
         if settings.IMAP_TLS == "ssl":
             connection = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=settings.IMAP_TIMEOUT)
@@ -111,8 +113,8 @@ def _arrived(fetched: bytes, now: datetime.datetime) -> datetime.datetime:
     return now
 
 
-def _fetch(connection: imaplib.IMAP4, uid: bytes) -> tuple[bytes, bytes] | None:
-    data = _ok(connection.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), f"fetching message {uid.decode()}")
+def _fetch(connection: imaplib.IMAP4, uid: str) -> tuple[bytes, bytes] | None:
+    data = _ok(connection.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), f"fetching message {uid}")
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
             return item[0], item[1]
@@ -131,7 +133,8 @@ def poll(*, batch: int | None = None) -> PollResult:
         if processed:
             connection.create(quote(processed))  # "NO" when it exists already: fine
         criteria = "UNDELETED" if processed else "UNSEEN UNDELETED"
-        uids = _ok(connection.uid("SEARCH", None, criteria), "searching the mailbox")[0].split()
+        # UIDs as the str imaplib's commands take (ASCII digits: the same bytes on the wire).
+        uids = [uid.decode() for uid in _ok(connection.uid("SEARCH", criteria), "searching the mailbox")[0].split()]
         uids.sort(key=int)
         result.left = max(0, len(uids) - batch)
         expunge = []
@@ -152,7 +155,7 @@ def poll(*, batch: int | None = None) -> PollResult:
                 expunge.append(uid)
         if expunge:
             if b"UIDPLUS" in capabilities:
-                connection.uid("EXPUNGE", b",".join(expunge))
+                connection.uid("EXPUNGE", ",".join(expunge))
             else:
                 connection.expunge()
     finally:
@@ -164,7 +167,7 @@ def poll(*, batch: int | None = None) -> PollResult:
     return result
 
 
-def _mark(connection: imaplib.IMAP4, uid: bytes, processed: str, capabilities: set) -> bool:
+def _mark(connection: imaplib.IMAP4, uid: str, processed: str, capabilities: set) -> bool:
     """Mark a stored message as taken; True when it still has to be expunged. A failure here
     only means the next poll fetches it again and finds it stored."""
     if not processed:
@@ -178,5 +181,5 @@ def _mark(connection: imaplib.IMAP4, uid: bytes, processed: str, capabilities: s
             if status == "OK":
                 return True
     if status != "OK":
-        logger.warning("Could not mark e-mail %s as taken; the next poll finds it stored", uid.decode())
+        logger.warning("Could not mark e-mail %s as taken; the next poll finds it stored", uid)
     return False

@@ -44,8 +44,10 @@ AUTOMATIC_SUBJECT = re.compile(
 )
 
 
-def _stray_bytes_as_cp1252(error: UnicodeDecodeError):
+def _stray_bytes_as_cp1252(error: UnicodeError) -> tuple[str, int]:
     """A byte that breaks UTF-8 is read alone as Windows-1252 (or Latin-1 where that has none)."""
+    if not isinstance(error, UnicodeDecodeError):  # a decoding handler: nothing to say on encoding
+        raise error
     raw = error.object[error.start : error.end]
     out = []
     for byte in raw:
@@ -164,8 +166,8 @@ def raw_headers(raw: bytes) -> list[tuple[str, bytes]]:
             name, value = headers[-1]
             headers[-1] = (name, value + b" " + line.strip())
         elif b":" in line:
-            name, _sep, value = line.partition(b":")
-            headers.append((name.strip().decode("ascii", "replace").lower(), value.strip()))
+            key, _sep, value = line.partition(b":")
+            headers.append((key.strip().decode("ascii", "replace").lower(), value.strip()))
     return headers
 
 
@@ -317,7 +319,9 @@ def _without_comments(text: str) -> str:
 
 def _clauses(text: str) -> list[str]:
     """Split on semicolons outside quoted strings."""
-    parts, current, quoted, escaped = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, escaped = False, False
     for char in text:
         if escaped:
             escaped = False

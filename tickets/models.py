@@ -697,13 +697,17 @@ class TicketWatcher(models.Model):
 
     @property
     def name(self) -> str:
-        if self.user_id:
+        if self.user is not None:
             return self.user.get_full_name() or self.user.get_username()
+        assert self.contact is not None  # ticket_watcher_user_or_contact
         return self.contact.name
 
     @property
     def email(self) -> str:
-        return self.user.email if self.user_id else self.contact.email
+        if self.user is not None:
+            return self.user.email
+        assert self.contact is not None  # ticket_watcher_user_or_contact
+        return self.contact.email
 
 
 class Satisfaction(models.Model):

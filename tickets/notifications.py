@@ -33,7 +33,10 @@ Kind = Notification.Kind
 MAX_ATTEMPTS = 5
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
-PERSONAL_KINDS = {Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT, Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY}
+PERSONAL_KINDS: dict[str, StaffEvent] = {
+    Kind.NEW_REPORT_STAFF: StaffEvent.NEW_REPORT,
+    Kind.CUSTOMER_REPLY_STAFF: StaffEvent.CUSTOMER_REPLY,
+}
 
 
 def recipients_for(ticket: Ticket, kind: str, user=None) -> list[str]:
@@ -183,7 +186,7 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
         )
         mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
         mail.send()
-    except Exception as error:  # noqa: BLE001 - recorded, retried, then shown to staff
+    except Exception as error:  # recorded and raised again: retried, then shown to staff
         given_up = now if notification.attempts >= MAX_ATTEMPTS else None
         _record(notification, failed_at=given_up, last_error=f"{type(error).__name__}: {error}")
         raise

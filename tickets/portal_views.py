@@ -4,6 +4,8 @@ resolved; and what staff see of these. Thin views: a form, a service call, a tem
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -37,7 +39,7 @@ def _ticket_for(request: HttpRequest, number: str) -> Ticket:
 
 
 def _shown_to_customer(attachment: Attachment) -> bool:
-    return not (attachment.message_id and attachment.message.internal)
+    return not (attachment.message is not None and attachment.message.internal)
 
 
 # What the ticket pages add (tickets.views.portal_ticket and desk_ticket) -----------------------
@@ -79,12 +81,13 @@ def portal_watcher_add(request: HttpRequest, number: str) -> HttpResponse:
     form = WatcherForm(request.POST, ticket=ticket)
     try:
         if not form.is_valid():
-            raise ValidationError(form.errors["colleague"])
+            raise ValidationError(list(form.errors["colleague"]))
         kind, pk = form.cleaned_data["colleague"]
         person = (get_user_model() if kind == "user" else ContactPerson).objects.filter(pk=pk).first()
         if person is None:
             raise ValidationError(_("Choose a colleague from the list."))
-        watcher = services.watcher_add(ticket=ticket, actor=request.user, **{kind: person})
+        chosen: dict[str, Any] = {kind: person}  # user= or contact=
+        watcher = services.watcher_add(ticket=ticket, actor=request.user, **chosen)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except services.TransitionNotAllowed as error:

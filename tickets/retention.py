@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TypeVar
 
 import phonenumbers
 from django.conf import settings
@@ -51,7 +52,11 @@ def country_code(number: str) -> str:
         return MASK
 
 
-def scrub(text: str | None, regions, known=()) -> str | None:
+# Text, or a field's None, which stays None.
+_Text = TypeVar("_Text", str, None)
+
+
+def scrub(text: _Text, regions, known=()) -> _Text:
     """`text` with every phone number in it masked: the ticket's own numbers as stored, and any
     number a person wrote in a form valid in one of `regions` (dates and ticket numbers are not
     valid phone numbers, so they stay)."""
@@ -113,7 +118,7 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
     Ticket.objects.bulk_update(tickets, ["a_number", "b_number", "description", "anonymised_at", "updated_at"])
 
     for model, fields in TEXTS:
-        changed = []
+        changed: list = []  # rows of `model`, whichever of the three it is
         for row in model.objects.filter(ticket__in=tickets).only("pk", "ticket_id", *fields):
             values = {field: scrub(getattr(row, field), *masks[row.ticket_id]) for field in fields}
             if any(values[field] != getattr(row, field) for field in fields):
@@ -128,16 +133,21 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
     Attachment.objects.filter(ticket__in=tickets).delete()
     storage = Attachment._meta.get_field("file").storage
     names = [name for names in files.values() for name in names if name]
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+    def remove_files() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
 
     emails = list(InboundEmail.objects.filter(ticket__in=tickets).exclude(raw=b"").only("pk", "ticket_id", "subject"))
-    for record in emails:
-        record.raw, record.note = b"", f"removed by retention {now:%Y-%m-%d}"
-        record.subject = scrub(record.subject, *masks[record.ticket_id])[:500]
-    InboundEmail.objects.bulk_update(emails, ["raw", "subject", "note"], batch_size=BATCH)
     emails_of = {ticket.pk: 0 for ticket in tickets}
     for record in emails:
+        assert record.ticket_id is not None  # the query asked for these tickets' e-mails
+        record.raw, record.note = b"", f"removed by retention {now:%Y-%m-%d}"
+        record.subject = scrub(record.subject, *masks[record.ticket_id])[:500]
         emails_of[record.ticket_id] += 1
+    InboundEmail.objects.bulk_update(emails, ["raw", "subject", "note"], batch_size=BATCH)
 
     TicketEvent.objects.bulk_create(
         TicketEvent(

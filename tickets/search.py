@@ -75,7 +75,7 @@ class StoredWords(Func):
     def __init__(self):
         super().__init__(F("pk"))
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         alias = self.get_source_expressions()[0].alias
         return f"{compiler.quote_name_unless_alias(alias)}.search_words", []
 
@@ -104,7 +104,7 @@ class AnyId(Func):
         super().__init__(F("pk"))
         self.ids = list(ids)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         sql, params = compiler.compile(self.get_source_expressions()[0])
         return f"{sql} = ANY(%s::bigint[])", (*params, self.ids)
 

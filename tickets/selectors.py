@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import cast
 
 import phonenumbers
 from django.contrib.auth import get_user_model
@@ -22,6 +23,7 @@ from tickets.models import (
     Message,
     Status,
     Ticket,
+    TicketQuerySet,
     TicketWatcher,
     TimeEntry,
     queue_order,
@@ -71,7 +73,8 @@ def filter_tickets(
         queryset = queryset.filter(urgent=urgent)
     breached = _truthy(params.get("breached"))
     if breached is True:
-        queryset = queryset.breached(now)
+        # Every queryset of tickets is a TicketQuerySet (Ticket.objects), which QuerySet[Ticket] does not say.
+        queryset = cast(TicketQuerySet, queryset).breached(now)
     elif breached is False:
         queryset = queryset.exclude(pk__in=Ticket.objects.breached(now).values("pk"))
     query = (params.get("q") or "").strip()

@@ -304,6 +304,7 @@ def _answered_too_late(ticket: Ticket, at: datetime.datetime) -> bool:
 
 def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     """The sweep closed the ticket while the customer's answer, in time, was on its way to us."""
+    assert ticket.unanswered_due is not None  # _answered_in_time
     stored = history.note("answered-in-time", at=at, due=ticket.unanswered_due)
     note = history.note_text(stored, ticket.terms.timezone)
     _record(ticket, actor, "status", Status.CLOSED, Status.WAITING_FOR_CUSTOMER, note=stored)
@@ -364,7 +365,7 @@ def ticket_request_info(
         service_started_at=ticket.service_started_at or now,
         customer_reply_due=due,
     )
-    if due is not None:
+    if due is not None and hours is not None:
         ticket.reply_reminder_at = due - datetime.timedelta(hours=hours * settings.CUSTOMER_REPLY_REMINDER_SHARE)
         ticket.reply_reminder_sent_at = None
     ticket.customer_answered = False
@@ -622,7 +623,7 @@ def watcher_add(*, ticket: Ticket, actor, user=None, contact: ContactPerson | No
         raise TransitionNotAllowed(_("A closed ticket sends no more e-mails: nobody can be added to it."))
     if (user is None) == (contact is None):
         raise ValidationError({"colleague": [_("Choose one colleague or contact person.")]})
-    problem = _user_problem(ticket, user) if user is not None else _contact_problem(ticket, contact)
+    problem = _contact_problem(ticket, contact) if contact is not None else _user_problem(ticket, user)
     if problem:
         raise ValidationError({"colleague": [problem]})
     watcher = TicketWatcher.objects.create(

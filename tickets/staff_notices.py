@@ -39,16 +39,16 @@ def customer_replied(ticket: Ticket, message: str) -> None:
 
 
 def _tell(ticket: Ticket, event: StaffEvent, users: QuerySet, message: str = "") -> None:
-    users = list(users.select_related("staff_preferences"))
+    staff = list(users.select_related("staff_preferences"))
     now = timezone.now()
     StaffNotice.objects.bulk_create(
         StaffNotice(user=user, ticket=ticket, kind=event, created_at=now)
-        for user in users
+        for user in staff
         if StaffPreferences.of(user).wants(event, "notice")
     )
     notifications.post_many(
         Notification(ticket=ticket, kind=MAIL_KIND[event], recipient_user=user, message=message, created_at=now)
-        for user in users
+        for user in staff
         if user.email and StaffPreferences.of(user).wants(event, "email")
     )
 

@@ -41,5 +41,5 @@ def preferences(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your settings are saved."))
         return redirect("desk-preferences")
-    managed = Contract.objects.filter(account_managers=request.user).select_related("customer", "terms")
+    managed = Contract.objects.filter(account_managers=request.user.pk).select_related("customer", "terms")
     return render(request, "tickets/preferences.html", {"form": form, "managed": managed})

@@ -3,9 +3,14 @@ pages read, so a button is shown exactly when the action behind it would be take
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Status(models.TextChoices):
@@ -52,7 +57,7 @@ ALLOWED: dict[Action, tuple[Status, ...]] = {
 }
 
 # How a refusal names the action: "A ticket that is closed cannot be %(done)s."
-DONE: dict[Action, str] = {
+DONE: dict[Action, StrOrPromise] = {
     Action.START: pgettext_lazy("ticket action", "started"),
     Action.REPLY: pgettext_lazy("ticket action", "answered"),
     Action.REQUEST_INFO: pgettext_lazy("ticket action", "put on hold for the customer"),

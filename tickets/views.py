@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -218,7 +219,7 @@ def portal_withdraw(request: HttpRequest, number: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     ticket = _ticket_for(request, number)
     attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
-    if attachment.message_id and attachment.message.internal and not request.user.is_staff:
+    if attachment.message is not None and attachment.message.internal and not request.user.is_staff:
         raise Http404
     return FileResponse(
         attachment.file.open("rb"),
@@ -291,7 +292,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "not_fault_options": _options(NotFaultReason.choices, None),
             "customers": customers,
             "customer_options": _options(customers or (), params.get("customer")),
-            "filtered_customer": Customer.objects.filter(pk=params["customer"]).first()
+            "filtered_customer": Customer.objects.filter(pk=params.get("customer", "")).first()
             if whole_number(params.get("customer") or "")
             else None,
             "terms_options": _options(ServiceTerms.objects.in_force().values_list("slug", "name"), params.get("terms")),
@@ -400,7 +401,9 @@ def _sort_links(query, sort: str) -> dict[str, dict]:
 
 def _views(request: HttpRequest) -> list[dict]:
     """The queue's ready-made views and the staff member's own, each with the query it shows."""
-    me = request.user.pk
+    user = request.user
+    assert user.is_authenticated  # the queue is staff's
+    me = user.pk
     built_in = [
         (_("My open tickets"), f"assignee={me}"),
         (_("Nobody's"), "assignee=none"),
@@ -408,8 +411,8 @@ def _views(request: HttpRequest) -> list[dict]:
         (_("Urgent"), "urgent=true"),
         (_("Waiting for the customer"), "status=waiting_for_customer"),
     ]
-    views = [{"name": name, "query": query, "pk": None} for name, query in built_in]
-    views += [{"name": view.name, "query": view.query, "pk": view.pk} for view in request.user.saved_views.all()]
+    views: list[dict[str, Any]] = [{"name": name, "query": query, "pk": None} for name, query in built_in]
+    views += [{"name": view.name, "query": view.query, "pk": view.pk} for view in user.saved_views.all()]
     current = _without_page(request.GET)
     for view in views:
         view["current"] = view["query"] == current
@@ -423,9 +426,11 @@ def save_view(request: HttpRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()
     query = QueryDict(request.POST.get("query") or "").copy()
     query.pop("page", None)
+    longest = SavedView._meta.get_field("query").max_length
+    assert longest is not None  # a CharField's
     if not name or len(name) > 60:
         messages.error(request, _("Give the view a name of 1 to 60 characters."))
-    elif len(query.urlencode()) > SavedView._meta.get_field("query").max_length:
+    elif len(query.urlencode()) > longest:
         messages.error(request, _("These filters are too long to keep as a view."))
     else:
         SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query.urlencode()})
@@ -450,7 +455,7 @@ def desk_bulk(request: HttpRequest) -> HttpResponse:
     back = bulk.back_to_queue(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect(back)
     data, actor = form.cleaned_data, request.user
     if data["action"] == BulkForm.ASSIGN:
@@ -570,7 +575,7 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
     time_entries = list(ticket.time_entries.select_related("user"))
     for kind, item in timeline:
         if kind == "event":
-            item.sentence = history.describe(item, zone)
+            setattr(item, "sentence", history.describe(item, zone))  # for the template (not a field of the event)
     return {
         "ticket": ticket,
         "contacts": ticket.customer.contacts.order_by("-is_primary", "name"),
@@ -661,7 +666,7 @@ def _run_action(request, ticket: Ticket, action: Action, data: dict) -> str:
         ticket = services.ticket_close(
             ticket=ticket, actor=actor, close_reason=data["close_reason"] or None, duplicate_of=data["duplicate_of"]
         )
-        if ticket.duplicate_of_id:
+        if ticket.duplicate_of is not None:
             return _("Closed as a duplicate of %(number)s.") % {"number": ticket.duplicate_of.number}
         return _("Closed: %(reason)s.") % {"reason": ticket.get_close_reason_display()}
     if action == Action.ASSIGN:
@@ -772,15 +777,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if whole_number(search):
             condition |= Q(pk=int(search))
         contracts = contracts.filter(condition)
-    contracts = list(contracts[: INBOX_CONTRACTS + 1])
+    found = list(contracts[: INBOX_CONTRACTS + 1])
     return render(
         request,
         "tickets/inbox.html",
         {
             "rows": rows,
-            "contracts": contracts[:INBOX_CONTRACTS],
+            "contracts": found[:INBOX_CONTRACTS],
             "search": search,
-            "more_contracts": len(contracts) > INBOX_CONTRACTS,
+            "more_contracts": len(found) > INBOX_CONTRACTS,
             "contract_limit": INBOX_CONTRACTS,
         },
     )

@@ -3,6 +3,8 @@ every rule; this module only reads TMF's shapes and names the TMF attribute a re
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -63,6 +65,10 @@ def _only(data: dict, allowed: set[str], what: str) -> None:
         raise TmfError(400, _("%(what)s does not take: %(names)s.") % {"what": what, "names": ", ".join(extra)})
 
 
+@overload
+def _text(data: dict, name: str, required: Literal[True] = True) -> str: ...
+@overload
+def _text(data: dict, name: str, required: bool) -> str | None: ...
 def _text(data: dict, name: str, required: bool = True) -> str | None:
     value = data.get(name)
     if value is None and not required:

@@ -70,8 +70,8 @@ def exception_handler(exc, context):
     set_rollback()
     headers = {}
     # APIView.handle_exception has set these: the challenge of a 401, the wait of a 429.
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     return answer(exc.status_code, " ".join(_flatten(exc.detail)), headers)

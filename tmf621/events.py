@@ -92,7 +92,7 @@ def _types_for(change: TicketEvent) -> list[str]:
         return [EventType.ATTRIBUTE_VALUE_CHANGE]
     if change.old_value is None:
         return [EventType.CREATE]
-    types = [EventType.STATUS_CHANGE]
+    types: list[str] = [EventType.STATUS_CHANGE]
     if change.new_value == Status.WAITING_FOR_CUSTOMER:
         types.append(EventType.INFORMATION_REQUIRED)
     if change.new_value == Status.RESOLVED:

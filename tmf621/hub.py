@@ -44,7 +44,8 @@ def reachable(callback: str) -> bool:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, ValueError):
         return False
-    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+    # TCP answers are IPv4 or IPv6 addresses, as text (the stubs' sockaddr allows an int too).
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)
 
 
 def register(user, data) -> Listener:

@@ -4,6 +4,7 @@ our fields is which of theirs, for the API's answers and the events' payloads al
 from __future__ import annotations
 
 import datetime
+from typing import overload
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -51,6 +52,10 @@ def ticket_href(ticket_id: int | str) -> str:
     return absolute(reverse("tmf621-ticket", args=[ticket_id]))
 
 
+@overload
+def iso(moment: datetime.datetime) -> str: ...
+@overload
+def iso(moment: datetime.datetime | None) -> str | None: ...
 def iso(moment: datetime.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
@@ -80,7 +85,8 @@ def trouble_ticket(ticket: Ticket, reader, *, now: datetime.datetime | None = No
     """The TroubleTicket (TroubleTicket_RES) as `reader` may see it: customers never see
     internal notes or staff members' user names. `ticket` comes from `tickets_for`."""
     now = now or timezone.now()
-    changes = ticket.status_events
+    # The to_attr prefetches of tickets_for (attributes the model does not declare).
+    changes = getattr(ticket, "status_events")
     return {
         "@type": "TroubleTicket",
         "@baseType": "TroubleTicket",
@@ -120,8 +126,8 @@ def trouble_ticket(ticket: Ticket, reader, *, now: datetime.datetime | None = No
                 },
             }
         ],
-        "note": [_note(message, reader) for message in ticket.visible_messages],
-        "attachment": [_attachment(ticket, attachment) for attachment in ticket.visible_attachments],
+        "note": [_note(message, reader) for message in getattr(ticket, "visible_messages")],
+        "attachment": [_attachment(ticket, attachment) for attachment in getattr(ticket, "visible_attachments")],
     }
 
 
@@ -131,7 +137,8 @@ def _history(ticket: Ticket, changes: list[TicketEvent]) -> list[dict]:
         {
             "@type": "StatusChange",
             # Only the last change can be a withdrawal: a withdrawn ticket takes no further action.
-            "status": tmf_status(change.new_value, ticket.close_reason if index == last else None),
+            # A status change always names its new status.
+            "status": tmf_status(change.new_value or "", ticket.close_reason if index == last else None),
             "statusChangeDate": iso(change.at),
             **({"statusChangeReason": history.note_text(change.note, ticket.terms.timezone)} if change.note else {}),
         }

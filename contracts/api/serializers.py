@@ -128,7 +128,7 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
         read_only_fields = ["id", "version", "created_at"]
         extra_kwargs = {"holiday_subdivision": {"allow_null": True}}
         # A slug is unique per template; the service says so in words a person understands.
-        validators = []
+        validators: list = []
 
     def get_status_page(self, terms: ServiceTerms) -> str:
         request = self.context.get("request")
@@ -156,8 +156,8 @@ class CustomerSerializer(StrictFields, serializers.ModelSerializer):
         fields = ["id", "name", "org_number", "language", "contacts", "created_at"]
         read_only_fields = ["id", "contacts", "created_at"]
         # Uniqueness is the service's to check, with a message a person understands.
-        validators = []
-        extra_kwargs = {"org_number": {"validators": []}}
+        validators: list = []
+        extra_kwargs: dict[str, dict[str, list]] = {"org_number": {"validators": []}}
 
 
 class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):

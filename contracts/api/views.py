@@ -124,6 +124,7 @@ class CustomerViewSet(
         )
         user = self.request.user
         if not user.is_staff:
+            assert user.is_authenticated  # StaffWritesSignedInReads: reading needs a signed-in user
             queryset = queryset.filter(memberships__user=user)
         return queryset
 

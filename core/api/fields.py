@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -16,7 +18,14 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
-class StrictFields:
+if TYPE_CHECKING:
+    # A mixin of serializers: what it reads of them, for mypy; at run time it stands alone.
+    _Serializer = serializers.Serializer
+else:
+    _Serializer = object
+
+
+class StrictFields(_Serializer):
     """A serializer that refuses body fields it does not know, naming each, so an integrator's
     typo (`dicsovered_on`) is never dropped quietly. Known read-only fields are still ignored, so
     an object read, changed and sent back is taken."""

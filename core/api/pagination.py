@@ -50,13 +50,15 @@ class LargeListPaginator(Paginator):
     def page(self, number):
         page = super().page(number)
         sliced = page.object_list
-        if isinstance(sliced, QuerySet) and (sliced.query.low_mark or 0) >= IDS_FIRST_FROM:
+        whole = self.object_list  # a QuerySet whenever its page is one
+        if (
+            isinstance(sliced, QuerySet)
+            and isinstance(whole, QuerySet)
+            and (sliced.query.low_mark or 0) >= IDS_FIRST_FROM
+        ):
             ids = list(sliced.values_list("pk", flat=True))
             # Model rows, or the dicts of a .values() list (which then names its "id").
-            rows = {
-                row["id"] if isinstance(row, dict) else row.pk: row
-                for row in self.object_list.filter(pk__in=ids).order_by()
-            }
+            rows = {row["id"] if isinstance(row, dict) else row.pk: row for row in whole.filter(pk__in=ids).order_by()}
             page.object_list = [rows[pk] for pk in ids if pk in rows]
         return page
 

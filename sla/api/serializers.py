@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -171,9 +173,10 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             contracts = Contract.objects.visible_to(request.user)
-            self.fields["contract"].queryset = contracts
-            self.fields["tickets"].child_relation.queryset = Ticket.objects.visible_to(request.user)
-            self.fields["outage"].queryset = Outage.objects.filter(
+            cast(serializers.PrimaryKeyRelatedField, self.fields["contract"]).queryset = contracts
+            tickets = cast(serializers.ManyRelatedField, self.fields["tickets"])
+            tickets.child_relation.queryset = Ticket.objects.visible_to(request.user)
+            cast(serializers.PrimaryKeyRelatedField, self.fields["outage"]).queryset = Outage.objects.filter(
                 Q(service_wide=True) | Q(contracts__in=contracts)
             ).distinct()
 

@@ -1,8 +1,10 @@
+from typing import cast
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts.models import Contract
+from contracts.models import Contract, Customer, ServiceTerms
 from core.api.fields import AwareDateTimeField, StrictFields
 from tickets.models import (
     Category,
@@ -20,12 +22,15 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
         help_text="What the reader may do with the ticket in its state. Staff: start, reply, request-info, "
         "resolve, close, classify, assign, time; customers: reply, withdraw."
     )
-    customer = serializers.PrimaryKeyRelatedField(read_only=True)
-    contract = serializers.PrimaryKeyRelatedField(read_only=True)
-    terms = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Read-only relations name no queryset to read their model from (quoted: DRF takes no subscript at run time).
+    customer: "serializers.PrimaryKeyRelatedField[Customer]" = serializers.PrimaryKeyRelatedField(read_only=True)
+    contract: "serializers.PrimaryKeyRelatedField[Contract]" = serializers.PrimaryKeyRelatedField(read_only=True)
+    terms: "serializers.SlugRelatedField[ServiceTerms]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     terms_version = serializers.IntegerField(source="terms.version", read_only=True)
     service_start_breached = serializers.SerializerMethodField()
-    duplicate_of = serializers.SlugRelatedField(
+    duplicate_of: "serializers.SlugRelatedField[Ticket]" = serializers.SlugRelatedField(
         slug_field="number",
         read_only=True,
         help_text="Closed as a duplicate: the number of the same customer's ticket it repeats.",
@@ -101,7 +106,9 @@ class TicketCreateSerializer(StrictFields, serializers.Serializer):
         request = self.context.get("request")
         if request is not None:
             # Another customer's contract is "not found", never "forbidden".
-            self.fields["contract"].queryset = Contract.objects.visible_to(request.user)
+            cast(serializers.PrimaryKeyRelatedField, self.fields["contract"]).queryset = Contract.objects.visible_to(
+                request.user
+            )
 
     def validate(self, data):
         user = self.context["request"].user

@@ -311,9 +311,11 @@ class Command(BaseCommand):
                     ContactPerson.objects.create(
                         customer=customer, name=name, email=email, phone=phone, region=region, is_primary=index == 0
                     )
+                terms = ServiceTerms.objects.version_in_force(demo.terms)
+                assert terms is not None  # the seed terms are always there
                 contract_services.contract_create(
                     customer=customer,
-                    terms=ServiceTerms.objects.version_in_force(demo.terms),
+                    terms=terms,
                     monthly_fee=demo.monthly_fee,
                     one_time_fee=demo.one_time_fee,
                     signed_on=today - datetime.timedelta(days=demo.signed_ago),
@@ -538,6 +540,7 @@ class Story:
             a_number="+35818527100",
             b_number="+358405551234",
         )
+        assert drops.service_start_due is not None  # a fault report has its deadline
         started = drops.service_start_due + datetime.timedelta(hours=2, minutes=15)
         drops = self.start(drops, "mika", started)
         self.classify(drops, "mika", started)
@@ -639,6 +642,7 @@ class Story:
             "Hej Peter! Vi har inte kunnat återskapa bruset. Kan ni ringa ett testsamtal och skicka "
             "oss klockslaget och numret ni ringde från?",
         )
+        assert noise.customer_reply_due is not None  # it waits for the customer
         swept_at = noise.customer_reply_due + datetime.timedelta(minutes=3)
         self.dated(swept_at, ticket_services.close_unanswered, now=swept_at)
 
