@@ -16,19 +16,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Field, Q
+from django.db.models import Field
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
 from contracts.validation import minutes_to_hhmm
-from core.mail import claim_lease
+from core.mail import NO_CUSTOMER_ADDRESS, claim, next_attempt, retry_due, send_automatic
 from core.months import add_months
 
 logger = logging.getLogger(__name__)
@@ -45,11 +43,9 @@ def dispatch() -> None:
 
 def pending(now: datetime.datetime | None = None):
     now = now or timezone.now()
-    return Notice.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        sent_at__isnull=True,
-        failed_at__isnull=True,
-    ).order_by("created_at", "pk")
+    return Notice.objects.filter(retry_due(now), sent_at__isnull=True, failed_at__isnull=True).order_by(
+        "created_at", "pk"
+    )
 
 
 def send_pending() -> int:
@@ -169,14 +165,7 @@ def render(
 def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one notice once. Returns True when this call sent it."""
     now = now or timezone.now()
-    claimed = Notice.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=notice_id,
-        sent_at__isnull=True,
-        failed_at__isnull=True,
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not claim(Notice, notice_id, now):
         return False  # sent, given up, or another worker has it now
     notice = Notice.objects.select_related("customer", "terms", "fee__contract__terms").get(pk=notice_id)
     recipients = recipients_for(notice)
@@ -189,29 +178,20 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
         Notice.objects.filter(pk=notice_id).update(
             failed_at=now,
             claimed_at=None,
-            last_error="No e-mail address to send to: give the customer a main contact person.",
+            last_error=NO_CUSTOMER_ADDRESS,
         )
         return False
     applies = applies_from(notice, terms_before, received_on)
     subject, body = render(notice, received_on, termination_until, applies)
     try:
-        mail = EmailMultiAlternatives(
-            subject=subject,
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=recipients,
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-        mail.attach_alternative(linebreaks(escape(body)), "text/html")
-        mail.send()
+        send_automatic(subject=subject, body=body, to=recipients)
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then shown to staff
         Notice.objects.filter(pk=notice_id).update(
             claimed_at=None,
             last_error=f"{type(error).__name__}: {error}",
             failed_at=now if notice.attempts >= MAX_ATTEMPTS else None,
             recipients=recipients,
-            # 2, 4, 8, 16 minutes between attempts: a mail server down for half an hour is waited out.
-            next_attempt_at=now + datetime.timedelta(minutes=2**notice.attempts),
+            next_attempt_at=next_attempt(now, notice.attempts),
         )
         logger.warning("Notice %s not sent: %s", notice_id, error)
         return False

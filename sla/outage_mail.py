@@ -13,17 +13,14 @@ import logging
 import zoneinfo
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.html import escape, linebreaks
 
 from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
 from contracts.notices import customer_addresses
-from core.mail import claim_lease
+from core.mail import NO_CUSTOMER_ADDRESS, claim, next_attempt, retry_due, send_automatic
 from sla.models import OutageUpdate, OutageUpdateMail
 
 logger = logging.getLogger(__name__)
@@ -46,11 +43,9 @@ def dispatch(mail_ids: list[int]) -> None:
 
 
 def pending(now: datetime.datetime):
-    return OutageUpdateMail.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        sent_at__isnull=True,
-        failed_at__isnull=True,
-    ).order_by("created_at", "pk")
+    return OutageUpdateMail.objects.filter(retry_due(now), sent_at__isnull=True, failed_at__isnull=True).order_by(
+        "created_at", "pk"
+    )
 
 
 def send_pending(now: datetime.datetime | None = None) -> int:
@@ -87,14 +82,7 @@ def render(mail: OutageUpdateMail, terms: ServiceTerms | None) -> tuple[str, str
 def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one customer's e-mail of an update once. Returns True when this call sent it."""
     now = now or timezone.now()
-    claimed = OutageUpdateMail.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=mail_id,
-        sent_at__isnull=True,
-        failed_at__isnull=True,
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not claim(OutageUpdateMail, mail_id, now):
         return False  # sent, given up, or another worker has it now
     mail = OutageUpdateMail.objects.select_related("customer", "update__outage").get(pk=mail_id)
     recipients = customer_addresses(mail.customer)
@@ -102,27 +90,19 @@ def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
         OutageUpdateMail.objects.filter(pk=mail_id).update(
             failed_at=now,
             claimed_at=None,
-            last_error="No e-mail address to send to: give the customer a main contact person.",
+            last_error=NO_CUSTOMER_ADDRESS,
         )
         return False
     subject, body = render(mail, terms_for(mail))
     try:
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=recipients,
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-        message.attach_alternative(linebreaks(escape(body)), "text/html")
-        message.send()
+        send_automatic(subject=subject, body=body, to=recipients)
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then given up
         OutageUpdateMail.objects.filter(pk=mail_id).update(
             claimed_at=None,
             last_error=f"{type(error).__name__}: {error}",
             recipients=recipients,
             failed_at=now if mail.attempts >= MAX_ATTEMPTS else None,
-            next_attempt_at=now + datetime.timedelta(minutes=2**mail.attempts),
+            next_attempt_at=next_attempt(now, mail.attempts),
         )
         logger.warning("Outage update e-mail %s not sent: %s", mail_id, error)
         return False

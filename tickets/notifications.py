@@ -16,16 +16,14 @@ import zoneinfo
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.html import escape, linebreaks
 
 from config.broker import hand_over
-from core.mail import claim_lease
+from core.mail import claim, send_automatic
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
@@ -148,11 +146,7 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     to, so a slow server holds no row lock; a claim older than MAIL_CLAIM_LEASE_SECONDS is taken as
     abandoned (a worker killed mid-send) and the mail is sent again."""
     now = now or timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease())
-    claimed = Notification.objects.filter(
-        claimable, pk=notification_id, sent_at__isnull=True, failed_at__isnull=True
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not claim(Notification, notification_id, now):
         return False  # sent, given up, or another worker has it now
     notification = Notification.objects.select_related(
         "ticket__terms",
@@ -177,15 +171,12 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     # A reply quotes this id in In-Reply-To/References, and lands on the ticket.
     notification.message_id = notification.message_id or make_msgid("ticket", settings.EMAIL_MESSAGE_ID_DOMAIN)
     try:
-        mail = EmailMultiAlternatives(
+        send_automatic(
             subject=notification.subject,
             body=notification.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
             to=notification.recipients,
-            headers={"Auto-Submitted": "auto-generated", "Message-ID": notification.message_id},
+            headers={"Message-ID": notification.message_id},
         )
-        mail.attach_alternative(linebreaks(escape(notification.body)), "text/html")
-        mail.send()
     except Exception as error:  # recorded and raised again: retried, then shown to staff
         given_up = now if notification.attempts >= MAX_ATTEMPTS else None
         _record(notification, failed_at=given_up, last_error=f"{type(error).__name__}: {error}")
