@@ -9,6 +9,10 @@ import hashlib
 import hmac
 import http.server
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 
 import pytest
@@ -579,7 +583,7 @@ class Receiver:
     """A listener an OSS would run: a real HTTP server on loopback that checks each event's
     signature with the secret the hub gave and keeps what it was sent."""
 
-    def __init__(self, answer: int = 204) -> None:
+    def __init__(self, answer: int = 204, tls: ssl.SSLContext | None = None) -> None:
         self.answer, self.secret, self.received = answer, None, []
         owner = self
 
@@ -594,6 +598,8 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.callback = f"http://127.0.0.1:{self.server.server_port}/listener"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -618,13 +624,74 @@ class Receiver:
 def receivers():
     opened = []
 
-    def open_one(answer: int = 204) -> Receiver:
-        opened.append(Receiver(answer))
+    def open_one(answer: int = 204, tls: ssl.SSLContext | None = None) -> Receiver:
+        opened.append(Receiver(answer, tls))
         return opened[-1]
 
     yield open_one
     for receiver in opened:
         receiver.close()
+
+
+REBINDING = "rebind.example"
+PUBLIC = "93.184.215.14"  # a public address (example.com's); Rebinding answers in its place, no packet goes to it
+
+
+class Rebinding:
+    """The resolver and the connections of one test. The name REBINDING answers `answers` in
+    turn (the last again and again); a connection to PUBLIC reaches `public_server` (a
+    Receiver on loopback) or is refused, and nothing ever leaves this machine."""
+
+    def __init__(self, monkeypatch) -> None:
+        import urllib3.util.connection
+
+        self.answers: list[str] = []
+        self.public_server: Receiver | None = None
+        self.looked_up, self.connected = 0, []
+        real_lookup, real_connect = socket.getaddrinfo, urllib3.util.connection.create_connection
+
+        def lookup(host, port, *args, **kwargs):
+            if host != REBINDING:
+                return real_lookup(host, port, *args, **kwargs)
+            self.looked_up += 1
+            address = self.answers[min(self.looked_up, len(self.answers)) - 1]
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+        def connect(address, *args, **kwargs):
+            host, port = address
+            self.connected.append(host)
+            if host == PUBLIC:
+                if self.public_server is None:
+                    raise ConnectionRefusedError(f"nothing of this test listens at {PUBLIC}")
+                return real_connect(("127.0.0.1", self.public_server.server.server_port), *args, **kwargs)
+            return real_connect(address, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+        monkeypatch.setattr(urllib3.util.connection, "create_connection", connect)
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    return Rebinding(monkeypatch)
+
+
+def _tls(folder, name: str, asked: list) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for `name`, added to folder/ca.pem (the
+    client's trust store); `asked` collects the server names clients send (SNI)."""
+    key, cert = folder / f"{name}.key", folder / f"{name}.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={name}"]
+        + ["-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )
+    with open(folder / "ca.pem", "a") as bundle:
+        bundle.write(cert.read_text())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _socket, server_name, _context: asked.append(server_name)
+    return context
 
 
 @pytest.fixture
@@ -859,6 +926,68 @@ class TestDelivery:
         settings.TMF621_PRIVATE_CALLBACKS = False
         assert delivery.deliver(Event.objects.get().pk) is False
         assert receiver.received == [] and "not public" in Event.objects.get().last_error
+
+    def test_a_name_that_turns_to_loopback_after_the_check_reaches_nothing_of_ours(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        """DNS rebinding: the name answers a public address to the check and 127.0.0.1 to the
+        next look-up. The POST goes to the address checked, never to a second answer."""
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        callback = f"http://{REBINDING}:{receiver.server.server_port}/listener"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [PUBLIC, "127.0.0.1"]
+        rebinding.public_server = None  # nothing answers at the public address here
+
+        assert delivery.deliver(Event.objects.get().pk) is False
+        assert receiver.received == []
+        assert rebinding.looked_up == 1 and rebinding.connected == [PUBLIC]
+        assert "ConnectionError" in Event.objects.get().last_error
+
+    def test_the_post_goes_to_the_checked_address_with_the_host_name_kept(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        receiver.secret = "s" * 64
+        port = receiver.server.server_port
+        callback = f"http://{REBINDING}:{port}/listener?x=1"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret=receiver.secret)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [PUBLIC, "127.0.0.1"]
+        rebinding.public_server = receiver  # the public address's server, played on loopback
+
+        assert delivery.deliver(Event.objects.get().pk) is True
+        [(headers, _body)] = receiver.received
+        assert headers["Host"] == f"{REBINDING}:{port}"
+        assert receiver.events()[0]["@type"] == "TroubleTicketCreateEvent"
+        assert rebinding.looked_up == 1 and rebinding.connected == [PUBLIC]
+
+    @pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificates with openssl")
+    def test_https_names_the_host_and_checks_its_certificate_while_connecting_to_the_checked_address(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding, tmp_path, monkeypatch
+    ):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        asked = []
+        good = receivers(tls=_tls(tmp_path, REBINDING, asked))
+        wrong = receivers(tls=_tls(tmp_path, "other.example", asked))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        for receiver in (good, wrong):
+            callback = f"https://{REBINDING}:{receiver.server.server_port}/listener"
+            Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        events = {event.listener.callback: event for event in Event.objects.select_related("listener")}
+
+        rebinding.answers, rebinding.public_server = [PUBLIC], good
+        assert delivery.deliver(events[f"https://{REBINDING}:{good.server.server_port}/listener"].pk) is True
+        assert len(good.received) == 1 and asked == [REBINDING]  # SNI: the host's name, not the address
+
+        rebinding.answers, rebinding.public_server = [PUBLIC], wrong
+        failed = events[f"https://{REBINDING}:{wrong.server.server_port}/listener"]
+        assert delivery.deliver(failed.pk) is False
+        failed.refresh_from_db()
+        assert wrong.received == [] and "SSLError" in failed.last_error and REBINDING in failed.last_error
 
     @pytest.mark.parametrize(
         ("query", "named"),
