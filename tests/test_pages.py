@@ -186,7 +186,7 @@ class TestDesk:
             ticket=ticket, actor=customer_a_user, url="http://192.0.2.7:8080/logs/trace.pcap", name="trace.pcap"
         )
         page = staff_client.get(f"/desk/tickets/{ticket.number}/").content.decode()
-        link = page.split('<li class="link" data-testid="link">')[1].split("</li>")[0]
+        link = page.split('<li class="link" data-testid="file-link">')[1].split("</li>")[0]
         assert (
             '<a href="http://192.0.2.7:8080/logs/trace.pcap" rel="noopener noreferrer nofollow">trace.pcap</a>' in link
         )

@@ -147,7 +147,7 @@ def test_the_ticket_page_lists_a_link_to_a_file_kept_elsewhere_as_a_plain_extern
     )
     references.reference_add(ticket=ticket, actor=customer_a_user, url="https://bücher.example/x.png", name="x.png")
     page = portal.get(f"/portal/tickets/{ticket.number}/").content.decode()
-    first, second = page.split('<li class="link" data-testid="link">')[1:]
+    first, second = page.split('<li class="link" data-testid="file-link">')[1:]
     first = first.split("</li>")[0]
     assert (
         '<a href="https://files.operator.example/share?id=7&amp;kind=&lt;pcap&gt;" rel="noopener noreferrer nofollow">'
@@ -157,4 +157,4 @@ def test_the_ticket_page_lists_a_link_to_a_file_kept_elsewhere_as_a_plain_extern
     assert "staffer" not in first  # the portal names no one who added it
     # A name in another script is shown in its ASCII form; an image is a link like any other.
     assert "external link to xn--bcher-kva.example" in second and "<img" not in second.split("</li>")[0]
-    assert "target=" not in page.split('data-testid="link"')[1]
+    assert "target=" not in page.split('data-testid="file-link"')[1]
