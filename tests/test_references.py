@@ -106,6 +106,13 @@ def test_a_link_is_kept_as_given_and_written_to_the_history(ticket, customer_a_u
     assert ticket.updated_at == reference.created_at
 
 
+def test_a_field_sent_as_null_is_a_field_not_given(ticket):
+    reference = references.reference_add(
+        ticket=ticket, actor=None, url="http://f.example", name="b", mime_type=None, size=None, description=None
+    )
+    assert (reference.mime_type, reference.size, reference.description, reference.added_by) == ("", None, "", None)
+
+
 @pytest.mark.parametrize(
     ("url", "host"),
     [

@@ -101,7 +101,8 @@ def check(
         errors["name"] = [_("The name is at most %(limit)d characters long.") % {"limit": MAX_NAME}]
     elif any(_hidden_in_text(char) for char in name):
         errors["name"] = [_("The name contains a control or invisible character.")]
-    mime_type = (mime_type or "").strip().lower() if isinstance(mime_type, str) else None
+    mime_type = "" if mime_type is None else mime_type
+    mime_type = mime_type.strip().lower() if isinstance(mime_type, str) else None
     if mime_type is None or (mime_type and not MEDIA_TYPE.match(mime_type)):
         errors["mime_type"] = [_("Give the media type as type/subtype, e.g. application/pdf.")]
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE):
