@@ -8,7 +8,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import ContractFactory
-from tickets import services
+from tickets import references, services
 from tickets.models import Attachment, Channel, Status, Ticket, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +190,29 @@ class TestPortal:
 
 
 class TestDesk:
+    def test_the_ticket_page_lists_links_to_files_kept_elsewhere_with_their_host(
+        self, staff_client, staff_user, contract_a, customer_a_user
+    ):
+        ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 9, 0))
+        references.reference_add(
+            ticket=ticket, actor=customer_a_user, url="http://192.0.2.7:8080/logs/trace.pcap", name="trace.pcap"
+        )
+        page = staff_client.get(f"/desk/tickets/{ticket.number}/").content.decode()
+        link = page.split('<li class="link" data-testid="file-link">')[1].split("</li>")[0]
+        assert (
+            '<a href="http://192.0.2.7:8080/logs/trace.pcap" rel="noopener noreferrer nofollow">trace.pcap</a>' in link
+        )
+        assert "external link to 192.0.2.7:8080" in link and "alfa-user" in link and "target=" not in link
+        assert "alfa-user added a link to “trace.pcap” on 192.0.2.7:8080." in page  # its history entry
+
+    def test_the_admin_shows_a_tickets_links_read_only(self, client, django_user_model, contract_a, customer_a_user):
+        ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 9, 0))
+        references.reference_add(ticket=ticket, actor=customer_a_user, url="https://f.example/trace", name="trace")
+        client.force_login(django_user_model.objects.create_superuser("root", "root@desk.example", "x-root-pass-42"))
+        page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Links to files" in page and "https://f.example/trace" in page
+        assert 'name="attachment_references-0-url"' not in page  # shown, not editable
+
     def test_the_queue_puts_the_nearest_deadline_first(self, staff_client, contract_a, customer_a_user):
         later = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 15, 0))
         sooner = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 9, 0))

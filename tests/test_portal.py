@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.apps import apps
 
-from tickets import services
+from tickets import references, services
 from tickets.models import Channel, Message, Notification, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,30 @@ def test_closing_messages_written_before_the_mark_are_marked_by_the_migration(cu
     swedish.refresh_from_db()
     contact.refresh_from_db()
     assert swedish.from_desk and not contact.from_desk
+
+
+def test_the_ticket_page_lists_a_link_to_a_file_kept_elsewhere_as_a_plain_external_link(
+    portal, customer_a_user, staff_user, contract_a
+):
+    ticket = report(contract_a, customer_a_user)
+    references.reference_add(
+        ticket=ticket,
+        actor=staff_user,
+        url="https://files.operator.example/share?id=7&kind=<pcap>",
+        name="Trace <b>09:30</b>",
+        size=2048,
+        description="Calls that failed",
+    )
+    references.reference_add(ticket=ticket, actor=customer_a_user, url="https://bücher.example/x.png", name="x.png")
+    page = portal.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    first, second = page.split('<li class="link" data-testid="file-link">')[1:]
+    first = first.split("</li>")[0]
+    assert (
+        '<a href="https://files.operator.example/share?id=7&amp;kind=&lt;pcap&gt;" rel="noopener noreferrer nofollow">'
+        "Trace &lt;b&gt;09:30&lt;/b&gt;</a>" in first
+    )
+    assert "external link to files.operator.example · 2.0\xa0KB" in first and "Calls that failed" in first
+    assert "staffer" not in first  # the portal names no one who added it
+    # A name in another script is shown in its ASCII form; an image is a link like any other.
+    assert "external link to xn--bcher-kva.example" in second and "<img" not in second.split("</li>")[0]
+    assert "target=" not in page.split('data-testid="file-link"')[1]

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ContactPersonFactory, ContractFactory, CustomerFactory, CustomerUserFactory
-from tickets import attachments, notifications, satisfaction, services
+from tickets import attachments, notifications, references, satisfaction, services
 from tickets.models import Attachment, Channel, Notification, Satisfaction, TicketEvent, TicketWatcher
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +222,9 @@ def test_the_ticket_pages_run_a_constant_number_of_queries(
             contact = ContactPersonFactory(customer=customer_a)
             services.watcher_add(ticket=ticket, actor=customer_a_user, contact=contact)
             upload(ticket, f"bild-{i}.png", tiny_png(), customer_a_user)
+            references.reference_add(
+                ticket=ticket, actor=customer_a_user if i % 2 else staff_user, url=f"https://f.example/{i}", name=f"{i}"
+            )
         return ticket
 
     small, big = ticket_with(1), ticket_with(8)

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from tickets import attachments, inbound, retention, services
+from tickets import attachments, inbound, references, retention, services
 from tickets.models import Channel, InboundEmail, Message, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,9 @@ def closed_ticket(contract, user, staff, *, closed: datetime.datetime, message_i
         ticket = record.ticket
         checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:0401234567@pbx SIP/2.0\r\n")])
         attachments.store(ticket, checked, actor=user)
+        references.reference_add(
+            ticket=ticket, actor=user, url="https://share.example/anna-svensson/calls", name="Anna"
+        )
         services.ticket_start(ticket=ticket, actor=staff)
         services.ticket_reply(ticket=ticket, actor=staff, message="Vi ringer upp 040-123 45 67 i dag kl. 14:00.")
     with time_machine.travel(closed, tick=False):
@@ -84,10 +87,12 @@ def test_a_ticket_closed_longer_than_the_period_loses_its_personal_data(
     assert "12345" not in old.description and "123 4567" not in old.description and "+46 70" not in old.description
     assert "Tidpunkt: 2024-" in old.description  # dates are not phone numbers
     assert not old.attachments.exists() and not default_storage.exists(file_name)
+    assert not old.attachment_references.exists()
     bodies = " ".join(Message.objects.filter(ticket=old).values_list("body", flat=True))
     assert "Vi ringer upp *** i dag kl. 14:00." in bodies
     history = " ".join(f"{e.old_value} {e.new_value}" for e in TicketEvent.objects.filter(ticket=old))
     assert "+3581812345" not in history and "+358401234567" not in history
+    assert "anna-svensson" not in history and "1 links to files" in history
     assert TicketEvent.objects.filter(ticket=old, field="retention").count() == 1
     record = InboundEmail.objects.get(ticket=old)
     assert bytes(record.raw) == b"" and "040 123 4567" not in record.subject
@@ -96,6 +101,7 @@ def test_a_ticket_closed_longer_than_the_period_loses_its_personal_data(
 
     recent.refresh_from_db()
     assert recent.anonymised_at is None and recent.a_number == "+3581812345" and recent.attachments.count() == 1
+    assert recent.attachment_references.count() == 1
 
 
 def test_retention_runs_once_and_a_dry_run_changes_nothing(old_and_recent):

@@ -9,6 +9,7 @@ from django.core import mail
 
 from tests.celery_helpers import broker_at
 from tests.factories import ContractFactory, CustomerUserFactory
+from tickets import references
 from tickets.models import Notification, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -392,11 +393,58 @@ class TestList:
             breached = staff_api.get("/api/tickets/?breached=true").json()["results"]
         assert [t["id"] for t in breached] == [a["id"]]
 
-    def test_the_list_runs_a_constant_number_of_queries(self, staff_api, django_assert_max_num_queries):
+    def test_the_list_runs_a_constant_number_of_queries(self, staff_api, staff_user, django_assert_max_num_queries):
         contracts = [ContractFactory() for _ in range(5)]
         with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0)):
-            for contract in contracts * 6:
-                report(staff_api, contract)
+            for index, contract in enumerate(contracts * 6):
+                ticket = Ticket.objects.get(pk=report(staff_api, contract).json()["id"])
+                references.reference_add(ticket=ticket, actor=staff_user, url=f"https://f.example/{index}", name="log")
             with django_assert_max_num_queries(4):
                 response = staff_api.get("/api/tickets/?page_size=100")
         assert response.json()["count"] == 30
+
+
+class TestLinksToFiles:
+    """Links to files kept elsewhere (added through TMF621) are read-only here, in
+    `attachment_references`; every field of the ticket is as it was."""
+
+    def test_the_ticket_lists_its_links_with_where_they_go(
+        self, customer_a_api, staff_api, staff_user, customer_a_user, contract_a
+    ):
+        created = report(customer_a_api, contract_a).json()
+        assert created["attachment_references"] == []
+        ticket = Ticket.objects.get(pk=created["id"])
+        staff_user.first_name = "Stina"
+        staff_user.save()
+        references.reference_add(
+            ticket=ticket,
+            actor=staff_user,
+            url="https://files.operator.example/trace.pcap",
+            name="Trace",
+            mime_type="application/vnd.tcpdump.pcap",
+            size=5120,
+            description="Calls at 09:30",
+        )
+        references.reference_add(ticket=ticket, actor=customer_a_user, url="http://xn--bcher-kva.example/b", name="B")
+        body = customer_a_api.get(f"/api/tickets/{ticket.pk}/").json()
+        first, second = body["attachment_references"]
+        assert {key: first[key] for key in ("name", "url", "host", "mime_type", "size", "description", "added_by")} == {
+            "name": "Trace",
+            "url": "https://files.operator.example/trace.pcap",
+            "host": "files.operator.example",
+            "mime_type": "application/vnd.tcpdump.pcap",
+            "size": 5120,
+            "description": "Calls at 09:30",
+            "added_by": "Stina",  # a customer sees staff by first name
+        }
+        assert (second["host"], second["size"], second["added_by"]) == ("xn--bcher-kva.example", None, "alfa-user")
+        assert staff_api.get(f"/api/tickets/{ticket.pk}/").json()["attachment_references"][0]["added_by"] == "staffer"
+        assert set(body) - {"attachment_references"} == set(created) - {"attachment_references"}
+
+    def test_links_are_not_written_here(self, customer_a_api, contract_a):
+        created = report(customer_a_api, contract_a).json()
+        link = {"name": "x", "url": "https://f.example/x"}
+        response = customer_a_api.post(
+            f"/api/tickets/{created['id']}/reply/", {"message": "m", "attachment_references": [link]}, format="json"
+        )
+        assert response.status_code == 400 and "attachment_references" in response.json()

@@ -9,6 +9,10 @@ import hashlib
 import hmac
 import http.server
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 
 import pytest
@@ -18,8 +22,8 @@ from tests.conftest import api_client
 from tests.ports import free_port
 from tests.test_worker import redis_broker  # noqa: F401 - the fixture, for the real worker's test
 from tests.tmf621_spec import validate
-from tickets import services
-from tickets.models import Classification, Ticket
+from tickets import references, services
+from tickets.models import AttachmentReference, Classification, Ticket, TicketEvent
 from tmf621 import delivery
 from tmf621.models import Event, Listener
 
@@ -199,10 +203,12 @@ class TestReading:
     def test_the_list_reads_in_a_fixed_number_of_queries(
         self, tmf_a, contract_a, customer_a_user, staff_user, django_assert_max_num_queries
     ):
-        for _ in range(5):
+        for index in range(5):
             ticket = fault(contract_a, customer_a_user)
             services.ticket_reply(ticket=ticket, actor=staff_user, message="On it")
-        with django_assert_max_num_queries(5):
+            references.reference_add(ticket=ticket, actor=staff_user, url=f"https://f.example/{index}", name="log")
+        # The tickets, their count, and one query each for status changes, notes, files and links.
+        with django_assert_max_num_queries(6):
             response = tmf_a.get(f"{BASE}/troubleTicket")
         assert len(response.json()) == 5
 
@@ -358,11 +364,226 @@ class TestWriting:
         validate(response.json(), "Error")
 
 
+LINK = {
+    "@type": "AttachmentRef",
+    "name": "sip-trace-0930.pcap",
+    "description": "Trace of the failed calls",
+    "url": "https://files.operator.example/share/sip-trace-0930.pcap?token=abc",
+}
+
+
+def patch_raw(client, ticket_id, body):
+    """A PATCH the document may not describe (a wrong type somewhere): sent as it is."""
+    return client.patch(
+        f"{BASE}/troubleTicket/{ticket_id}", json.dumps(body), content_type="application/merge-patch+json"
+    )
+
+
+class TestAttachmentReferences:
+    """Files kept elsewhere, added by their address (README, "TMF621"): never fetched, listed
+    beside the uploaded files, nothing ever removed."""
+
+    def test_a_patch_adds_a_link_beside_the_uploaded_files_and_get_shows_it(
+        self, tmf_a, contract_a, customer_a_user, settings, tmp_path
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tickets import attachments
+
+        settings.MEDIA_ROOT = tmp_path
+        ticket = fault(contract_a, customer_a_user)
+        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        uploaded = attachments.store(ticket, checked, actor=customer_a_user)[0]
+        _, before = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+
+        after = patch(tmf_a, ticket.pk, {"attachment": [*before["attachment"], LINK]})
+
+        _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
+        assert body == after
+        file, link = body["attachment"]
+        assert file == before["attachment"][0] and file["id"] == str(uploaded.pk)  # as it was
+        reference = AttachmentReference.objects.get()
+        assert link == {
+            "@type": "AttachmentRef",
+            "@referredType": "Attachment",
+            "id": f"ref-{reference.pk}",
+            "name": "sip-trace-0930.pcap",
+            "description": "Trace of the failed calls",
+            "url": LINK["url"],
+        }
+        assert reference.added_by == customer_a_user and reference.ticket == ticket
+        entry = TicketEvent.objects.get(ticket=ticket, field="attachment")
+        assert entry.actor == customer_a_user and LINK["url"] in entry.new_value
+
+    def test_the_same_list_sent_again_adds_nothing_and_nothing_is_removed(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        first = patch(tmf_a, ticket.pk, {"attachment": [LINK]})
+        assert patch(tmf_a, ticket.pk, {"attachment": [LINK]}) == first  # a retry of the same PATCH
+        assert patch(tmf_a, ticket.pk, {"attachment": first["attachment"]}) == first
+        second = {**LINK, "name": "second.pcap", "url": "https://files.operator.example/2"}
+        both = patch(tmf_a, ticket.pk, {"attachment": [second]})  # the first is not named: it stays
+        assert [item["name"] for item in both["attachment"]] == ["sip-trace-0930.pcap", "second.pcap"]
+        assert patch(tmf_a, ticket.pk, {"attachment": []})["attachment"] == both["attachment"]
+        assert AttachmentReference.objects.count() == 2
+
+    def test_an_attachment_value_with_url_and_media_type_is_kept_as_a_link(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        value = {
+            "@type": "Attachment",
+            "name": "Switchboard export",
+            "url": "HTTPS://Files.Example:8443/export.csv",
+            "mimeType": "text/csv",
+            "attachmentType": "log",
+            "size": {"amount": 1.5, "units": "kB"},
+        }
+        [link] = patch(tmf_a, ticket.pk, {"attachment": [value]})["attachment"]
+        assert link["url"] == "https://Files.Example:8443/export.csv" and "description" not in link
+        reference = AttachmentReference.objects.get()
+        assert (reference.mime_type, reference.size, reference.host) == ("text/csv", 1500, "files.example:8443")
+
+    @pytest.mark.parametrize(
+        ("item", "problem"),
+        [
+            ({"url": "ftp://files.example/trace.pcap"}, "url: Only http and https"),
+            ({"url": "javascript:alert(1)"}, "url: Only http and https"),
+            ({"url": "/share/trace.pcap"}, "url: The address must start with http:// or https://"),
+            ({"url": "https:///trace.pcap"}, "url: The address names no host"),
+            ({"url": "https://user:secret@files.example/x"}, "url: The address carries a user name or password"),
+            ({"url": "https://bank.example@evil.example/x"}, "url: The address carries a user name or password"),
+            ({"url": "https://files.example/a b.pcap"}, "url: The address contains a space"),
+            ({"url": "https://files.example/\u202etxt.exe"}, "invisible character"),
+            ({"url": "https://files.example\\@evil.example/"}, "url: The address contains a backslash"),
+            ({"url": "https://files.example/" + "a" * 2000}, "url: The address is 2022 characters long; at most 2000"),
+            ({"url": "https://files.example:99999/"}, "url: The address cannot be read"),
+            ({"url": "https://files.example/x", "name": "  "}, "name: Give the file a name"),
+            ({"url": "https://files.example/x", "name": "gpj\u202e.exe"}, "name: The name contains a control"),
+            ({"url": "https://files.example/x", "mimeType": "pdf"}, "mimeType: Give the media type"),
+            ({"url": None}, "give the url of a file kept elsewhere, or the id"),
+            ({"id": "ref-999"}, "the ticket has no attachment with the id ref-999"),
+            ({"id": "12345"}, "the ticket has no attachment with the id 12345"),
+        ],
+    )
+    def test_a_malformed_item_is_refused_naming_it_and_nothing_of_the_patch_is_applied(
+        self, tmf_a, contract_a, customer_a_user, item, problem
+    ):
+        ticket = fault(contract_a, customer_a_user)
+        item = {"@type": "AttachmentRef", "name": "trace.pcap", **item}
+        if "url" in item and item["url"] is None:
+            del item["url"]
+        body = {"note": [{"@type": "Note", "text": "See the trace"}], "attachment": [LINK, item]}
+        refused = patch(tmf_a, ticket.pk, body, status=400)
+        assert refused["message"].startswith("attachment[1]") and problem in refused["message"], refused
+        assert not AttachmentReference.objects.exists() and not ticket.messages.exists()
+        assert not TicketEvent.objects.filter(field="attachment").exists()
+
+    @pytest.mark.parametrize(
+        ("item", "problem"),
+        [
+            ({"content": "aGVsbG8="}, "files are not sent in content"),
+            ({"@type": "Note"}, "@type is AttachmentRef or Attachment"),
+            ({"size": {"amount": -1}}, "size: give a Quantity in bytes"),
+            ({"size": {"amount": 1, "units": "parsecs"}}, "size: give a Quantity in bytes"),
+            ({"size": {"amount": 1e18, "units": "GiB"}}, "size: give a Quantity in bytes"),
+            ({"colour": "red"}, "does not take: colour"),
+            ({"name": 7}, "name: Give the file a name"),
+        ],
+    )
+    def test_what_the_document_allows_but_a_link_cannot_be_is_refused_too(
+        self, tmf_a, contract_a, customer_a_user, item, problem
+    ):
+        ticket = fault(contract_a, customer_a_user)
+        response = patch_raw(tmf_a, ticket.pk, {"attachment": [{**LINK, **item}]})
+        assert response.status_code == 400, response.content
+        validate(response.json(), "Error")
+        assert "attachment[0]" in response.json()["message"] and problem in response.json()["message"]
+        assert not AttachmentReference.objects.exists()
+
+    def test_a_list_that_is_no_list_is_refused(self, tmf_a, contract_a, customer_a_user):
+        ticket = fault(contract_a, customer_a_user)
+        for body in ({"attachment": LINK}, {"attachment": ["https://files.example/x"]}):
+            response = patch_raw(tmf_a, ticket.pk, body)
+            assert response.status_code == 400 and "attachment" in response.json()["message"]
+            validate(response.json(), "Error")
+
+    def test_another_customers_ticket_answers_404_as_a_missing_one_and_gets_nothing(
+        self, tmf_a, contract_b, customer_b
+    ):
+        from tests.factories import CustomerUserFactory
+
+        theirs = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        foreign = patch(tmf_a, theirs.pk, {"attachment": [LINK]}, status=404)
+        missing = patch(tmf_a, theirs.pk + 1000, {"attachment": [LINK]}, status=404)
+        assert foreign["message"].replace(str(theirs.pk), "N") == missing["message"].replace(str(theirs.pk + 1000), "N")
+        assert not AttachmentReference.objects.exists()
+
+    def test_staff_add_links_to_any_ticket_but_no_ticket_takes_one_once_closed(
+        self, staff_user, contract_b, customer_b
+    ):
+        from tests.factories import CustomerUserFactory
+
+        ticket = fault(contract_b, CustomerUserFactory(customer=customer_b), a_number="070-123 45 67")
+        staff = client_for(staff_user)
+        [link] = patch(staff, ticket.pk, {"attachment": [LINK]})["attachment"]
+        assert AttachmentReference.objects.get().added_by == staff_user
+        services.ticket_close(ticket=ticket, actor=staff_user)
+        late = {**LINK, "url": "https://files.operator.example/late"}
+        assert "closed" in patch(staff, ticket.pk, {"attachment": [link, late]}, status=409)["message"]
+        assert patch(staff, ticket.pk, {"attachment": [link]})["attachment"] == [link]  # naming it adds nothing
+        assert AttachmentReference.objects.count() == 1
+
+    def test_an_internal_notes_file_cannot_be_named_by_a_customer(
+        self, tmf_a, staff_user, contract_a, customer_a_user, settings, tmp_path
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tickets import attachments
+
+        settings.MEDIA_ROOT = tmp_path
+        ticket = fault(contract_a, customer_a_user)
+        _, note = services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only", internal=True)
+        checked = attachments.check_uploads([SimpleUploadedFile("internal.log", b"secret\n")])
+        hidden = attachments.store(ticket, checked, actor=staff_user, message=note)[0]
+        refused = patch(tmf_a, ticket.pk, {"attachment": [{"@type": "AttachmentRef", "id": str(hidden.pk)}]}, 400)
+        assert refused["message"] == f"attachment[0]: the ticket has no attachment with the id {hidden.pk}."
+
+    def test_a_new_ticket_comes_with_its_links(self, tmf_a, contract_a):
+        value = {
+            "@type": "Attachment",
+            "name": "Call log",
+            "url": "https://files.operator.example/call-log.csv",
+            "mimeType": "text/csv",
+            "attachmentType": "log",
+            "size": {"amount": 12, "units": "KiB"},
+        }
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, attachment=[value]), format="json")
+        assert response.status_code == 201, response.content
+        validate(response.json(), "TroubleTicket_RES")
+        [link] = response.json()["attachment"]
+        assert (link["@type"], link["name"], link["url"]) == ("AttachmentRef", "Call log", value["url"])
+        assert AttachmentReference.objects.get().size == 12 * 1024
+
+    def test_a_new_ticket_with_a_bad_link_is_not_opened(self, tmf_a, contract_a):
+        bad = {
+            "@type": "Attachment",
+            "name": "x",
+            "url": "file:///etc/passwd",
+            "mimeType": "text/plain",
+            "attachmentType": "log",
+        }
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, attachment=[bad]), format="json")
+        assert response.status_code == 400 and "attachment[0] url: Only http and https" in response.json()["message"]
+        validate(response.json(), "Error")
+        named = {"@type": "AttachmentRef", "id": "ref-1"}
+        response = tmf_a.post(f"{BASE}/troubleTicket", new_fault(contract_a, attachment=[named]), format="json")
+        assert response.status_code == 400 and "no attachment with the id ref-1" in response.json()["message"]
+        assert not Ticket.objects.exists()
+
+
 class Receiver:
     """A listener an OSS would run: a real HTTP server on loopback that checks each event's
     signature with the secret the hub gave and keeps what it was sent."""
 
-    def __init__(self, answer: int = 204) -> None:
+    def __init__(self, answer: int = 204, tls: ssl.SSLContext | None = None) -> None:
         self.answer, self.secret, self.received = answer, None, []
         owner = self
 
@@ -377,6 +598,8 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.callback = f"http://127.0.0.1:{self.server.server_port}/listener"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -401,13 +624,74 @@ class Receiver:
 def receivers():
     opened = []
 
-    def open_one(answer: int = 204) -> Receiver:
-        opened.append(Receiver(answer))
+    def open_one(answer: int = 204, tls: ssl.SSLContext | None = None) -> Receiver:
+        opened.append(Receiver(answer, tls))
         return opened[-1]
 
     yield open_one
     for receiver in opened:
         receiver.close()
+
+
+REBINDING = "rebind.example"
+PUBLIC = "93.184.215.14"  # a public address (example.com's); Rebinding answers in its place, no packet goes to it
+
+
+class Rebinding:
+    """The resolver and the connections of one test. The name REBINDING answers `answers` in
+    turn (the last again and again); a connection to PUBLIC reaches `public_server` (a
+    Receiver on loopback) or is refused, and nothing ever leaves this machine."""
+
+    def __init__(self, monkeypatch) -> None:
+        import urllib3.util.connection
+
+        self.answers: list[str] = []
+        self.public_server: Receiver | None = None
+        self.looked_up, self.connected = 0, []
+        real_lookup, real_connect = socket.getaddrinfo, urllib3.util.connection.create_connection
+
+        def lookup(host, port, *args, **kwargs):
+            if host != REBINDING:
+                return real_lookup(host, port, *args, **kwargs)
+            self.looked_up += 1
+            address = self.answers[min(self.looked_up, len(self.answers)) - 1]
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+        def connect(address, *args, **kwargs):
+            host, port = address
+            self.connected.append(host)
+            if host == PUBLIC:
+                if self.public_server is None:
+                    raise ConnectionRefusedError(f"nothing of this test listens at {PUBLIC}")
+                return real_connect(("127.0.0.1", self.public_server.server.server_port), *args, **kwargs)
+            return real_connect(address, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+        monkeypatch.setattr(urllib3.util.connection, "create_connection", connect)
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    return Rebinding(monkeypatch)
+
+
+def _tls(folder, name: str, asked: list) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for `name`, added to folder/ca.pem (the
+    client's trust store); `asked` collects the server names clients send (SNI)."""
+    key, cert = folder / f"{name}.key", folder / f"{name}.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={name}"]
+        + ["-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )
+    with open(folder / "ca.pem", "a") as bundle:
+        bundle.write(cert.read_text())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _socket, server_name, _context: asked.append(server_name)
+    return context
 
 
 @pytest.fixture
@@ -500,6 +784,22 @@ class TestEvents:
         [_, note] = desk.events()
         assert note["@type"] == "TroubleTicketAttributeValueChangeEvent"
         assert note["event"]["troubleTicket"]["note"][-1]["text"] == "Trunk 3 again"
+
+    def test_a_link_added_is_told_as_an_attribute_change_with_the_link_in_it(
+        self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
+    ):
+        customer, desk = receivers(), receivers()
+        subscribe(tmf_a, customer)
+        subscribe(client_for(staff_user), desk)
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = fault(contract_a, customer_a_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            patch(tmf_a, ticket.pk, {"attachment": [LINK, {**LINK, "name": "second", "url": "https://f.example/2"}]})
+        for receiver in (customer, desk):
+            [_, changed] = receiver.events()  # one event for the one change (validated in events())
+            assert changed["@type"] == "TroubleTicketAttributeValueChangeEvent"
+            links = changed["event"]["troubleTicket"]["attachment"]
+            assert [link["url"] for link in links] == [LINK["url"], "https://f.example/2"]
 
     def test_a_query_chooses_the_events_and_tickets(
         self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
@@ -626,6 +926,68 @@ class TestDelivery:
         settings.TMF621_PRIVATE_CALLBACKS = False
         assert delivery.deliver(Event.objects.get().pk) is False
         assert receiver.received == [] and "not public" in Event.objects.get().last_error
+
+    def test_a_name_that_turns_to_loopback_after_the_check_reaches_nothing_of_ours(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        """DNS rebinding: the name answers a public address to the check and 127.0.0.1 to the
+        next look-up. The POST goes to the address checked, never to a second answer."""
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        callback = f"http://{REBINDING}:{receiver.server.server_port}/listener"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [PUBLIC, "127.0.0.1"]
+        rebinding.public_server = None  # nothing answers at the public address here
+
+        assert delivery.deliver(Event.objects.get().pk) is False
+        assert receiver.received == []
+        assert rebinding.looked_up == 1 and rebinding.connected == [PUBLIC]
+        assert "ConnectionError" in Event.objects.get().last_error
+
+    def test_the_post_goes_to_the_checked_address_with_the_host_name_kept(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        receiver.secret = "s" * 64
+        port = receiver.server.server_port
+        callback = f"http://{REBINDING}:{port}/listener?x=1"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret=receiver.secret)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [PUBLIC, "127.0.0.1"]
+        rebinding.public_server = receiver  # the public address's server, played on loopback
+
+        assert delivery.deliver(Event.objects.get().pk) is True
+        [(headers, _body)] = receiver.received
+        assert headers["Host"] == f"{REBINDING}:{port}"
+        assert receiver.events()[0]["@type"] == "TroubleTicketCreateEvent"
+        assert rebinding.looked_up == 1 and rebinding.connected == [PUBLIC]
+
+    @pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificates with openssl")
+    def test_https_names_the_host_and_checks_its_certificate_while_connecting_to_the_checked_address(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding, tmp_path, monkeypatch
+    ):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        asked = []
+        good = receivers(tls=_tls(tmp_path, REBINDING, asked))
+        wrong = receivers(tls=_tls(tmp_path, "other.example", asked))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        for receiver in (good, wrong):
+            callback = f"https://{REBINDING}:{receiver.server.server_port}/listener"
+            Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        events = {event.listener.callback: event for event in Event.objects.select_related("listener")}
+
+        rebinding.answers, rebinding.public_server = [PUBLIC], good
+        assert delivery.deliver(events[f"https://{REBINDING}:{good.server.server_port}/listener"].pk) is True
+        assert len(good.received) == 1 and asked == [REBINDING]  # SNI: the host's name, not the address
+
+        rebinding.answers, rebinding.public_server = [PUBLIC], wrong
+        failed = events[f"https://{REBINDING}:{wrong.server.server_port}/listener"]
+        assert delivery.deliver(failed.pk) is False
+        failed.refresh_from_db()
+        assert wrong.received == [] and "SSLError" in failed.last_error and REBINDING in failed.last_error
 
     @pytest.mark.parametrize(
         ("query", "named"),

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from tickets.canned import PLACEHOLDERS
 from tickets.models import (
     Attachment,
+    AttachmentReference,
     CannedReply,
     InboundEmail,
     Message,
@@ -36,6 +37,13 @@ class MessageInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "author", "internal", "channel", "body")
 
 
+class AttachmentReferenceInline(ReadOnlyInline):
+    """Links to files kept elsewhere: added through TMF621, never changed or removed here."""
+
+    model = AttachmentReference
+    fields = readonly_fields = ("created_at", "added_by", "name", "url", "mime_type", "size", "description")
+
+
 class TimeEntryInline(ReadOnlyInline):
     model = TimeEntry
     fields = readonly_fields = ("worked_on", "user", "minutes", "note")
@@ -60,7 +68,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["number", "a_number", "b_number", "customer__name"]
     list_select_related = ["customer", "assignee"]
     date_hierarchy = "received_at"
-    inlines = [MessageInline, TimeEntryInline, TicketEventInline]
+    inlines = [MessageInline, AttachmentReferenceInline, TimeEntryInline, TicketEventInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Ticket._meta.concrete_fields]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.times import local_time
-from tickets.models import Classification, CloseReason, NotFaultReason
+from tickets.models import Classification, CloseReason, NotFaultReason, shown_host
 from tickets.states import Status
 
 # Why something happened. The key is stored; the text is translated when the entry is read.
@@ -127,6 +127,8 @@ def describe(event, zone: str) -> str:
             if new
             else _("%(who)s took %(name)s off the ticket's e-mails.") % {"who": who, "name": old}
         )
+    elif field == "attachment":
+        sentence = _reference_sentence(who, new)
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}
     else:
@@ -141,6 +143,16 @@ def describe(event, zone: str) -> str:
         if text and text != str(NOTES["reported"]):
             sentence = f"{sentence} {text}" if text.endswith(".") else f"{sentence} ({text})"
     return sentence
+
+
+def _reference_sentence(who: str, stored: str | None) -> str:
+    """A link added to a file kept elsewhere (tickets.references): its name and its host."""
+    try:
+        added = json.loads(stored or "")
+        name, host = str(added["name"]), shown_host(str(added["url"]))
+    except (ValueError, TypeError, KeyError):  # masked by retention, or not ours
+        return _("%(who)s added a link to a file.") % {"who": who}
+    return _("%(who)s added a link to “%(name)s” on %(host)s.") % {"who": who, "name": name, "host": host}
 
 
 def _status_sentence(who: str, old: str | None, new: str | None) -> str:

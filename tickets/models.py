@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -355,6 +356,68 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class AttachmentReference(models.Model):
+    """A file kept elsewhere (the customer's file share, an OSS's store), named by its address.
+    The address is only ever shown as a link: we never fetch it, so no reference can make the
+    desk request anything (tickets.references checks it when it is added)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachment_references")
+    url = models.CharField(_("address"), max_length=2000)
+    name = models.CharField(_("name"), max_length=255)
+    mime_type = models.CharField(_("media type"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=1000, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("link to a file")
+        verbose_name_plural = _("links to files")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A link people click: never javascript:, data: or a file on their own machine.
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="attachment_reference_http_url",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="attachment_reference_has_name"),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ref_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def host(self) -> str:
+        return shown_host(self.url)
+
+
+def shown_host(url: str) -> str:
+    """Where a link goes, as people are to read it before they click: the host (and a port that
+    is not the default), a name in another script in its ASCII form (xn--…), so a look-alike of
+    a known name does not pass for it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        pass
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 class TicketEvent(models.Model):

@@ -54,12 +54,14 @@ def portal_ticket_extras(ticket: Ticket, files) -> dict:
         "satisfaction_answer": answer,
         "satisfaction_form": SatisfactionForm() if answer is None and services.satisfaction_askable(ticket) else None,
         "previews": _previewable(files),
+        "references": selectors.references_of(ticket),
     }
 
 
 def desk_ticket_extras(ticket: Ticket) -> dict:
     return {
         "watchers": selectors.watchers_of(ticket),
+        "references": selectors.references_of(ticket),
         "satisfaction_answer": Satisfaction.objects.filter(ticket=ticket).select_related("answered_by").first(),
         "previews": _previewable(ticket.attachments.only("id", "ticket", "file", "filename", "content_type")),
     }

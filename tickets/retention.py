@@ -1,8 +1,9 @@
 """Retention of personal data: A- and B-numbers identify people, and so may attachments and the
 numbers customers write into their messages.
 
-Tickets closed longer than RETENTION_MONTHS ago lose their attachments (files and rows), the
-raw e-mails they came with, and every phone number in their text: the ticket's own numbers keep
+Tickets closed longer than RETENTION_MONTHS ago lose their attachments (files and rows) and
+their links to files kept elsewhere (an address can name a person; so does its history entry),
+the raw e-mails they came with, and every phone number in their text: the ticket's own numbers keep
 only their country code (+358), numbers written in descriptions, messages, notifications and
 history become "***". What the desk needs afterwards stays: the ticket number, its times and
 deadlines, category, status history and time log, so availability, claims and statistics still
@@ -21,7 +22,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.months import add_months
-from tickets.models import Attachment, InboundEmail, Message, Notification, Status, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    AttachmentReference,
+    InboundEmail,
+    Message,
+    Notification,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 MASK = "***"
 BATCH = 200
@@ -140,6 +150,12 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
 
     transaction.on_commit(remove_files)
 
+    links: dict[int, int] = {ticket.pk: 0 for ticket in tickets}
+    for ticket_id in AttachmentReference.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True):
+        links[ticket_id] += 1
+    AttachmentReference.objects.filter(ticket__in=tickets).delete()
+    TicketEvent.objects.filter(ticket__in=tickets, field="attachment").update(new_value=MASK)
+
     emails = list(InboundEmail.objects.filter(ticket__in=tickets).exclude(raw=b"").only("pk", "ticket_id", "subject"))
     emails_of = {ticket.pk: 0 for ticket in tickets}
     for record in emails:
@@ -155,7 +171,8 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
             actor=None,
             field="retention",
             old_value=None,
-            new_value=f"{len(files[ticket.pk])} attachments, {emails_of[ticket.pk]} e-mails removed; "
+            new_value=f"{len(files[ticket.pk])} attachments, {links[ticket.pk]} links to files, "
+            f"{emails_of[ticket.pk]} e-mails removed; "
             "phone numbers masked",
             note=f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
         )

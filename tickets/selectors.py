@@ -18,6 +18,7 @@ from tickets import search as search_module
 from tickets.models import (
     NEEDS_STAFF,
     OPEN_STATUSES,
+    AttachmentReference,
     Category,
     Classification,
     Message,
@@ -214,6 +215,11 @@ def billable_work(
         row["entries"].append(entry)
         row["minutes"] += entry.minutes
     return list(rows.values())
+
+
+def references_of(ticket: Ticket) -> list[AttachmentReference]:
+    """Links to files kept elsewhere, oldest first, in one query however many there are."""
+    return list(ticket.attachment_references.select_related("added_by"))
 
 
 def watchers_of(ticket: Ticket) -> list[TicketWatcher]:

@@ -11,12 +11,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract
-from tickets import services
+from tickets import references, services
 from tickets.models import Channel, Status, Ticket
 from tmf621.errors import TmfError
 from tmf621.mapping import (
     CANCELLED,
     FAULT_TIME,
+    REFERENCE_PREFIX,
     REPORT_CHARACTERISTICS,
     SEVERITIES,
     STATUS,
@@ -34,8 +35,52 @@ CREATE_ATTRIBUTES = {
     "relatedEntity",
     "relatedParty",
     "troubleTicketCharacteristic",
+    "attachment",
 }
-PATCH_ATTRIBUTES = {*ENTITY, "id", "href", "description", "severity", "status", "statusChangeReason", "note"}
+PATCH_ATTRIBUTES = {
+    *ENTITY,
+    "id",
+    "href",
+    "description",
+    "severity",
+    "status",
+    "statusChangeReason",
+    "note",
+    "attachment",
+}
+# What an item of `attachment` may carry: AttachmentRef's and Attachment's attributes.
+# attachmentType and validFor are taken and not kept (a link has no type or period of ours).
+ATTACHMENT_ATTRIBUTES = {
+    *ENTITY,
+    "@referredType",
+    "id",
+    "href",
+    "name",
+    "description",
+    "url",
+    "content",
+    "size",
+    "validFor",
+    "attachmentType",
+    "mimeType",
+}
+# A reference's fields as the TMF attributes a client sent.
+REFERENCE_NAMES = {"url": "url", "name": "name", "mime_type": "mimeType", "size": "size", "description": "description"}
+# Quantity units of a size, as bytes.
+SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    "octet": 1,
+    "octets": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 
 # The service's field names as the TMF attribute a client sent.
 TMF_NAMES = {
@@ -161,6 +206,99 @@ def _datetime(value: str):
         return None
 
 
+def _size(value, where: str) -> int | None:
+    """A Quantity as bytes: {"amount": 52431, "units": "bytes"} (units also kB, MB, GB, KiB, …)."""
+    if value is None:
+        return None
+    amount = value.get("amount") if isinstance(value, dict) else None
+    units = value.get("units", "") if isinstance(value, dict) else None
+    factor = SIZE_UNITS.get(units.strip().lower()) if isinstance(units, str) else None
+    size = None
+    if not isinstance(amount, bool) and isinstance(amount, int | float) and factor is not None and amount >= 0:
+        size = round(amount * factor)
+    if size is None or size > references.MAX_SIZE:
+        raise TmfError(
+            400,
+            _('%(where)s size: give a Quantity in bytes, e.g. {"amount": 52431, "units": "bytes"}.') % {"where": where},
+        )
+    return size
+
+
+def _links(ticket: Ticket | None, data: dict) -> list[dict]:
+    """The links to files kept elsewhere that `attachment` adds, all checked before anything is
+    written. An item with an `id` names an attachment the ticket already has (a merge-patch
+    sends the whole list) and is left as it is; one without names a file by its `url`. Nothing
+    is ever removed. An item that repeats a link the ticket has (a PATCH sent again) adds nothing."""
+    if "attachment" not in data:
+        return []
+    items = data["attachment"]
+    if not isinstance(items, list):
+        raise TmfError(400, _("attachment: give a list of objects."))
+    known: set[str] = set()
+    present: set[tuple[str, str]] = set()
+    if ticket is not None:
+        references = getattr(ticket, "references")  # prefetched with the ticket (tmf621.mapping)
+        known = {str(attachment.pk) for attachment in getattr(ticket, "visible_attachments")}
+        known |= {REFERENCE_PREFIX + str(reference.pk) for reference in references}
+        present = {(reference.url, reference.name) for reference in references}
+    links = []
+    for index, item in enumerate(items):
+        where = f"attachment[{index}]"
+        if not isinstance(item, dict):
+            raise TmfError(400, _("%(where)s: give an object.") % {"where": where})
+        _only(item, ATTACHMENT_ATTRIBUTES, where)
+        if item.get("id") is not None:
+            if str(item["id"]) not in known:
+                raise TmfError(
+                    400,
+                    _("%(where)s: the ticket has no attachment with the id %(id)s.")
+                    % {"where": where, "id": item["id"]},
+                )
+            continue
+        link = _link(item, where)
+        if (link["url"], link["name"]) not in present:
+            present.add((link["url"], link["name"]))
+            links.append(link)
+    return links
+
+
+def _link(item: dict, where: str) -> dict:
+    if item.get("@type", "AttachmentRef") not in ("AttachmentRef", "Attachment"):
+        raise TmfError(400, _("%(where)s: @type is AttachmentRef or Attachment.") % {"where": where})
+    if item.get("content") is not None:
+        raise TmfError(
+            400,
+            _(
+                "%(where)s: files are not sent in content; give the url of a file kept elsewhere (uploads are the portal's)."
+            )
+            % {"where": where},
+        )
+    if item.get("url") is None:
+        raise TmfError(
+            400,
+            _("%(where)s: give the url of a file kept elsewhere, or the id of one of the ticket's attachments.")
+            % {"where": where},
+        )
+    fields, errors = references.check(
+        url=item["url"],
+        name=item.get("name"),
+        mime_type=item.get("mimeType", ""),
+        description=item.get("description", ""),
+    )
+    if errors:
+        problems = [
+            f"{where} {REFERENCE_NAMES[field]}: {message}" for field, found in errors.items() for message in found
+        ]
+        raise TmfError(400, " ".join(problems))
+    return {**fields, "size": _size(item.get("size"), where)}
+
+
+def _add_links(ticket: Ticket, user, links: list[dict]) -> None:
+    for link in links:
+        references.reference_add(ticket=ticket, actor=user, **link)
+
+
+@transaction.atomic
 def create(user, data) -> Ticket:
     data = _object(data)
     _only(data, CREATE_ATTRIBUTES, _("A new trouble ticket"))
@@ -171,8 +309,9 @@ def create(user, data) -> Ticket:
         raise TmfError(400, _("ticketType takes %(allowed)s.") % {"allowed": ", ".join(TICKET_TYPES)})
     contract = _contract(user, data)
     _check_parties(data, contract)
+    links = _links(None, data)
     try:
-        return services.ticket_create(
+        ticket = services.ticket_create(
             contract=contract,
             description=description,
             channel=Channel.API,
@@ -183,6 +322,8 @@ def create(user, data) -> Ticket:
         )
     except ValidationError as error:
         raise _renamed(error) from None
+    _add_links(ticket, user, links)
+    return ticket
 
 
 def _new_notes(ticket: Ticket, data: dict) -> list[str]:
@@ -200,7 +341,9 @@ def _new_notes(ticket: Ticket, data: dict) -> list[str]:
 @transaction.atomic
 def patch(user, ticket: Ticket, data) -> None:
     """description and severity stay as reported (no service changes them: add a note instead);
-    notes become replies; a status is the transition the states table allows the client."""
+    notes become replies; new attachment items links to files kept elsewhere; a status is the
+    transition the states table allows the client. All or nothing: one refusal undoes the rest.
+    `ticket` comes from mapping.tickets_for (what the reader may see of it)."""
     data = _object(data)
     _only(data, PATCH_ATTRIBUTES, _("A change of a trouble ticket"))
     if "description" in data and data["description"] != ticket.description:
@@ -208,9 +351,11 @@ def patch(user, ticket: Ticket, data) -> None:
     if "severity" in data and _urgent(data) != ticket.urgent:
         raise TmfError(400, _("severity: it is set when the fault is reported; add a note instead."))
     notes = _new_notes(ticket, data)
+    links = _links(ticket, data)
     target = data.get("status")
     current = tmf_status(ticket.status, ticket.close_reason)
     try:
+        _add_links(ticket, user, links)  # before a status that could close the ticket
         if target is None or target == current:
             _reply(ticket, user, notes)
         else:

@@ -13,12 +13,14 @@ import hashlib
 import hmac
 import json
 import uuid
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from tmf621 import events, hub
 from tmf621.models import Event, Listener
@@ -41,27 +43,65 @@ def backoff(attempts: int) -> datetime.timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
 
 
+class _PinnedHost(HTTPAdapter):
+    """Connects to the address the URL names (one the hub checked) while TLS names the callback's
+    host (SNI) and checks the server's certificate against that host name, not the address."""
+
+    def __init__(self, hostname: str) -> None:
+        self.hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        # urllib3 drops both for plain http pools.
+        super().init_poolmanager(*args, server_hostname=self.hostname, assert_hostname=self.hostname, **kwargs)
+
+
+def _at(parts: SplitResult, address: str) -> str:
+    """The callback's URL with its host replaced by `address` (the port and path kept)."""
+    host = f"[{address}]" if ":" in address else address
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return urlunsplit((parts.scheme, f"{host}:{port}", parts.path or "/", parts.query, ""))
+
+
 def _post(listener: Listener, event: Event) -> str:
-    """The error, or "" when the listener took the event (any 2xx)."""
-    if not hub.reachable(listener.callback):
-        return "The callback's host resolves to an address that is not public."
+    """The error, or "" when the listener took the event (any 2xx). The host is resolved once,
+    checked, and connected to by that address (hub.addresses): no second look-up can send the
+    POST elsewhere."""
+    try:
+        found = hub.addresses(listener.callback)
+    except hub.Unreachable as error:
+        return str(error)
+    parts = urlsplit(listener.callback)
+    hostname = (parts.hostname or "").encode("idna").decode("ascii")  # addresses() resolved it: it is there
     body = json.dumps(event.payload, separators=(",", ":")).encode()
     headers = {
+        "Host": f"{hostname}:{parts.port}" if parts.port else hostname,
         "Content-Type": "application/json",
         "X-Event-Id": str(event.pk),
         "X-Signature": signature(listener.secret, body),
     }
-    try:
-        response = requests.post(
-            listener.callback,
-            data=body,
-            headers=headers,
-            timeout=settings.TMF621_CALLBACK_TIMEOUT,
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
-        return f"{type(error).__name__}: {error}"[:1000]
-    return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    refused = ""
+    with requests.Session() as session:
+        session.mount("http://", _PinnedHost(hostname))
+        session.mount("https://", _PinnedHost(hostname))
+        for address in found:
+            try:
+                response = session.post(
+                    _at(parts, address),
+                    data=body,
+                    headers=headers,
+                    auth=auth,
+                    timeout=settings.TMF621_CALLBACK_TIMEOUT,
+                    allow_redirects=False,
+                )
+            except requests.ConnectionError as failure:  # this address refused: the host's next one
+                refused = f"{type(failure).__name__}: {failure}"[:1000]
+                continue
+            except requests.RequestException as failure:
+                return f"{type(failure).__name__}: {failure}"[:1000]
+            return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return refused
 
 
 def deliver(event_id: uuid.UUID | str, now: datetime.datetime | None = None) -> bool:

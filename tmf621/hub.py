@@ -33,19 +33,41 @@ def _callback(value) -> str:
     return value.strip()
 
 
-def reachable(callback: str) -> bool:
-    """Every address the callback's host resolves to is a public one, so that a listener cannot
-    make the workers POST into our own network (TMF621_PRIVATE_CALLBACKS allows it, for
-    development and tests). Checked at registration and before every delivery."""
-    if settings.TMF621_PRIVATE_CALLBACKS:
-        return True
+class Unreachable(Exception):
+    """The callback's host does not resolve, or not to public addresses only."""
+
+
+def addresses(callback: str) -> list[str]:
+    """The addresses the callback's host resolves to, every one of them public, so that a
+    listener cannot make the workers POST into our own network (TMF621_PRIVATE_CALLBACKS allows
+    it, for development and tests). A delivery resolves once, here, and connects to one of these
+    very addresses (tmf621.delivery): a name that answers a public address to this check and
+    127.0.0.1 to the next look-up (DNS rebinding) reaches nothing of ours."""
     parts = urlsplit(callback)
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, ValueError):
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        raise Unreachable("The callback's host name does not resolve.") from None
+    found = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not found:
+        raise Unreachable("The callback's host name does not resolve.")
+    if not settings.TMF621_PRIVATE_CALLBACKS and not all(
+        ipaddress.ip_address(address.split("%")[0]).is_global for address in found
+    ):
+        raise Unreachable("The callback's host resolves to an address that is not public.")
+    return found
+
+
+def reachable(callback: str) -> bool:
+    """Checked at registration (tmf621.delivery checks again, and connects to what it checked)."""
+    if settings.TMF621_PRIVATE_CALLBACKS:
+        return True
+    try:
+        addresses(callback)
+    except Unreachable:
         return False
-    # TCP answers are IPv4 or IPv6 addresses, as text (the stubs' sockaddr allows an int too).
-    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)
+    return True
 
 
 def register(user, data) -> Listener:

@@ -14,7 +14,16 @@ from django.utils.translation import gettext
 
 from tickets import history, selectors
 from tickets.api.serializers import shown_name
-from tickets.models import Attachment, Category, CloseReason, Message, Status, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    AttachmentReference,
+    Category,
+    CloseReason,
+    Message,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 # Our states as TMF's; a ticket the customer withdrew is "cancelled", any other closed one "closed".
 STATUS = {
@@ -36,6 +45,10 @@ A_NUMBER, B_NUMBER, FAULT_TIME = "aNumber", "bNumber", "faultOccurredAt"
 SERVICE_START_DUE, SERVICE_START_BREACHED = "serviceStartDue", "serviceStartBreached"
 REPORT_CHARACTERISTICS = {A_NUMBER: "a_number", B_NUMBER: "b_number", FAULT_TIME: "fault_occurred_at"}
 TICKET_TYPES = tuple(Category.values)
+
+# An uploaded file's attachment id is its number ("12"); a link to a file kept elsewhere has
+# this prefix ("ref-12"): the two are different tables, and their ids must never meet.
+REFERENCE_PREFIX = "ref-"
 
 
 def tmf_status(status: str, close_reason: str | None) -> str:
@@ -77,6 +90,11 @@ def tickets_for(user) -> QuerySet[Ticket]:
             ),
             Prefetch("messages", messages, to_attr="visible_messages"),
             Prefetch("attachments", attachments, to_attr="visible_attachments"),
+            Prefetch(
+                "attachment_references",
+                AttachmentReference.objects.order_by("created_at", "id"),
+                to_attr="references",
+            ),
         )
     )
 
@@ -127,7 +145,7 @@ def trouble_ticket(ticket: Ticket, reader, *, now: datetime.datetime | None = No
             }
         ],
         "note": [_note(message, reader) for message in getattr(ticket, "visible_messages")],
-        "attachment": [_attachment(ticket, attachment) for attachment in getattr(ticket, "visible_attachments")],
+        "attachment": _attachments(ticket),
     }
 
 
@@ -218,6 +236,31 @@ def _note(message: Message, reader) -> dict:
         "author": author,
         "date": iso(message.created_at),
         "text": message.body,
+    }
+
+
+def _attachments(ticket: Ticket) -> list[dict]:
+    """Uploaded files and links to files kept elsewhere, in the order they were added."""
+    found = [
+        (attachment.created_at, 0, attachment.pk, _attachment(ticket, attachment))
+        for attachment in getattr(ticket, "visible_attachments")
+    ]
+    found += [
+        (reference.created_at, 1, reference.pk, _reference(reference)) for reference in getattr(ticket, "references")
+    ]
+    return [item for *_order, item in sorted(found, key=lambda entry: entry[:3])]
+
+
+def _reference(reference: AttachmentReference) -> dict:
+    """An AttachmentRef whose `url` is the file's own address elsewhere (we serve no copy, so
+    there is no `href`)."""
+    return {
+        "@type": "AttachmentRef",
+        "@referredType": "Attachment",
+        "id": REFERENCE_PREFIX + str(reference.pk),
+        "name": reference.name,
+        **({"description": reference.description} if reference.description else {}),
+        "url": reference.url,
     }
 
 

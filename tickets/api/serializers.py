@@ -7,6 +7,7 @@ from rest_framework import serializers
 from contracts.models import Contract, Customer, ServiceTerms
 from core.api.fields import AwareDateTimeField, StrictFields
 from tickets.models import (
+    AttachmentReference,
     Category,
     Channel,
     Classification,
@@ -15,6 +16,21 @@ from tickets.models import (
     NotFaultReason,
     Ticket,
 )
+
+
+class AttachmentReferenceSerializer(serializers.ModelSerializer):
+    host = serializers.CharField(read_only=True, help_text="Where the link goes, as the pages show it.")
+    added_by = serializers.SerializerMethodField(
+        help_text='Staff see the user name; customers see a staff member\'s first name, or "Support".'
+    )
+
+    class Meta:
+        model = AttachmentReference
+        fields = ["id", "name", "url", "host", "mime_type", "size", "description", "added_by", "created_at"]
+        read_only_fields = fields
+
+    def get_added_by(self, reference: AttachmentReference) -> str | None:
+        return shown_name(reference.added_by, self.context.get("request"))
 
 
 class TicketSerializer(StrictFields, serializers.ModelSerializer):
@@ -37,6 +53,11 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
     )
     assignee = serializers.SerializerMethodField(
         help_text='Staff see the user name; customers see the first name, or "Support".'
+    )
+    attachment_references = AttachmentReferenceSerializer(
+        many=True,
+        read_only=True,
+        help_text="Links to files kept elsewhere (added through TMF621), oldest first. Never fetched by the desk.",
     )
 
     class Meta:
@@ -69,6 +90,7 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
             "not_fault_reason",
             "details_missing",
             "assignee",
+            "attachment_references",
             "created_at",
             "updated_at",
         ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -25,7 +26,7 @@ from tickets.api.serializers import (
     TicketSerializer,
     WithdrawInputSerializer,
 )
-from tickets.models import Category, Channel, Status, Ticket
+from tickets.models import AttachmentReference, Category, Channel, Status, Ticket
 
 
 class Conflict(APIException):
@@ -68,7 +69,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        queryset = selectors.tickets_for(self.request.user).select_related("duplicate_of")
+        queryset = (
+            selectors.tickets_for(self.request.user)
+            .select_related("duplicate_of")
+            .prefetch_related(Prefetch("attachment_references", AttachmentReference.objects.select_related("added_by")))
+        )
         if self.action == "list":
             params.check(
                 self.request.query_params,
