@@ -291,8 +291,8 @@ def test_a_mail_whose_placing_failed_keeps_no_files_and_is_kept_for_staff(custom
 
 
 def test_a_reply_that_fails_after_its_files_were_written_leaves_none(customer_a_user, contract_a, media, monkeypatch):
-    """The services store files themselves: called from anywhere (here, no view around them),
-    a failure after the files were written leaves none behind."""
+    """The services store files themselves: called without a view around them, a failure after
+    the files were written leaves none behind."""
     from tickets import services, staff_notices
 
     with travel():
@@ -316,6 +316,38 @@ def test_a_reply_that_fails_after_its_files_were_written_leaves_none(customer_a_
         with pytest.raises(RuntimeError):
             services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Bild", uploads=[shot])
     assert len(written) == 1  # the file was written before the failure
+    assert not files_in(media) and not Attachment.objects.exists()
+
+
+def test_files_stored_inside_a_callers_transaction_need_that_transaction_enclosed(customer_a_user, contract_a, media):
+    """A caller's transaction may roll back after the service returned: unless
+    kept_if_committed encloses it, the service refuses to write files it could not take back."""
+    from django.db import transaction
+
+    from tickets import attachments, services
+
+    with travel():
+        ticket = services.ticket_create(
+            contract=contract_a,
+            description="Ingen ton",
+            channel="web",
+            a_number="+358 18 12345",
+            b_number="+358 18 54321",
+            fault_occurred_at=timezone.now(),
+            reported_by=customer_a_user,
+        )
+
+        def reply() -> None:
+            shot = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
+            services.ticket_reply(ticket=ticket, actor=customer_a_user, message="Bild", uploads=[shot])
+
+        with pytest.raises(RuntimeError, match="put kept_if_committed around that transaction"), transaction.atomic():
+            reply()
+        assert not files_in(media)
+        with pytest.raises(ZeroDivisionError), attachments.kept_if_committed(), transaction.atomic():
+            reply()
+            assert len(files_in(media)) == 1
+            1 / 0  # the caller's transaction fails after the reply was stored
     assert not files_in(media) and not Attachment.objects.exists()
 
 

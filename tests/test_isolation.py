@@ -184,9 +184,11 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
             description="ALFA-SECRET-DESCRIPTION",
             received_at=NOW,
         )
-        checked = attachments.check_uploads([SimpleUploadedFile("alfa-secret.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        checked = attachments.upload_problems([SimpleUploadedFile("alfa-secret.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])[
+            0
+        ]
         attachment = attachments.store(ticket, checked, actor=customer_a_user)[0]
-        checked = attachments.check_uploads([SimpleUploadedFile("alfa.png", PNG)])
+        checked = attachments.upload_problems([SimpleUploadedFile("alfa.png", PNG)])[0]
         image = attachments.store(ticket, checked, actor=customer_a_user)[0]
         colleague = customer_a.contacts.create(name="Bengt", email="bengt@alfa.example")
         watcher = services.watcher_add(ticket=ticket, actor=customer_a_user, contact=colleague)

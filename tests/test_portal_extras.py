@@ -237,7 +237,7 @@ def test_the_ticket_pages_run_a_constant_number_of_queries(
 
 
 def upload(ticket, name, content, actor, message=None):
-    checked = attachments.check_uploads([SimpleUploadedFile(name, content)])
+    checked = attachments.upload_problems([SimpleUploadedFile(name, content)])[0]
     return attachments.store(ticket, checked, actor=actor, message=message)[0]
 
 

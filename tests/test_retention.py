@@ -36,7 +36,9 @@ def closed_ticket(contract, user, staff, *, closed: datetime.datetime, message_i
         )
         assert record.outcome == InboundEmail.Outcome.NEW_TICKET, record.note
         ticket = record.ticket
-        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:0401234567@pbx SIP/2.0\r\n")])
+        checked = attachments.upload_problems(
+            [SimpleUploadedFile("trace.log", b"INVITE sip:0401234567@pbx SIP/2.0\r\n")]
+        )[0]
         attachments.store(ticket, checked, actor=user)
         references.reference_add(
             ticket=ticket, actor=user, url="https://share.example/anna-svensson/calls", name="Anna"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
@@ -101,14 +100,6 @@ def safe_filename(name: str | None) -> str:
     return name[-120:]
 
 
-def check_uploads(uploads: Sequence[Upload], field: str = "attachments") -> list[CheckedUpload]:
-    """Refuse the whole set when one file is too large or of a type that is not allowed."""
-    checked, errors = upload_problems(uploads)
-    if errors:
-        raise ValidationError({field: errors})
-    return checked
-
-
 def upload_problems(uploads: Sequence[Upload]) -> tuple[list[CheckedUpload], list[str]]:
     """The files that pass the upload rules, and what is wrong with each other one. A file
     checked before passes as it is."""
@@ -145,6 +136,8 @@ def upload_problems(uploads: Sequence[Upload]) -> tuple[list[CheckedUpload], lis
 
 
 def store(ticket: Ticket, checked: list[CheckedUpload], *, actor, message: Message | None = None) -> list[Attachment]:
+    if checked:
+        _check_enclosed()
     stored = []
     for item in checked:
         attachment = Attachment(
@@ -168,11 +161,14 @@ def kept_if_committed():
     commit, so a rollback would leave them behind with nothing pointing at them. Files whose
     transaction did not commit are removed when the block ends (by an exception, or after a
     transaction that ended inside the block). Put it outside the outermost `atomic`; inside
-    another such block it leaves the files to the outer one."""
+    another such block it leaves the files to the outer one. Opened inside a transaction it does
+    not enclose, it cannot know whether that commits: files stored then are refused (`store`)."""
     if _written.get() is not None:
         yield
         return
     written: dict[str, bool] = {}
+    if _transaction_open():
+        written[ENCLOSES_NOTHING] = False
     token = _written.set(written)
     try:
         yield
@@ -198,6 +194,26 @@ def keeps_files(service: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# The mark of a `kept_if_committed` opened inside a transaction that may roll back after it.
+ENCLOSES_NOTHING = ""
+
+
+def _transaction_open() -> bool:
+    """A transaction is open around this point, other than the one a test case runs in."""
+    return any(not block._from_testcase for block in transaction.get_connection().atomic_blocks)
+
+
+def _check_enclosed() -> None:
+    """Files written inside a transaction that no `kept_if_committed` encloses would stay on disk
+    if that transaction rolled back after the service returned: refused before a file is written."""
+    written = _written.get()
+    if written is not None and ENCLOSES_NOTHING in written:
+        raise RuntimeError(
+            "Files stored inside a transaction that kept_if_committed does not enclose: "
+            "put kept_if_committed around that transaction."
+        )
+
+
 def _track(name: str) -> None:
     written = _written.get()
     if written is None:
@@ -208,7 +224,7 @@ def _track(name: str) -> None:
 
 def _remove_uncommitted(written: dict[str, bool]) -> None:
     for name, committed in written.items():
-        if committed:
+        if committed or name == ENCLOSES_NOTHING:
             continue
         try:
             Attachment.file.field.storage.delete(name)

@@ -134,9 +134,11 @@ class FaultReportForm(forms.Form):
     def clean(self):
         data = super().clean()
         assert data is not None  # a form's clean() gives its cleaned_data
-        _checked, refused = attachments.upload_problems(data.get("attachments") or [])
+        checked, refused = attachments.upload_problems(data.get("attachments") or [])
         for message in refused:
             self.add_error("attachments", message)
+        if not refused:
+            data["attachments"] = checked  # the service takes them as checked
         contract = data.get("contract")
         received_at = self.arrival() if contract is not None else None
         if contract is None or received_at is None:
