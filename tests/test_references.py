@@ -49,6 +49,7 @@ def ticket(contract_a, customer_a_user):
         ("https://files.example/\u200bx", "a space, a control character or an invisible character"),
         ("https://files.example/x\x00", "a space, a control character or an invisible character"),
         ("https://files.example\\.evil.example/", "backslash"),
+        ("https://bank.example%2eevil.example/", "host name is percent-encoded"),
         ("https://[::1/x", "cannot be read as a URL"),
         ("https://files.example:http/x", "cannot be read as a URL"),
         ("https://" + "a" * 1992 + ".example", "2008 characters long; at most 2000"),
@@ -118,6 +119,7 @@ def test_a_field_sent_as_null_is_a_field_not_given(ticket):
     [
         ("https://bücher.example/x", "xn--bcher-kva.example"),
         ("https://аpple.example/", "xn--pple-43d.example"),  # a Cyrillic а: not apple.example
+        ("https://faß.example/", "xn--fa-hia.example"),  # as browsers map it (UTS #46), not fass.example
         ("http://[2001:db8::1]:8080/x", "[2001:db8::1]:8080"),
         ("https://FILES.example:443/", "files.example:443"),
     ],
@@ -137,3 +139,13 @@ def test_the_database_holds_only_web_links_with_a_name(ticket):
     for fields in ({"url": "javascript:alert(1)", "name": "x"}, {"url": "https://files.example/", "name": ""}):
         with pytest.raises(IntegrityError), transaction.atomic():
             AttachmentReference.objects.create(ticket=ticket, **fields)
+
+
+def test_the_same_link_given_again_is_the_one_the_ticket_has(ticket, customer_a_user):
+    """Two identical requests, even at once (the ticket's lock orders them), add one link."""
+    first = references.reference_add(ticket=ticket, actor=customer_a_user, url="https://f.example/a", name="a")
+    again = references.reference_add(ticket=ticket, actor=customer_a_user, url="https://f.example/a", name="a")
+    other = references.reference_add(ticket=ticket, actor=customer_a_user, url="https://f.example/a", name="b")
+    assert again == first and other != first
+    assert AttachmentReference.objects.count() == 2
+    assert TicketEvent.objects.filter(field="attachment").count() == 2

@@ -105,7 +105,7 @@ class TestReading:
 
         settings.MEDIA_ROOT = tmp_path
         ticket = fault(contract_a, customer_a_user)
-        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        checked = attachments.upload_problems([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])[0]
         stored = attachments.store(ticket, checked, actor=customer_a_user)[0]
         _, body = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
         [reference] = body["attachment"]
@@ -392,7 +392,7 @@ class TestAttachmentReferences:
 
         settings.MEDIA_ROOT = tmp_path
         ticket = fault(contract_a, customer_a_user)
-        checked = attachments.check_uploads([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])
+        checked = attachments.upload_problems([SimpleUploadedFile("trace.log", b"INVITE sip:1@pbx SIP/2.0\r\n")])[0]
         uploaded = attachments.store(ticket, checked, actor=customer_a_user)[0]
         _, before = get_json(tmf_a, f"{BASE}/troubleTicket/{ticket.pk}")
 
@@ -541,7 +541,7 @@ class TestAttachmentReferences:
         settings.MEDIA_ROOT = tmp_path
         ticket = fault(contract_a, customer_a_user)
         _, note = services.ticket_reply(ticket=ticket, actor=staff_user, message="Staff only", internal=True)
-        checked = attachments.check_uploads([SimpleUploadedFile("internal.log", b"secret\n")])
+        checked = attachments.upload_problems([SimpleUploadedFile("internal.log", b"secret\n")])[0]
         hidden = attachments.store(ticket, checked, actor=staff_user, message=note)[0]
         refused = patch(tmf_a, ticket.pk, {"attachment": [{"@type": "AttachmentRef", "id": str(hidden.pk)}]}, 400)
         assert refused["message"] == f"attachment[0]: the ticket has no attachment with the id {hidden.pk}."
@@ -635,18 +635,21 @@ def receivers():
 
 REBINDING = "rebind.example"
 PUBLIC = "93.184.215.14"  # a public address (example.com's); Rebinding answers in its place, no packet goes to it
+SECOND = "93.184.215.15"  # another of the name's public addresses, played the same way
 
 
 class Rebinding:
     """The resolver and the connections of one test. The name REBINDING answers `answers` in
-    turn (the last again and again); a connection to PUBLIC reaches `public_server` (a
-    Receiver on loopback) or is refused, and nothing ever leaves this machine."""
+    turn (the last again and again; a list is several addresses in one answer); a connection to
+    PUBLIC reaches `public_server` (a Receiver on loopback), one to an address in `played` the
+    loopback port given there, any other public one is refused: nothing ever leaves this machine."""
 
     def __init__(self, monkeypatch) -> None:
         import urllib3.util.connection
 
         self.answers: list[str] = []
         self.public_server: Receiver | None = None
+        self.played: dict[str, int] = {}
         self.looked_up, self.connected = 0, []
         real_lookup, real_connect = socket.getaddrinfo, urllib3.util.connection.create_connection
 
@@ -654,16 +657,19 @@ class Rebinding:
             if host != REBINDING:
                 return real_lookup(host, port, *args, **kwargs)
             self.looked_up += 1
-            address = self.answers[min(self.looked_up, len(self.answers)) - 1]
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+            answer = self.answers[min(self.looked_up, len(self.answers)) - 1]
+            found = answer if isinstance(answer, list) else [answer]
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (each, port)) for each in found]
 
         def connect(address, *args, **kwargs):
             host, port = address
             self.connected.append(host)
-            if host == PUBLIC:
-                if self.public_server is None:
-                    raise ConnectionRefusedError(f"nothing of this test listens at {PUBLIC}")
+            if host == PUBLIC and self.public_server is not None:
                 return real_connect(("127.0.0.1", self.public_server.server.server_port), *args, **kwargs)
+            if host in self.played:
+                return real_connect(("127.0.0.1", self.played[host]), *args, **kwargs)
+            if host in (PUBLIC, SECOND):
+                raise ConnectionRefusedError(f"nothing of this test listens at {host}")
             return real_connect(address, *args, **kwargs)
 
         monkeypatch.setattr(socket, "getaddrinfo", lookup)
@@ -917,6 +923,28 @@ class TestDelivery:
         assert response.status_code == 400
         assert "public" in response.json()["message"]
 
+    @pytest.mark.parametrize(
+        ("address", "is_public"),
+        [
+            ("93.184.215.14", True),
+            ("2606:4700::1111", True),
+            ("64:ff9b::5db8:d70e", True),  # NAT64 to a public IPv4 address
+            ("2002:5db8:d70e::1", True),  # 6to4 of a public one
+            ("10.0.0.1", False),
+            ("::1", False),
+            ("::ffff:10.0.0.1", False),  # IPv4-mapped
+            ("64:ff9b::a00:1", False),  # NAT64 to 10.0.0.1
+            ("64:ff9b:1::a9fe:a9fe", False),  # local-use NAT64 to 169.254.169.254
+            ("::127.0.0.1", False),  # IPv4-compatible
+            ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+            ("fec0::1", False),  # site-local
+        ],
+    )
+    def test_an_ipv6_address_is_public_only_with_the_ipv4_address_it_carries(self, address, is_public):
+        from tmf621 import hub
+
+        assert hub.public(address) is is_public
+
     def test_a_listener_whose_host_turned_private_is_not_posted_to(
         self, tmf_a, contract_a, customer_a_user, receivers, settings
     ):
@@ -963,6 +991,49 @@ class TestDelivery:
         assert headers["Host"] == f"{REBINDING}:{port}"
         assert receiver.events()[0]["@type"] == "TroubleTicketCreateEvent"
         assert rebinding.looked_up == 1 and rebinding.connected == [PUBLIC]
+
+    def test_an_address_that_takes_no_connection_hands_the_post_to_the_names_next_one(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        callback = f"http://{REBINDING}:{receiver.server.server_port}/listener"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [[PUBLIC, SECOND]]
+        rebinding.played = {SECOND: receiver.server.server_port}  # PUBLIC refuses
+
+        assert delivery.deliver(Event.objects.get().pk) is True
+        assert rebinding.connected == [PUBLIC, SECOND] and len(receiver.received) == 1
+
+    def test_a_connection_that_breaks_after_the_post_was_sent_is_not_sent_to_the_next_address(
+        self, customer_a, customer_a_user, contract_a, receivers, settings, rebinding
+    ):
+        """The first address may have received the event: the retry sends it again later, not
+        a second address at once."""
+        settings.TMF621_PRIVATE_CALLBACKS = False
+        receiver = receivers()
+        hangs_up = socket.create_server(("127.0.0.1", 0))
+        read = []
+
+        def take_and_hang_up() -> None:
+            connection, _address = hangs_up.accept()
+            with connection:
+                read.append(connection.recv(65536))
+
+        threading.Thread(target=take_and_hang_up, daemon=True).start()
+        callback = f"http://{REBINDING}:{receiver.server.server_port}/listener"
+        Listener.objects.create(owner=customer_a_user, customer=customer_a, callback=callback, secret="s" * 64)
+        fault(contract_a, customer_a_user)
+        rebinding.answers = [[PUBLIC, SECOND]]
+        rebinding.played = {PUBLIC: hangs_up.getsockname()[1], SECOND: receiver.server.server_port}
+        try:
+            assert delivery.deliver(Event.objects.get().pk) is False
+        finally:
+            hangs_up.close()
+        assert read and read[0].startswith(b"POST /listener")
+        assert rebinding.connected == [PUBLIC] and receiver.received == []
+        assert "ConnectionError" in Event.objects.get().last_error
 
     @pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificates with openssl")
     def test_https_names_the_host_and_checks_its_certificate_while_connecting_to_the_checked_address(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.times import local_time
-from tickets.models import Classification, CloseReason, NotFaultReason, shown_host
+from tickets.models import AttachmentReference, Classification, CloseReason, NotFaultReason, shown_host
 from tickets.states import Status
 
 # Why something happened. The key is stored; the text is translated when the entry is read.
@@ -127,7 +127,7 @@ def describe(event, zone: str) -> str:
             if new
             else _("%(who)s took %(name)s off the ticket's e-mails.") % {"who": who, "name": old}
         )
-    elif field == "attachment":
+    elif field == AttachmentReference.HISTORY_FIELD:
         sentence = _reference_sentence(who, new)
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -363,6 +364,9 @@ class AttachmentReference(models.Model):
     The address is only ever shown as a link: we never fetch it, so no reference can make the
     desk request anything (tickets.references checks it when it is added)."""
 
+    # The history entry of an addition names this field: the TMF621 attribute's name.
+    HISTORY_FIELD = "attachment"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachment_references")
     url = models.CharField(_("address"), max_length=2000)
     name = models.CharField(_("name"), max_length=255)
@@ -402,14 +406,15 @@ class AttachmentReference(models.Model):
 
 
 def shown_host(url: str) -> str:
-    """Where a link goes, as people are to read it before they click: the host (and a port that
-    is not the default), a name in another script in its ASCII form (xn--…), so a look-alike of
-    a known name does not pass for it."""
+    """Where a link goes, as people are to read it before they click: the host (with the port
+    when the address names one), a name in another script in the ASCII form browsers look up
+    (xn--…, as UTS #46 maps it: faß.de is xn--fa-hia.de, not fass.de), so a look-alike of a
+    known name does not pass for it."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
+        host = host if host.isascii() else idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError:
         pass
     if ":" in host:
         host = f"[{host}]"

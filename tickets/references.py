@@ -15,6 +15,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+import idna
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -35,7 +36,6 @@ MAX_DESCRIPTION = _max_length("description")
 MAX_SIZE = 2**63 - 1  # what the database's bigint holds
 # type/subtype as RFC 6838 names them, without parameters.
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
-HISTORY_FIELD = "attachment"  # the TMF621 attribute's name, as the history entry's field
 
 
 def _hidden_in_address(char: str) -> bool:
@@ -81,10 +81,14 @@ def url_problem(url) -> str | None:
         return _("The address carries a user name or password (user:password@); leave them out.")
     if not parts.hostname:
         return _("The address names no host.")
-    try:
-        parts.hostname.encode("idna")
-    except UnicodeError:
-        return _("The address's host name cannot be read.")
+    if "%" in parts.hostname:
+        # A browser decodes it into another host than the one we would show.
+        return _("The address's host name is percent-encoded; write it as it is.")
+    if not parts.hostname.isascii():
+        try:
+            idna.encode(parts.hostname, uts46=True, transitional=False)
+        except idna.IDNAError:
+            return _("The address's host name cannot be read.")
     return None
 
 
@@ -139,20 +143,24 @@ def reference_add(
 ) -> AttachmentReference:
     """Add a link to a file kept elsewhere. Refused, with nothing written, when a field is not
     as `check` wants it (ValidationError by field) or the ticket is closed (its record is
-    complete: TransitionNotAllowed)."""
+    complete: TransitionNotAllowed). The same address under the same name again is the link
+    the ticket has: nothing is added (a request sent twice, even at once)."""
     fields, errors = check(url=url, name=name, mime_type=mime_type, size=size, description=description)
     if errors:
         raise ValidationError(errors)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise TransitionNotAllowed(_("The ticket is closed: nothing more is added to it."))
+    same = AttachmentReference.objects.filter(ticket=ticket, url=fields["url"], name=fields["name"]).first()
+    if same is not None:
+        return same
     actor = actor if getattr(actor, "is_authenticated", False) else None
     reference = AttachmentReference.objects.create(ticket=ticket, added_by=actor, size=size, **fields)
     # Its post_save is how apps above learn of the change (tmf621.events): one history entry each.
     TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
-        field=HISTORY_FIELD,
+        field=AttachmentReference.HISTORY_FIELD,
         old_value=None,
         new_value=json.dumps({"id": reference.pk, "name": reference.name, "url": reference.url}, ensure_ascii=False),
     )

@@ -154,7 +154,7 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
     for ticket_id in AttachmentReference.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True):
         links[ticket_id] += 1
     AttachmentReference.objects.filter(ticket__in=tickets).delete()
-    TicketEvent.objects.filter(ticket__in=tickets, field="attachment").update(new_value=MASK)
+    TicketEvent.objects.filter(ticket__in=tickets, field=AttachmentReference.HISTORY_FIELD).update(new_value=MASK)
 
     emails = list(InboundEmail.objects.filter(ticket__in=tickets).exclude(raw=b"").only("pk", "ticket_id", "subject"))
     emails_of = {ticket.pk: 0 for ticket in tickets}

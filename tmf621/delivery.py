@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import os
 import uuid
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from tmf621 import events, hub
 from tmf621.models import Event, Listener
@@ -56,6 +58,18 @@ class _PinnedHost(HTTPAdapter):
         super().init_poolmanager(*args, server_hostname=self.hostname, assert_hostname=self.hostname, **kwargs)
 
 
+# A host with more addresses than this that all refuse waits for the next retry.
+ADDRESSES_TRIED = 3
+
+
+def _not_connected(failure: requests.ConnectionError) -> bool:
+    """The address took no connection (refused, unreachable, no answer in time): nothing was sent."""
+    if isinstance(failure, requests.ConnectTimeout):
+        return True
+    reason = getattr(failure.args[0], "reason", None) if failure.args else None
+    return isinstance(reason, NewConnectionError)
+
+
 def _at(parts: SplitResult, address: str) -> str:
     """The callback's URL with its host replaced by `address` (the port and path kept)."""
     host = f"[{address}]" if ":" in address else address
@@ -73,9 +87,10 @@ def _post(listener: Listener, event: Event) -> str:
         return str(error)
     parts = urlsplit(listener.callback)
     hostname = (parts.hostname or "").encode("idna").decode("ascii")  # addresses() resolved it: it is there
+    named = f"[{hostname}]" if ":" in hostname else hostname  # an IPv6 literal keeps its brackets
     body = json.dumps(event.payload, separators=(",", ":")).encode()
     headers = {
-        "Host": f"{hostname}:{parts.port}" if parts.port else hostname,
+        "Host": f"{named}:{parts.port}" if parts.port else named,
         "Content-Type": "application/json",
         "X-Event-Id": str(event.pk),
         "X-Signature": signature(listener.secret, body),
@@ -83,9 +98,12 @@ def _post(listener: Listener, event: Event) -> str:
     auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
     refused = ""
     with requests.Session() as session:
+        # No proxy from the environment: a proxy would look the name up again. The certificate
+        # store is still the one REQUESTS_CA_BUNDLE names, as for any other use of requests.
+        session.trust_env = False
         session.mount("http://", _PinnedHost(hostname))
         session.mount("https://", _PinnedHost(hostname))
-        for address in found:
+        for address in found[:ADDRESSES_TRIED]:
             try:
                 response = session.post(
                     _at(parts, address),
@@ -94,10 +112,13 @@ def _post(listener: Listener, event: Event) -> str:
                     auth=auth,
                     timeout=settings.TMF621_CALLBACK_TIMEOUT,
                     allow_redirects=False,
+                    verify=os.environ.get("REQUESTS_CA_BUNDLE") or True,
                 )
-            except requests.ConnectionError as failure:  # this address refused: the host's next one
+            except requests.ConnectionError as failure:
+                if not _not_connected(failure):
+                    return f"{type(failure).__name__}: {failure}"[:1000]  # perhaps sent: the retry sends it again
                 refused = f"{type(failure).__name__}: {failure}"[:1000]
-                continue
+                continue  # nothing was sent to this address: the host's next one
             except requests.RequestException as failure:
                 return f"{type(failure).__name__}: {failure}"[:1000]
             return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"

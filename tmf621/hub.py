@@ -52,11 +52,32 @@ def addresses(callback: str) -> list[str]:
     found = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not found:
         raise Unreachable("The callback's host name does not resolve.")
-    if not settings.TMF621_PRIVATE_CALLBACKS and not all(
-        ipaddress.ip_address(address.split("%")[0]).is_global for address in found
-    ):
+    if not settings.TMF621_PRIVATE_CALLBACKS and not all(public(address) for address in found):
         raise Unreachable("The callback's host resolves to an address that is not public.")
     return found
+
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway may reach for us: NAT64
+# (RFC 6052, 8215) and the deprecated IPv4-compatible addresses; and the deprecated site-local
+# range, private like 10/8.
+CARRYING_IPV4 = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
+SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+
+def public(address: str) -> bool:
+    """A global address, and for IPv6 one whose embedded IPv4 address (mapped, 6to4, NAT64) is
+    global too: `64:ff9b::a00:1` reaches 10.0.0.1 through a NAT64 gateway."""
+    found = ipaddress.ip_address(address.split("%")[0])
+    if not found.is_global:
+        return False
+    if not isinstance(found, ipaddress.IPv6Address):
+        return True
+    if found in SITE_LOCAL:
+        return False
+    embedded = found.ipv4_mapped or found.sixtofour
+    if embedded is None and any(found in network for network in CARRYING_IPV4):
+        embedded = ipaddress.IPv4Address(int(found) & 0xFFFFFFFF)
+    return embedded is None or embedded.is_global
 
 
 def reachable(callback: str) -> bool:
