@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from core.months import add_months
+from core.months import add_months, next_month
 
 CENT = Decimal("0.01")
 FeeRow = tuple[datetime.date, Decimal]  # (in force from, monthly fee)
@@ -50,9 +50,8 @@ def invoiced(rows: Sequence[FeeRow], start: datetime.date, end: datetime.date) -
     day = start
     while day < end:
         month_days = calendar.monthrange(day.year, day.month)[1]
-        next_month = add_months(day.replace(day=1), 1)
         next_change = min((c for c in changes if c > day), default=end)
-        until = min(end, next_month, next_change)
+        until = min(end, next_month(day), next_change)
         share = Fraction((until - day).days, month_days)
         amount += share * Fraction(fee_on(ordered, day))
         months += share

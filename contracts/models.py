@@ -55,10 +55,9 @@ class ServiceTermsQuerySet(models.QuerySet):
         """One version per slug: the newest that has taken effect (D §28). A customer's own
         version can be older (a notice that came late): `Contract.terms_in_force`."""
         on = on or timezone.localdate()
-        newest = (
-            ServiceTerms.objects.filter(taken_effect(on), slug=OuterRef("slug")).order_by("-version").values("pk")[:1]
-        )
-        return self.filter(taken_effect(on), pk=Subquery(newest)).order_by("slug")
+        # Chosen among this queryset's own rows, as any further filter narrows them.
+        newest = self.order_by().filter(taken_effect(on), slug=OuterRef("slug")).order_by("-version").values("pk")[:1]
+        return self.filter(pk=Subquery(newest)).order_by("slug")
 
     def version_in_force(self, slug: str, on: datetime.date | None = None) -> ServiceTerms | None:
         """The version of one slug in force on a day (`in_force`)."""
@@ -337,7 +336,8 @@ class ContactPerson(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(
         _("phone"),
-        max_length=20,
+        # Room for the number as people write it (spaces, dashes); stored in E.164, at most 16.
+        max_length=40,
         blank=True,
         validators=[validation.validate_phone],
         help_text=_("With its country code; stored in E.164, e.g. +46812345678."),

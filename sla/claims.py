@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from contracts.delivery import delivery_status
 from contracts.fees import annual_fees, cents
 from contracts.models import Contract, ServiceTerms, TermsBook
-from core.months import add_months, months_from
+from core.months import add_months, first_of, months_from
 from sla import selectors
 from sla.models import Claim, ClaimKind, ClaimStatus, MonthlyReport, Outage, OutsideCap
 
@@ -100,7 +100,7 @@ def claim_file(
 ) -> Claim:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    month = month.replace(day=1) if month else None
+    month = first_of(month) if month else None
     errors: dict[str, list[str]] = {}
     if kind not in ClaimKind.values:
         errors["kind"] = [_("Choose a price discount, a deduction for late delivery or damages.")]
@@ -115,7 +115,7 @@ def claim_file(
         errors["amount"] = [_("Give the amount claimed, above zero.")]
     if discovered_on > today:
         errors["discovered_on"] = [_("The discovery cannot be in the future.")]
-    if month is not None and month > today.replace(day=1):
+    if month is not None and month > first_of(today):
         errors["month"] = [_("That month has not begun yet.")]
     if kind == ClaimKind.DISCOUNT and month is None:
         errors["month"] = [_("A price discount is claimed for a month (D §10.3).")]

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from contracts.models import Contract, Customer
+from core.months import first_of, previous_month
 from sla import selectors
 from sla.models import Claim
 from tickets import selectors as ticket_selectors
@@ -48,8 +49,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 def _billable(today: datetime.date, **owner) -> list[dict]:
     """Billable time of this month and the last, each with its entries and total minutes."""
-    this_month = today.replace(day=1)
-    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    this_month, last_month = first_of(today), previous_month(today)
     months = []
     for first in (this_month, last_month):
         rows = ticket_selectors.billable_work(first, **owner)

@@ -306,7 +306,7 @@ def recent_months(
         found = {data.contract.pk: data for data in months(serving, first.year, first.month, now=now)}
         for contract in contracts:
             table[contract.pk].append(found.get(contract.pk))
-    return [f"{first:%Y-%m}" for first in firsts], table
+    return [months_module.month_text(first) for first in firsts], table
 
 
 def fees_in_month(contracts: Sequence[Contract], first: datetime.date) -> dict[int, Decimal]:

@@ -29,7 +29,7 @@ from contracts.api.serializers import contract_notices
 from contracts.delivery import delivery_status
 from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
 from core.api.params import whole_number
-from core.months import MonthError, month_text, parse_month, previous_month
+from core.months import FIRST_YEAR, MonthError, add_months, month_text, months_from, parse_month, previous_month
 from core.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
 from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState
@@ -381,12 +381,9 @@ def _last_month() -> str:
 
 def _year_of_months(contract: Contract, now: datetime.datetime) -> list[selectors.ContractMonth]:
     today = timezone.localdate()
-    months, day = [], today.replace(day=1)
-    for _i in range(12):
-        months.append((day.year, day.month))
-        day = (day - datetime.timedelta(days=1)).replace(day=1)
-    start = max(contract.delivered_on or today, datetime.date(2000, 1, 1))
-    shown = [(y, m) for y, m in reversed(months) if (y, m) >= (start.year, start.month)]
+    start = max(contract.delivered_on or today, datetime.date(FIRST_YEAR, 1, 1))
+    firsts = months_from(max(add_months(today, -11), start), today)
+    shown = [(first.year, first.month) for first in firsts]
     return selectors.contract_months(contract, shown, now=now)
 
 

@@ -311,3 +311,28 @@ def test_the_terms_admin_page_shows_the_next_twelve_months_of_days_off(admin_cli
     page = swedish.content.decode()
     assert "2026-12-24 Julafton" in page and "2027-06-25 Midsommarafton" in page
     assert "2027-12-24" not in page  # twelve months ahead only
+
+
+def test_the_version_in_force_is_the_newest_that_has_taken_effect_among_those_asked_about(dstny, telia):
+    from contracts.models import ServiceTerms
+
+    second = ServiceTerms.objects.get(pk=dstny.pk)
+    second.pk, second.version, second.effective_from = None, 2, datetime.date(2027, 1, 1)
+    second.save()
+    third = ServiceTerms.objects.get(pk=dstny.pk)
+    third.pk, third.version, third.effective_from = None, 3, datetime.date(2030, 1, 1)
+    third.save()
+
+    def versions(on, queryset=ServiceTerms.objects):
+        return {terms.slug: terms.version for terms in queryset.in_force(on)}
+
+    assert versions(datetime.date(2026, 12, 31)) == {dstny.slug: 1, telia.slug: 1}
+    assert versions(datetime.date(2027, 1, 1)) == {dstny.slug: 2, telia.slug: 1}
+    assert versions(datetime.date(2030, 1, 1))[dstny.slug] == 3
+    # A queryset narrowed first chooses among its own rows.
+    assert versions(datetime.date(2030, 1, 1), ServiceTerms.objects.filter(version__lt=3)) == {
+        dstny.slug: 2,
+        telia.slug: 1,
+    }
+    assert ServiceTerms.objects.version_in_force(dstny.slug, datetime.date(2029, 12, 31)) == second
+    assert ServiceTerms.objects.version_in_force("no-such-terms", datetime.date(2029, 12, 31)) is None
