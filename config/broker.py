@@ -1,10 +1,11 @@
 """Handing work to the Celery workers from a request, without the broker holding the request up.
 
-Everything handed over this way is also in the database (a notification row, a notice, a stale
-report), and a beat sweep finds it there: a broker that is down only delays the work. So a
-failed hand-over is logged, not raised, and after one failure this process stops trying for
-`BROKER_PAUSE_AFTER_FAILURE` seconds: a Redis that hangs costs one request its socket timeout,
-not every request.
+Nearly everything handed over this way is also in the database (a notification row, a notice,
+a stale report), and a beat sweep finds it there: a broker that is down only delays the work.
+So a failed hand-over is logged and answered False, not raised (work no sweep finds, such as a
+month stored on request, says so to the person who asked), and after one failure this process
+stops trying for `BROKER_PAUSE_AFTER_FAILURE` seconds: a Redis that hangs costs one request its
+socket timeout, not every request.
 """
 
 from __future__ import annotations

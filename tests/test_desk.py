@@ -675,3 +675,15 @@ def test_the_queue_has_a_tick_per_ticket_and_a_contract_menu_for_the_chosen_cust
     assert "No tickets match." in chosen
     assert f'<input type="hidden" name="contract" value="{contract_a.pk}">' in only_contract
     assert ticket.number in only_contract
+
+
+def test_the_countdown_says_overdue_in_the_readers_language_as_the_page_script_does():
+    from django.utils import translation
+
+    from tickets.views import _span
+
+    with translation.override("sv"):
+        assert _span(-datetime.timedelta(minutes=65)) == "försenad 1 h 5 min"
+        assert _span(datetime.timedelta(days=1, minutes=5)) == "1 d 0 h 5 min"
+    with translation.override("en"):
+        assert _span(-datetime.timedelta(days=2, hours=3)) == "overdue 2 d 3 h 0 min"

@@ -380,7 +380,9 @@ def _span(delta: datetime.timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours or days else []) + [f"{minutes} min"]
     text = " ".join(parts)
-    return text if delta.total_seconds() >= 0 else f"{_('overdue')} {text}"
+    if delta.total_seconds() >= 0:
+        return text
+    return _("overdue %(time)s") % {"time": text}
 
 
 CUSTOMER_MENU_LIMIT = 200
