@@ -290,21 +290,27 @@ def test_a_mail_whose_placing_failed_keeps_no_files_and_is_kept_for_staff(custom
     assert not files_in(media)
 
 
+def a_fault(contract, user):
+    from tickets import services
+
+    return services.ticket_create(
+        contract=contract,
+        description="Ingen ton",
+        channel="web",
+        a_number="+358 18 12345",
+        b_number="+358 18 54321",
+        fault_occurred_at=timezone.now(),
+        reported_by=user,
+    )
+
+
 def test_a_reply_that_fails_after_its_files_were_written_leaves_none(customer_a_user, contract_a, media, monkeypatch):
     """The services store files themselves: called without a view around them, a failure after
     the files were written leaves none behind."""
     from tickets import services, staff_notices
 
     with travel():
-        ticket = services.ticket_create(
-            contract=contract_a,
-            description="Ingen ton",
-            channel="web",
-            a_number="+358 18 12345",
-            b_number="+358 18 54321",
-            fault_occurred_at=timezone.now(),
-            reported_by=customer_a_user,
-        )
+        ticket = a_fault(contract_a, customer_a_user)
         written = []
 
         def fail_after_the_files(ticket, text):
@@ -327,15 +333,7 @@ def test_files_stored_inside_a_callers_transaction_need_that_transaction_enclose
     from tickets import attachments, services
 
     with travel():
-        ticket = services.ticket_create(
-            contract=contract_a,
-            description="Ingen ton",
-            channel="web",
-            a_number="+358 18 12345",
-            b_number="+358 18 54321",
-            fault_occurred_at=timezone.now(),
-            reported_by=customer_a_user,
-        )
+        ticket = a_fault(contract_a, customer_a_user)
 
         def reply() -> None:
             shot = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
