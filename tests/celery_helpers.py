@@ -1,7 +1,14 @@
-"""Pointing the Celery app at a chosen broker from a test."""
+"""Pointing the Celery app at a chosen broker from a test, and starting a real worker."""
 
 import contextlib
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests import gunicorn_server
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
@@ -25,3 +32,31 @@ def broker_at(url):
         else:
             os.environ["CELERY_BROKER_URL"] = original
         reset()
+
+
+def start_worker(env: dict, log: Path) -> subprocess.Popen:
+    """A solo Celery worker with `env`, its output in `log`, once it says it is ready."""
+    with open(log, "w") as output:  # the worker writes to its own copy of the file
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    gunicorn_server.wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, "the worker", 60)
+    assert process.poll() is None, log.read_text()
+    return process

@@ -78,3 +78,27 @@ class ContactPersonFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     name = factory.Sequence(lambda n: f"Kontakt {n}")
     email = factory.Sequence(lambda n: f"kontakt{n}@customer.example")
+
+
+def fault_report(contract, actor=None, moment: datetime.datetime | None = None, **overrides):
+    """A fault report from the portal on an Åland (Dstny) contract, received at `moment` (now
+    when not given), its fault five minutes earlier; `overrides` change any argument."""
+    import time_machine
+    from django.utils import timezone
+
+    from tickets import services
+
+    moment = moment or timezone.now()
+    arguments = {
+        "contract": contract,
+        "reported_by": actor,
+        "channel": "web",
+        "a_number": "018 12345",
+        "b_number": "040 123 4567",
+        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
+        "description": "Samtal kopplas inte fram.",
+        "now": moment,
+        **overrides,
+    }
+    with time_machine.travel(moment, tick=False):
+        return services.ticket_create(**arguments)

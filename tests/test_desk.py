@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 from django.utils import translation
 
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, fault_report
 from tickets import history, notifications, services, states
 from tickets.models import Channel, Notification, Status, Ticket, TicketEvent
 
@@ -26,19 +26,7 @@ def travel(moment=NOW):
 
 
 def report(contract, actor, moment=NOW, **overrides):
-    arguments = {
-        "contract": contract,
-        "reported_by": actor,
-        "channel": Channel.WEB,
-        "a_number": "018 12345",
-        "b_number": "040 123 4567",
-        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
-        "description": "Samtal kopplas inte fram.",
-        "now": moment,
-        **overrides,
-    }
-    with travel(moment):
-        return services.ticket_create(**arguments)
+    return fault_report(contract, actor, moment, **overrides)
 
 
 @pytest.fixture

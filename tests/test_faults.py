@@ -8,7 +8,6 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,11 +20,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests import gunicorn_server
+from tests.celery_helpers import start_worker
 from tests.ports import free_port
 from tickets import tasks
 from tickets.models import Notification, Ticket
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
     pytest.mark.skipif(
         not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
@@ -72,33 +71,6 @@ def private_redis():
     yield server
     if server.process.poll() is None:
         server.stop()
-
-
-def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    output = open(log, "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    gunicorn_server.wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, "the worker", 60)
-    assert process.poll() is None, log.read_text()
-    return process
 
 
 def report(base: str, token: str, contract: int, marker: str) -> int:

@@ -11,12 +11,12 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.models import IdempotentRequest
 from sla.models import Claim, Outage
 from tests import gunicorn_server
+from tests.factories import fault_report
 from tests.mail_samples import attachment_only
 from tickets import inbound
 from tickets.models import Attachment, InboundEmail, Ticket
@@ -291,17 +291,7 @@ def test_a_mail_whose_placing_failed_keeps_no_files_and_is_kept_for_staff(custom
 
 
 def a_fault(contract, user):
-    from tickets import services
-
-    return services.ticket_create(
-        contract=contract,
-        description="Ingen ton",
-        channel="web",
-        a_number="+358 18 12345",
-        b_number="+358 18 54321",
-        fault_occurred_at=timezone.now(),
-        reported_by=user,
-    )
+    return fault_report(contract, user, a_number="+358 18 12345", b_number="+358 18 54321", description="Ingen ton")
 
 
 def test_a_reply_that_fails_after_its_files_were_written_leaves_none(customer_a_user, contract_a, media, monkeypatch):

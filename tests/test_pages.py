@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, fault_report
 from tickets import references, services
 from tickets.models import Attachment, Channel, Status, Ticket, TimeEntry
 
@@ -52,19 +52,7 @@ def form_data(contract, **overrides):
 
 
 def make_ticket(contract, actor, moment, **overrides):
-    arguments = {
-        "contract": contract,
-        "reported_by": actor,
-        "channel": Channel.WEB,
-        "a_number": "018 12345",
-        "b_number": "040 123 4567",
-        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
-        "description": "Samtal kopplas inte fram.",
-        "now": moment,
-    }
-    arguments.update(overrides)
-    with travel(moment):
-        return services.ticket_create(**arguments)
+    return fault_report(contract, actor, moment, **overrides)
 
 
 class TestFaultReportForm:

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.apps import apps
 
+from tests.factories import fault_report
 from tickets import references, services
 from tickets.models import Channel, Message, Notification, TicketEvent
 
@@ -17,19 +18,7 @@ NOW = datetime.datetime(2026, 10, 1, 10, 0, tzinfo=MARIEHAMN)
 
 
 def report(contract, actor, **overrides):
-    arguments = {
-        "contract": contract,
-        "reported_by": actor,
-        "channel": Channel.WEB,
-        "a_number": "018 12345",
-        "b_number": "040 123 4567",
-        "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
-        "description": "Samtal kopplas inte fram.",
-        "now": NOW,
-        **overrides,
-    }
-    with time_machine.travel(NOW, tick=False):
-        return services.ticket_create(**arguments)
+    return fault_report(contract, actor, NOW, **overrides)
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import ContactPersonFactory, ContractFactory, CustomerFactory, CustomerUserFactory
+from tests.factories import ContactPersonFactory, ContractFactory, CustomerFactory, CustomerUserFactory, fault_report
 from tickets import attachments, notifications, references, satisfaction, services
-from tickets.models import Attachment, Channel, Notification, Satisfaction, TicketEvent, TicketWatcher
+from tickets.models import Attachment, Notification, Satisfaction, TicketEvent, TicketWatcher
 
 pytestmark = pytest.mark.django_db
 MARIEHAMN = ZoneInfo("Europe/Mariehamn")
@@ -41,19 +41,7 @@ def tiny_png() -> bytes:
 
 
 def report(contract, actor, **overrides):
-    arguments = {
-        "contract": contract,
-        "reported_by": actor,
-        "channel": Channel.WEB,
-        "a_number": "018 12345",
-        "b_number": "040 123 4567",
-        "fault_occurred_at": NOW - datetime.timedelta(minutes=5),
-        "description": "Samtal kopplas inte fram.",
-        "now": NOW,
-        **overrides,
-    }
-    with time_machine.travel(NOW, tick=False):
-        return services.ticket_create(**arguments)
+    return fault_report(contract, actor, NOW, **overrides)
 
 
 def resolve(ticket, staff):

@@ -6,10 +6,9 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 
-from tests.factories import ContactPersonFactory, CustomerUserFactory
+from tests.factories import ContactPersonFactory, CustomerUserFactory, fault_report
 from tickets import services
 from tickets.models import Channel, InboundEmail
 
@@ -22,20 +21,7 @@ postgresql_only = pytest.mark.skipif(
 
 
 def report(contract, actor, minutes=0, **overrides):
-    moment = NOW + datetime.timedelta(minutes=minutes)
-    arguments = {
-        "contract": contract,
-        "reported_by": actor,
-        "channel": Channel.WEB,
-        "a_number": "018 12345",
-        "b_number": "040 123 4567",
-        "fault_occurred_at": moment - datetime.timedelta(minutes=5),
-        "description": "Samtal kopplas inte fram.",
-        "now": moment,
-        **overrides,
-    }
-    with time_machine.travel(moment, tick=False):
-        return services.ticket_create(**arguments)
+    return fault_report(contract, actor, NOW + datetime.timedelta(minutes=minutes), **overrides)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 import contextlib
 import datetime
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,12 +11,11 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from tests.celery_helpers import broker_at
+from tests.celery_helpers import broker_at, start_worker
 from tests.factories import ContractFactory, CustomerFactory, CustomerUserFactory, ensure_seed_terms
 from tickets import services
 from tickets.models import Channel, Notification, Status
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -69,33 +66,8 @@ def worker_process(redis_broker: str, tmp_path: Path):
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_worker(env, log)
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
         yield log
     finally:
         process.terminate()
