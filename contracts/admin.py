@@ -262,18 +262,7 @@ class ContractForm(forms.ModelForm):
 
     class Meta:
         model = Contract
-        fields = [
-            "customer",
-            "terms",
-            "signed_on",
-            "delivered_on",
-            "terminated_on",
-            "description",
-            "one_time_fee",
-            "invoiced_from",
-            "delivery_delay_cause",
-            "account_managers",
-        ]
+        fields = ["customer", "terms", *services.CONTRACT_FIELDS, "account_managers"]
 
     def clean(self):
         data = super().clean()

@@ -26,11 +26,10 @@ from django.utils.translation import gettext as _
 from config.broker import hand_over
 from contracts.models import ContractFee, Notice, NoticeChannel, ServiceTerms, terms_editable_fields
 from contracts.validation import minutes_to_hhmm
-from core.mail import NO_CUSTOMER_ADDRESS, claim, next_attempt, retry_due, send_automatic
+from core.mail import claim, refused, retry_due, send_automatic, unaddressed
 from core.months import add_months
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
 
 
 def dispatch_after_commit() -> None:
@@ -175,24 +174,14 @@ def send(notice_id: int, *, now: datetime.datetime | None = None) -> bool:
     window = terms_before.change_termination_window_days
     termination_until = received_on + datetime.timedelta(days=window) if window is not None else None
     if not recipients:
-        Notice.objects.filter(pk=notice_id).update(
-            failed_at=now,
-            claimed_at=None,
-            last_error=NO_CUSTOMER_ADDRESS,
-        )
+        Notice.objects.filter(pk=notice_id).update(**unaddressed(now))
         return False
     applies = applies_from(notice, terms_before, received_on)
     subject, body = render(notice, received_on, termination_until, applies)
     try:
         send_automatic(subject=subject, body=body, to=recipients)
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then shown to staff
-        Notice.objects.filter(pk=notice_id).update(
-            claimed_at=None,
-            last_error=f"{type(error).__name__}: {error}",
-            failed_at=now if notice.attempts >= MAX_ATTEMPTS else None,
-            recipients=recipients,
-            next_attempt_at=next_attempt(now, notice.attempts),
-        )
+        Notice.objects.filter(pk=notice_id).update(**refused(error, now, notice.attempts), recipients=recipients)
         logger.warning("Notice %s not sent: %s", notice_id, error)
         return False
     with transaction.atomic():

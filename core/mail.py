@@ -17,6 +17,8 @@ from django.db.models import F, Model, Q
 from django.utils.html import escape, linebreaks
 
 NO_CUSTOMER_ADDRESS = "No e-mail address to send to: give the customer a main contact person."
+# After this many refusals a mail is given up and shown to staff.
+MAX_ATTEMPTS = 5
 
 
 def claim_lease() -> datetime.timedelta:
@@ -42,6 +44,31 @@ def claim(model: type[Model], pk: int, now: datetime.datetime) -> bool:
 def next_attempt(now: datetime.datetime, attempts: int) -> datetime.datetime:
     """2, 4, 8, 16 minutes after the attempts so far: a mail server down for half an hour is waited out."""
     return now + datetime.timedelta(minutes=2**attempts)
+
+
+def error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def given_up(now: datetime.datetime, attempts: int) -> datetime.datetime | None:
+    """When a refused mail is given up: now, after its last attempt."""
+    return now if attempts >= MAX_ATTEMPTS else None
+
+
+def refused(error: Exception, now: datetime.datetime, attempts: int) -> dict:
+    """What a row records when the mail server refused it: the claim ends, and the row waits
+    for its next attempt or is given up."""
+    return {
+        "claimed_at": None,
+        "last_error": error_text(error),
+        "failed_at": given_up(now, attempts),
+        "next_attempt_at": next_attempt(now, attempts),
+    }
+
+
+def unaddressed(now: datetime.datetime) -> dict:
+    """What a row records when its customer has no address to send to: given up at once."""
+    return {"claimed_at": None, "failed_at": now, "last_error": NO_CUSTOMER_ADDRESS}
 
 
 def send_automatic(*, subject: str, body: str, to: list[str], headers: dict[str, str] | None = None) -> None:

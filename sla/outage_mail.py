@@ -20,11 +20,10 @@ from django.utils import timezone, translation
 from config.broker import hand_over
 from contracts.models import Contract, ServiceTerms
 from contracts.notices import customer_addresses
-from core.mail import NO_CUSTOMER_ADDRESS, claim, next_attempt, retry_due, send_automatic
+from core.mail import claim, refused, retry_due, send_automatic, unaddressed
 from sla.models import OutageUpdate, OutageUpdateMail
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
 
 
 def post(update: OutageUpdate, customer_ids: list[int]) -> list[int]:
@@ -87,23 +86,13 @@ def send(mail_id: int, *, now: datetime.datetime | None = None) -> bool:
     mail = OutageUpdateMail.objects.select_related("customer", "update__outage").get(pk=mail_id)
     recipients = customer_addresses(mail.customer)
     if not recipients:
-        OutageUpdateMail.objects.filter(pk=mail_id).update(
-            failed_at=now,
-            claimed_at=None,
-            last_error=NO_CUSTOMER_ADDRESS,
-        )
+        OutageUpdateMail.objects.filter(pk=mail_id).update(**unaddressed(now))
         return False
     subject, body = render(mail, terms_for(mail))
     try:
         send_automatic(subject=subject, body=body, to=recipients)
     except Exception as error:  # noqa: BLE001 - recorded, retried by the sweep, then given up
-        OutageUpdateMail.objects.filter(pk=mail_id).update(
-            claimed_at=None,
-            last_error=f"{type(error).__name__}: {error}",
-            recipients=recipients,
-            failed_at=now if mail.attempts >= MAX_ATTEMPTS else None,
-            next_attempt_at=next_attempt(now, mail.attempts),
-        )
+        OutageUpdateMail.objects.filter(pk=mail_id).update(**refused(error, now, mail.attempts), recipients=recipients)
         logger.warning("Outage update e-mail %s not sent: %s", mail_id, error)
         return False
     OutageUpdateMail.objects.filter(pk=mail_id).update(

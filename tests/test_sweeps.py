@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from core.mail import claim_lease
+from core.mail import MAX_ATTEMPTS, claim_lease
 from tickets import notifications, services, tasks
 from tickets.models import Channel, CloseReason, Message, Notification, Status, Ticket, TicketEvent
 
@@ -133,7 +133,7 @@ class TestClosingUnansweredTickets:
         with travel(at(2026, 10, 3, 14, 0)):
             tasks.close_unanswered_tickets()
         closing = Notification.objects.get(ticket=waiting, kind="closed")
-        for attempt in range(1, notifications.MAX_ATTEMPTS + 1):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             with pytest.raises(Exception, match="unexpectedly closed"):
                 notifications.send(closing.pk)
             closing.refresh_from_db()

@@ -9,7 +9,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
@@ -23,8 +23,20 @@ from tickets.models import Attachment, Message, Ticket
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-# The files `store` wrote inside `kept_if_committed`: name -> whether their transaction committed.
-_written: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar("written", default=None)
+
+
+@dataclass
+class _Written:
+    """The files a `kept_if_committed` block saw written: name -> whether their transaction
+    committed. `enclosing`: the block began outside every transaction (a test case's aside), so
+    it sees each one end."""
+
+    enclosing: bool
+    committed: dict[str, bool] = field(default_factory=dict)
+
+
+# The files `store` wrote inside the current `kept_if_committed`.
+_written: contextvars.ContextVar[_Written | None] = contextvars.ContextVar("written", default=None)
 
 SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -166,9 +178,7 @@ def kept_if_committed():
     if _written.get() is not None:
         yield
         return
-    written: dict[str, bool] = {}
-    if _transaction_open():
-        written[ENCLOSES_NOTHING] = False
+    written = _Written(enclosing=not _transaction_open())
     token = _written.set(written)
     try:
         yield
@@ -194,10 +204,6 @@ def keeps_files(service: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-# The mark of a `kept_if_committed` opened inside a transaction that may roll back after it.
-ENCLOSES_NOTHING = ""
-
-
 def _transaction_open() -> bool:
     """A transaction is open around this point, other than the one a test case runs in."""
     return any(not block._from_testcase for block in transaction.get_connection().atomic_blocks)
@@ -207,7 +213,7 @@ def _check_enclosed() -> None:
     """Files written inside a transaction that no `kept_if_committed` encloses would stay on disk
     if that transaction rolled back after the service returned: refused before a file is written."""
     written = _written.get()
-    if written is not None and ENCLOSES_NOTHING in written:
+    if written is not None and not written.enclosing:
         raise RuntimeError(
             "Files stored inside a transaction that kept_if_committed does not enclose: "
             "put kept_if_committed around that transaction."
@@ -218,13 +224,13 @@ def _track(name: str) -> None:
     written = _written.get()
     if written is None:
         return
-    written[name] = False
-    transaction.on_commit(lambda: written.__setitem__(name, True))
+    written.committed[name] = False
+    transaction.on_commit(lambda: written.committed.__setitem__(name, True))
 
 
-def _remove_uncommitted(written: dict[str, bool]) -> None:
-    for name, committed in written.items():
-        if committed or name == ENCLOSES_NOTHING:
+def _remove_uncommitted(written: _Written) -> None:
+    for name, committed in written.committed.items():
+        if committed:
             continue
         try:
             Attachment.file.field.storage.delete(name)

@@ -23,12 +23,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from config.broker import hand_over
-from core.mail import claim, send_automatic
+from core.mail import claim, error_text, given_up, send_automatic
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
 Kind = Notification.Kind
-MAX_ATTEMPTS = 5
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
 PERSONAL_KINDS: dict[str, StaffEvent] = {
@@ -178,8 +177,7 @@ def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
             headers={"Message-ID": notification.message_id},
         )
     except Exception as error:  # recorded and raised again: retried, then shown to staff
-        given_up = now if notification.attempts >= MAX_ATTEMPTS else None
-        _record(notification, failed_at=given_up, last_error=f"{type(error).__name__}: {error}")
+        _record(notification, failed_at=given_up(now, notification.attempts), last_error=error_text(error))
         raise
     _record(notification, sent_at=now, last_error="")
     return True

@@ -6,6 +6,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from core.mail import MAX_ATTEMPTS
 from tickets import mailbox, notifications, retention, services
 from tickets.models import Notification
 
@@ -17,7 +18,7 @@ SWEEP_GRACE = datetime.timedelta(minutes=2)
     autoretry_for=(Exception,),
     retry_backoff=30,
     retry_backoff_max=600,
-    max_retries=notifications.MAX_ATTEMPTS - 1,
+    max_retries=MAX_ATTEMPTS - 1,
     acks_late=True,
 )
 def send_notification(notification_id: int) -> bool:
