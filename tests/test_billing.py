@@ -169,6 +169,27 @@ class TestExport:
         assert "The workers could not be reached; run manage.py sla_month 2026-10." in away.content.decode()
         assert not MonthlyReport.objects.exists()
 
+    def test_the_csv_the_customers_page_and_the_api_give_one_availability_and_one_discount(
+        self, staff_client, staff_api, customer_a_api, customer_a_user, contract_a
+    ):
+        from django.test import Client
+
+        outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0))
+        staff_client.post("/desk/sla/billing/", {"month": "2026-10"})
+        header, *lines = rows(export(staff_client, format="en"))
+        billed = {line[1]: dict(zip(header, line)) for line in lines}[str(contract_a.pk)]
+        api = customer_a_api.get(f"/api/contracts/{contract_a.pk}/availability/?month=2026-10").json()
+        customer = Client(HTTP_ACCEPT_LANGUAGE="en")
+        customer.force_login(customer_a_user)
+        page = customer.get(f"/portal/contracts/{contract_a.pk}/availability/?month=2026-10").content.decode()
+
+        assert billed["discount"] == api["discount_amount"] == "5.00"
+        assert billed["availability %"] == api["availability_percent"]
+        assert billed["discount %"] == api["discount_percent"]
+        assert billed["monthly fee"] == api["monthly_fee"]
+        assert f"<strong>{api['availability_percent']} %</strong>" in page
+        assert f"= {api['discount_amount']} EUR" in page
+
     def test_missing_or_stale_reports_are_never_billed(self, staff_client, staff_api, contract_a, contract_b):
         response = export(staff_client)
         assert response.status_code == 409 and "2 contracts have no stored report" in response.content.decode()
