@@ -156,6 +156,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that a Celery worker started by a test sees the test's data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # Writers queue instead of failing: a transaction takes the write lock when it begins
+    # (IMMEDIATE), so a reader turned writer never deadlocks and fails at once; a writer waits
+    # for the lock up to the busy timeout; WAL lets pages be read while a report is written.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
