@@ -8,6 +8,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from config.celery import app
+from config.middleware import RETRY_AFTER_SECONDS
 
 
 def _database() -> str:
@@ -52,6 +53,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     not fail the check: without it reports are still stored and their mail waits."""
     database, broker = _database(), _broker()
     status = 200 if database == "ok" else 503
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "ok" if status == 200 else "unavailable", "database": database, "broker": broker}, status=status
     )
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

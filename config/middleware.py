@@ -1,10 +1,13 @@
 """What every request goes through: answers for the moments the service cannot answer normally,
 input no view could store refused, and the headers that keep pages private and scripts ours."""
 
+import sys
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -48,27 +51,47 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class DatabaseUnavailableMiddleware:
-    """While the database is away (restarting, failing over) every request gets 503 with
+    """While the database is away (restarting, failing over, stalled) every request gets 503 with
     Retry-After instead of a 500; connections are checked again on the next request
-    (CONN_HEALTH_CHECKS), so the service recovers by itself."""
+    (CONN_HEALTH_CHECKS), so the service recovers by itself.
+
+    Outermost, because the database is not only the view's: the session, the signed-in user and
+    the sign-in lockout are read and saved by other middleware, whose errors Django turns into a
+    500 where they happen. Each such error marks its request (got_request_exception), and the
+    500 it made is answered as the database's 503 on the way out."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if getattr(request, "database_unavailable", False) and response.status_code >= 500:
+            return database_unavailable(request)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        message = _("The service is briefly unavailable. Nothing you sent was stored; please try again in a minute.")
-        response: HttpResponse
-        if is_api(request) or request.path.startswith("/healthz"):
-            response = api_error(request, 503, message)
-        else:
-            response = HttpResponse(render_to_string("503.html", {"message": message}, request=None), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        request.database_unavailable = True  # type: ignore[attr-defined]
+        return database_unavailable(request)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    message = _("The service is briefly unavailable. Nothing you sent was stored; please try again in a minute.")
+    response: HttpResponse
+    if is_api(request) or request.path.startswith("/healthz"):
+        response = api_error(request, 503, message)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}, request=None), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@receiver(got_request_exception)
+def _mark_database_unavailable(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    """Sent while Django handles an error raised anywhere in the request, the error at hand."""
+    if request is not None and isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        request.database_unavailable = True  # type: ignore[attr-defined]
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

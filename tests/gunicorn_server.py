@@ -46,8 +46,13 @@ def production_env(**extra) -> dict:
     return env
 
 
-def fetch(url: str, *, token: str | None = None, body: bytes | None = None) -> tuple[int, dict, bytes]:
+def fetch(
+    url: str, *, token: str | None = None, body: bytes | None = None, session: str | None = None
+) -> tuple[int, dict, bytes]:
+    """GET (or POST `body` as JSON) with an API token or a signed-in session's key."""
     headers = {"Accept-Language": "en", **({"Authorization": f"Token {token}"} if token else {})}
+    if session is not None:
+        headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
     if body is not None:
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")

@@ -115,25 +115,46 @@ def test_healthz_reports_database_and_broker(client):
     not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
     reason="the database restart is a PostgreSQL server going away",
 )
-def test_a_database_restart_answers_503_and_the_service_recovers_by_itself(transactional_db, staff_user):
+def test_a_database_restart_answers_503_and_the_service_recovers_by_itself(
+    transactional_db, staff_user, customer_a_user
+):
     token = Token.objects.create(user=staff_user).key
+    sessions = {"/desk/": signed_in(staff_user), "/portal/": signed_in(customer_a_user)}
     database = django_settings.DATABASES["default"]
     proxy = Proxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     proxy.start()
     try:
         with gunicorn_server.running(workers=1, DATABASE_URL=gunicorn_server.database_url(port=proxy.port)) as base:
-            restart_under(base, proxy, token)
+            restart_under(base, proxy, token, sessions)
     finally:
         proxy.cut()
 
 
-def restart_under(base: str, proxy: Proxy, token: str) -> None:
+def signed_in(user) -> str:
+    """The key of a session of `user`'s, stored where a server process finds it."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+
+def restart_under(base: str, proxy: Proxy, token: str, sessions: dict[str, str]) -> None:
     """The database goes away under a running service and comes back."""
     assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+    for page, session in sessions.items():
+        assert fetch(f"{base}{page}", session=session)[0] == 200
 
     proxy.cut()
     status, headers, body = fetch(f"{base}/healthz")
     assert status == 503 and json.loads(body)["database"].startswith("unavailable")
+    assert headers["Retry-After"] == "30"
+    for page, session in sessions.items():  # the session and the user are the database's too
+        status, headers, body = fetch(f"{base}{page}", session=session)
+        assert (status, headers.get("Retry-After")) == (503, "30"), page
+        assert b"briefly unavailable" in body
+    status, headers, body = fetch(f"{base}/admin/", session=sessions["/desk/"])
+    assert (status, headers.get("Retry-After")) == (503, "30")
     status, headers, body = fetch(f"{base}/api/terms/", token=token)
     assert status == 503 and headers["Retry-After"] == "30"
     assert "briefly unavailable" in json.loads(body)["detail"]
@@ -143,6 +164,8 @@ def restart_under(base: str, proxy: Proxy, token: str) -> None:
     proxy.start()
     wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
     assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+    for page, session in sessions.items():
+        assert fetch(f"{base}{page}", session=session)[0] == 200
 
 
 @pytest.mark.skipif(
