@@ -211,6 +211,64 @@ def test_a_database_that_stops_answering_gets_503_in_seconds_and_the_service_rec
 
 @pytest.mark.skipif(
     not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the stalled database is a PostgreSQL server that stops answering",
+)
+def test_clients_queued_on_a_stalled_database_each_get_503_within_the_limit(transactional_db, staff_user):
+    """Six clients at once on two workers, signed in by token and by session: each answered 503
+    within the statement limit + grace (2 s + 3 s here), measured from when it asked, however
+    many queries its request makes and however long it queued behind the others."""
+    import threading
+    import time
+
+    token = Token.objects.create(user=staff_user).key
+    session = signed_in(staff_user)
+    database = django_settings.DATABASES["default"]
+    proxy = Proxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
+    proxy.start()
+    answers: list[tuple[str, int, str | None, float]] = []
+    try:
+        with gunicorn_server.running(
+            workers=2,
+            DATABASE_URL=gunicorn_server.database_url(port=proxy.port),
+            DATABASE_STATEMENT_TIMEOUT="2",
+            DATABASE_CONNECT_TIMEOUT="2",
+        ) as base:
+            for _ in range(4):  # both workers connected
+                assert fetch(f"{base}/api/terms/", token=token)[0] == 200
+                assert fetch(f"{base}/desk/", session=session)[0] == 200
+            proxy.stall()
+
+            def client(page: str, **credentials) -> None:
+                started = time.monotonic()
+                status, headers, _body = fetch(f"{base}{page}", **credentials)
+                answers.append((page, status, headers.get("Retry-After"), time.monotonic() - started))
+
+            threads = [
+                threading.Thread(target=client, args=("/api/terms/",), kwargs={"token": token})
+                if index % 2
+                else threading.Thread(target=client, args=("/desk/",), kwargs={"session": session})
+                for index in range(6)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+            proxy.resume()
+            wait_for(lambda: fetch(f"{base}/healthz")[0] == 200, "the service to recover")
+            assert fetch(f"{base}/desk/", session=session)[0] == 200
+    finally:
+        proxy.resume()
+        proxy.cut()
+    assert [(page, status, retry) for page, status, retry, _seconds in answers] == [
+        (page, 503, "30") for page, _status, _retry, _seconds in answers
+    ]
+    assert len(answers) == 6
+    assert max(seconds for *_answer, seconds in answers) < 5 + 2, answers
+
+
+@pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
     reason="statement_timeout is PostgreSQL's",
 )
 def test_web_statements_are_cancelled_by_the_server_after_the_web_limit(transactional_db, settings):
