@@ -144,6 +144,87 @@ class TestClosingUnansweredTickets:
         assert waiting.status == Status.CLOSED
 
 
+def mail_answer(ticket, text: str, arrived: datetime.datetime) -> bytes:
+    return (
+        f"Received: from mx.alfa.example by mx.desk.example; {arrived.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+        f"From: Anna <anna@alfa.example>\r\nTo: support@desk.example\r\n"
+        f"Subject: SV: [{ticket.number}] Vi behöver mer information\r\n"
+        f"Message-ID: <{arrived.timestamp():.0f}@alfa.example>\r\nDate: {arrived.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{text}\r\n"
+    ).encode()
+
+
+@pytest.fixture(params=["portal", "api", "email"])
+def answer(request, customer_a_user):
+    """The customer's answer through one channel, reaching the server now; returns what the
+    customer (or, for a mail, staff's inbox) is told when it is not taken."""
+    from django.test import Client
+
+    from tests.conftest import api_client
+    from tickets import inbound
+    from tickets.models import InboundEmail
+
+    def send(ticket, text: str) -> str:
+        if request.param == "portal":
+            client = Client(HTTP_ACCEPT_LANGUAGE="en")
+            client.force_login(customer_a_user)
+            page = client.post(f"/portal/tickets/{ticket.number}/", {"message": text}, follow=True)
+            assert page.status_code == 200
+            return page.content.decode()
+        if request.param == "api":
+            client = api_client()
+            client.force_authenticate(customer_a_user)
+            response = client.post(f"/api/tickets/{ticket.pk}/reply/", {"message": text})
+            assert response.status_code in (200, 409), response.content
+            return response.json().get("detail", "")
+        record = inbound.receive(mail_answer(ticket, text, timezone.now()))
+        assert record.outcome in (InboundEmail.Outcome.REPLY, InboundEmail.Outcome.UNMATCHED)
+        return record.note
+
+    send.via = request.param
+    return send
+
+
+class TestOneRuleForAReplyOnEveryChannel:
+    """D §16.7 on the portal, the API and e-mail alike, decided by when the reply reached us."""
+
+    def test_a_reply_a_minute_before_the_deadline_resumes_the_ticket(self, waiting, answer):
+        with travel(at(2026, 10, 3, 13, 59)):
+            answer(waiting, "Yealink T54W")
+        with travel(at(2026, 10, 3, 14, 3)):
+            assert tasks.close_unanswered_tickets() == 0
+        waiting.refresh_from_db()
+        assert waiting.status == Status.IN_PROGRESS and waiting.customer_reply_due is None
+        assert waiting.messages.filter(body__contains="Yealink T54W").exists()
+
+    def test_a_reply_a_minute_after_the_deadline_resumes_nothing_before_the_sweep(self, waiting, answer):
+        with travel(at(2026, 10, 3, 14, 1)):  # the sweep has not run yet
+            said = answer(waiting, "Yealink T54W")
+        # Told with the deadline in Åland's time; a mail's note for staff is in the desk's language.
+        told = "Svaret kom efter svarsfristen" if answer.via == "email" else "The answer came after the reply deadline"
+        assert f"{told} 2026-10-03 14:00" in said
+        waiting.refresh_from_db()
+        assert waiting.status == Status.WAITING_FOR_CUSTOMER
+        assert not waiting.messages.filter(body__contains="Yealink T54W").exists()
+        assert not TicketEvent.objects.filter(ticket=waiting, note="customer-answered").exists()
+        with travel(at(2026, 10, 3, 14, 3)):
+            assert tasks.close_unanswered_tickets() == 1
+            deliver()
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.close_reason) == (Status.CLOSED, CloseReason.NO_CUSTOMER_FEEDBACK)
+        assert [m.subject for m in mail.outbox] == [f"[{waiting.number}] Ditt ärende har stängts"]
+
+    def test_a_reply_after_the_sweep_closed_the_ticket_does_not_reopen_it(self, waiting, answer):
+        with travel(at(2026, 10, 3, 14, 3)):
+            tasks.close_unanswered_tickets()
+        with travel(at(2026, 10, 3, 14, 5)):
+            answer(waiting, "Yealink T54W")
+        waiting.refresh_from_db()
+        assert waiting.status == Status.CLOSED
+        assert not waiting.messages.filter(body__contains="Yealink T54W").exists()
+
+
 class TestReminder:
     def test_one_reminder_when_half_the_reply_time_is_left(self, waiting):
         with travel(at(2026, 10, 2, 13, 59)):
