@@ -322,6 +322,79 @@ class TestNotificationDelivery:
         assert mail.outbox[0].alternatives[0][1] == "text/html"
 
 
+class TestMailInOrder:
+    """A ticket's mails leave in the order they were written, whatever the broker lost."""
+
+    def test_after_a_broker_outage_the_acknowledgement_leaves_before_the_closing_mail(
+        self, contract_a, customer_a_user, staff_user, contact
+    ):
+        # The broker is down: the acknowledgement's task never reaches a worker.
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):  # the broker is back when staff close the report
+            services.ticket_close(ticket=ticket, actor=staff_user, close_reason="resolved")
+            acknowledgement, closing = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+            assert (acknowledgement.kind, closing.kind) == ("acknowledgement", "closed")
+            assert tasks.send_notification(closing.pk) is False  # its task came first: it waits
+            assert tasks.send_pending_notifications() == 0  # the acknowledgement is within the grace
+        assert mail.outbox == []
+        with travel(at(2026, 10, 1, 13, 3)):
+            tasks.send_pending_notifications()
+        acknowledgement.refresh_from_db()
+        closing.refresh_from_db()
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [acknowledgement.message_id, closing.message_id]
+        assert acknowledgement.sent_at == closing.sent_at == at(2026, 10, 1, 13, 3)
+
+    def test_a_later_mail_waits_for_a_refused_one_and_follows_it(
+        self, contract_a, customer_a_user, staff_user, contact, settings
+    ):
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+        acknowledgement, question = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+        settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+        with travel(at(2026, 10, 1, 13, 2)), pytest.raises(Exception, match="unexpectedly closed"):
+            notifications.send(acknowledgement.pk)  # refused: the task retries it
+        with travel(at(2026, 10, 1, 13, 2)):
+            assert notifications.send(question.pk) is False
+        question.refresh_from_db()
+        assert question.attempts == 0 and question.sent_at is None
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        with travel(at(2026, 10, 1, 13, 3)):
+            assert notifications.send(acknowledgement.pk) is True  # the retry, and the question right after
+        question.refresh_from_db()
+        assert question.sent_at == at(2026, 10, 1, 13, 3)
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+            Notification.objects.get(pk=acknowledgement.pk).message_id,
+            question.message_id,
+        ]
+
+    def test_a_given_up_mail_holds_nothing_back(self, contract_a, customer_a_user, staff_user, contact, settings):
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+        acknowledgement, question = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+        settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+        for _attempt in range(MAX_ATTEMPTS - 1):
+            with pytest.raises(Exception, match="unexpectedly closed"):
+                notifications.send(acknowledgement.pk)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        Notification.objects.filter(pk=acknowledgement.pk).update(failed_at=timezone.now())  # given up
+        assert notifications.send(question.pk) is True
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+            Notification.objects.get(pk=question.pk).message_id
+        ]
+
+    def test_a_mail_to_staff_does_not_wait_for_the_customers(self, contract_a, customer_a_user, settings):
+        settings.SUPPORT_TEAM_EMAIL = "team@desk.example"
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            notifications.post(ticket, notifications.Kind.ESCALATION_BREACHED)
+        breached = Notification.objects.get(ticket=ticket, kind="escalation_breached")
+        assert Notification.objects.get(ticket=ticket, kind="acknowledgement").sent_at is None
+        assert notifications.send(breached.pk) is True
+        assert mail.outbox[0].to == ["team@desk.example"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_is_claimed_and_committed_before_the_mail_server_is_spoken_to(
     seeded, settings, contract_a, customer_a_user
