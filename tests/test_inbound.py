@@ -130,6 +130,42 @@ def test_a_reply_is_threaded_by_in_reply_to_even_without_the_number(contact):
     assert record.outcome == Outcome.REPLY and record.ticket == ticket
 
 
+def test_a_subject_with_two_numbers_threads_to_the_senders_own_ticket(contact, customer_b, contract_b, staff_user):
+    customer_b.contacts.create(name="Bertil Berg", email="bertil@beta.example", is_primary=True)
+    theirs = inbound.receive(
+        plain("Växeln svarar inte.", sender="Bertil Berg <bertil@beta.example>", message_id="<b1@beta.example>")
+    ).ticket
+    own = inbound.receive(plain("Ingen kan ringa in.", message_id="<m2@alfa.example>")).ticket
+    services.ticket_request_info(ticket=own, actor=staff_user, message="Vilken telefon?")
+    record = inbound.receive(
+        plain(
+            "Samma fel som hos er andra kund? Yealink T54W.",
+            subject=f"Re: [{theirs.number}] and [{own.number}] Vi behöver mer information",
+            message_id="<m3@alfa.example>",
+        )
+    )
+    assert record.outcome == Outcome.REPLY and record.ticket == own
+    own.refresh_from_db()
+    assert own.status == Status.IN_PROGRESS and own.messages.filter(body__contains="Yealink").exists()
+    assert not theirs.messages.filter(body__contains="Yealink").exists()
+
+
+def test_a_subject_with_only_another_customers_numbers_is_a_new_report(contact, customer_b, contract_b):
+    customer_b.contacts.create(name="Bertil Berg", email="bertil@beta.example", is_primary=True)
+    theirs = inbound.receive(
+        plain("Växeln svarar inte.", sender="Bertil Berg <bertil@beta.example>", message_id="<b1@beta.example>")
+    ).ticket
+    record = inbound.receive(
+        plain(
+            "Ingen kan ringa in.",
+            subject=f"Fwd: [{theirs.number}] and [{theirs.number[:-1]}9]",
+            message_id="<m2@alfa.example>",
+        )
+    )
+    assert record.outcome == Outcome.NEW_TICKET and record.ticket.customer == contact.customer
+    assert not theirs.messages.exists() and Ticket.objects.filter(customer=customer_b).count() == 1
+
+
 def test_a_forwarded_report_opens_a_ticket_for_the_forwarding_contact(contact):
     body = "Se nedan.\n\n---------- Forwarded message ---------\nFrom: Kalle <kalle@example.org>\nA-nummer: 018 12345\nB-nummer: 040 123 4567\nTidpunkt: 2026-10-01 11:00\nSamtalen bryts."
     record = inbound.receive(plain(body, subject="Fwd: Samtal bryts"))

@@ -49,12 +49,20 @@ def resolve(ticket, staff):
     return services.ticket_resolve(ticket=ticket, actor=staff, message="Växeln är omstartad.")
 
 
-def sent_to(ticket, kind) -> list[str]:
-    notification = Notification.objects.filter(ticket=ticket, kind=kind).latest("id")
+def sent(notification):
+    """The mail sent for `notification`, after the ticket's earlier mails (they leave in order)."""
     mail.outbox.clear()
-    notifications.send(notification.pk)
-    (message,) = mail.outbox
-    return message.to
+    for pk in Notification.objects.filter(ticket=notification.ticket, pk__lte=notification.pk).values_list(
+        "pk", flat=True
+    ):
+        notifications.send(pk)
+    notification.refresh_from_db()
+    (message,) = [m for m in mail.outbox if m.extra_headers["Message-ID"] == notification.message_id]
+    return message
+
+
+def sent_to(ticket, kind) -> list[str]:
+    return sent(Notification.objects.filter(ticket=ticket, kind=kind).latest("id")).to
 
 
 @pytest.fixture
@@ -300,10 +308,7 @@ def test_another_customer_and_internal_notes_images_are_not_found(
 
 
 def links_in_resolved_mail(ticket) -> dict[str, str]:
-    notification = Notification.objects.get(ticket=ticket, kind="resolved")
-    mail.outbox.clear()
-    notifications.send(notification.pk)
-    text = mail.outbox[0].body
+    text = sent(Notification.objects.get(ticket=ticket, kind="resolved")).body
     assert "How did we do? One click tells us, and you may add a comment:" in text
     return {
         score: re.search(rf"^{label}: \S+(/satisfaction/\S+/{score}/)$", text, re.M)[1]

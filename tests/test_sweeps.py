@@ -144,6 +144,87 @@ class TestClosingUnansweredTickets:
         assert waiting.status == Status.CLOSED
 
 
+def mail_answer(ticket, text: str, arrived: datetime.datetime) -> bytes:
+    return (
+        f"Received: from mx.alfa.example by mx.desk.example; {arrived.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+        f"From: Anna <anna@alfa.example>\r\nTo: support@desk.example\r\n"
+        f"Subject: SV: [{ticket.number}] Vi behöver mer information\r\n"
+        f"Message-ID: <{arrived.timestamp():.0f}@alfa.example>\r\nDate: {arrived.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{text}\r\n"
+    ).encode()
+
+
+@pytest.fixture(params=["portal", "api", "email"])
+def answer(request, customer_a_user):
+    """The customer's answer through one channel, reaching the server now; returns what the
+    customer (or, for a mail, staff's inbox) is told when it is not taken."""
+    from django.test import Client
+
+    from tests.conftest import api_client
+    from tickets import inbound
+    from tickets.models import InboundEmail
+
+    def send(ticket, text: str) -> str:
+        if request.param == "portal":
+            client = Client(HTTP_ACCEPT_LANGUAGE="en")
+            client.force_login(customer_a_user)
+            page = client.post(f"/portal/tickets/{ticket.number}/", {"message": text}, follow=True)
+            assert page.status_code == 200
+            return page.content.decode()
+        if request.param == "api":
+            client = api_client()
+            client.force_authenticate(customer_a_user)
+            response = client.post(f"/api/tickets/{ticket.pk}/reply/", {"message": text})
+            assert response.status_code in (200, 409), response.content
+            return response.json().get("detail", "")
+        record = inbound.receive(mail_answer(ticket, text, timezone.now()))
+        assert record.outcome in (InboundEmail.Outcome.REPLY, InboundEmail.Outcome.UNMATCHED)
+        return record.note
+
+    send.via = request.param
+    return send
+
+
+class TestOneRuleForAReplyOnEveryChannel:
+    """D §16.7 on the portal, the API and e-mail alike, decided by when the reply reached us."""
+
+    def test_a_reply_a_minute_before_the_deadline_resumes_the_ticket(self, waiting, answer):
+        with travel(at(2026, 10, 3, 13, 59)):
+            answer(waiting, "Yealink T54W")
+        with travel(at(2026, 10, 3, 14, 3)):
+            assert tasks.close_unanswered_tickets() == 0
+        waiting.refresh_from_db()
+        assert waiting.status == Status.IN_PROGRESS and waiting.customer_reply_due is None
+        assert waiting.messages.filter(body__contains="Yealink T54W").exists()
+
+    def test_a_reply_a_minute_after_the_deadline_resumes_nothing_before_the_sweep(self, waiting, answer):
+        with travel(at(2026, 10, 3, 14, 1)):  # the sweep has not run yet
+            said = answer(waiting, "Yealink T54W")
+        # Told with the deadline in Åland's time; a mail's note for staff is in the desk's language.
+        told = "Svaret kom efter svarsfristen" if answer.via == "email" else "The answer came after the reply deadline"
+        assert f"{told} 2026-10-03 14:00" in said
+        waiting.refresh_from_db()
+        assert waiting.status == Status.WAITING_FOR_CUSTOMER
+        assert not waiting.messages.filter(body__contains="Yealink T54W").exists()
+        assert not TicketEvent.objects.filter(ticket=waiting, note="customer-answered").exists()
+        with travel(at(2026, 10, 3, 14, 3)):
+            assert tasks.close_unanswered_tickets() == 1
+            deliver()
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.close_reason) == (Status.CLOSED, CloseReason.NO_CUSTOMER_FEEDBACK)
+        assert [m.subject for m in mail.outbox] == [f"[{waiting.number}] Ditt ärende har stängts"]
+
+    def test_a_reply_after_the_sweep_closed_the_ticket_does_not_reopen_it(self, waiting, answer):
+        with travel(at(2026, 10, 3, 14, 3)):
+            tasks.close_unanswered_tickets()
+        with travel(at(2026, 10, 3, 14, 5)):
+            answer(waiting, "Yealink T54W")
+        waiting.refresh_from_db()
+        assert waiting.status == Status.CLOSED
+        assert not waiting.messages.filter(body__contains="Yealink T54W").exists()
+
+
 class TestReminder:
     def test_one_reminder_when_half_the_reply_time_is_left(self, waiting):
         with travel(at(2026, 10, 2, 13, 59)):
@@ -239,6 +320,79 @@ class TestNotificationDelivery:
             assert tasks.send_pending_notifications() == 0
         assert len(mail.outbox) == 1
         assert mail.outbox[0].alternatives[0][1] == "text/html"
+
+
+class TestMailInOrder:
+    """A ticket's mails leave in the order they were written, whatever the broker lost."""
+
+    def test_after_a_broker_outage_the_acknowledgement_leaves_before_the_closing_mail(
+        self, contract_a, customer_a_user, staff_user, contact
+    ):
+        # The broker is down: the acknowledgement's task never reaches a worker.
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):  # the broker is back when staff close the report
+            services.ticket_close(ticket=ticket, actor=staff_user, close_reason="resolved")
+            acknowledgement, closing = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+            assert (acknowledgement.kind, closing.kind) == ("acknowledgement", "closed")
+            assert tasks.send_notification(closing.pk) is False  # its task came first: it waits
+            assert tasks.send_pending_notifications() == 0  # the acknowledgement is within the grace
+        assert mail.outbox == []
+        with travel(at(2026, 10, 1, 13, 3)):
+            tasks.send_pending_notifications()
+        acknowledgement.refresh_from_db()
+        closing.refresh_from_db()
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [acknowledgement.message_id, closing.message_id]
+        assert acknowledgement.sent_at == closing.sent_at == at(2026, 10, 1, 13, 3)
+
+    def test_a_later_mail_waits_for_a_refused_one_and_follows_it(
+        self, contract_a, customer_a_user, staff_user, contact, settings
+    ):
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+        acknowledgement, question = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+        settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+        with travel(at(2026, 10, 1, 13, 2)), pytest.raises(Exception, match="unexpectedly closed"):
+            notifications.send(acknowledgement.pk)  # refused: the task retries it
+        with travel(at(2026, 10, 1, 13, 2)):
+            assert notifications.send(question.pk) is False
+        question.refresh_from_db()
+        assert question.attempts == 0 and question.sent_at is None
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        with travel(at(2026, 10, 1, 13, 3)):
+            assert notifications.send(acknowledgement.pk) is True  # the retry, and the question right after
+        question.refresh_from_db()
+        assert question.sent_at == at(2026, 10, 1, 13, 3)
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+            Notification.objects.get(pk=acknowledgement.pk).message_id,
+            question.message_id,
+        ]
+
+    def test_a_given_up_mail_holds_nothing_back(self, contract_a, customer_a_user, staff_user, contact, settings):
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilken modell?")
+        acknowledgement, question = Notification.objects.filter(ticket=ticket).order_by("created_at", "pk")
+        settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+        for _attempt in range(MAX_ATTEMPTS - 1):
+            with pytest.raises(Exception, match="unexpectedly closed"):
+                notifications.send(acknowledgement.pk)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        Notification.objects.filter(pk=acknowledgement.pk).update(failed_at=timezone.now())  # given up
+        assert notifications.send(question.pk) is True
+        assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+            Notification.objects.get(pk=question.pk).message_id
+        ]
+
+    def test_a_mail_to_staff_does_not_wait_for_the_customers(self, contract_a, customer_a_user, settings):
+        settings.SUPPORT_TEAM_EMAIL = "team@desk.example"
+        ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+        with travel(at(2026, 10, 1, 13, 1)):
+            notifications.post(ticket, notifications.Kind.ESCALATION_BREACHED)
+        breached = Notification.objects.get(ticket=ticket, kind="escalation_breached")
+        assert Notification.objects.get(ticket=ticket, kind="acknowledgement").sent_at is None
+        assert notifications.send(breached.pk) is True
+        assert mail.outbox[0].to == ["team@desk.example"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -90,20 +90,19 @@ def test_the_worker_closes_a_ticket_left_unanswered(worker, redis_broker):
     contract = ContractFactory(customer=customer)
     reporter = CustomerUserFactory(customer=customer)
     asked = timezone.now() - datetime.timedelta(hours=49)
-    ticket = services.ticket_create(
-        contract=contract,
-        reported_by=reporter,
-        channel=Channel.WEB,
-        a_number="018 12345",
-        b_number="040 123 4567",
-        fault_occurred_at=asked - datetime.timedelta(hours=2),
-        description="Samtal bryts.",
-        received_at=asked - datetime.timedelta(hours=1),
-        now=asked,
-    )
-    services.ticket_request_info(ticket=ticket, actor=reporter, message="Vilken modell?", now=asked)
-
-    with broker_at(redis_broker):
+    with broker_at(redis_broker):  # the acknowledgement and the question go out first, in order
+        ticket = services.ticket_create(
+            contract=contract,
+            reported_by=reporter,
+            channel=Channel.WEB,
+            a_number="018 12345",
+            b_number="040 123 4567",
+            fault_occurred_at=asked - datetime.timedelta(hours=2),
+            description="Samtal bryts.",
+            received_at=asked - datetime.timedelta(hours=1),
+            now=asked,
+        )
+        services.ticket_request_info(ticket=ticket, actor=reporter, message="Vilken modell?", now=asked)
         close_unanswered_tickets.delay()
 
     def closed():
@@ -114,4 +113,5 @@ def test_the_worker_closes_a_ticket_left_unanswered(worker, redis_broker):
     assert ticket.close_reason == "no_customer_feedback"
     closing = Notification.objects.get(ticket=ticket, kind="closed")
     wait_for(lambda: Notification.objects.get(pk=closing.pk).sent_at is not None, worker)
+    assert not Notification.objects.filter(ticket=ticket, sent_at__isnull=True).exists()
     assert ticket.number in worker.read_text()  # the console mail backend printed the closing

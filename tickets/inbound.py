@@ -134,10 +134,12 @@ def ticket_named(parsed: ParsedMail, customer: Customer) -> Ticket | None:
         record = stored.select_related("ticket").order_by("-received_at").first()
         if record is not None:
             return record.ticket
-    match = TICKET_NUMBER.search(parsed.subject)
-    if match:
-        return Ticket.objects.filter(number=match[1], customer=customer).first()
-    return None
+    # A subject may carry several numbers ("Re: [other] and [own]"): the first the customer owns.
+    numbers = list(dict.fromkeys(match[1] for match in TICKET_NUMBER.finditer(parsed.subject)))
+    if not numbers:
+        return None
+    owned = {ticket.number: ticket for ticket in Ticket.objects.filter(number__in=numbers, customer=customer)}
+    return next((owned[number] for number in numbers if number in owned), None)
 
 
 def _arrival_of_unreadable(raw: bytes, now: datetime.datetime) -> datetime.datetime:

@@ -4,7 +4,8 @@ reply on their ticket, tickets.staff_notices).
 
 A notification is a row written in the same transaction as the change it reports; after commit
 a Celery task sends it. When the broker is down the row waits, and the beat sweep
-(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once. Recipients,
+(`tickets.tasks.send_pending_notifications`) sends it later: decided once, sent once, and in the
+order the ticket's mails were written. Recipients,
 subject and body are worked out when the mail goes out, from the ticket as it is then; a mail to
 one staff member goes out only if they still want it then.
 """
@@ -12,13 +13,14 @@ one staff member goes out only if they still want it then.
 from __future__ import annotations
 
 import datetime
+import logging
 import zoneinfo
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -27,6 +29,7 @@ from core.mail import claim, error_text, given_up, send_automatic
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
 
+logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 STAFF_KINDS = {Kind.ESCALATION_NEAR, Kind.ESCALATION_BREACHED, Kind.URGENT_REPORT}
 # Mail to one staff member (Notification.recipient_user), and the switch it answers to.
@@ -137,14 +140,66 @@ def dispatch(notification_ids: list[int]) -> None:
         hand_over("tickets.tasks.send_notifications", notification_ids, waiting=f"notifications {notification_ids}")
 
 
+ROW = ("pk", "ticket_id", "kind", "created_at")
+
+
+def _same_reader(kind: str) -> Q:
+    """The mails read side by side with one of `kind`: the customer's, or the staff's."""
+    staff = Q(kind__in=[*STAFF_KINDS, *PERSONAL_KINDS])
+    return staff if kind in STAFF_KINDS or kind in PERSONAL_KINDS else ~staff
+
+
+def _unsent_beside(row: dict) -> QuerySet[Notification]:
+    """The ticket's other unsent, not given up mails to the same reader as `row`."""
+    return Notification.objects.filter(
+        _same_reader(row["kind"]), ticket_id=row["ticket_id"], sent_at__isnull=True, failed_at__isnull=True
+    ).exclude(pk=row["pk"])
+
+
+def _written_before(row: dict) -> Q:
+    return Q(created_at__lt=row["created_at"]) | Q(created_at=row["created_at"], pk__lt=row["pk"])
+
+
 def send(notification_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one notification once. Returns True when this call sent it; raises the mail
     server's error (after recording it) so that the task retries.
 
-    The row is claimed with a conditional update, committed before the mail server is spoken
+    A ticket's mails leave in the order they were written (a closing mail never before the
+    acknowledgement the broker lost): one waits while an earlier one to the same reader is
+    unsent, and goes out right after it; a given-up one holds nothing back, and the sweep sends
+    whatever a worker killed between the two left."""
+    now = now or timezone.now()
+    row = _row(notification_id)
+    if row is None or _unsent_beside(row).filter(_written_before(row)).exists():
+        return False  # gone, or waits for an earlier mail: sent after it
+    try:
+        return _send(notification_id, now)
+    finally:
+        _send_following(row, now)
+
+
+def _row(notification_id: int) -> dict | None:
+    return Notification.objects.filter(pk=notification_id).values(*ROW).first()
+
+
+def _send_following(row: dict, now: datetime.datetime) -> None:
+    """The ticket's next mails to the same reader, each once the one before it is done."""
+    while Notification.objects.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False), pk=row["pk"]).exists():
+        following = _unsent_beside(row).exclude(_written_before(row)).order_by("created_at", "pk")
+        after: dict | None = following.values(*ROW).first()
+        if after is None:
+            return
+        row = after
+        try:
+            _send(row["pk"], now)
+        except Exception:  # noqa: BLE001 - recorded on the row; the sweep tries it again
+            logger.warning("Notification %s refused; the sweep tries it again", row["pk"], exc_info=True)
+
+
+def _send(notification_id: int, now: datetime.datetime) -> bool:
+    """The row is claimed with a conditional update, committed before the mail server is spoken
     to, so a slow server holds no row lock; a claim older than MAIL_CLAIM_LEASE_SECONDS is taken as
     abandoned (a worker killed mid-send) and the mail is sent again."""
-    now = now or timezone.now()
     if not claim(Notification, notification_id, now):
         return False  # sent, given up, or another worker has it now
     notification = Notification.objects.select_related(

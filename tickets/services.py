@@ -392,8 +392,9 @@ def ticket_reply(
 ) -> tuple[Ticket, Message]:
     """A message on the ticket. A customer's reply while the ticket waits for it resumes the
     work; a customer's reply to a resolved ticket reopens it. `at`: when the reply reached us
-    (an e-mail: at the mail server); one that came before the reply deadline reopens a ticket the
-    sweep closed meanwhile (D §16.7: the answer was in time)."""
+    (an e-mail: at the mail server; the portal and the API: now). The one rule for every channel
+    (D §16.7): a reply that came by the deadline reopens a ticket the sweep closed meanwhile; one
+    that came after it resumes nothing, even before the sweep has closed the ticket."""
     ticket = _locked(ticket)
     errors: dict[str, list[str]] = {}
     if not (message or "").strip():
@@ -404,12 +405,20 @@ def ticket_reply(
     checked = _checked_uploads(errors, uploads)
     if errors:
         raise ValidationError(errors)
-    if not is_staff and at is not None:
+    if not is_staff:
+        at = at or timezone.now()
         if _answered_in_time(ticket, at):
             _reopen_answered(ticket, actor, at)
         elif _answered_too_late(ticket, at):
-            # D §16.7: the ticket is closed by its deadline; the sweep will say so to the customer.
-            raise TransitionNotAllowed(_("The answer came after the reply deadline: the ticket is closed."))
+            # D §16.7: the ticket is closed by its deadline; the sweep closes it and tells the customer.
+            assert ticket.customer_reply_due is not None  # _answered_too_late
+            raise TransitionNotAllowed(
+                _(
+                    "The answer came after the reply deadline %(due)s, so the ticket is closed as finished "
+                    "and the answer is not added to it. Write a new report if the fault remains."
+                )
+                % {"due": _local(ticket.customer_reply_due, ticket.terms.timezone)}
+            )
     _require(ticket, Action.REPLY)
     if not internal:
         ticket.customer_answered = not is_staff  # who has the last public word
