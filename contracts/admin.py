@@ -33,7 +33,7 @@ class ServiceTermsForm(forms.ModelForm):
         required=False,
         assume_scheme="https",
         help_text=_(
-            "Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."
+            "Where the supplier keeps its running operational status. Empty: the desk's own status page for these terms."
         ),
     )
     support_opens = ClockTimeFormField(label=_("support opens"), help_text="HH:MM")
@@ -306,7 +306,7 @@ class ContractFeeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = readonly_fields = ("effective_from", "monthly_fee", "created_at", "created_by")
-    verbose_name_plural = _("fee history (D §15.14)")
+    verbose_name_plural = _("fee history")
 
     def has_add_permission(self, request, obj=None):
         return False

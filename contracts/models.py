@@ -75,7 +75,7 @@ class ServiceTerms(models.Model):
         _("effective from"),
         null=True,
         blank=True,
-        help_text=_("First day this version applies (D §28: one month's notice). Empty: always."),
+        help_text=_("First day this version applies, after the terms' notice of a change. Empty: always."),
     )
     ticket_prefix = models.CharField(
         _("ticket number prefix"),
@@ -113,7 +113,7 @@ class ServiceTerms(models.Model):
         default=list,
         blank=True,
         help_text=_(
-            'Kinds of number the service covers, e.g. ["fixed_line", "mobile"] (T §3.1: Swedish '
+            'Kinds of number the service covers, e.g. ["fixed_line", "mobile"] (Telia: Swedish '
             "fixed and mobile numbers only). Empty: any subscriber number."
         ),
     )
@@ -163,7 +163,7 @@ class ServiceTerms(models.Model):
         _("operational status page"),
         blank=True,
         help_text=_(
-            "Where the supplier keeps its running operational status (D §10.2). Empty: the desk's own status page for these terms."
+            "Where the supplier keeps its running operational status. Empty: the desk's own status page for these terms."
         ),
     )
     language = models.CharField(
@@ -183,7 +183,7 @@ class ServiceTerms(models.Model):
         default=False,
         help_text=_(
             "The right to a price discount lapses unless claimed in writing within the claim "
-            "window (D §20.1). Off: discounts are given without a claim."
+            "window. Off: discounts are given without a claim."
         ),
     )
     liability_cap_percent = models.DecimalField(
@@ -220,6 +220,16 @@ class ServiceTerms(models.Model):
     )
     notice_receipt_days_phone = models.PositiveIntegerField(
         _("a phone call counts as received after (days)"), null=True, blank=True
+    )
+
+    clauses = models.JSONField(
+        _("clause references"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Where these terms say what the desk tells people, as the contract numbers it, e.g. {"fault_details": '
+            '"D §16.9"}. A matter the terms are silent on has no entry, and nothing is cited for it.'
+        ),
     )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -405,7 +415,7 @@ class DelayCause(models.TextChoices):
     NO_ACCESS = "no_access", _("No access to the premises")
     WRONG_DATA = "wrong_data", _("Wrong data in the contract or customer information, not corrected in time")
     MISSING_INFORMATION = "missing_information", _("Incomplete information or decisions from the customer")
-    FORCE_MAJEURE = "force_majeure", _("Force majeure (D §22)")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")  # D §22
 
 
 # What makes a terms version itself rather than a clause of it.
@@ -450,20 +460,20 @@ class Contract(models.Model):
         max_digits=12,
         decimal_places=2,
         default=0,
-        help_text=_("Invoiced when the contract is signed (D §15.2)."),
+        help_text=_("Invoiced when the contract is signed."),
     )
     invoiced_from = models.DateField(
         _("monthly fees invoiced from"),
         null=True,
         blank=True,
-        help_text=_("Empty: from the delivery date. Earlier when the supplier invoices before delivery (D §8.6)."),
+        help_text=_("Empty: from the delivery date. Earlier when the supplier invoices before delivery."),
     )
     delivery_delay_cause = models.CharField(
         _("cause of a delivery delay"),
         max_length=32,
         choices=DelayCause.choices,
         blank=True,
-        help_text=_("The delivery guarantee applies only when a delay is solely the supplier's (D §9.3)."),
+        help_text=_("The delivery guarantee applies only when a delay is solely the supplier's."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     account_managers = models.ManyToManyField(
@@ -608,8 +618,8 @@ class ContractFee(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    TERMS_CHANGE = "terms_change", _("Change of terms (D §28)")
-    FEE_CHANGE = "fee_change", _("Change of the monthly fee (D §15.14)")
+    TERMS_CHANGE = "terms_change", _("Change of terms")
+    FEE_CHANGE = "fee_change", _("Change of the monthly fee")
 
 
 class NoticeChannel(models.TextChoices):

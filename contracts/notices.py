@@ -117,6 +117,8 @@ def _shown(terms: ServiceTerms, field, value) -> str:
             % {"below": _number(step["below"]), "percent": _number(step["percent"])}
             for step in value
         )
+    if field.name == "clauses":
+        return "; ".join(f"{key}: {ref}" for key, ref in value.items())
     if field.name == "maintenance_windows":
         return "; ".join(
             f"{', '.join(str(WEEKDAYS_ABBR[day - 1]) for day in window['weekdays'])} {window['start']}–{window['end']}"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts import notices, signals
+from contracts.clauses import cited_together
 from contracts.models import (
     Contract,
     ContractFee,
@@ -183,10 +184,14 @@ def terms_revision_plan(
             {
                 "effective_from": [
                     _(
-                        "Customers must have the notice %(months)s before a change takes effect (D §28, §25.2): "
+                        "Customers must have the notice %(months)s before a change takes effect%(ref)s: "
                         "the earliest allowed date is %(date)s."
                     )
-                    % {"months": _months_text(in_force.terms_change_notice_months), "date": earliest.isoformat()}
+                    % {
+                        "months": _months_text(in_force.terms_change_notice_months),
+                        "date": earliest.isoformat(),
+                        "ref": cited_together(in_force, "terms_change", "notice_receipt"),
+                    }
                 ]
             }
         )
@@ -395,9 +400,13 @@ def check_fee_change(
                 {
                     "effective_from": [
                         _(
-                            "A higher fee needs %(days)d days' notice to the customer (D §15.14, §25.2): the earliest allowed date is %(date)s."
+                            "A higher fee needs %(days)d days' notice to the customer%(ref)s: the earliest allowed date is %(date)s."
                         )
-                        % {"days": terms.price_change_notice_days, "date": earliest.isoformat()}
+                        % {
+                            "days": terms.price_change_notice_days,
+                            "date": earliest.isoformat(),
+                            "ref": cited_together(terms, "price_change", "notice_receipt"),
+                        }
                     ]
                 }
             )

@@ -13,6 +13,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from contracts.clauses import clean_clauses
+
 HHMM = re.compile(r"^(\d{2}):(\d{2})$")
 
 
@@ -327,6 +329,10 @@ def validate_terms(terms) -> None:
         )
     if not re.fullmatch(r"[A-Z]{3}", terms.currency or ""):
         add("currency", _("An ISO 4217 currency code such as EUR or SEK."))
+    try:
+        terms.clauses = clean_clauses(terms.clauses)
+    except ValidationError as error:
+        add("clauses", error.messages[0])
 
     if errors:
         raise ValidationError(errors)

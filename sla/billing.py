@@ -82,11 +82,11 @@ class BillingMonth:
                 )
                 % {"n": self.stale}
             )
-        for outage, numbers in self.contradictions:
+        for outage, numbers in self.contradictions:  # D §10.4
             found.append(
                 _(
                     "Outage %(id)d is counted as the supplier's, but its tickets %(numbers)s are classified as not "
-                    "the supplier's Fault (D §10.4): settle it on the outage board first."
+                    "the supplier's Fault: settle it on the outage board first."
                 )
                 % {"id": outage.pk, "numbers": ", ".join(numbers)}
             )

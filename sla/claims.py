@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.clauses import cited
 from contracts.delivery import delivery_status
 from contracts.fees import annual_fees, cents
 from contracts.models import Contract, ServiceTerms, TermsBook
@@ -102,15 +103,20 @@ def claim_file(
     today = timezone.localdate(now)
     month = first_of(month) if month else None
     errors: dict[str, list[str]] = {}
+    terms = contract.terms
     if kind not in ClaimKind.values:
         errors["kind"] = [_("Choose a price discount, a deduction for late delivery or damages.")]
     if not tickets:
-        errors["tickets"] = [_("A claim cites the ticket numbers it rests on (D §20.2).")]
+        errors["tickets"] = [
+            _("A claim cites the ticket numbers it rests on%(ref)s.") % {"ref": cited(terms, "claim_contents")}
+        ]
     foreign = [t.number for t in tickets if t.customer_id != contract.customer_id]
     if foreign:
         errors["tickets"] = [_("These tickets are not this contract's customer's: %(n)s.") % {"n": ", ".join(foreign)}]
     if not (description or "").strip():
-        errors["description"] = [_("Describe the circumstance and how it arose (D §20.2).")]
+        errors["description"] = [
+            _("Describe the circumstance and how it arose%(ref)s.") % {"ref": cited(terms, "claim_contents")}
+        ]
     if amount is None or amount <= 0:
         errors["amount"] = [_("Give the amount claimed, above zero.")]
     if discovered_on > today:
@@ -118,7 +124,7 @@ def claim_file(
     if month is not None and month > first_of(today):
         errors["month"] = [_("That month has not begun yet.")]
     if kind == ClaimKind.DISCOUNT and month is None:
-        errors["month"] = [_("A price discount is claimed for a month (D §10.3).")]
+        errors["month"] = [_("A price discount is claimed for a month%(ref)s.") % {"ref": cited(terms, "discount")}]
     elif kind == ClaimKind.DAMAGES and month is None and outage is None:
         errors["outage"] = [_("Name the outage or the month the damages arose from.")]
     if outage is not None and not _outage_concerns(outage, contract):
@@ -135,9 +141,13 @@ def claim_file(
                 "discovered_on": [
                     _(
                         "Too late: the circumstance was or should have been discovered on %(found)s, so a claim had to "
-                        "be made by %(deadline)s (D §20.1)."
+                        "be made by %(deadline)s%(ref)s."
                     )
-                    % {"found": since.isoformat(), "deadline": deadline.isoformat()}
+                    % {
+                        "found": since.isoformat(),
+                        "deadline": deadline.isoformat(),
+                        "ref": cited(contract.terms_in_force(since), "claim_window"),
+                    }
                 ]
             }
         )
@@ -184,8 +194,11 @@ def claim_decide(
         raise ValidationError(
             {
                 "outside_cap": [
-                    _("Only damages can be outside the cap, for one of the reasons of D §19.4: %(values)s.")
-                    % {"values": ", ".join(OutsideCap.values)}
+                    _("Only damages can be outside the cap, for one of these reasons%(ref)s: %(values)s.")
+                    % {
+                        "values": ", ".join(OutsideCap.values),
+                        "ref": cited(claim.contract.terms, "damages_outside_cap"),
+                    }
                 ]
             }
         )
@@ -207,10 +220,15 @@ def claim_decide(
                 {
                     "granted_amount": [
                         _(
-                            "The damages cap leaves %(left)s %(currency)s (D §19.2–19.3); grant at most that, or mark the "
-                            "claim as outside the cap with its D §19.4 reason."
+                            "The damages cap leaves %(left)s %(currency)s%(ref)s; grant at most that, or mark the "
+                            "claim as outside the cap with its reason%(outside)s."
                         )
-                        % {"left": cap.remaining, "currency": cap.currency}
+                        % {
+                            "left": cap.remaining,
+                            "currency": cap.currency,
+                            "ref": cited(claim.contract.terms, "damages_cap"),
+                            "outside": cited(claim.contract.terms, "damages_outside_cap"),
+                        }
                     ]
                 }
             )

@@ -74,6 +74,7 @@ def contract_extras(contract: Contract) -> dict:
         "closed_tickets": ticket_selectors.recently_closed(contract_id=contract.pk),
         "claims": _claims(contract=contract),
         "billable": _billable(today, contract_id=contract.pk),
+        "customer_terms": [contract.terms],  # whose clauses the page cites
     }
 
 
@@ -99,6 +100,7 @@ def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
         "closed_tickets": ticket_selectors.recently_closed(customer_id=customer.pk),
         "claims": _claims(contract__customer=customer),
         "billable": _billable(today, customer_id=customer.pk),
+        "customer_terms": list({c.terms_id: c.terms for c in contracts}.values()),  # whose clauses the page cites
         "today": today,
     }
     return render(request, "sla/customer.html", context)

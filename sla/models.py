@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract, Customer, NoticeChannel
+from contracts.clauses import cited, cited_common
+from contracts.models import Contract, Customer, NoticeChannel, ServiceTerms
 
 
 class OutageKind(models.TextChoices):
@@ -16,7 +17,7 @@ class OutageKind(models.TextChoices):
 
 class Responsibility(models.TextChoices):
     SUPPLIER = "supplier", _("The supplier's Fault")
-    CUSTOMER_CHANGE = "customer_change", _("An unannounced change by the customer (D §17.1)")
+    CUSTOMER_CHANGE = "customer_change", _("An unannounced change by the customer")  # D §17.1
     CUSTOMER = "customer", _("The customer")
     THIRD_PARTY = "third_party", _("A third party")
     FORCE_MAJEURE = "force_majeure", _("Force majeure")
@@ -42,7 +43,7 @@ class Outage(models.Model):
         choices=NoticeChannel.choices,
         blank=True,
         help_text=_(
-            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."
+            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail."
         ),
     )
     description = models.TextField(_("description"), blank=True)
@@ -51,7 +52,7 @@ class Outage(models.Model):
         _("terms whose notice was not met"),
         default=list,
         blank=True,
-        help_text=_("Planned work outside the maintenance windows without due notice (D §11.3, T §5.1)."),
+        help_text=_("Planned work outside the maintenance windows without due notice."),  # D §11.3, T §5.1
     )
     # D §10.4: staff confirmed the supplier's responsibility although these linked tickets were
     # classified as not a fault (or as caused by the customer's change, D §17.1).
@@ -221,9 +222,18 @@ class ClaimStatus(models.TextChoices):
 
 
 class ClaimKind(models.TextChoices):
-    DISCOUNT = "discount", _("Price discount for low availability (D §10.3)")
-    DELIVERY = "delivery", _("Deduction for late delivery (D §9.1)")
-    DAMAGES = "damages", _("Damages (D §19)")
+    DISCOUNT = "discount", _("Price discount for low availability")
+    DELIVERY = "delivery", _("Deduction for late delivery")
+    DAMAGES = "damages", _("Damages")
+
+
+# The matter of the terms' clause table (contracts.clauses) each kind of claim rests on.
+CLAIM_CLAUSES = {ClaimKind.DISCOUNT: "discount", ClaimKind.DELIVERY: "delivery_deduction", ClaimKind.DAMAGES: "damages"}
+
+
+def claim_kind_choices(terms: list[ServiceTerms]) -> list[tuple[str, str]]:
+    """The kinds of claim, each citing the clause these terms share for it (none when they differ)."""
+    return [(kind.value, f"{kind.label}{cited_common(terms, CLAIM_CLAUSES[kind])}") for kind in ClaimKind]
 
 
 class OutsideCap(models.TextChoices):
@@ -262,7 +272,7 @@ class Claim(models.Model):
         max_length=24,
         choices=OutsideCap.choices,
         blank=True,
-        help_text=_("D §19.4: the cap does not apply."),
+        help_text=_("Why the cap does not apply."),  # D §19.4
     )
     decision_note = models.TextField(_("decision"), blank=True)
     decided_by = models.ForeignKey(
@@ -290,3 +300,8 @@ class Claim(models.Model):
     @property
     def currency(self) -> str:
         return self.contract.terms.currency
+
+    @property
+    def kind_shown(self) -> str:
+        """The kind of claim, citing the clause of the contract's terms it rests on."""
+        return f"{self.get_kind_display()}{cited(self.contract.terms, CLAIM_CLAUSES[ClaimKind(self.kind)])}"

@@ -20,6 +20,7 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.clauses import cited
 from contracts.fees import fee_on
 from contracts.models import Contract, ContractFee, ServiceTerms, TermsBook
 from core import months as months_module
@@ -33,10 +34,17 @@ CUSTOMER_CHANGE = "customer_change"
 NOT_SUPPLIERS = "not_suppliers"
 REASONS = {
     availability.OUTSIDE_SERVICE: gettext_lazy("outside the contract's service time this month"),
-    CUSTOMER_CHANGE: gettext_lazy("caused by an unannounced change by the customer (D §17.1)"),
-    NOT_SUPPLIERS: gettext_lazy("not the supplier's Fault (D §10.4)"),
-    availability.INSIDE_WINDOWS: gettext_lazy("planned work inside the maintenance windows (D §11.2, §11.4)"),
-    availability.PARTLY_INSIDE_WINDOWS: gettext_lazy("partly planned work inside the maintenance windows (D §11.4)"),
+    CUSTOMER_CHANGE: gettext_lazy("caused by an unannounced change by the customer"),
+    NOT_SUPPLIERS: gettext_lazy("not the supplier's Fault"),
+    availability.INSIDE_WINDOWS: gettext_lazy("planned work inside the maintenance windows"),
+    availability.PARTLY_INSIDE_WINDOWS: gettext_lazy("partly planned work inside the maintenance windows"),
+}
+# The matter of the terms' clause table (contracts.clauses) each reason cites.
+REASON_CLAUSES = {
+    CUSTOMER_CHANGE: "customer_change",
+    NOT_SUPPLIERS: "not_suppliers_fault",
+    availability.INSIDE_WINDOWS: "maintenance_windows",
+    availability.PARTLY_INSIDE_WINDOWS: "maintenance_windows",
 }
 
 
@@ -63,6 +71,7 @@ class OutageLine:
 
     outage: Outage
     part: Part
+    terms: ServiceTerms | None = None  # whose clauses the reason cites
 
     @property
     def counted_minutes(self) -> Decimal:
@@ -70,7 +79,11 @@ class OutageLine:
 
     @property
     def excluded_reason(self) -> str | None:
-        return None if self.part.excluded is None else str(REASONS[self.part.excluded])
+        excluded = self.part.excluded
+        if excluded is None:
+            return None
+        key = REASON_CLAUSES.get(excluded)
+        return f"{REASONS[excluded]}{cited(self.terms, key) if key else ''}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,7 @@ class ContractMonth:
     @cached_property
     def outages(self) -> list[OutageLine]:
         # Each span is named by its outage (outage_span), so each part's key is an Outage.
-        lines = [OutageLine(cast(Outage, part.key), part) for part in self.figures.parts]
+        lines = [OutageLine(cast(Outage, part.key), part, self.terms) for part in self.figures.parts]
         return sorted(lines, key=lambda line: (line.outage.started_at, line.outage.pk))
 
     @property

@@ -32,7 +32,17 @@ from core.api.params import whole_number
 from core.months import FIRST_YEAR, MonthError, add_months, month_text, months_from, parse_month, previous_month
 from core.web import apply_errors
 from sla import billing, claims, customer_views, reports, selectors, services
-from sla.models import Claim, ClaimKind, MonthlyReport, Outage, OutageKind, OutsideCap, Responsibility, UpdateState
+from sla.models import (
+    Claim,
+    ClaimKind,
+    MonthlyReport,
+    Outage,
+    OutageKind,
+    OutsideCap,
+    Responsibility,
+    UpdateState,
+    claim_kind_choices,
+)
 from tickets import bulk, history
 from tickets.models import Ticket
 
@@ -60,7 +70,7 @@ class OutageForm(forms.Form):
         choices=[("", "–"), *NoticeChannel.choices],
         required=False,
         help_text=gettext_lazy(
-            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail (D §25.2)."
+            "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail."
         ),
     )
     contracts = forms.CharField(
@@ -165,7 +175,7 @@ def outage_board(request: HttpRequest) -> HttpResponse:
             "last_month": _last_month(),
             "now": now,
             "upcoming": selectors.planned_ahead(now),
-            "status_terms": ServiceTerms.objects.in_force(),
+            "status_terms": list(ServiceTerms.objects.in_force()),
         },
     )
 
@@ -178,7 +188,10 @@ def outage_new(request: HttpRequest) -> HttpResponse:
     if outage:
         return redirect("sla-outage", pk=outage.pk)
     return render(
-        request, "sla/outage_form.html", {"form": form, "zone": settings.TIME_ZONE}, status=400 if form.errors else 200
+        request,
+        "sla/outage_form.html",
+        {"form": form, "zone": settings.TIME_ZONE, "all_terms": ServiceTerms.objects.in_force()},
+        status=400 if form.errors else 200,
     )
 
 
@@ -228,7 +241,7 @@ def outage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "sla/outage_form.html",
-        {"form": form, "outage": outage, "zone": settings.TIME_ZONE},
+        {"form": form, "outage": outage, "zone": settings.TIME_ZONE, "all_terms": ServiceTerms.objects.in_force()},
         status=400 if form.errors else 200,
     )
 
@@ -310,6 +323,8 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
         "going_on": going_on,
         "update_form": update_form or OutageUpdateForm(),
         "status_pages": _status_pages(outage),
+        # The terms whose clauses the page cites.
+        "all_terms": list(ServiceTerms.objects.in_force()),
     }
     refused = error or (update_form is not None and update_form.errors)
     return render(request, "sla/outage.html", context, status=400 if refused else 200)
@@ -562,7 +577,7 @@ def _plain(text: str, status: int) -> HttpResponse:
 
 @staff_member_required
 def delivery(request: HttpRequest) -> HttpResponse:
-    """Contracts not yet delivered, with the D §8.2 / §9 marks (staff)."""
+    """Contracts not yet delivered, with the delivery marks of their terms (D §8.2, §9; staff)."""
     today = timezone.localdate()
     contracts = (
         Contract.objects.filter(
@@ -581,7 +596,9 @@ def delivery(request: HttpRequest) -> HttpResponse:
             waiting.append(status)
         elif status.state == "delivered_late":
             late.append(status)
-    return render(request, "sla/delivery.html", {"rows": waiting, "late": late, "today": today})
+    # The terms of the contracts listed, whose clauses the page cites.
+    all_terms = list({c.terms_id: c.terms for c in shown}.values())
+    return render(request, "sla/delivery.html", {"rows": waiting, "late": late, "today": today, "all_terms": all_terms})
 
 
 DELIVERED_LATE_SHOWN = datetime.timedelta(days=365)
@@ -619,6 +636,9 @@ class ClaimForm(forms.Form):
         contract.queryset = contracts
         # Labels of this form's own (mypy takes no method assigned to one instance).
         setattr(contract, "label_from_instance", lambda c: f"{c.terms.name} (#{c.pk})")
+        # The customer's terms, whose clauses the form cites (none where its contracts' differ).
+        self.terms = [c.terms for c in contracts]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = claim_kind_choices(self.terms)
         since = timezone.now() - datetime.timedelta(days=400)
         outage = cast(forms.ModelChoiceField, self.fields["outage"])
         outage.queryset = Outage.objects.filter(

@@ -69,6 +69,7 @@ def ensure_seed_terms() -> None:
 
     importlib.import_module("contracts.migrations.0002_seed_terms").create_seed_terms(apps, None)
     importlib.import_module("contracts.migrations.0003_fees_notices_and_terms").seed_terms_clauses(apps, None)
+    importlib.import_module("contracts.migrations.0008_clause_references").fill_seed_clauses(apps, None)
 
 
 class ContactPersonFactory(factory.django.DjangoModelFactory):

@@ -35,7 +35,7 @@ def test_t3_1_other_kinds_of_number_are_refused_by_name(staff_api, contract_b, n
     response = report(staff_api, contract_b, number)
     assert response.status_code == 400
     assert response.json()["a_number"] == [
-        f"{number} is {kind}; these terms only cover fixed-line numbers and mobile numbers."
+        f"{number} is {kind}; these terms only cover fixed-line numbers and mobile numbers (T §3.1)."
     ]
 
 

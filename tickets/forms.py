@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.clauses import cited_common
 from contracts.models import Contract, Customer
 from core.idempotency import form_token
 from tickets import attachments, bulk, selectors, services
@@ -86,13 +87,13 @@ class FaultReportForm(forms.Form):
         label=_("A-number: the number that was called"),
         required=False,
         max_length=40,
-        help_text=_("The number the user was called on (D §2), e.g. 018-123 45."),
+        help_text=_("The number the user was called on%(ref)s, e.g. 018-123 45."),
     )
     b_number = forms.CharField(
         label=_("B-number: the calling number"),
         required=False,
         max_length=40,
-        help_text=_("The number the call came from (D §2), e.g. 070-123 45 67."),
+        help_text=_("The number the call came from%(ref)s, e.g. 070-123 45 67."),
     )
     fault_occurred_at = LocalDateTimeField(
         label=_("Date and time of the fault"),
@@ -110,7 +111,7 @@ class FaultReportForm(forms.Form):
         required=False,
         help_text=_(
             "Urgent means a mobile subscription must be blocked, or the fault hits many or all "
-            "users in your organisation (D §16.8). For urgent cases you may also call support."
+            "users in your organisation%(ref)s. For urgent cases you may also call support."
         ),
     )
     attachments = MultipleFileField(label=_("Attachments"), help_text=_("Screenshots or logs."))
@@ -124,6 +125,11 @@ class FaultReportForm(forms.Form):
         contract.queryset = contracts
         for name in ("a_number", "b_number", "fault_occurred_at"):
             setattr(self.fields[name], "fault_required", True)  # marked: required when it is a fault
+        # The references of the contracts' terms; none when the customer's contracts differ.
+        terms = [c.terms for c in contract.queryset]
+        for name, key in (("a_number", "numbers_defined"), ("b_number", "numbers_defined"), ("urgent", "urgent")):
+            field = self.fields[name]
+            field.help_text = field.help_text % {"ref": cited_common(terms, key)}
         if len(contract.queryset) == 1:
             contract.widget = forms.HiddenInput()
             contract.initial = contract.queryset[0].pk

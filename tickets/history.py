@@ -14,6 +14,7 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.clauses import cited
 from core.times import local_time
 from tickets.models import AttachmentReference, Classification, CloseReason, NotFaultReason, shown_host
 from tickets.states import Status
@@ -22,10 +23,10 @@ from tickets.states import Status
 NOTES = {
     "reported": gettext_lazy("Report received"),
     "customer-answered": gettext_lazy("The customer answered"),
-    "no-answer": gettext_lazy("The customer did not answer by the deadline (D §16.7)."),
+    "no-answer": gettext_lazy("The customer did not answer by the deadline%(ref)s."),
     "answered-in-time": gettext_lazy(
         "The customer's answer reached the mail server at %(at)s, before the deadline %(due)s: the "
-        "ticket closed without an answer is opened again (D §16.7)."
+        "ticket closed without an answer is opened again%(ref)s."
     ),
 }
 # Notes written in words before they were stored as keys.
@@ -51,15 +52,16 @@ def note(key: str, **values: datetime.datetime | str) -> str:
     return f"{key} {json.dumps(encoded, separators=(',', ':'))}"
 
 
-def note_text(stored: str, zone: str) -> str:
-    """A stored note in the reader's language; a note written in words is shown as written."""
+def note_text(stored: str, zone: str, terms=None) -> str:
+    """A stored note in the reader's language, citing the ticket's `terms` where they say it; a
+    note written in words is shown as written."""
     stored = LEGACY.get(stored, stored)
     match = KEY.match(stored or "")
     if not match or match[1] not in NOTES:
         return stored
     values = json.loads(match[2]) if match[2] else {}
     shown = {name: local_time(value, zone) if _is_time(value) else value for name, value in values.items()}
-    return str(NOTES[match[1]]) % shown if shown else str(NOTES[match[1]])
+    return str(NOTES[match[1]]) % {**shown, "ref": cited(terms, "reply_close")}
 
 
 def _is_time(value) -> bool:
@@ -73,8 +75,9 @@ def _label(choices, value) -> str:
         return value or "–"
 
 
-def describe(event, zone: str) -> str:
-    """One history entry as a sentence, without its time (shown beside it)."""
+def describe(event, zone: str, terms=None) -> str:
+    """One history entry as a sentence, without its time (shown beside it), citing the ticket's
+    `terms` where they say it."""
     who = event.actor.get_username() if event.actor_id else _("The system")
     field, old, new = event.field, event.old_value, event.new_value
     if field == "status":
@@ -93,7 +96,8 @@ def describe(event, zone: str) -> str:
         )
     elif field == "customer_reply_due":
         sentence = (
-            _("The customer has until %(due)s to answer (D §16.7).") % {"due": local_time(new, zone)}
+            _("The customer has until %(due)s to answer%(ref)s.")
+            % {"due": local_time(new, zone), "ref": cited(terms, "reply_close")}
             if new
             else _("The reply deadline %(due)s no longer applies.") % {"due": local_time(old, zone)}
         )
@@ -139,7 +143,7 @@ def describe(event, zone: str) -> str:
             "new": new or "–",
         }
     if event.note and field != "retention":
-        text = note_text(event.note, zone)
+        text = note_text(event.note, zone, terms)
         if text and text != str(NOTES["reported"]):
             sentence = f"{sentence} {text}" if text.endswith(".") else f"{sentence} ({text})"
     return sentence

@@ -33,7 +33,7 @@ class Channel(models.TextChoices):
 
 class CloseReason(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
-    NO_CUSTOMER_FEEDBACK = "no_customer_feedback", _("No answer from the customer (D §16.7)")
+    NO_CUSTOMER_FEEDBACK = "no_customer_feedback", _("No answer from the customer")  # D §16.7
     NOT_A_FAULT = "not_a_fault", _("Not a fault")
     DUPLICATE = "duplicate", _("Duplicate")
     WITHDRAWN = "withdrawn", _("Withdrawn by the customer")
@@ -117,10 +117,8 @@ class Ticket(models.Model):
     )
     category = models.CharField(_("category"), max_length=16, choices=Category.choices, default=Category.FAULT)
     urgent = models.BooleanField(_("urgent"), default=False)
-    a_number = models.CharField(
-        _("A-number"), max_length=20, blank=True, help_text=_("The number that was called (D §2).")
-    )
-    b_number = models.CharField(_("B-number"), max_length=20, blank=True, help_text=_("The calling number (D §2)."))
+    a_number = models.CharField(_("A-number"), max_length=20, blank=True, help_text=_("The number that was called."))
+    b_number = models.CharField(_("B-number"), max_length=20, blank=True, help_text=_("The calling number."))
     fault_occurred_at = models.DateTimeField(_("fault occurred at"), null=True, blank=True)
     description = models.TextField(_("description"))
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -173,11 +171,9 @@ class Ticket(models.Model):
     details_missing = models.BooleanField(
         _("report details missing"),
         default=False,
-        help_text=_("A report by e-mail without A-number, B-number or fault time (D §16.9): asked for."),
+        help_text=_("A report by e-mail without A-number, B-number or fault time: asked for."),
     )
-    caused_by_customer_change = models.BooleanField(
-        _("caused by an unannounced customer change (D §17.1)"), default=False
-    )
+    caused_by_customer_change = models.BooleanField(_("caused by an unannounced customer change"), default=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -200,7 +196,7 @@ class Ticket(models.Model):
         _("closed unanswered after"),
         null=True,
         blank=True,
-        help_text=_("The reply deadline that passed when the ticket was closed without an answer (D §16.7)."),
+        help_text=_("The reply deadline that passed when the ticket was closed without an answer."),
     )
     anonymised_at = models.DateTimeField(
         _("anonymised at"),

@@ -34,10 +34,12 @@ def to_e164(
     default_region: str | None,
     allowed_regions: list[str] | None = None,
     allowed_types: list[str] | None = None,
+    reference: str = "",
 ) -> str:
     """`018-123 45` read in Finland → `+3581812345`. A national form is read in `default_region`
     (the country of the contract's terms); `allowed_regions` and `allowed_types` restrict the
-    number's country and kind (T §3.1: Swedish fixed and mobile numbers only)."""
+    number's country and kind (T §3.1: Swedish fixed and mobile numbers only); `reference` is
+    the terms' clause saying so, cited as " (T §3.1)" at the end of the refusal."""
     text = (text or "").strip()
     if not text:
         raise PhoneNumberError(_("Enter a phone number."))
@@ -54,18 +56,19 @@ def to_e164(
         if region not in allowed_regions:
             names = ", ".join(allowed_regions)
             raise PhoneNumberError(
-                _("%(text)s is a number in %(region)s; these terms only cover numbers in: %(names)s.")
-                % {"text": text, "region": region or _("an unknown country"), "names": names}
+                _("%(text)s is a number in %(region)s; these terms only cover numbers in: %(names)s%(ref)s.")
+                % {"text": text, "region": region or _("an unknown country"), "names": names, "ref": reference}
             )
     if allowed_types:
         kind = phonenumbers.number_type(number)
         if kind not in {NUMBER_TYPES[name] for name in allowed_types}:
             raise PhoneNumberError(
-                _("%(text)s is %(kind)s; these terms only cover %(kinds)s.")
+                _("%(text)s is %(kind)s; these terms only cover %(kinds)s%(ref)s.")
                 % {
                     "text": text,
                     "kind": KIND_NAMES.get(kind, _("a number of another kind")),
                     "kinds": _kinds_text(allowed_types),
+                    "ref": reference,
                 }
             )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contracts.clauses import cited
 from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
 from core.validation import check_time, labels
 from tickets import attachments, history, notifications, signals, staff_notices
@@ -241,11 +242,19 @@ def report_problems(
         if not (value or "").strip():
             if category == Category.FAULT:
                 # D §16.9: A-number, B-number and the time of the fault.
-                errors.setdefault(field, []).append(_("A fault report needs this number (D §16.9)."))
+                errors.setdefault(field, []).append(
+                    _("A fault report needs this number%(ref)s.") % {"ref": cited(terms, "fault_details")}
+                )
             numbers[field] = ""
             continue
         try:
-            numbers[field] = to_e164(value, default_region=region, allowed_regions=allowed, allowed_types=kinds)
+            numbers[field] = to_e164(
+                value,
+                default_region=region,
+                allowed_regions=allowed,
+                allowed_types=kinds,
+                reference=cited(terms, "numbers_covered"),
+            )
         except PhoneNumberError as error:
             errors.setdefault(field, []).append(str(error))
 
@@ -254,7 +263,8 @@ def report_problems(
     elif fault_occurred_at is None:
         if category == Category.FAULT:
             errors.setdefault("fault_occurred_at", []).append(
-                _("A fault report needs the date and time of the fault (D §16.9).")
+                _("A fault report needs the date and time of the fault%(ref)s.")
+                % {"ref": cited(terms, "fault_details")}
             )
     elif fault_occurred_at > now:
         errors.setdefault("fault_occurred_at", []).append(_("The fault cannot be in the future."))
@@ -279,9 +289,9 @@ def _check_defect_window(errors: dict, contract: Contract, terms, received_at: d
     if received_at.astimezone(zoneinfo.ZoneInfo(terms.timezone)).date() > until:
         errors.setdefault("category", []).append(
             _(
-                "Defects in the delivery had to be reported by %(date)s (D §8.4); report a fault or a support request instead."
+                "Defects in the delivery had to be reported by %(date)s%(ref)s; report a fault or a support request instead."
             )
-            % {"date": until.isoformat()}
+            % {"date": until.isoformat(), "ref": cited(terms, "delivery_defects")}
         )
 
 
@@ -306,7 +316,7 @@ def _reopen_answered(ticket: Ticket, actor, at: datetime.datetime) -> None:
     """The sweep closed the ticket while the customer's answer, in time, was on its way to us."""
     assert ticket.unanswered_due is not None  # _answered_in_time
     stored = history.note("answered-in-time", at=at, due=ticket.unanswered_due)
-    note = history.note_text(stored, ticket.terms.timezone)
+    note = history.note_text(stored, ticket.terms.timezone, ticket.terms)
     _record(ticket, actor, "status", Status.CLOSED, Status.WAITING_FOR_CUSTOMER, note=stored)
     _record(ticket, actor, "close_reason", ticket.close_reason, None)
     ticket.status, ticket.close_reason, ticket.closed_at = Status.WAITING_FOR_CUSTOMER, None, None
@@ -743,12 +753,17 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 Ticket.objects.filter(status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by()
-                .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone")[:batch]
+                .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone", "terms__clauses")[
+                    :batch
+                ]
             )
             if not rows:
                 return closed
             ids = [row[0] for row in rows]
-            texts = {pk: _closing_text(due, language, zone) for pk, due, language, zone in rows}
+            texts = {
+                pk: _closing_text(due, language, zone, cited(clauses, "reply_close"))
+                for pk, due, language, zone, clauses in rows
+            }
             Ticket.objects.filter(pk__in=ids).update(
                 status=Status.CLOSED,
                 close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
@@ -778,12 +793,12 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             closed += len(ids)
 
 
-def _closing_text(due: datetime.datetime, language: str, zone: str) -> str:
+def _closing_text(due: datetime.datetime, language: str, zone: str, ref: str) -> str:
     with translation.override(language):
         return _(
-            "We did not hear from you by %(due)s, so the ticket is closed as finished "
-            "(D §16.7). Write a new report if the fault remains."
-        ) % {"due": _local(due, zone)}
+            "We did not hear from you by %(due)s, so the ticket is closed as finished%(ref)s. Write a new report if "
+            "the fault remains."
+        ) % {"due": _local(due, zone), "ref": ref}
 
 
 def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:

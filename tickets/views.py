@@ -577,7 +577,9 @@ def _desk_ticket_context(request, ticket: Ticket, **forms) -> dict:
     time_entries = list(ticket.time_entries.select_related("user"))
     for kind, item in timeline:
         if kind == "event":
-            setattr(item, "sentence", history.describe(item, zone))  # for the template (not a field of the event)
+            setattr(
+                item, "sentence", history.describe(item, zone, ticket.terms)
+            )  # for the template (not a field of the event)
     return {
         "ticket": ticket,
         "contacts": ticket.customer.contacts.order_by("-is_primary", "name"),
@@ -732,7 +734,8 @@ def billable(request: HttpRequest) -> HttpResponse:
     """Work on tickets that are not a Fault, per customer and month (D §15.3, §16.5)."""
     month = month_asked(request)
     rows = selectors.billable_work(month)
-    return render(request, "tickets/billable.html", {"rows": rows, "month": month})
+    context = {"rows": rows, "month": month, "all_terms": ServiceTerms.objects.in_force()}
+    return render(request, "tickets/billable.html", context)
 
 
 # The inbox's contract picker lists this many; a search narrows it to the one wanted.

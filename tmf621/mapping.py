@@ -158,7 +158,11 @@ def _history(ticket: Ticket, changes: list[TicketEvent]) -> list[dict]:
             # A status change always names its new status.
             "status": tmf_status(change.new_value or "", ticket.close_reason if index == last else None),
             "statusChangeDate": iso(change.at),
-            **({"statusChangeReason": history.note_text(change.note, ticket.terms.timezone)} if change.note else {}),
+            **(
+                {"statusChangeReason": history.note_text(change.note, ticket.terms.timezone, ticket.terms)}
+                if change.note
+                else {}
+            ),
         }
         for index, change in enumerate(changes)
     ]

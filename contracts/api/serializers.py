@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts import clauses
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 from core.api.fields import StrictFields
@@ -39,6 +40,22 @@ class PlainDecimalField(serializers.DecimalField):
         return text
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            key: {"type": "string", "pattern": f"^{clauses.REFERENCE.pattern}$", "maxLength": clauses.MAX_LENGTH}
+            for key in clauses.KEYS
+        },
+        "additionalProperties": False,
+        "example": {"fault_details": "D §16.9", "numbers_defined": "D §2"},
+    }
+)
+class ClauseTableField(serializers.JSONField):
+    """Where the terms say what the desk tells people, e.g. {"fault_details": "D §16.9"}; a matter
+    the terms are silent on has no key."""
+
+
 class DiscountStepSerializer(StrictFields, serializers.Serializer):
     below = serializers.CharField()
     percent = serializers.CharField()
@@ -68,6 +85,10 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
     )
     a_number_types = serializers.JSONField(
         required=False, help_text='Kinds of A-number covered, e.g. ["fixed_line", "mobile"] (T §3.1); empty: any.'
+    )
+    clauses = ClauseTableField(
+        required=False,
+        help_text="The clause references the desk cites for these terms, by matter; none where the terms are silent.",
     )
 
     class Meta:
@@ -123,6 +144,7 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
             "notice_receipt_days_letter",
             "notice_receipt_days_email",
             "notice_receipt_days_phone",
+            "clauses",
             "created_at",
         ]
         read_only_fields = ["id", "version", "created_at"]

@@ -247,13 +247,13 @@ CANNED_REPLIES = [
         "Be om A- och B-nummer",
         "sv",
         "Hej!\n\nFör att kunna felsöka behöver vi A-nummer (numret som ringdes), B-nummer (numret som "
-        "ringde) och klockslag för ett samtal som misslyckades (D §16.9).\n\nVänliga hälsningar\n{agent.first_name}",
+        "ringde) och klockslag för ett samtal som misslyckades.\n\nVänliga hälsningar\n{agent.first_name}",
     ),
     (
         "Ask for A- and B-numbers",
         "en",
         "Hello,\n\nTo trace the fault we need the A-number (the number called), the B-number (the number "
-        "calling) and the time of one call that failed (D §16.9).\n\nBest regards\n{agent.first_name}",
+        "calling) and the time of one call that failed.\n\nBest regards\n{agent.first_name}",
     ),
 ]
 
