@@ -6,6 +6,7 @@ away."""
 import re
 
 from drf_spectacular import openapi
+from rest_framework import serializers
 
 from core.api.fields import StrictFields
 from core.idempotency import is_idempotent
@@ -108,6 +109,19 @@ class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with the `Idempotency-Key` header and its answers on the
     operations that take it, and `additionalProperties: false` on the bodies whose serializer
     refuses unknown fields (StrictFields)."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF trims a text before it checks it is not blank: "  " is blank too.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+        ):
+            schema.setdefault("pattern", r"\S")
+        return schema
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

@@ -86,8 +86,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             params.check(
                 self.request.query_params,
                 status=params.comma_list_of(*Status.values),
-                customer=params.whole_number,
-                contract=params.whole_number,
+                customer=params.an_id,
+                contract=params.an_id,
                 assignee=lambda value: value == "none" or params.whole_number(value),
                 category=params.one_of(*Category.values),
                 urgent=params.yes_or_no,
