@@ -29,6 +29,8 @@ NOT_IN_THE_SCHEMA = {
     "org_number": "the organisation number's check digit",
     "announced_at": "only planned work is announced",
     "month": "a month that has begun",
+    "effective_from": "today or later",
+    "password": "Django's password validators (length, commonness, likeness to the user's name)",
 }
 
 
@@ -44,6 +46,8 @@ TMF621_BODIES = {
 def schema_valid_requests_are_taken(ctx, response, case):
     if case.operation.label in TMF621_BODIES:
         return None
+    if response.status_code == 422 and "Idempotency-Key" in response.text:
+        return None  # an Idempotency-Key an earlier example sent with another body
     if response.status_code == 400 and case.meta.generation.mode.is_positive:
         named = set(response.json())
         if named and named <= set(NOT_IN_THE_SCHEMA):
@@ -67,6 +71,7 @@ def test_the_api_keeps_its_schema_under_hostile_input(case, role, tokens):
     [
         ("urgent=perhaps", "urgent"),
         ("customer=abc", "customer"),
+        ("contract=0", "contract"),
         ("status=open,nonsense", "status"),
         ("page_size=0", "page_size"),
         ("page_size=5000", "page_size"),
