@@ -3,9 +3,17 @@ integrators (and the schema tests) know them: 400 with field messages, 401 witho
 403 for staff-only operations, 404 for objects that are not yours, 503 while the database is
 away."""
 
-from drf_spectacular import openapi
+import re
 
+from drf_spectacular import openapi
+from rest_framework import serializers
+
+from core.api.fields import StrictFields
 from core.idempotency import is_idempotent
+
+# The largest id a path or filter takes (core.api.params.whole_number: at most 18 digits).
+LARGEST_ID = 10**18 - 1
+DECIMAL_PATTERN = re.compile(r"\^-\?(?:0\?|\\d\{0,(\d+)\})\(\?:\\(.)\\d\{0,(\d+)\}\)\?\$")
 
 ERROR = {
     "type": "object",
@@ -45,6 +53,44 @@ def document_errors(result, generator, request, public):
     return result
 
 
+def _strict_decimal(schema: dict) -> None:
+    """drf-spectacular's decimal pattern also matches "", "-" and "."; DRF reads none of them as a
+    number."""
+    match = DECIMAL_PATTERN.fullmatch(schema.get("pattern", ""))
+    if match:
+        whole = rf"\d{{1,{match[1]}}}" if match[1] else "0"
+        separator, places = re.escape(match[2]), match[3]
+        schema["pattern"] = rf"^-?(?:{whole}(?:{separator}\d{{0,{places}}})?|{separator}\d{{1,{places}}})$"
+
+
+def _visit(node) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _visit(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "decimal":
+            _strict_decimal(node)
+        for value in node.values():
+            _visit(value)
+
+
+def state_server_rules(result, generator, request, public):
+    """The rules the server checks, written into the schema, so that a request the schema calls
+    valid is one the server reads: ids and integer filters of our own API from 1 to LARGEST_ID (a
+    page beyond the last answers 404), decimals with at least one digit."""
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] in ("path", "query") and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 1)
+                    schema.setdefault("maximum", LARGEST_ID)
+    _visit(result.get("components", {}).get("schemas", {}))
+    return result
+
+
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -61,7 +107,27 @@ IDEMPOTENCY_KEY = {
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with the `Idempotency-Key` header and its answers on the
-    operations that take it."""
+    operations that take it, and `additionalProperties: false` on the bodies whose serializer
+    refuses unknown fields (StrictFields)."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF trims a text before it checks it is not blank: "  " is blank too.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+        ):
+            schema.setdefault("pattern", r"\S")
+        return schema
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictFields):
+            schema["additionalProperties"] = False
+        return schema
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)

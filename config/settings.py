@@ -458,6 +458,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_errors",
+        "config.openapi.state_server_rules",
         "tmf621.schema.add_tmf621",
     ],
 }

@@ -18,6 +18,8 @@ MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
 # Months people may name: from the service's first year to the last one whose following month
 # a date can still hold.
 FIRST_YEAR, LAST_YEAR = 2000, 9998
+# The same months as an OpenAPI pattern (parse_month also takes spaces around them).
+MONTH_PATTERN = r"^(?:[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(?:0[1-9]|1[0-2])$"
 
 
 class MonthError(ValueError):

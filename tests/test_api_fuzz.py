@@ -16,15 +16,53 @@ schema.app = get_wsgi_application()
 schema.base_url = "http://localhost"
 
 
+# What a schema cannot say of a request the server refuses by name (400): whether an object it
+# names exists and is the caller's, a check digit, and rules between fields. A schema-valid
+# request refused for anything else, or also for anything else, is a failure.
+NOT_IN_THE_SCHEMA = {
+    "contract": "a contract that exists and is the caller's",
+    "contracts": "contracts that exist and are the caller's",
+    "customer": "a customer that exists",
+    "terms": "terms that exist (by slug or id)",
+    "outage": "an outage that exists and concerns the caller's contracts",
+    "tickets": "tickets that exist and are the caller's",
+    "org_number": "the organisation number's check digit",
+    "announced_at": "only planned work is announced",
+    "month": "a month that has begun",
+    "effective_from": "today or later",
+    "password": "Django's password validators (length, commonness, likeness to the user's name)",
+}
+
+
+# TMF621's own bodies, whose rules TM Forum's components cannot say: a new ticket names an
+# existing contract of the caller's and takes fewer fields than TroubleTicket_FVO offers; a hub's
+# callback is an http or https URL of a public host we may call (tmf621/hub.py).
+TMF621_BODIES = {
+    "POST /tmf-api/troubleTicketManagement/v5/troubleTicket",
+    "POST /tmf-api/troubleTicketManagement/v5/hub",
+}
+
+
+def schema_valid_requests_are_taken(ctx, response, case):
+    if case.operation.label in TMF621_BODIES:
+        return None
+    if response.status_code == 422 and "Idempotency-Key" in response.text:
+        return None  # an Idempotency-Key an earlier example sent with another body
+    if response.status_code == 400 and case.meta.generation.mode.is_positive:
+        named = set(response.json())
+        if named and named <= set(NOT_IN_THE_SCHEMA):
+            return None
+    return positive_data_acceptance(ctx, response, case)
+
+
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.parametrize("role", ["staff", "customer"])
 def test_the_api_keeps_its_schema_under_hostile_input(case, role, tokens):
-    # Schemathesis cannot know which contract or ticket ids exist, so data it calls valid may
-    # rightly be refused (400/404); every other check applies.
     case.call_and_validate(
         headers={"Authorization": f"Token {tokens[role]}", "Accept-Language": "en"},
         excluded_checks=[positive_data_acceptance],
+        additional_checks=[schema_valid_requests_are_taken],
     )
 
 
@@ -33,6 +71,7 @@ def test_the_api_keeps_its_schema_under_hostile_input(case, role, tokens):
     [
         ("urgent=perhaps", "urgent"),
         ("customer=abc", "customer"),
+        ("contract=0", "contract"),
         ("status=open,nonsense", "status"),
         ("page_size=0", "page_size"),
         ("page_size=5000", "page_size"),

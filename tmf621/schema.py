@@ -16,6 +16,8 @@ from pathlib import Path
 import yaml
 from django.urls import reverse
 
+from tmf621.selectors import MAX_LIMIT, MAX_OFFSET
+
 SPEC = Path(__file__).resolve().parent / "spec" / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
 RENAMED = {"Error": "TMF621Error"}
 # The official operations we serve, and the answers our DELETE gives instead of deleting.
@@ -27,6 +29,28 @@ SERVED = {
 }
 DELETE_ANSWERS = ("401", "403", "404", "405")
 PATCH_MEDIA = ("application/merge-patch+json", "application/json")
+
+
+# The bounds our list takes (tmf621.selectors.paging), where the document states none, and the
+# query parameters of the document we do not read (cursor paging, JSONPath filters, sorting),
+# which our list refuses by name.
+PAGING = {"offset": (0, MAX_OFFSET), "limit": (1, MAX_LIMIT)}
+UNREAD = ("before", "after", "filter", "sort")
+
+
+def as_served(operation: dict) -> dict:
+    """The operation with the query parameters we read, `offset` and `limit` within our bounds."""
+    parameters = []
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter.get("name") in UNREAD:
+            continue
+        if parameter.get("in") == "query" and parameter.get("name") in PAGING:
+            lowest, highest = PAGING[parameter["name"]]
+            parameter = {**parameter, "schema": {**parameter["schema"], "minimum": lowest, "maximum": highest}}
+        parameters.append(parameter)
+    if "parameters" in operation:
+        operation["parameters"] = parameters
+    return operation
 
 
 @functools.cache
@@ -80,7 +104,7 @@ class _Copier:
 def _operations(copier: _Copier, path: str, methods: tuple[str, ...], security) -> dict:
     operations = {}
     for method in methods:
-        operation = copier.copy(official()["paths"][path][method])
+        operation = as_served(copier.copy(official()["paths"][path][method]))
         if method == "patch":
             content = operation["requestBody"]["content"]
             operation["requestBody"]["content"] = {media: content[media] for media in PATCH_MEDIA}

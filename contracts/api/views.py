@@ -198,7 +198,7 @@ class ContractViewSet(
             )
             .visible_to(self.request.user)
         )
-        params.check(self.request.query_params, customer=params.whole_number)
+        params.check(self.request.query_params, customer=params.an_id)
         customer = self.request.query_params.get("customer")
         if customer:
             queryset = queryset.filter(customer_id=int(customer))

@@ -11,6 +11,11 @@ def whole_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) < 19
 
 
+def an_id(value: str) -> bool:
+    """A whole number from 1: no object has the id 0."""
+    return whole_number(value) and int(value) >= 1
+
+
 def yes_or_no(value: str) -> bool:
     return value.strip().lower() in {"1", "0", "true", "false", "yes", "no"}
 
@@ -41,6 +46,8 @@ def check(params, **rules) -> None:
         elif values and not rule(values[0]):
             if rule is whole_number:
                 message = _("%(name)s must be a whole number.")
+            elif rule is an_id:
+                message = _("%(name)s must be an id, a whole number from 1.")
             elif rule is yes_or_no:
                 message = _("%(name)s must be true or false.")
             else:

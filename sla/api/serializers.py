@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from contracts.models import Contract, NoticeChannel
 from core.api.fields import AwareDateTimeField, StrictFields
-from core.months import MonthError, month_text, parse_month
+from core.months import MONTH_PATTERN, MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
 from sla.selectors import unsettled
@@ -117,13 +117,18 @@ class CapSerializer(StrictFields, serializers.Serializer):
     currency = serializers.CharField()
 
 
+@extend_schema_field({"type": "string", "nullable": True, "pattern": MONTH_PATTERN, "description": "YYYY-MM"})
+class MonthField(serializers.CharField):
+    """A month written YYYY-MM, read by the serializer's validate_month."""
+
+
 class ClaimSerializer(StrictFields, serializers.ModelSerializer):
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
     tickets = serializers.SlugRelatedField(
         many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers."
     )
     kind = serializers.ChoiceField(choices=ClaimKind.choices, default=ClaimKind.DISCOUNT)
-    month = serializers.CharField(required=False, allow_null=True, help_text="YYYY-MM")
+    month = MonthField(required=False, allow_null=True)
     outage = serializers.PrimaryKeyRelatedField(
         queryset=Outage.objects.none(), required=False, allow_null=True, help_text="The outage claimed for."
     )

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from contracts.models import Contract
 from core.api.permissions import StaffOnly
 from core.idempotency import idempotent
+from core.months import MONTH_PATTERN
 from sla import claims, selectors, services
 from sla.api.serializers import (
     AvailabilitySerializer,
@@ -69,7 +70,14 @@ class AvailabilityView(APIView):
 
     @extend_schema(
         summary="A contract's availability and discount for a month (D §10)",
-        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        parameters=[
+            OpenApiParameter(
+                "month",
+                {"type": "string", "pattern": MONTH_PATTERN},
+                required=True,
+                description="YYYY-MM, a month that has begun",
+            )
+        ],
         responses=AvailabilitySerializer,
     )
     def get(self, request: Request, pk: int) -> Response:

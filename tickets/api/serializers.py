@@ -49,7 +49,8 @@ class TicketSerializer(StrictFields, serializers.ModelSerializer):
     duplicate_of: "serializers.SlugRelatedField[Ticket]" = serializers.SlugRelatedField(
         slug_field="number",
         read_only=True,
-        help_text="Closed as a duplicate: the number of the same customer's ticket it repeats.",
+        allow_null=True,
+        help_text="Closed as a duplicate: the number of the same customer's ticket it repeats; null for every other ticket.",
     )
     assignee = serializers.SerializerMethodField(
         help_text='Staff see the user name; customers see the first name, or "Support".'

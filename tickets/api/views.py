@@ -41,12 +41,20 @@ CONFLICT = OpenApiResponse(description="The ticket's state does not allow this a
     list=extend_schema(
         summary="Tickets, newest first (staff: all; customers: their own organisation's)",
         parameters=[
-            OpenApiParameter("status", str, description="Comma-separated statuses"),
+            OpenApiParameter(
+                "status",
+                {"type": "string", "pattern": "^{one}(?:,{one})*$".format(one=f"(?:{'|'.join(Status.values)})")},
+                description="Comma-separated statuses",
+            ),
             OpenApiParameter("customer", int),
             OpenApiParameter("contract", int),
             OpenApiParameter("category", str, enum=Category.values),
-            OpenApiParameter("assignee", str, description="A staff user's id, or `none`"),
-            OpenApiParameter("terms", str, description="Terms slug"),
+            OpenApiParameter(
+                "assignee",
+                {"type": "string", "pattern": "^(?:none|[0-9]{1,18})$"},
+                description="A staff user's id, or `none`",
+            ),
+            OpenApiParameter("terms", {"type": "string", "pattern": r"\S"}, description="Terms slug"),
             OpenApiParameter("urgent", bool),
             OpenApiParameter("breached", bool),
             OpenApiParameter("q", str, description="Ticket number, phone number or customer name"),
@@ -78,8 +86,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             params.check(
                 self.request.query_params,
                 status=params.comma_list_of(*Status.values),
-                customer=params.whole_number,
-                contract=params.whole_number,
+                customer=params.an_id,
+                contract=params.an_id,
                 assignee=lambda value: value == "none" or params.whole_number(value),
                 category=params.one_of(*Category.values),
                 urgent=params.yes_or_no,
