@@ -164,3 +164,20 @@ def test_the_home_page_asks_anonymous_visitors_to_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_compiled_translations_are_those_of_the_po_file(language, tmp_path):
+    """The .mo file that Django reads says what the .po file says: a sentence translated in the
+    .po but not compiled would reach customers in English."""
+    import gettext
+
+    folder = ROOT / "locale" / language / "LC_MESSAGES"
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check-format", "-o", compiled, folder / "django.po"], check=True)
+    with open(folder / "django.mo", "rb") as kept, open(compiled, "rb") as fresh:
+        kept_catalog = gettext.GNUTranslations(kept)._catalog  # type: ignore[attr-defined]
+        fresh_catalog = gettext.GNUTranslations(fresh)._catalog  # type: ignore[attr-defined]
+    missing = sorted(str(k) for k in fresh_catalog.keys() - kept_catalog.keys())
+    changed = sorted(str(k) for k in fresh_catalog.keys() & kept_catalog.keys() if fresh_catalog[k] != kept_catalog[k])
+    assert not missing and not changed, f"run `make messages`: not compiled {missing[:5]}, changed {changed[:5]}"
