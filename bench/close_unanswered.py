@@ -17,9 +17,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from tickets_list import fill, prepare_environment
+from tickets_list import fill, prepare_environment, size
 
-OVERDUE = int(os.environ.get("OVERDUE", 100_000))
+TICKETS = size(1_000_000, 1_000)
+OVERDUE = int(os.environ.get("OVERDUE", size(100_000, 100)))
 
 
 def main() -> None:
@@ -38,13 +39,13 @@ def main() -> None:
     from tickets.models import Message, Notification, Ticket, TicketEvent
 
     call_command("migrate", verbosity=0)
-    fill(1_000_000, 5_000)
+    fill(TICKETS, size(5_000, 50))
     with connection.cursor() as cursor:
         cursor.execute(
             """UPDATE tickets_ticket SET status = 'waiting_for_customer', close_reason = NULL,
                    closed_at = NULL, customer_reply_due = now() - interval '1 hour' * (id %% 500 + 1)
                WHERE id %% %s = 0""",
-            [1_000_000 // OVERDUE],
+            [TICKETS // OVERDUE],
         )
         print(f"{cursor.rowcount:,} tickets waiting with their reply deadline passed.")
         cursor.execute("DELETE FROM tickets_notification")

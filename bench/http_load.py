@@ -46,7 +46,7 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tickets_list import fill, prepare_environment  # noqa: E402 - once sys.path has the project
+from bench.tickets_list import fill, prepare_environment, size  # noqa: E402 - once sys.path has the project
 
 OUTAGE_MARK = "http bench outage"
 MONTH = "2026-10"
@@ -272,18 +272,18 @@ def run_wrk(args, base: str, path: str, script: pathlib.Path, duration: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=20, help="seconds per endpoint")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
+    parser.add_argument("--duration", type=int, default=size(20, 1), help="seconds per endpoint")
+    parser.add_argument("--warmup", type=int, default=size(3, 1), help="seconds of warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--customers", type=int, default=5_000)
-    parser.add_argument("--deep-page", type=int, default=5000)
+    parser.add_argument("--tickets", type=int, default=size(1_000_000, 1_000))
+    parser.add_argument("--customers", type=int, default=size(5_000, 50))
+    parser.add_argument("--deep-page", type=int, default=size(5000, 5))
     parser.add_argument(
         "--quiet-wait",
         type=int,
-        default=60,
+        default=size(60, 0),
         help="seconds to wait, before each endpoint, for other processes to go quiet",
     )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")

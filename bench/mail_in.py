@@ -19,9 +19,9 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from tickets_list import prepare_environment
+from tickets_list import prepare_environment, size
 
-MAILS = 1000
+MAILS = size(1000, 40)
 
 
 def mail(index: int, sender: str, subject: str) -> bytes:

@@ -17,12 +17,15 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from tickets_list import prepare_environment
+from tickets_list import prepare_environment, size
+
+CUSTOMERS = size(10_000, 50)
+OUTAGES = size(50_000, 250)
 
 FILL = """
 INSERT INTO contracts_customer (name, org_number, language, created_at)
 SELECT 'SLA customer ' || g, lpad(g::text, 7, '0') || '-' || (g % 10), 'sv', now()
-FROM generate_series(1, 10000) g;
+FROM generate_series(1, {customers}) g;
 
 INSERT INTO contracts_contract (customer_id, terms_id, signed_on, delivered_on, description, one_time_fee,
                                 delivery_delay_cause, created_at, updated_at)
@@ -33,17 +36,18 @@ INSERT INTO contracts_contractfee (contract_id, effective_from, monthly_fee, cre
 SELECT k.id, k.signed_on, 100 + k.customer_id % 900, now() FROM contracts_contract k;
 
 INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility, description,
-                        short_notice_terms, created_at, updated_at)
+                        short_notice_terms, announced_via, confirmation_note, confirmed_ticket_ids,
+                        created_at, updated_at)
 SELECT g % 10 = 0,
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds'),
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds') + ((g % 240) + 1) * interval '1 minute',
        CASE WHEN g % 4 = 0 THEN 'planned' ELSE 'unplanned' END,
        CASE WHEN g % 5 = 0 THEN 'customer' ELSE 'supplier' END,
-       'bench outage ' || g, '[]', now(), now()
-FROM generate_series(1, 50000) g;
+       'bench outage ' || g, '[]', '', '', '[]', now(), now()
+FROM generate_series(1, {outages}) g;
 
 INSERT INTO sla_outage_contracts (outage_id, contract_id)
-SELECT o.id, (SELECT min(id) FROM contracts_contract) + (o.id * 7919) % 10000
+SELECT o.id, (SELECT min(id) FROM contracts_contract) + (o.id * 7919) % {customers}
 FROM sla_outage o WHERE NOT o.service_wide;
 """
 
@@ -67,6 +71,8 @@ def main() -> None:
         sql = FILL.format(
             dstny=ServiceTerms.objects.get(slug="dstny-alcom-2022").pk,
             telia=ServiceTerms.objects.get(slug="telia-smart-connect").pk,
+            customers=CUSTOMERS,
+            outages=OUTAGES,
         )
         with connection.cursor() as cursor:
             cursor.execute(sql)
