@@ -272,7 +272,7 @@ def run_wrk(args, base: str, path: str, script: pathlib.Path, duration: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=size(20, 1), help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=size(20, 2), help="seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=size(3, 1), help="seconds of warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
@@ -331,7 +331,7 @@ def main() -> None:
     client = Client()
     client.force_login(staff)
     session = client.cookies["sessionid"].value
-    ticket_number = Ticket.objects.order_by("-id").values_list("number", flat=True)[1234]
+    ticket_number = Ticket.objects.order_by("-id").values_list("number", flat=True)[size(1234, 123)]
     report = {
         "contract": contract.pk,
         "a_number": "+358 18 12345",
