@@ -131,7 +131,7 @@ class TicketCreateSerializer(StrictFields, serializers.Serializer):
             # Another customer's contract is "not found", never "forbidden".
             cast(serializers.PrimaryKeyRelatedField, self.fields["contract"]).queryset = Contract.objects.visible_to(
                 request.user
-            )
+            ).with_terms()
 
     def validate(self, data):
         user = self.context["request"].user
