@@ -316,3 +316,21 @@ def test_the_header_marks_the_current_page_and_offers_a_skip_link(client, staff_
     assert '<a href="/desk/" aria-current="page">' not in page  # the queue is another page
     queue = client.get("/desk/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<a href="/desk/" aria-current="page">Queue</a>' in queue
+
+
+def test_the_ticket_pages_call_no_method_that_needs_arguments(
+    client, staff_user, customer_a_user, contract_a, monkeypatch
+):
+    """A template that names a method needing arguments makes Django inspect its signature on
+    every render, then print nothing: neither ticket page may name one."""
+    import django.template.base
+
+    inspected = []
+    signature = django.template.base.signature
+    monkeypatch.setattr(django.template.base, "signature", lambda method: inspected.append(method) or signature(method))
+    ticket = make_ticket(contract_a, customer_a_user, at(2026, 10, 1, 13, 0))
+    services.ticket_request_info(ticket=ticket, actor=staff_user, message="Vilket nummer ringde ni?")
+    for user, page in ((staff_user, "/desk/tickets/"), (customer_a_user, "/portal/tickets/")):
+        client.force_login(user)
+        assert client.get(f"{page}{ticket.number}/").status_code == 200
+    assert inspected == []
