@@ -65,16 +65,9 @@ def once(user, key: str, request_fingerprint: str, work: Callable[[], tuple[int,
     Answers ("new", result) the first time, ("earlier", Earlier) after. A `work` that raises
     keeps nothing."""
     with transaction.atomic():
-        IdempotentRequest.objects.filter(user=user, key=key, created_at__lt=forget_before()).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(
-                    user=user, key=key, fingerprint=request_fingerprint, status_code=0
-                )
-        except IntegrityError:
-            # Another request with this key committed first (we waited for it on the unique index).
-            kept = IdempotentRequest.objects.get(user=user, key=key)
-            return "earlier", Earlier(kept.status_code, kept.body, kept.fingerprint == request_fingerprint)
+        record = _take(user, key, request_fingerprint)
+        if isinstance(record, Earlier):
+            return "earlier", record
         code, body, result = work()
         if 200 <= code < 300 or 300 <= code < 400:
             record.status_code, record.body = code, body
@@ -82,6 +75,25 @@ def once(user, key: str, request_fingerprint: str, work: Callable[[], tuple[int,
         else:
             record.delete()
         return "new", result
+
+
+def _take(user, key: str, request_fingerprint: str) -> IdempotentRequest | Earlier:
+    """The key's new record, or the answer kept for it. A key kept past its hours is forgotten
+    when it comes again, rather than looked for before every new key (a statement per request)."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotentRequest.objects.create(
+                    user=user, key=key, fingerprint=request_fingerprint, status_code=0
+                )
+        except IntegrityError:
+            # Another request with this key committed first (we waited for it on the unique index).
+            kept = IdempotentRequest.objects.filter(user=user, key=key).first()
+        if kept is not None and kept.created_at >= forget_before():
+            return Earlier(kept.status_code, kept.body, kept.fingerprint == request_fingerprint)
+        if kept is not None:
+            IdempotentRequest.objects.filter(pk=kept.pk).delete()
+    raise IntegrityError(f"The Idempotency-Key {key!r} could not be taken.")
 
 
 def check_key(key: str) -> None:

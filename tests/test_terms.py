@@ -248,6 +248,30 @@ def test_terms_in_use_are_never_rewritten_a_change_makes_a_new_version(staff_api
     assert contract_a.terms_in_force(datetime.date(2030, 1, 1)).version == 2
 
 
+def test_a_contract_read_with_its_terms_answers_as_the_versions_do(
+    staff_api, contract_a, dstny, django_assert_num_queries
+):
+    """`with_terms` spares reading the versions only while none is later than the contract's."""
+    from contracts import notices
+    from contracts.models import Contract
+
+    def read():
+        return Contract.objects.with_terms().get(pk=contract_a.pk)
+
+    contract = read()
+    with django_assert_num_queries(0):
+        assert contract.terms_in_force(datetime.date(2030, 1, 1)) == dstny
+    contract_a.customer.contacts.create(name="Anna", email="anna@alfa.example", is_primary=True)
+    response = staff_api.patch(
+        "/api/terms/dstny-alcom-2022/", {"service_start_hours": 2, "effective_from": "2030-01-01"}
+    )
+    assert response.status_code == 201, response.json()
+    assert read().terms_in_force(datetime.date(2030, 1, 1)) == dstny  # no notice yet (D §28)
+    notices.send_pending()
+    assert read().terms_in_force(datetime.date(2029, 12, 31)) == dstny
+    assert read().terms_in_force(datetime.date(2030, 1, 1)).version == 2
+
+
 def test_a_new_version_comes_into_force_on_its_date(staff_api, customer_a_api, contract_a):
     with time_machine.travel(datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC), tick=False):
         response = staff_api.patch(

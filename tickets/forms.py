@@ -5,6 +5,7 @@ import zoneinfo
 from typing import cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,20 @@ class MultipleFileField(forms.FileField):
 
 
 class ContractChoiceField(forms.ModelChoiceField):
+    # The form's own contracts, read once to build it: the one chosen is taken from them.
+    loaded: dict[int, Contract] | None = None
+
+    def to_python(self, value):
+        if self.loaded is None or value in self.empty_values or isinstance(value, Contract):
+            return super().to_python(value)
+        try:
+            contract = self.loaded.get(Contract._meta.pk.to_python(value))
+        except ValidationError:
+            contract = None
+        if contract is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return contract
+
     def label_from_instance(self, contract: Contract) -> str:
         label = f"{contract.terms.name}"
         if contract.description:
@@ -121,18 +136,20 @@ class FaultReportForm(forms.Form):
     def __init__(self, *args, contracts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["once"].initial = form_token()
-        contract = cast(forms.ModelChoiceField, self.fields["contract"])
+        contract = cast(ContractChoiceField, self.fields["contract"])
         contract.queryset = contracts
+        self.contracts: list[Contract] = list(contract.queryset)
+        contract.loaded = {c.pk: c for c in self.contracts}
         for name in ("a_number", "b_number", "fault_occurred_at"):
             setattr(self.fields[name], "fault_required", True)  # marked: required when it is a fault
         # The references of the contracts' terms; none when the customer's contracts differ.
-        terms = [c.terms for c in contract.queryset]
+        terms = [c.terms for c in self.contracts]
         for name, key in (("a_number", "numbers_defined"), ("b_number", "numbers_defined"), ("urgent", "urgent")):
             field = self.fields[name]
             field.help_text = field.help_text % {"ref": cited_common(terms, key)}
-        if len(contract.queryset) == 1:
+        if len(self.contracts) == 1:
             contract.widget = forms.HiddenInput()
-            contract.initial = contract.queryset[0].pk
+            contract.initial = self.contracts[0].pk
 
     def arrival(self) -> datetime.datetime | None:
         return timezone.now()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -84,12 +84,24 @@ def _locked(ticket: Ticket) -> Ticket:
 def next_ticket_number(prefix: str, year: int) -> str:
     """PREFIX-YEAR-NNNNNN. The sequence row stays locked until the ticket's transaction ends,
     so concurrent reports never share a number."""
-    updated = TicketNumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-    if not updated:
+    last = _advance(prefix, year)
+    if last is None:
         TicketNumberSequence.objects.get_or_create(prefix=prefix, year=year)
-        TicketNumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-    last = TicketNumberSequence.objects.values_list("last", flat=True).get(prefix=prefix, year=year)
+        last = _advance(prefix, year)
     return f"{prefix}-{year}-{last:06d}"
+
+
+def _advance(prefix: str, year: int) -> int | None:
+    """The sequence's next value, or None before its first ticket of the year. One statement
+    (PostgreSQL and SQLite both return the updated row; the ORM's update() returns a count)."""
+    table = connection.ops.quote_name(TicketNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} SET "last" = "last" + 1 WHERE "prefix" = %s AND "year" = %s RETURNING "last"',
+            [prefix, year],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 @attachments.keeps_files

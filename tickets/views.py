@@ -143,15 +143,15 @@ def _create_with_attachments(request, form, *, channel: str, extra: dict | None 
 def report_fault(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("desk-phone-report")
-    contracts = Contract.objects.visible_to(request.user).select_related("terms").order_by("id")
-    if not contracts.exists():
-        raise Http404
+    contracts = Contract.objects.visible_to(request.user).with_terms().order_by("id")
     form = FaultReportForm(request.POST or None, request.FILES or None, contracts=contracts)
+    if not form.contracts:
+        raise Http404
     if request.method == "POST" and form.is_valid():
         ticket = _create_with_attachments(request, form, channel=Channel.WEB)
         if ticket is not None:
             return redirect("portal-receipt", number=ticket.number)
-    terms = {c.pk: c.terms for c in contracts}
+    terms = {c.pk: c.terms for c in form.contracts}
     return render(request, "tickets/report.html", {"form": form, "terms": terms.values()})
 
 

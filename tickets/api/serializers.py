@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from contracts.models import Contract, Customer, ServiceTerms
-from core.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, FieldsBuiltOnce, StrictFields
 from tickets.models import (
     AttachmentReference,
     Category,
@@ -33,7 +33,7 @@ class AttachmentReferenceSerializer(serializers.ModelSerializer):
         return shown_name(reference.added_by, self.context.get("request"))
 
 
-class TicketSerializer(StrictFields, serializers.ModelSerializer):
+class TicketSerializer(FieldsBuiltOnce, StrictFields, serializers.ModelSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the reader may do with the ticket in its state. Staff: start, reply, request-info, "
         "resolve, close, classify, assign, time; customers: reply, withdraw."
@@ -131,7 +131,7 @@ class TicketCreateSerializer(StrictFields, serializers.Serializer):
             # Another customer's contract is "not found", never "forbidden".
             cast(serializers.PrimaryKeyRelatedField, self.fields["contract"]).queryset = Contract.objects.visible_to(
                 request.user
-            )
+            ).with_terms()
 
     def validate(self, data):
         user = self.context["request"].user

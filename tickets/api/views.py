@@ -110,7 +110,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = dict(serializer.validated_data)
         channel = data.pop("channel", None) or Channel.API
         ticket = services.ticket_create(reported_by=request.user, channel=channel, **data)
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        # The answer is the ticket as written, not read back: it holds every field and its terms,
+        # and links to files come later, through TMF621 (as prefetched: none).
+        setattr(ticket, "_prefetched_objects_cache", {"attachment_references": AttachmentReference.objects.none()})
         return Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
 
     def _act(self, fn, ticket: Ticket, **kwargs) -> Response:
