@@ -18,6 +18,16 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+class NumberField(serializers.SlugRelatedField):
+    """An object named by a text (a ticket's number) that refuses a NUL before the database is
+    asked: PostgreSQL's text takes none and would fail the whole request."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 if TYPE_CHECKING:
     # A mixin of serializers: what it reads of them, for mypy; at run time it stands alone.
     _Serializer = serializers.Serializer
