@@ -195,7 +195,17 @@ class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
         model = get_user_model()
         fields = ["id", "username", "email", "password", "customer", "date_joined"]
         read_only_fields = ["id", "customer", "date_joined"]
-        extra_kwargs = {"username": {"validators": []}, "email": {"required": True}}
+        # The service checks that a user name is free (contracts.services.customer_user_create) and
+        # says so in words a person understands; the characters it may hold, and an e-mail address
+        # that is not blank, the fields check here, where the schema states them.
+        extra_kwargs = {
+            "username": {"validators": [get_user_model().username_validator]},
+            "email": {
+                "required": True,
+                "allow_blank": False,
+                "error_messages": {"blank": _lazy("A customer user needs an e-mail address.")},
+            },
+        }
 
     def get_customer(self, user) -> int | None:
         membership = getattr(user, "customer_membership", None)
