@@ -11,7 +11,9 @@ from typing import Any
 import holidays
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from contracts.clauses import clean_clauses
 
@@ -60,9 +62,13 @@ def hhmm_to_minutes(value: str) -> int:
     return hours * 60 + minutes
 
 
+# As validators, so that the API's fields check them too and its schema states their patterns.
+TICKET_PREFIX = RegexValidator(r"^[A-Z]{2,8}\Z", _lazy("Use 2–8 capital letters A–Z, e.g. DST."))
+CURRENCY = RegexValidator(r"^[A-Z]{3}\Z", _lazy("An ISO 4217 currency code such as EUR or SEK."))
+
+
 def validate_ticket_prefix(value: str) -> None:
-    if not re.fullmatch(r"[A-Z]{2,8}", value or ""):
-        raise ValidationError(_("Use 2–8 capital letters A–Z, e.g. DST."))
+    TICKET_PREFIX(value or "")
 
 
 @cache
@@ -327,8 +333,10 @@ def validate_terms(terms) -> None:
             "delivery_cancellation_days",
             _("The right to cancel cannot come before the delivery deadline."),
         )
-    if not re.fullmatch(r"[A-Z]{3}", terms.currency or ""):
-        add("currency", _("An ISO 4217 currency code such as EUR or SEK."))
+    try:
+        CURRENCY(terms.currency or "")
+    except ValidationError as error:
+        add("currency", error.messages[0])
     try:
         terms.clauses = clean_clauses(terms.clauses)
     except ValidationError as error:
