@@ -285,13 +285,18 @@ def validate_terms(terms) -> None:
     if (
         not isinstance(a_countries, list)
         or not a_countries
-        or any(c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
+        or any(not isinstance(c, str) or c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
     ):
         add("a_number_countries", _('Give one or more ISO country codes, e.g. ["SE"].'))
     kinds = terms.a_number_types
     if kinds is None:
         terms.a_number_types = kinds = []
-    if not isinstance(kinds, list) or any(k not in NUMBER_TYPES for k in kinds) or len(set(kinds)) != len(kinds):
+    # A JSON object or list in the list is no name: checked as such before it is looked up.
+    if (
+        not isinstance(kinds, list)
+        or any(not isinstance(k, str) or k not in NUMBER_TYPES for k in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
         add("a_number_types", _("Choose kinds of number among: %(known)s.") % {"known": ", ".join(NUMBER_TYPES)})
 
     target = terms.availability_target
