@@ -8,7 +8,7 @@ import re
 from drf_spectacular import openapi
 from rest_framework import serializers
 
-from core.api.fields import StrictFields
+from core.api.fields import EARLIEST_PATTERN, AwareDateTimeField, StrictFields
 from core.idempotency import is_idempotent
 
 # The largest id a path or filter takes (core.api.params.whole_number: at most 18 digits).
@@ -128,7 +128,8 @@ IDEMPOTENCY_KEY = {
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with the `Idempotency-Key` header and its answers on the
     operations that take it, `additionalProperties: false` on the bodies whose serializer
-    refuses unknown fields (StrictFields), and the texts a body takes (text_pattern)."""
+    refuses unknown fields (StrictFields), and the texts and times a body takes (text_pattern,
+    EARLIEST_PATTERN)."""
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
@@ -138,6 +139,9 @@ class AutoSchema(openapi.AutoSchema):
             schema["additionalProperties"] = False
         for name, field in getattr(serializer, "fields", {}).items():
             prop = schema.get("properties", {}).get(name)
+            if isinstance(field, AwareDateTimeField) and prop and prop.get("type") == "string":
+                prop["pattern"] = EARLIEST_PATTERN
+                continue
             if isinstance(field, serializers.ManyRelatedField) and isinstance(
                 field.child_relation, serializers.SlugRelatedField
             ):

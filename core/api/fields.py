@@ -2,16 +2,16 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Every time the API takes lies in 2000 or later (core.validation.check_time refuses an earlier
 # one as a typing error): a year from 2000 on, and on 1 January 2000 a time in UTC or west of it
-# (a time east of UTC that day may still be 1999 in UTC).
+# (a time east of UTC that day may still be 1999 in UTC). The request schema states it
+# (config.openapi.AutoSchema); an answer writes the time in the desk's zone, where midnight UTC
+# of that day reads 01:00+01:00.
 EARLIEST_PATTERN = r"^(?!2000-01-01[^+]*\+(?!00:?00$))[2-9][0-9]{3}-"
 
 
-@extend_schema_field({"type": "string", "format": "date-time", "pattern": EARLIEST_PATTERN})
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its offset: a naive one is refused, never guessed.
     The services check that it lies in 2000 or later (core.validation.check_time)."""
