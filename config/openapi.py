@@ -8,11 +8,16 @@ import re
 from drf_spectacular import openapi
 from rest_framework import serializers
 
-from core.api.fields import StrictFields
+from core.api.fields import EARLIEST_PATTERN, AwareDateTimeField, StrictFields
 from core.idempotency import is_idempotent
 
 # The largest id a path or filter takes (core.api.params.whole_number: at most 18 digits).
 LARGEST_ID = 10**18 - 1
+# No text takes a NUL character (no database text column can hold one): DRF's CharField refuses it
+# in a body, config.middleware.RefuseNulMiddleware in a query or path parameter of every address.
+NO_NUL = r"^[^\u0000]*$"
+# Not blank as DRF reads it (a text trimmed of spaces before it is checked), and no NUL either.
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 DECIMAL_PATTERN = re.compile(r"\^-\?(?:0\?|\\d\{0,(\d+)\})\(\?:\\(.)\\d\{0,(\d+)\}\)\?\$")
 
 ERROR = {
@@ -26,6 +31,14 @@ FIELD_ERRORS = {
     "`non_field_errors` for the whole request.",
     "additionalProperties": {},
 }
+
+
+def text_pattern(pattern: str | None, not_blank: bool = False) -> str:
+    """The pattern of a text the server takes: a validator's own pattern (ours all name the
+    characters they take, none a NUL), else any text without NUL, not blank where it must not be."""
+    if pattern and pattern != r"\S":
+        return pattern
+    return NOT_BLANK if not_blank or pattern == r"\S" else NO_NUL
 
 
 def _answer(description: str, name: str) -> dict:
@@ -74,10 +87,15 @@ def _visit(node) -> None:
             _visit(value)
 
 
+def _free_text(schema: dict) -> bool:
+    return schema.get("type") == "string" and "enum" not in schema and "format" not in schema
+
+
 def state_server_rules(result, generator, request, public):
     """The rules the server checks, written into the schema, so that a request the schema calls
     valid is one the server reads: ids and integer filters of our own API from 1 to LARGEST_ID (a
-    page beyond the last answers 404), decimals with at least one digit."""
+    page beyond the last answers 404), texts in a query or path without NUL, decimals with at
+    least one digit."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue
@@ -87,6 +105,8 @@ def state_server_rules(result, generator, request, public):
                 if parameter["in"] in ("path", "query") and schema.get("type") == "integer":
                     schema.setdefault("minimum", 1)
                     schema.setdefault("maximum", LARGEST_ID)
+                if parameter["in"] in ("path", "query") and _free_text(schema):
+                    schema["pattern"] = text_pattern(schema.get("pattern"))
     _visit(result.get("components", {}).get("schemas", {}))
     return result
 
@@ -107,26 +127,37 @@ IDEMPOTENCY_KEY = {
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with the `Idempotency-Key` header and its answers on the
-    operations that take it, and `additionalProperties: false` on the bodies whose serializer
-    refuses unknown fields (StrictFields)."""
-
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        # DRF trims a text before it checks it is not blank: "  " is blank too.
-        if (
-            direction == "request"
-            and isinstance(field, serializers.CharField)
-            and field.trim_whitespace
-            and not field.allow_blank
-            and schema.get("type") == "string"
-        ):
-            schema.setdefault("pattern", r"\S")
-        return schema
+    operations that take it, `additionalProperties: false` on the bodies whose serializer
+    refuses unknown fields (StrictFields), and the texts and times a body takes (text_pattern,
+    EARLIEST_PATTERN)."""
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
-        if direction == "request" and isinstance(serializer, StrictFields):
+        if direction != "request":
+            return schema
+        if isinstance(serializer, StrictFields):
             schema["additionalProperties"] = False
+        for name, field in getattr(serializer, "fields", {}).items():
+            prop = schema.get("properties", {}).get(name)
+            if isinstance(field, AwareDateTimeField) and prop and prop.get("type") == "string":
+                prop["pattern"] = EARLIEST_PATTERN
+                continue
+            if isinstance(field, serializers.ManyRelatedField) and isinstance(
+                field.child_relation, serializers.SlugRelatedField
+            ):
+                items = (prop or {}).get("items", {})
+                if _free_text(items):
+                    items["pattern"] = text_pattern(items.get("pattern"))
+                continue
+            if not isinstance(field, serializers.CharField) or not prop or prop.get("type") != "string":
+                continue
+            # DRF trims a text before it checks it is not blank: "  " is blank too. This runs
+            # after drf-spectacular has written the field's validators' patterns.
+            not_blank = field.trim_whitespace and not field.allow_blank
+            if _free_text(prop):
+                prop["pattern"] = text_pattern(prop.get("pattern"), not_blank)
+            elif not_blank and "enum" not in prop:
+                prop.setdefault("pattern", r"\S")
         return schema
 
     def get_operation(self, *args, **kwargs):

@@ -11,7 +11,9 @@ from typing import Any
 import holidays
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from contracts.clauses import clean_clauses
 
@@ -60,9 +62,13 @@ def hhmm_to_minutes(value: str) -> int:
     return hours * 60 + minutes
 
 
+# As validators, so that the API's fields check them too and its schema states their patterns.
+TICKET_PREFIX = RegexValidator(r"^[A-Z]{2,8}\Z", _lazy("Use 2–8 capital letters A–Z, e.g. DST."))
+CURRENCY = RegexValidator(r"^[A-Z]{3}\Z", _lazy("An ISO 4217 currency code such as EUR or SEK."))
+
+
 def validate_ticket_prefix(value: str) -> None:
-    if not re.fullmatch(r"[A-Z]{2,8}", value or ""):
-        raise ValidationError(_("Use 2–8 capital letters A–Z, e.g. DST."))
+    TICKET_PREFIX(value or "")
 
 
 @cache
@@ -279,13 +285,18 @@ def validate_terms(terms) -> None:
     if (
         not isinstance(a_countries, list)
         or not a_countries
-        or any(c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
+        or any(not isinstance(c, str) or c not in phonenumbers.SUPPORTED_REGIONS for c in a_countries)
     ):
         add("a_number_countries", _('Give one or more ISO country codes, e.g. ["SE"].'))
     kinds = terms.a_number_types
     if kinds is None:
         terms.a_number_types = kinds = []
-    if not isinstance(kinds, list) or any(k not in NUMBER_TYPES for k in kinds) or len(set(kinds)) != len(kinds):
+    # A JSON object or list in the list is no name: checked as such before it is looked up.
+    if (
+        not isinstance(kinds, list)
+        or any(not isinstance(k, str) or k not in NUMBER_TYPES for k in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
         add("a_number_types", _("Choose kinds of number among: %(known)s.") % {"known": ", ".join(NUMBER_TYPES)})
 
     target = terms.availability_target
@@ -327,8 +338,10 @@ def validate_terms(terms) -> None:
             "delivery_cancellation_days",
             _("The right to cancel cannot come before the delivery deadline."),
         )
-    if not re.fullmatch(r"[A-Z]{3}", terms.currency or ""):
-        add("currency", _("An ISO 4217 currency code such as EUR or SEK."))
+    try:
+        CURRENCY(terms.currency or "")
+    except ValidationError as error:
+        add("currency", error.messages[0])
     try:
         terms.clauses = clean_clauses(terms.clauses)
     except ValidationError as error:

@@ -436,6 +436,14 @@ def test_a_nul_in_an_api_parameter_is_refused_by_name(staff_api, path):
     assert response.json() == {name: [f"The parameter {name} contains a NUL character."]}
 
 
+def test_a_nul_in_a_claimed_ticket_number_is_refused_by_name(staff_api, contract_a):
+    response = staff_api.post(
+        "/api/claims/",
+        {"contract": contract_a.pk, "tickets": ["DST-2026-\x00"], "amount": "10", "discovered_on": "2026-10-01"},
+    )
+    assert response.status_code == 400 and response.json()["tickets"] == ["Invalid value."]
+
+
 def test_a_nul_in_a_page_parameter_or_form_field_is_refused_by_name(client, staff_user, contract_a):
     client.force_login(staff_user)
     page = client.get("/desk/?q=abc\x00", HTTP_ACCEPT_LANGUAGE="en")

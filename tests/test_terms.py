@@ -174,6 +174,8 @@ def test_staff_add_their_own_terms(staff_api):
         ({"availability_period": None}, "availability_period", "go together"),
         ({"a_number_countries": ["ZZ"]}, "a_number_countries", "ISO country codes"),
         ({"a_number_countries": []}, "a_number_countries", "ISO country codes"),
+        ({"a_number_countries": [{}]}, "a_number_countries", "ISO country codes"),
+        ({"a_number_types": [{}]}, "a_number_types", "kinds of number"),
         (
             {"maintenance_windows": [{"weekdays": [1], "start": "20:00", "end": "05:00"}]},
             "maintenance_windows",

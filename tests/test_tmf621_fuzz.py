@@ -5,8 +5,9 @@ answer matches what the specification promises.
 Three adjustments to the document, said in the README: a `oneOf` with a discriminator is an
 `anyOf` (see tmf621/schema.py: without the discriminator every reference also matches the value
 schema), PATCH offers only the merge-patch media types we take (JSON Patch answers 415), and
-the list offers the query parameters we read, `offset` and `limit` within our bounds (as our
-/api/schema/ does: tmf621/schema.py)."""
+the list offers the query parameters we read, `offset` and `limit` within our bounds, and no text
+parameter takes a NUL character, which every address of ours refuses (as our /api/schema/ says:
+tmf621/schema.py)."""
 
 import copy
 

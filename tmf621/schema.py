@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from django.urls import reverse
 
+from config.openapi import NO_NUL
 from tmf621.selectors import MAX_LIMIT, MAX_OFFSET
 
 SPEC = Path(__file__).resolve().parent / "spec" / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
@@ -33,13 +34,15 @@ PATCH_MEDIA = ("application/merge-patch+json", "application/json")
 
 # The bounds our list takes (tmf621.selectors.paging), where the document states none, and the
 # query parameters of the document we do not read (cursor paging, JSONPath filters, sorting),
-# which our list refuses by name.
+# which our list refuses by name. No text parameter takes a NUL character, on any address of ours
+# (config.middleware.RefuseNulMiddleware).
 PAGING = {"offset": (0, MAX_OFFSET), "limit": (1, MAX_LIMIT)}
 UNREAD = ("before", "after", "filter", "sort")
 
 
 def as_served(operation: dict) -> dict:
-    """The operation with the query parameters we read, `offset` and `limit` within our bounds."""
+    """The operation with the query parameters we read, `offset` and `limit` within our bounds,
+    and texts in its query and path without NUL."""
     parameters = []
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "query" and parameter.get("name") in UNREAD:
@@ -47,6 +50,9 @@ def as_served(operation: dict) -> dict:
         if parameter.get("in") == "query" and parameter.get("name") in PAGING:
             lowest, highest = PAGING[parameter["name"]]
             parameter = {**parameter, "schema": {**parameter["schema"], "minimum": lowest, "maximum": highest}}
+        schema = parameter.get("schema", {})
+        if parameter.get("in") in ("query", "path") and schema.get("type") == "string" and "pattern" not in schema:
+            parameter = {**parameter, "schema": {**schema, "pattern": NO_NUL}}
         parameters.append(parameter)
     if "parameters" in operation:
         operation["parameters"] = parameters

@@ -2,20 +2,37 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import phonenumbers
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts import clauses
+from contracts import clauses, validation
 from contracts.models import ContactPerson, Contract, ContractFee, Customer, Notice, ServiceTerms
 from contracts.validation import hhmm_to_minutes, minutes_to_hhmm
 from core.api.fields import StrictFields
 from core.api.params import whole_number
 
+# What the terms' fields take (contracts.validation.validate_terms), as the schema states it. A rule
+# between fields (support closes after it opens, a target with its period, a ladder's steps) is
+# the server's alone.
+CLOCK_TIME = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+# Percents of at most 100 with at most two decimal places, or four (an availability target, above 0).
+PERCENT = r"^(?:100(?:\.0{0,2})?|[0-9]{1,2}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$"
+TARGET_PERCENT = r"^(?![0.]*$)(?:100(?:\.0{0,4})?|[0-9]{1,2}(?:\.[0-9]{0,4})?|\.[0-9]{1,4})$"
+# A step of the discount ladder: a number above 0 and at most 100, written as a number or a text.
+LADDER_NUMBER = {
+    "oneOf": [
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 100},
+        {"type": "string", "pattern": r"^\s*(?![0.]*\s*$)(?:100(?:\.0*)?|[0-9]{1,2}(?:\.[0-9]*)?|\.[0-9]+)\s*$"},
+    ]
+}
+STRING_LIST = {"type": "array", "items": {"type": "string"}}
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "08:30"})
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_TIME, "example": "08:30"})
 class ClockTimeField(serializers.Field):
     """Minutes after midnight as "HH:MM"; "24:00" is the end of the day."""
 
@@ -31,13 +48,98 @@ class ClockTimeField(serializers.Field):
             raise serializers.ValidationError(str(error)) from None
 
 
-@extend_schema_field({"type": "string", "example": "99.8", "nullable": True})
+@extend_schema_field({"type": "string", "example": "99.8", "nullable": True, "pattern": PERCENT})
 class PlainDecimalField(serializers.DecimalField):
-    """A decimal written without trailing zeros: "99.8", not "99.8000"."""
+    """A percent written without trailing zeros: "99.8", not "99.8000"."""
 
     def to_representation(self, value) -> str:
         text = format(Decimal(value).normalize(), "f")
         return text
+
+
+@extend_schema_field({"type": "string", "example": "99.8", "nullable": True, "pattern": TARGET_PERCENT})
+class TargetPercentField(PlainDecimalField):
+    """An availability target: a percent above 0."""
+
+
+@extend_schema_field(
+    {"type": "string", "enum": sorted(validation.available_timezones()), "example": "Europe/Stockholm"}
+)
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name."""
+
+
+@extend_schema_field(
+    {"type": "string", "nullable": True, "enum": [*sorted(validation.supported_holiday_countries()), "", None]}
+)
+class HolidayCountryField(serializers.CharField):
+    """A country the holiday calendar knows; empty or null: none."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": sorted(phonenumbers.SUPPORTED_REGIONS)},
+        "minItems": 1,
+        "example": ["SE"],
+    }
+)
+class CountryListField(serializers.JSONField):
+    """ISO country codes of the numbers the terms cover, at least one."""
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": list(validation.NUMBER_TYPES)}, "uniqueItems": True}
+)
+class NumberTypesField(serializers.JSONField):
+    """Kinds of number, each at most once."""
+
+
+@extend_schema_field(STRING_LIST)
+class StringListField(serializers.JSONField):
+    """A list of names."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"below": LADDER_NUMBER, "percent": LADDER_NUMBER},
+            "required": ["below", "percent"],
+            "additionalProperties": False,
+        },
+        "example": [{"below": "99.8", "percent": "5"}],
+    }
+)
+class DiscountLadderField(serializers.JSONField):
+    """Steps of the discount ladder (D §10.3)."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "nullable": True,
+        "items": {
+            "type": "object",
+            "properties": {
+                "weekdays": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 7},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "start": {"type": "string", "pattern": CLOCK_TIME},
+                "end": {"type": "string", "pattern": CLOCK_TIME},
+            },
+            "required": ["weekdays", "start", "end"],
+            "additionalProperties": False,
+        },
+        "example": [{"weekdays": [6, 7], "start": "00:00", "end": "24:00"}],
+    }
+)
+class MaintenanceWindowsField(serializers.JSONField):
+    """Windows for system work without notice (ISO weekdays, local time)."""
 
 
 @extend_schema_field(
@@ -70,20 +172,22 @@ class MaintenanceWindowSerializer(StrictFields, serializers.Serializer):
 class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
     support_opens = ClockTimeField()
     support_closes = ClockTimeField()
-    availability_target = PlainDecimalField(max_digits=7, decimal_places=4, allow_null=True, required=False)
+    timezone = TimeZoneField(max_length=64)
+    holiday_country = HolidayCountryField(max_length=2, required=False, allow_blank=True, allow_null=True)
+    availability_target = TargetPercentField(max_digits=7, decimal_places=4, allow_null=True, required=False)
     late_delivery_discount_percent = PlainDecimalField(max_digits=5, decimal_places=2, allow_null=True, required=False)
     liability_cap_percent = PlainDecimalField(max_digits=5, decimal_places=2, allow_null=True, required=False)
-    discount_ladder = serializers.JSONField(required=False)
-    maintenance_windows = serializers.JSONField(required=False, allow_null=True)
-    holiday_categories = serializers.JSONField(
+    discount_ladder = DiscountLadderField(required=False)
+    maintenance_windows = MaintenanceWindowsField(required=False, allow_null=True)
+    holiday_categories = StringListField(
         required=False,
         help_text="Empty or left out: the country's real days off (Sweden: public holidays and the de facto eves).",
     )
-    a_number_countries = serializers.JSONField()
+    a_number_countries = CountryListField()
     status_page = serializers.SerializerMethodField(
         help_text="The running operational status (D §10.2): status_page_url when set, else the desk's public page for these terms."
     )
-    a_number_types = serializers.JSONField(
+    a_number_types = NumberTypesField(
         required=False, help_text='Kinds of A-number covered, e.g. ["fixed_line", "mobile"] (T §3.1); empty: any.'
     )
     clauses = ClauseTableField(
@@ -148,7 +252,11 @@ class ServiceTermsSerializer(StrictFields, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "version", "created_at"]
-        extra_kwargs = {"holiday_subdivision": {"allow_null": True}}
+        extra_kwargs = {
+            "holiday_subdivision": {"allow_null": True},
+            "ticket_prefix": {"validators": [validation.TICKET_PREFIX]},
+            "currency": {"validators": [validation.CURRENCY]},
+        }
         # A slug is unique per template; the service says so in words a person understands.
         validators: list = []
 
@@ -195,7 +303,17 @@ class CustomerUserSerializer(StrictFields, serializers.ModelSerializer):
         model = get_user_model()
         fields = ["id", "username", "email", "password", "customer", "date_joined"]
         read_only_fields = ["id", "customer", "date_joined"]
-        extra_kwargs = {"username": {"validators": []}, "email": {"required": True}}
+        # The service checks that a user name is free (contracts.services.customer_user_create) and
+        # says so in words a person understands; the characters it may hold, and an e-mail address
+        # that is not blank, the fields check here, where the schema states them.
+        extra_kwargs = {
+            "username": {"validators": [get_user_model().username_validator]},
+            "email": {
+                "required": True,
+                "allow_blank": False,
+                "error_messages": {"blank": _lazy("A customer user needs an e-mail address.")},
+            },
+        }
 
     def get_customer(self, user) -> int | None:
         membership = getattr(user, "customer_membership", None)

@@ -5,9 +5,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+# Every time the API takes lies in 2000 or later (core.validation.check_time refuses an earlier
+# one as a typing error): a year from 2000 on, and on 1 January 2000 a time in UTC or west of it
+# (a time east of UTC that day may still be 1999 in UTC). The request schema states it
+# (config.openapi.AutoSchema); an answer writes the time in the desk's zone, where midnight UTC
+# of that day reads 01:00+01:00.
+EARLIEST_PATTERN = r"^(?!2000-01-01[^+]*\+(?!00:?00$))[2-9][0-9]{3}-"
+
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date-time that must carry its offset: a naive one is refused, never guessed."""
+    """An ISO 8601 date-time that must carry its offset: a naive one is refused, never guessed.
+    The services check that it lies in 2000 or later (core.validation.check_time)."""
 
     default_error_messages = {
         "naive": _("Give the time with its offset, e.g. 2026-10-02T14:05:00+02:00."),
@@ -17,6 +25,16 @@ class AwareDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             self.fail("naive")
         return super().enforce_timezone(value)
+
+
+class NumberField(serializers.SlugRelatedField):
+    """An object named by a text (a ticket's number) that refuses a NUL before the database is
+    asked: PostgreSQL's text takes none and would fail the whole request."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 if TYPE_CHECKING:

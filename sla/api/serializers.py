@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Contract, NoticeChannel
-from core.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, NumberField, StrictFields
 from core.months import MONTH_PATTERN, MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
@@ -124,9 +124,7 @@ class MonthField(serializers.CharField):
 
 class ClaimSerializer(StrictFields, serializers.ModelSerializer):
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
-    tickets = serializers.SlugRelatedField(
-        many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers."
-    )
+    tickets = NumberField(many=True, slug_field="number", queryset=Ticket.objects.none(), help_text="Ticket numbers.")
     kind = serializers.ChoiceField(choices=ClaimKind.choices, default=ClaimKind.DISCOUNT)
     month = MonthField(required=False, allow_null=True)
     outage = serializers.PrimaryKeyRelatedField(
