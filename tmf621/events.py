@@ -8,6 +8,7 @@ the assignee): it is told as one event, the most specific one, not one per field
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from django.db import transaction
@@ -63,8 +64,9 @@ def matches(listener: Listener, payload: dict) -> bool:
     )
 
 
-def _listeners(customer_ids: set[int], staff_only: bool = False):
-    """Enabled listeners of active users allowed to see tickets of these customers."""
+def _listeners(customer_ids: Iterable[int], staff_only: bool = False):
+    """Enabled listeners of active users allowed to see tickets of these customers (ids, or a
+    queryset of them)."""
     listeners = Listener.objects.filter(disabled_at__isnull=True, owner__is_active=True)
     staff = Q(customer__isnull=True, owner__is_staff=True)
     return listeners.filter(staff if staff_only else staff | Q(customer_id__in=customer_ids))
@@ -110,10 +112,11 @@ def _ticket_changed(sender, instance: TicketEvent, created: bool, raw: bool = Fa
 def _tickets_changed(sender, changes: list[TicketEvent], **kwargs) -> None:
     """A sweep's changes (the close after an unanswered question), written at once, and told as
     `record` tells each one, with a few queries for the whole batch instead of one per change."""
-    customers = dict(Ticket.objects.filter(pk__in={c.ticket_id for c in changes}).values_list("pk", "customer_id"))
-    listeners = list(_listeners(set(customers.values())))
+    tickets = Ticket.objects.filter(pk__in={change.ticket_id for change in changes})
+    listeners = list(_listeners(tickets.values_list("customer_id", flat=True)))
     if not listeners:
         return
+    customers = dict(tickets.values_list("pk", "customer_id"))
     # (listener, ticket) pairs already told of a change whose payload is still to be built.
     pending = set(
         Event.objects.filter(listener__in=listeners, ticket_id__in=customers, payload__isnull=True).values_list(
