@@ -752,7 +752,10 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             rows = list(
                 Ticket.objects.filter(status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
                 .select_for_update(skip_locked=True, of=("self",))
-                .order_by()
+                # In the index's order: an index scan marks the entries of tickets closed by
+                # earlier batches dead and skips them after, where a bitmap scan reads them all
+                # again and makes each batch slower than the one before.
+                .order_by("customer_reply_due")
                 .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone", "terms__clauses")[
                     :batch
                 ]
@@ -760,10 +763,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             if not rows:
                 return closed
             ids = [row[0] for row in rows]
-            texts = {
-                pk: _closing_text(due, language, zone, cited(clauses, "reply_close"))
-                for pk, due, language, zone, clauses in rows
-            }
+            texts = _closing_texts(rows)
             Ticket.objects.filter(pk__in=ids).update(
                 status=Status.CLOSED,
                 close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
@@ -793,12 +793,25 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             closed += len(ids)
 
 
-def _closing_text(due: datetime.datetime, language: str, zone: str, ref: str) -> str:
+def _closing_texts(rows: list[tuple]) -> dict[int, str]:
+    """Each claimed ticket's closing message, its sentence translated once per language."""
+    sentences = {language: _closing_sentence(language) for language in {row[2] for row in rows}}
+    return {
+        pk: _closing_text(sentences[language], due, zone, cited(clauses, "reply_close"))
+        for pk, due, language, zone, clauses in rows
+    }
+
+
+def _closing_sentence(language: str) -> str:
     with translation.override(language):
         return _(
             "We did not hear from you by %(due)s, so the ticket is closed as finished%(ref)s. Write a new report if "
             "the fault remains."
-        ) % {"due": _local(due, zone), "ref": ref}
+        )
+
+
+def _closing_text(sentence: str, due: datetime.datetime, zone: str, ref: str) -> str:
+    return sentence % {"due": _local(due, zone), "ref": ref}
 
 
 def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
