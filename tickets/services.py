@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -747,14 +747,16 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
     """D §16.7: close every ticket whose customer did not answer in time. Returns how many."""
     now = now or timezone.now()
     closed = 0
+    # Each batch reads the deadline index from where the one before ended: the entries of the
+    # tickets closed before stay in it until vacuum, and reading past them again made every
+    # batch slower than the last (500 ms instead of 20 at 100,000 due). A ticket skipped because
+    # another transaction held it is seen again by the next run, as one held at the end was.
+    since = Q()
     while True:
         with transaction.atomic():
             rows = list(
-                Ticket.objects.filter(status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
+                Ticket.objects.filter(since, status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
                 .select_for_update(skip_locked=True, of=("self",))
-                # In the index's order: an index scan marks the entries of tickets closed by
-                # earlier batches dead and skips them after, where a bitmap scan reads them all
-                # again and makes each batch slower than the one before.
                 .order_by("customer_reply_due")
                 .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone", "terms__clauses")[
                     :batch
@@ -762,6 +764,7 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
             )
             if not rows:
                 return closed
+            since = Q(customer_reply_due__gte=rows[-1][1])
             ids = [row[0] for row in rows]
             texts = _closing_texts(rows)
             Ticket.objects.filter(pk__in=ids).update(
