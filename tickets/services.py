@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.clauses import cited
 from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
+from core.db import insert_select
 from core.validation import check_time, labels
 from tickets import attachments, history, notifications, signals, staff_notices
 from tickets.models import (
@@ -776,24 +777,36 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 reply_reminder_at=None,
                 updated_at=now,
             )
-            changes = TicketEvent.objects.bulk_create(
-                TicketEvent(
-                    ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer")
-                )
-                for pk in ids
-                for field, old, new in (
-                    ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
-                    ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
-                )
-            )
-            signals.changes_written.send(sender=TicketEvent, changes=changes)
-            Message.objects.bulk_create(
+            # The history and the notifications are written by the database from the rows it
+            # holds: building their model instances in Python was nearly half of the sweep's work.
+            closing = Ticket.objects.filter(pk__in=ids)
+            changes = [
+                # One statement per field, so that each ticket's status entry comes first.
+                *_record_from(closing, now, "status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
+                *_record_from(closing, now, "close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
+            ]
+            signals.changes_written.send(sender=TicketEvent, changes=TicketEvent.objects.filter(pk__in=changes))
+            messages = Message.objects.bulk_create(
                 Message(ticket_id=pk, body=text, channel=Channel.EMAIL, from_desk=True) for pk, text in texts.items()
             )
-            notifications.post_many(
-                notifications.build_for(pk, notifications.Kind.CLOSED, text) for pk, text in texts.items()
+            notifications.post_from(
+                Message.objects.filter(pk__in=[m.pk for m in messages]), notifications.Kind.CLOSED, message=F("body")
             )
             closed += len(ids)
+
+
+def _record_from(tickets, now: datetime.datetime, field: str, old: str | None, new: str) -> list[int]:
+    """The same history entry for each of `tickets`, written by the sweep (no actor)."""
+    return insert_select(
+        tickets,
+        TicketEvent,
+        ticket=F("pk"),
+        at=Value(now),
+        field=Value(field),
+        old_value=Value(old, output_field=TextField()),
+        new_value=Value(new),
+        note=Value(history.note("no-answer")),
+    )
 
 
 def _closing_texts(rows: list[tuple]) -> dict[int, str]:

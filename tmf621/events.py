@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
@@ -109,10 +109,10 @@ def _ticket_changed(sender, instance: TicketEvent, created: bool, raw: bool = Fa
 
 
 @receiver(changes_written, dispatch_uid="tmf621-batch-changes")
-def _tickets_changed(sender, changes: list[TicketEvent], **kwargs) -> None:
+def _tickets_changed(sender, changes: QuerySet[TicketEvent], **kwargs) -> None:
     """A sweep's changes (the close after an unanswered question), written at once, and told as
     `record` tells each one, with a few queries for the whole batch instead of one per change."""
-    tickets = Ticket.objects.filter(pk__in={change.ticket_id for change in changes})
+    tickets = Ticket.objects.filter(pk__in=changes.values("ticket_id"))
     listeners = list(_listeners(tickets.values_list("customer_id", flat=True)))
     if not listeners:
         return
