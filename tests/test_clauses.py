@@ -222,7 +222,9 @@ def test_reply_mails_cite_the_reply_time_only_where_the_terms_give_it(contract_a
         assert not ANY_CITE.search(body) and "()" not in body, kind
         if kind != Notification.Kind.ACKNOWLEDGEMENT:
             assert "Utan svar till dess stängs ärendet." in body  # the sentence, whole, without a reference
-    closing = services._closing_text(NOW, "en", "Europe/Stockholm", clauses.cited(telia_ticket.terms, "reply_close"))
+    closing = services._closing_text(
+        services._closing_sentence("en"), NOW, "Europe/Stockholm", clauses.cited(telia_ticket.terms, "reply_close")
+    )
     assert closing.startswith("We did not hear from you by") and "finished. Write" in closing
 
 

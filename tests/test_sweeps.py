@@ -111,6 +111,57 @@ class TestClosingUnansweredTickets:
         assert Ticket.objects.filter(status=Status.CLOSED).count() == 5
         assert Notification.objects.filter(kind="closed").count() == 5
 
+    def test_a_batch_writes_each_ticket_its_history_message_and_mail(self, contract_a, customer_a_user, staff_user):
+        """Written for the whole batch at once, yet each ticket gets what closing it alone would
+        write: its two history entries in order, the message in its customer's language, and
+        a closing mail decided and not yet sent."""
+        from tests.factories import ContractFactory, CustomerFactory
+
+        english = ContractFactory(customer=CustomerFactory(language="en"), terms=contract_a.terms)
+        tickets = []
+        for contract in (contract_a, english, contract_a):
+            ticket = new_ticket(
+                contract, customer_a_user if contract == contract_a else staff_user, at(2026, 10, 1, 9, 0)
+            )
+            with travel(at(2026, 10, 1, 10, 0)):
+                services.ticket_request_info(ticket=ticket, actor=staff_user, message="?")
+            tickets.append(ticket)
+        closed_at = at(2026, 10, 5, 3, 0)
+        with travel(closed_at):
+            assert services.close_unanswered(batch=10) == 3
+        for ticket, opening in zip(
+            tickets, ["Vi fick inget svar", "We did not hear", "Vi fick inget svar"], strict=True
+        ):
+            entries = TicketEvent.objects.filter(ticket=ticket, note="no-answer").order_by("at", "pk")
+            assert [(e.field, e.old_value, e.new_value, e.actor_id, e.at) for e in entries] == [
+                ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED, None, closed_at),
+                ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK, None, closed_at),
+            ]
+            [message] = Message.objects.filter(ticket=ticket, from_desk=True)
+            assert message.body.startswith(opening) and "2026-10-03 10:00" in message.body
+            assert (message.channel, message.internal, message.author_id) == (Channel.EMAIL, False, None)
+            [closing] = Notification.objects.filter(ticket=ticket, kind="closed")
+            assert closing.message == message.body
+            assert (closing.recipients, closing.attempts, closing.sent_at, closing.failed_at) == ([], 0, None, None)
+            assert closing.created_at is not None and closing.recipient_user_id is None
+
+    def test_a_batch_asks_the_database_as_often_however_many_tickets_it_closes(
+        self, contract_a, customer_a_user, staff_user
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def close(count: int, day: int) -> int:
+            for _ in range(count):
+                ticket = new_ticket(contract_a, customer_a_user, at(2026, 10, day, 9, 0))
+                with travel(at(2026, 10, day, 10, 0)):
+                    services.ticket_request_info(ticket=ticket, actor=staff_user, message="?")
+            with CaptureQueriesContext(connection) as queries, travel(at(2026, 10, day + 3, 10, 0)):
+                assert services.close_unanswered() == count
+            return len(queries)
+
+        assert close(2, 1) == close(6, 10)
+
     def test_a_customer_without_e_mail_is_still_closed_and_staff_see_why(self, contract_a, staff_user, staff_api):
         ticket = new_ticket(contract_a, staff_user, at(2026, 10, 1, 13, 0))
         with travel(at(2026, 10, 1, 14, 0)):

@@ -836,6 +836,45 @@ class TestEvents:
         assert closed["event"]["troubleTicket"]["status"] == "closed"
         assert [e["@type"] for e in receiver.events()].count("TroubleTicketStatusChangeEvent") == 2
 
+    def test_the_sweep_tells_each_listener_what_the_changes_told_one_by_one_would(
+        self, staff_user, contract_a, customer_a, customer_b, customer_a_user, dstny
+    ):
+        """The sweep's batch is told with a few queries, yet as `record` tells each change: to
+        the ticket's customer's and staff's listeners, each as its query asks, and no attribute
+        change where an event for the ticket still waits to be built."""
+        from tests.factories import ContractFactory, CustomerUserFactory
+        from tmf621 import events
+
+        def listener(owner, customer=None, **fields):
+            return Listener.objects.create(owner=owner, customer=customer, callback="https://oss.example/", **fields)
+
+        listener(customer_a_user, customer_a)
+        listener(customer_a_user, customer_a, query="eventType=TroubleTicketAttributeValueChangeEvent")
+        listener(CustomerUserFactory(customer=customer_b), customer_b)
+        listener(staff_user)
+        listener(staff_user, disabled_at=timezone.now())
+        tickets = [
+            fault(contract_a, customer_a_user),
+            fault(contract_a, customer_a_user),
+            fault(ContractFactory(customer=customer_b, terms=dstny), staff_user),
+        ]
+        for ticket in tickets:
+            services.ticket_request_info(ticket=ticket, actor=staff_user, message="Which extension?")
+        Event.objects.exclude(ticket=tickets[1]).update(payload={})  # the second's events still wait
+
+        before = set(Event.objects.values_list("pk", flat=True))
+
+        def told() -> list[tuple]:
+            return sorted(Event.objects.exclude(pk__in=before).values_list("listener", "ticket", "event_type"))
+
+        assert services.close_unanswered(now=timezone.now() + datetime.timedelta(days=10)) == 3
+        by_the_sweep = told()
+        Event.objects.exclude(pk__in=before).delete()
+        for change in TicketEvent.objects.filter(note="no-answer").order_by("pk"):
+            events.record(change.ticket, events._types_for(change))
+        assert by_the_sweep == told()
+        assert "TroubleTicketAttributeValueChangeEvent" in [event_type for *_, event_type in by_the_sweep]
+
 
 class TestDelivery:
     def test_a_failed_delivery_is_retried_later_and_a_listener_failing_on_is_disabled(

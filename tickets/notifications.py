@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, F, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from config.broker import hand_over
+from core.db import insert_select
 from core.mail import claim, error_text, given_up, send_automatic
 from tickets import satisfaction
 from tickets.models import Notification, StaffEvent, StaffPreferences, Ticket
@@ -129,6 +130,16 @@ def post_many(notifications: Iterable[Notification]) -> list[Notification]:
     if ids:
         transaction.on_commit(lambda: dispatch(ids))
     return created
+
+
+def post_from(rows: QuerySet, kind: str, message: Expression | F) -> list[int]:
+    """`post_many` for a batch the database already holds: one notification of `kind` for each
+    of `rows` (which have a `ticket_id`), its `message` an expression over them, written in one
+    statement and handed to one task after commit."""
+    ids = insert_select(rows, Notification, ticket=F("ticket_id"), kind=Value(kind), message=message)
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids))
+    return ids
 
 
 def dispatch(notification_ids: list[int]) -> None:

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, TextField, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.clauses import cited
 from contracts.models import ContactPerson, Contract, CustomerMembership, ServiceTerms
+from core.db import insert_select
 from core.validation import check_time, labels
 from tickets import attachments, history, notifications, signals, staff_notices
 from tickets.models import (
@@ -759,23 +760,26 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
     """D §16.7: close every ticket whose customer did not answer in time. Returns how many."""
     now = now or timezone.now()
     closed = 0
+    # Each batch reads the deadline index from where the one before ended: the entries of the
+    # tickets closed before stay in it until vacuum, and reading past them again made every
+    # batch slower than the last (500 ms instead of 20 at 100,000 due). A ticket skipped because
+    # another transaction held it is seen again by the next run, as one held at the end was.
+    since = Q()
     while True:
         with transaction.atomic():
             rows = list(
-                Ticket.objects.filter(status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
+                Ticket.objects.filter(since, status=Status.WAITING_FOR_CUSTOMER, customer_reply_due__lte=now)
                 .select_for_update(skip_locked=True, of=("self",))
-                .order_by()
+                .order_by("customer_reply_due")
                 .values_list("pk", "customer_reply_due", "customer__language", "terms__timezone", "terms__clauses")[
                     :batch
                 ]
             )
             if not rows:
                 return closed
+            since = Q(customer_reply_due__gte=rows[-1][1])
             ids = [row[0] for row in rows]
-            texts = {
-                pk: _closing_text(due, language, zone, cited(clauses, "reply_close"))
-                for pk, due, language, zone, clauses in rows
-            }
+            texts = _closing_texts(rows)
             Ticket.objects.filter(pk__in=ids).update(
                 status=Status.CLOSED,
                 close_reason=CloseReason.NO_CUSTOMER_FEEDBACK,
@@ -785,32 +789,57 @@ def close_unanswered(*, now: datetime.datetime | None = None, batch: int = SWEEP
                 reply_reminder_at=None,
                 updated_at=now,
             )
-            changes = TicketEvent.objects.bulk_create(
-                TicketEvent(
-                    ticket_id=pk, at=now, field=field, old_value=old, new_value=new, note=history.note("no-answer")
-                )
-                for pk in ids
-                for field, old, new in (
-                    ("status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
-                    ("close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
-                )
-            )
-            signals.changes_written.send(sender=TicketEvent, changes=changes)
-            Message.objects.bulk_create(
+            # The history and the notifications are written by the database from the rows it
+            # holds: building their model instances in Python was nearly half of the sweep's work.
+            closing = Ticket.objects.filter(pk__in=ids)
+            changes = [
+                # One statement per field, so that each ticket's status entry comes first.
+                *_record_from(closing, now, "status", Status.WAITING_FOR_CUSTOMER, Status.CLOSED),
+                *_record_from(closing, now, "close_reason", None, CloseReason.NO_CUSTOMER_FEEDBACK),
+            ]
+            signals.changes_written.send(sender=TicketEvent, changes=TicketEvent.objects.filter(pk__in=changes))
+            messages = Message.objects.bulk_create(
                 Message(ticket_id=pk, body=text, channel=Channel.EMAIL, from_desk=True) for pk, text in texts.items()
             )
-            notifications.post_many(
-                notifications.build_for(pk, notifications.Kind.CLOSED, text) for pk, text in texts.items()
+            notifications.post_from(
+                Message.objects.filter(pk__in=[m.pk for m in messages]), notifications.Kind.CLOSED, message=F("body")
             )
             closed += len(ids)
 
 
-def _closing_text(due: datetime.datetime, language: str, zone: str, ref: str) -> str:
+def _record_from(tickets, now: datetime.datetime, field: str, old: str | None, new: str) -> list[int]:
+    """The same history entry for each of `tickets`, written by the sweep (no actor)."""
+    return insert_select(
+        tickets,
+        TicketEvent,
+        ticket=F("pk"),
+        at=Value(now),
+        field=Value(field),
+        old_value=Value(old, output_field=TextField()),
+        new_value=Value(new),
+        note=Value(history.note("no-answer")),
+    )
+
+
+def _closing_texts(rows: list[tuple]) -> dict[int, str]:
+    """Each claimed ticket's closing message, its sentence translated once per language."""
+    sentences = {language: _closing_sentence(language) for language in {row[2] for row in rows}}
+    return {
+        pk: _closing_text(sentences[language], due, zone, cited(clauses, "reply_close"))
+        for pk, due, language, zone, clauses in rows
+    }
+
+
+def _closing_sentence(language: str) -> str:
     with translation.override(language):
         return _(
             "We did not hear from you by %(due)s, so the ticket is closed as finished%(ref)s. Write a new report if "
             "the fault remains."
-        ) % {"due": _local(due, zone), "ref": ref}
+        )
+
+
+def _closing_text(sentence: str, due: datetime.datetime, zone: str, ref: str) -> str:
+    return sentence % {"due": _local(due, zone), "ref": ref}
 
 
 def remind_waiting(*, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
