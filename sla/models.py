@@ -23,6 +23,11 @@ class Responsibility(models.TextChoices):
     FORCE_MAJEURE = "force_majeure", _("Force majeure")
 
 
+def service_wide_of(slugs) -> Q:
+    """The service-wide outages of these services (terms slugs), and those not yet placed."""
+    return Q(service_wide=True) & (Q(service__in=list(slugs)) | Q(service=""))
+
+
 class Outage(models.Model):
     contracts = models.ManyToManyField(
         Contract,
@@ -32,6 +37,12 @@ class Outage(models.Model):
         help_text=_("None: every contract active at the time."),
     )
     service_wide = models.BooleanField(_("every active contract"), default=False)
+    # The service an outage belongs to: the slug of its terms (every version of them). A
+    # service-wide outage concerns every active contract of that service and no other; one that
+    # names contracts has their service. Empty only on service-wide outages registered before
+    # outages had a service, which the migration could not place: they still count against
+    # every service until staff choose theirs.
+    service = models.SlugField(_("service"), max_length=60, blank=True, db_index=True)
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=OutageKind.choices)
@@ -91,6 +102,15 @@ class Outage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def unplaced(self) -> bool:
+        """A service-wide outage whose service nobody has chosen yet (see `service`)."""
+        return self.service_wide and not self.service
+
+    def concerns_service(self, slug: str) -> bool:
+        """Whether a service-wide outage hits the contracts of the service `slug`."""
+        return self.service_wide and self.service in (slug, "")
 
     @property
     def counts(self) -> bool:

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -174,10 +174,18 @@ def rules_for(terms: ServiceTerms, year: int, month: int) -> MonthRules:
     )
 
 
+def touches_contracts(contracts) -> Q:
+    """Outages of these contracts (a list or a queryset, read in the same query): their own, and
+    the service-wide ones of their services."""
+    chosen = contracts if isinstance(contracts, QuerySet) else Contract.objects.filter(pk__in=[c.pk for c in contracts])
+    services = chosen.values("terms__slug")
+    return Q(service_wide=True, service__in=services) | Q(service_wide=True, service="") | Q(contracts__in=contracts)
+
+
 def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts: Sequence[Contract] | None = None):
     queryset = Outage.objects.filter(started_at__lt=high).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
     if contracts is not None:
-        queryset = queryset.filter(Q(service_wide=True) | Q(contracts__in=contracts)).distinct()
+        queryset = queryset.filter(touches_contracts(contracts)).distinct()
     return queryset.prefetch_related("contracts").order_by("started_at", "id")
 
 
@@ -215,13 +223,14 @@ def planned_ahead(now: datetime.datetime, limit: int = 50) -> list[Outage]:
 
 def outage_zones(outage: Outage) -> list[tuple[str, list[str]]]:
     """The time zones of the terms an outage concerns, each with those terms' names: its
-    contracts' terms, or every terms in force when it hits the whole service. Prefetch
+    contracts' terms, or its service's terms in force when it hits the whole service. Prefetch
     `contracts__terms`."""
     contracts = list(outage.contracts.all())
     if contracts and not outage.service_wide:
         terms = [contract.terms for contract in contracts]
     else:
-        terms = list(ServiceTerms.objects.in_force(outage.started_at.date()))
+        in_force = ServiceTerms.objects.in_force(outage.started_at.date())
+        terms = list(in_force.filter(slug=outage.service) if outage.service else in_force)
     zones: dict[str, set[str]] = {}
     for item in terms:
         zones.setdefault(item.timezone, set()).add(item.name)
@@ -262,7 +271,7 @@ def months(
         )
     # Planned work still ahead is not part of the month yet (it is announced on the board).
     touching = [o for o in touching if o.started_at <= now]
-    wide = [outage_span(o) for o in touching if o.service_wide]
+    wide = [(o, outage_span(o)) for o in touching if o.service_wide]
     own: dict[int, list[OutageSpan]] = {}
     for outage in touching:
         if not outage.service_wide:
@@ -280,7 +289,8 @@ def months(
         service = rule.service_time(contract.delivered_on, contract.terminated_on)
         key = (terms.pk, service)
         if key not in shared:
-            judged_wide = availability.judge(wide, rule, service, now)
+            spans = [span for outage, span in wide if outage.concerns_service(terms.slug)]
+            judged_wide = availability.judge(spans, rule, service, now)
             shared[key] = judged_wide, tuple(cast(Outage, part.key).pk for part in judged_wide.parts)
         judged_wide, wide_ids = shared[key]
         judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
@@ -491,7 +501,7 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
     to a signed-in customer its own contracts' outages under these terms too (staff see what
     the public sees); ongoing, planned ahead and over within STATUS_HISTORY. Three queries
     (four for a customer) however many outages and updates."""
-    visible = Q(service_wide=True)
+    visible = Q(service_wide=True, service=terms.slug) | Q(service_wide=True, service="")
     prefetches: list[Prefetch] = [Prefetch("updates", queryset=OutageUpdate.objects.order_by("posted_at", "id"))]
     if viewer.is_authenticated and not viewer.is_staff:
         own = Contract.objects.visible_to(viewer).filter(terms__slug=terms.slug).only("id", "customer_id")
@@ -519,9 +529,11 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
 
 def affected_customer_ids(outage: Outage, day: datetime.date) -> list[int]:
     """The customers with a contract the outage hits: those it names, or, when it hits the
-    whole service, every customer with a contract active on the day."""
+    whole service, every customer with a contract of that service active on the day."""
     if outage.service_wide:
         contracts = Contract.objects.active(day)
+        if outage.service:
+            contracts = contracts.filter(terms__slug=outage.service)
     else:
         contracts = outage.contracts.all()
     return sorted(set(contracts.values_list("customer_id", flat=True)))

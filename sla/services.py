@@ -68,6 +68,57 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
         raise ValidationError(errors)
 
 
+def _service(outage: Outage, contracts: list[Contract], service: str | None) -> str:
+    """The service (terms slug) an outage belongs to: its contracts', or the one named; a
+    service-wide outage without one takes the desk's only service. Raises ValidationError."""
+    if contracts:
+        slugs = sorted({c.terms.slug for c in contracts})
+        if len(slugs) > 1:
+            raise ValidationError(
+                {
+                    "contracts": [
+                        _(
+                            "An outage belongs to one service, and these contracts are of %(services)s: register one "
+                            "outage for each."
+                        )
+                        % {"services": ", ".join(slugs)}
+                    ]
+                }
+            )
+        if service and service != slugs[0]:
+            raise ValidationError(
+                {"service": [_("The contracts named are of the service %(service)s.") % {"service": slugs[0]}]}
+            )
+        return slugs[0]
+    known = sorted(set(ServiceTerms.objects.values_list("slug", flat=True)))
+    if service:
+        if service not in known:
+            raise ValidationError(
+                {
+                    "service": [
+                        _("No service is called %(service)s; the services are %(services)s.")
+                        % {"service": service, "services": ", ".join(known)}
+                    ]
+                }
+            )
+        return service
+    active = set(Contract.objects.active(outage.started_at.date()).values_list("terms__slug", flat=True))
+    candidates = sorted(active) or known
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ValidationError(
+        {
+            "service": [
+                _(
+                    "Name the service the outage belongs to (%(services)s): it concerns every active contract of that "
+                    "service and no other."
+                )
+                % {"services": ", ".join(candidates)}
+            ]
+        }
+    )
+
+
 def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
     """Planned work outside the maintenance windows needs notice: D §11.3 two weeks, T §5.1 ten
     working days. Returns the slugs of the terms whose notice was not met."""
@@ -76,7 +127,8 @@ def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
     if contracts:
         terms_list = {c.terms_in_force(outage.started_at.date()) for c in contracts}
     else:
-        terms_list = set(ServiceTerms.objects.in_force(outage.started_at.date()))
+        in_force = ServiceTerms.objects.in_force(outage.started_at.date())
+        terms_list = set(in_force.filter(slug=outage.service) if outage.service else in_force)
     short = []
     for terms in sorted(terms_list, key=lambda t: t.slug):
         zone = zoneinfo.ZoneInfo(terms.timezone)
@@ -111,10 +163,13 @@ def outage_register(
     announced_via: str = "",
     description: str = "",
     contracts: list[Contract] | None = None,
+    service: str | None = None,
     tickets: list | None = None,
     actor=None,
     now: datetime.datetime | None = None,
 ) -> Outage:
+    """A new outage of one service: of the contracts named, or of every active contract of
+    `service` (its terms slug; the desk's only service when left out)."""
     contracts, tickets = list(contracts or []), list(tickets or [])
     outage = Outage(
         started_at=started_at,
@@ -129,6 +184,7 @@ def outage_register(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _validate(outage, contracts, tickets, now or timezone.now())
+    outage.service = _service(outage, contracts, service)
     outage.short_notice_terms = short_notice_terms(outage, contracts)
     outage.save()
     outage.contracts.set(contracts)
@@ -143,8 +199,9 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     before = (outage.started_at, outage.ended_at)
     contracts_before = set(outage.contracts.all())
-    was_service_wide = outage.service_wide
+    was_service_wide, service_before = outage.service_wide, outage.service
     contracts = changes.pop("contracts", None)
+    service = changes.pop("service", None)
     tickets = changes.pop("tickets", None)
     for field, value in changes.items():
         if field in FIELDS:
@@ -156,6 +213,8 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     _validate(outage, contract_list, ticket_list, now or timezone.now())
     if contracts is not None:
         outage.service_wide = not contract_list
+    if contracts is not None or service:
+        outage.service = _service(outage, contract_list, service)
     outage.short_notice_terms = short_notice_terms(outage, contract_list)
     if "responsibility" in changes or tickets is not None:
         # A confirmation of the supplier's responsibility was about the outage as it was.
@@ -167,6 +226,8 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     if tickets is not None:
         outage.tickets.set(ticket_list)
     changed = sorted(name for name in changes if name in FIELDS) + (["contracts"] if contracts is not None else [])
+    if outage.service != service_before:
+        changed.append("service")
     reason = f"outage {outage.pk} changed: {', '.join(changed) or 'nothing'}"
     reports.mark_stale(outage, before=before, actor=actor, reason=reason)
     if contracts_before and not was_service_wide:
@@ -176,10 +237,12 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
             actor=actor,
             reason=reason,
         )
-    if was_service_wide and not outage.service_wide:
-        reports.mark_reports_stale(
-            MonthlyReport.objects.filter(month__in=reports.months_between(*before)), actor=actor, reason=reason
-        )
+    if was_service_wide and (not outage.service_wide or outage.service != service_before):
+        # The contracts it hit before lose it.
+        hit = MonthlyReport.objects.filter(month__in=reports.months_between(*before))
+        if service_before:
+            hit = hit.filter(contract__terms__slug=service_before)
+        reports.mark_reports_stale(hit, actor=actor, reason=reason)
     return outage
 
 

@@ -73,10 +73,17 @@ class OutageForm(forms.Form):
             "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail."
         ),
     )
+    service = forms.ChoiceField(
+        label=gettext_lazy("Service"),
+        required=False,
+        help_text=gettext_lazy(
+            "With no contracts named, the outage concerns every active contract of this service and no other."
+        ),
+    )
     contracts = forms.CharField(
         label=gettext_lazy("Contracts"),
         required=False,
-        help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."),
+        help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract of the service."),
     )
     tickets = forms.CharField(
         label=gettext_lazy("Tickets"), required=False, help_text=gettext_lazy("Ticket numbers, comma-separated.")
@@ -84,6 +91,15 @@ class OutageForm(forms.Form):
     description = forms.CharField(
         label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One choice per service, named as its newest terms version is.
+        names = dict(ServiceTerms.objects.order_by("slug", "version").values_list("slug", "name"))
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", _("The contracts' service, or the only one")),
+            *sorted(names.items(), key=lambda item: item[1]),
+        ]
 
     def clean_contracts(self):
         ids = [part.strip().lstrip("#") for part in self.cleaned_data["contracts"].split(",") if part.strip()]
@@ -139,6 +155,7 @@ def _register(request: HttpRequest, form: OutageForm) -> Outage | None:
             responsibility=data["responsibility"],
             description=data["description"],
             contracts=data["contracts"],
+            service=data["service"] or None,
             tickets=data["tickets"],
             actor=request.user,
         )
@@ -205,6 +222,7 @@ def _initial(outage: Outage) -> dict:
     return {
         **{field: getattr(outage, field) for field in services.FIELDS},
         "contracts": ", ".join(str(c.pk) for c in outage.contracts.all()),
+        "service": outage.service,
     }
 
 
@@ -222,6 +240,8 @@ def _changes(outage: Outage, data: dict) -> dict:
             changes[field] = value
     if {c.pk for c in data["contracts"]} != {c.pk for c in outage.contracts.all()}:
         changes["contracts"] = data["contracts"]
+    if data["service"] and data["service"] != outage.service:
+        changes["service"] = data["service"]
     return changes
 
 
@@ -331,10 +351,11 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
 
 
 def _status_pages(outage: Outage) -> list[ServiceTerms]:
-    """The status pages an outage's updates show on: its contracts' terms, or every terms in
-    force when it hits the whole service."""
+    """The status pages an outage's updates show on: its contracts' terms, or its service's
+    terms in force when it hits the whole service."""
     if outage.service_wide:
-        return list(ServiceTerms.objects.in_force())
+        in_force = ServiceTerms.objects.in_force()
+        return list(in_force.filter(slug=outage.service) if outage.service else in_force)
     return sorted(
         {contract.terms.slug: contract.terms for contract in outage.contracts.all()}.values(),
         key=lambda terms: terms.slug,
@@ -642,7 +663,7 @@ class ClaimForm(forms.Form):
         since = timezone.now() - datetime.timedelta(days=400)
         outage = cast(forms.ModelChoiceField, self.fields["outage"])
         outage.queryset = Outage.objects.filter(
-            Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since
+            selectors.touches_contracts(contracts), started_at__gte=since
         ).distinct()
         setattr(
             outage,

@@ -1,6 +1,5 @@
 from typing import cast
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +8,7 @@ from core.api.fields import AwareDateTimeField, StrictFields
 from core.months import MONTH_PATTERN, MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
-from sla.selectors import unsettled
+from sla.selectors import touches_contracts, unsettled
 from tickets.models import Ticket
 
 
@@ -18,7 +17,17 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
         many=True,
         queryset=Contract.objects.all(),
         required=False,
-        help_text="Empty: every active contract.",
+        help_text="Empty: every active contract of `service`.",
+    )
+    service = serializers.SlugField(
+        max_length=60,
+        required=False,
+        allow_null=True,
+        help_text="The service the outage belongs to: the slug of its terms (`GET /api/terms/`). With `contracts` "
+        "empty the outage concerns every active contract of that service and no other, and shows on that service's "
+        "status page only; left out (or null), a desk whose active contracts are all of one service takes that one. With "
+        "`contracts`, their service (contracts of two services are refused). Read: null for a service-wide outage "
+        "registered before outages had a service and not yet placed by staff (it counts against every service).",
     )
     tickets = serializers.PrimaryKeyRelatedField(many=True, queryset=Ticket.objects.all(), required=False)
     started_at = AwareDateTimeField()
@@ -43,6 +52,7 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
         fields = [
             "id",
             "contracts",
+            "service",
             "service_wide",
             "started_at",
             "ended_at",
@@ -71,6 +81,11 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
 
     def get_unsettled_tickets(self, outage) -> list[str]:
         return unsettled(outage)
+
+    def to_representation(self, outage):
+        data = super().to_representation(outage)
+        data["service"] = outage.service or None
+        return data
 
 
 class OutageLineSerializer(StrictFields, serializers.Serializer):
@@ -182,7 +197,7 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
             tickets = cast(serializers.ManyRelatedField, self.fields["tickets"])
             tickets.child_relation.queryset = Ticket.objects.visible_to(request.user)
             cast(serializers.PrimaryKeyRelatedField, self.fields["outage"]).queryset = Outage.objects.filter(
-                Q(service_wide=True) | Q(contracts__in=contracts)
+                touches_contracts(contracts)
             ).distinct()
 
     def to_representation(self, claim):

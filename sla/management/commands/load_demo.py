@@ -796,6 +796,7 @@ class Story:
             kind=OutageKind.UNPLANNED,
             responsibility=Responsibility.SUPPLIER,
             description="Fel i kärnnätet: samtal till och från alla kunders nummer misslyckades.",
+            service=self.dstny.slug,
             actor=self.staff["mika"],
             now=self.now,
         )
