@@ -121,6 +121,11 @@ class AutoSchema(openapi.AutoSchema):
             and schema.get("type") == "string"
         ):
             schema.setdefault("pattern", r"\S")
+        # A value that is required when written but may be undecided when read (NullInAnswers).
+        if direction == "response" and getattr(field, "null_in_answers", False):
+            schema["nullable"] = True
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
         return schema
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):

@@ -7,6 +7,7 @@ only its own outages and its own service time (delivery to termination).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import zoneinfo
 from collections.abc import Sequence
@@ -32,7 +33,9 @@ from tickets.models import Classification
 US_PER_MINUTE = 60_000_000
 CUSTOMER_CHANGE = "customer_change"
 NOT_SUPPLIERS = "not_suppliers"
+UNCONFIRMED = "unconfirmed"
 REASONS = {
+    UNCONFIRMED: gettext_lazy("drafted by monitoring, not confirmed by staff yet"),
     availability.OUTSIDE_SERVICE: gettext_lazy("outside the contract's service time this month"),
     CUSTOMER_CHANGE: gettext_lazy("caused by an unannounced change by the customer"),
     NOT_SUPPLIERS: gettext_lazy("not the supplier's Fault"),
@@ -99,6 +102,8 @@ class ContractMonth:
     monthly_fee: Decimal
     own_parts: tuple[Part, ...]  # the contract's own outages; the rest of `figures.parts` are
     service_wide_ids: tuple[int, ...]  # the service-wide ones, shared by the terms' contracts
+    # What the outages drafted by monitoring and not yet confirmed would count as the supplier's.
+    unconfirmed_us: int = 0
 
     @property
     def month(self) -> str:
@@ -121,6 +126,10 @@ class ContractMonth:
     @property
     def unavailable_minutes(self) -> Decimal:
         return minutes_text(self.figures.unavailable_us)
+
+    @property
+    def unconfirmed_minutes(self) -> Decimal:
+        return minutes_text(self.unconfirmed_us)
 
     @property
     def unavailable_seconds(self) -> int:
@@ -149,7 +158,9 @@ class ContractMonth:
 
 def outage_span(outage: Outage) -> OutageSpan:
     excluded = None
-    if outage.responsibility == Responsibility.CUSTOMER_CHANGE:
+    if not outage.confirmed:
+        excluded = UNCONFIRMED
+    elif outage.responsibility == Responsibility.CUSTOMER_CHANGE:
         excluded = CUSTOMER_CHANGE
     elif outage.responsibility != Responsibility.SUPPLIER:
         excluded = NOT_SUPPLIERS
@@ -183,7 +194,9 @@ def touches_contracts(contracts) -> Q:
 
 
 def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts: Sequence[Contract] | None = None):
-    queryset = Outage.objects.filter(started_at__lt=high).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+    queryset = Outage.objects.filter(started_at__lt=high, discarded_at__isnull=True).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=low)
+    )
     if contracts is not None:
         queryset = queryset.filter(touches_contracts(contracts)).distinct()
     return queryset.prefetch_related("contracts").order_by("started_at", "id")
@@ -293,7 +306,14 @@ def months(
             judged_wide = availability.judge(spans, rule, service, now)
             shared[key] = judged_wide, tuple(cast(Outage, part.key).pk for part in judged_wide.parts)
         judged_wide, wide_ids = shared[key]
-        judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
+        own_spans = own.get(contract.pk, ())
+        judged_own = availability.judge(own_spans, rule, service, now)
+        pending = [
+            dataclasses.replace(span, excluded=None)
+            for span in (*own_spans, *(span for outage, span in wide if outage.concerns_service(terms.slug)))
+            if span.excluded == UNCONFIRMED
+        ]
+        unconfirmed_us = availability.total(availability.judge(pending, rule, service, now).counted) if pending else 0
         results.append(
             ContractMonth(
                 contract=contract,
@@ -304,6 +324,7 @@ def months(
                 monthly_fee=fees[contract.pk],
                 own_parts=judged_own.parts,
                 service_wide_ids=wide_ids,
+                unconfirmed_us=unconfirmed_us,
             )
         )
     return results
@@ -507,7 +528,9 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
         own = Contract.objects.visible_to(viewer).filter(terms__slug=terms.slug).only("id", "customer_id")
         visible |= Q(contracts__in=own)
         prefetches.append(Prefetch("contracts", queryset=own, to_attr="own_contracts"))
-    window = Q(ended_at__isnull=True) | Q(ended_at__gt=now - STATUS_HISTORY)
+    window = (Q(ended_at__isnull=True) | Q(ended_at__gt=now - STATUS_HISTORY)) & Q(discarded_at__isnull=True)
+    if not terms.status_shows_unconfirmed:
+        window &= Q(confirmed=True)  # monitoring's drafts wait for staff
     ids = Outage.objects.filter(visible).filter(window).values("pk")
     outages = Outage.objects.filter(pk__in=ids).prefetch_related(*prefetches).order_by("-started_at", "-id")
     ongoing, ahead, recent = [], [], []

@@ -15,7 +15,15 @@ from contracts.services import notice_received_on
 from core.validation import check_time, labels
 from sla import outage_mail, reports, selectors
 from sla.availability import maintenance_spans, subtract, to_us
-from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
+from sla.models import (
+    MonthlyReport,
+    Outage,
+    OutageKind,
+    OutageSource,
+    OutageUpdate,
+    Responsibility,
+    UpdateState,
+)
 
 # How far ahead planned work may be registered: further is a mistyped year.
 PLANNED_AHEAD = datetime.timedelta(days=366)
@@ -29,7 +37,12 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
             _("Choose %(unplanned)s or %(planned)s.")
             % {"unplanned": OutageKind.UNPLANNED.label, "planned": OutageKind.PLANNED.label}
         ]
-    if outage.responsibility not in Responsibility.values:
+    if outage.discarded_at is not None:
+        raise ValidationError(
+            {"outage": [_("This outage was discarded as a false alarm: register a new one if it was real.")]}
+        )
+    undecided = outage.responsibility == "" and not outage.confirmed  # drafted by monitoring
+    if outage.responsibility not in Responsibility.values and not undecided:
         errors["responsibility"] = [_("Choose who answers for it: %(labels)s.") % {"labels": labels(Responsibility)}]
     for field in ("started_at", "ended_at", "announced_at"):
         check_time(errors, field, getattr(outage, field))
@@ -167,6 +180,9 @@ def outage_register(
     tickets: list | None = None,
     actor=None,
     now: datetime.datetime | None = None,
+    source: str = OutageSource.STAFF,
+    external_id: str = "",
+    confirmed: bool = True,
 ) -> Outage:
     """A new outage of one service: of the contracts named, or of every active contract of
     `service` (its terms slug; the desk's only service when left out)."""
@@ -181,6 +197,9 @@ def outage_register(
         announced_via=announced_via or (NoticeChannel.EMAIL if announced_at else ""),
         description=(description or "").strip(),
         service_wide=not contracts,
+        source=source,
+        external_id=external_id,
+        confirmed=confirmed,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _validate(outage, contracts, tickets, now or timezone.now())
@@ -189,7 +208,8 @@ def outage_register(
     outage.save()
     outage.contracts.set(contracts)
     outage.tickets.set(tickets)
-    reports.mark_stale(outage, actor=actor, reason=f"outage {outage.pk} registered")
+    if outage.confirmed:  # a draft counts in no figure until it is confirmed
+        reports.mark_stale(outage, actor=actor, reason=f"outage {outage.pk} registered")
     return outage
 
 
@@ -199,13 +219,16 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     before = (outage.started_at, outage.ended_at)
     contracts_before = set(outage.contracts.all())
-    was_service_wide, service_before = outage.service_wide, outage.service
+    was_service_wide, service_before, was_confirmed = outage.service_wide, outage.service, outage.confirmed
     contracts = changes.pop("contracts", None)
     service = changes.pop("service", None)
     tickets = changes.pop("tickets", None)
     for field, value in changes.items():
         if field in FIELDS:
             setattr(outage, field, value)
+    if not outage.confirmed and changes.get("responsibility"):
+        # Staff confirm a drafted outage by deciding who answers for it.
+        outage.confirmed = True
     if "announced_at" in changes and "announced_via" not in changes:
         outage.announced_via = (outage.announced_via or NoticeChannel.EMAIL) if outage.announced_at else ""
     contract_list = list(contracts) if contracts is not None else list(outage.contracts.all())
@@ -228,7 +251,11 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     changed = sorted(name for name in changes if name in FIELDS) + (["contracts"] if contracts is not None else [])
     if outage.service != service_before:
         changed.append("service")
+    if outage.confirmed and not was_confirmed:
+        changed.append("confirmed")
     reason = f"outage {outage.pk} changed: {', '.join(changed) or 'nothing'}"
+    if not outage.confirmed:
+        return outage  # still a draft: no figure changes
     reports.mark_stale(outage, before=before, actor=actor, reason=reason)
     if contracts_before and not was_service_wide:
         # Contracts the outage no longer names lose it: their months change too.
@@ -243,6 +270,24 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
         if service_before:
             hit = hit.filter(contract__terms__slug=service_before)
         reports.mark_reports_stale(hit, actor=actor, reason=reason)
+    return outage
+
+
+@transaction.atomic
+def outage_discard(*, outage: Outage, reason: str, actor, now: datetime.datetime | None = None) -> Outage:
+    """An outage drafted by monitoring was a false alarm: kept, with why, and counted nowhere."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    reason = (reason or "").strip()
+    if not outage.pending:
+        raise ValidationError(
+            {"outage": [_("Only an outage drafted by monitoring and not yet confirmed can be discarded.")]}
+        )
+    if not reason:
+        raise ValidationError({"reason": [_("Say why it was a false alarm.")]})
+    outage.discarded_at = now or timezone.now()
+    outage.discard_reason = reason
+    outage.discarded_by = actor if getattr(actor, "is_authenticated", False) else None
+    outage.save(update_fields=["discarded_at", "discard_reason", "discarded_by", "updated_at"])
     return outage
 
 

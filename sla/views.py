@@ -31,7 +31,7 @@ from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
 from core.api.params import whole_number
 from core.months import FIRST_YEAR, MonthError, add_months, month_text, months_from, parse_month, previous_month
 from core.web import apply_errors
-from sla import billing, claims, customer_views, reports, selectors, services
+from sla import billing, claims, customer_views, monitoring, reports, selectors, services
 from sla.models import (
     Claim,
     ClaimKind,
@@ -174,7 +174,9 @@ def outage_board(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     since = now - datetime.timedelta(days=30)
     # Recent outages, and older ones whose responsibility is still to settle (D §10.4).
-    recent = Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since), started_at__lte=now)
+    recent = Outage.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=since), started_at__lte=now, confirmed=True
+    )
     to_settle = selectors.contradicted().filter(started_at__gte=now - datetime.timedelta(days=400))
     outages = list(
         Outage.objects.filter(Q(pk__in=recent.values("pk")) | Q(pk__in=to_settle.values("pk")))
@@ -193,6 +195,9 @@ def outage_board(request: HttpRequest) -> HttpResponse:
             "now": now,
             "upcoming": selectors.planned_ahead(now),
             "status_terms": list(ServiceTerms.objects.in_force()),
+            "pending": monitoring.pending(),
+            "unrouted": monitoring.unrouted(),
+            "responsibilities": Responsibility.choices,
         },
     )
 
@@ -395,6 +400,36 @@ def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
     else:
         messages.success(request, _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk})
+    return _back(request, "sla-board")
+
+
+@staff_member_required
+@require_POST
+def outage_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm an outage drafted by monitoring by deciding who answers for it."""
+    outage = get_object_or_404(Outage, pk=pk, confirmed=False, discarded_at__isnull=True)
+    try:
+        services.outage_update(
+            outage=outage, changes={"responsibility": request.POST.get("responsibility", "")}, actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, _("Outage %(id)d is confirmed: it counts as the month's figures say.") % {"id": pk})
+    return _back(request, "sla-board")
+
+
+@staff_member_required
+@require_POST
+def outage_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discard an outage drafted by monitoring as a false alarm, with the reason."""
+    outage = get_object_or_404(Outage, pk=pk)
+    try:
+        services.outage_discard(outage=outage, reason=request.POST.get("reason", ""), actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, _("Outage %(id)d is discarded as a false alarm.") % {"id": pk})
     return _back(request, "sla-board")
 
 

@@ -5,6 +5,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
+class UndecidedChoiceField(serializers.ChoiceField):
+    """A choice a client must make when it writes, which an object may not have made yet when it
+    is read (answered as null): the schema says so of answers only."""
+
+    null_in_answers = True
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its offset: a naive one is refused, never guessed."""
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Contract, NoticeChannel
-from core.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, StrictFields, UndecidedChoiceField
 from core.months import MONTH_PATTERN, MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
@@ -34,7 +34,11 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
     ended_at = AwareDateTimeField(required=False, allow_null=True)
     announced_at = AwareDateTimeField(required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=OutageKind.choices)
-    responsibility = serializers.ChoiceField(choices=Responsibility.choices)
+    responsibility = UndecidedChoiceField(
+        choices=Responsibility.choices,
+        help_text="Who answers for it. Read: null while an outage drafted by monitoring waits for staff to decide; "
+        "deciding it confirms the outage.",
+    )
     announced_via = serializers.ChoiceField(
         choices=NoticeChannel.choices,
         required=False,
@@ -66,12 +70,22 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
             "unsettled_tickets",
             "confirmation_note",
             "confirmed_at",
+            "source",
+            "external_id",
+            "confirmed",
+            "discarded_at",
+            "discard_reason",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
             "id",
             "service_wide",
+            "source",
+            "external_id",
+            "confirmed",
+            "discarded_at",
+            "discard_reason",
             "short_notice_terms",
             "confirmation_note",
             "confirmed_at",
@@ -88,6 +102,10 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
         return data
 
 
+class OutageDiscardSerializer(StrictFields, serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, help_text="Why it was a false alarm.")
+
+
 class OutageLineSerializer(StrictFields, serializers.Serializer):
     id = serializers.IntegerField(source="outage.pk")
     started_at = serializers.DateTimeField(source="outage.started_at")
@@ -95,6 +113,7 @@ class OutageLineSerializer(StrictFields, serializers.Serializer):
     kind = serializers.CharField(source="outage.kind")
     responsibility = serializers.CharField(source="outage.responsibility")
     description = serializers.CharField(source="outage.description")
+    confirmed = serializers.BooleanField(source="outage.confirmed")
     counted_minutes = serializers.DecimalField(max_digits=12, decimal_places=4)
     excluded_reason = serializers.CharField(allow_null=True)
 
@@ -107,6 +126,12 @@ class AvailabilitySerializer(StrictFields, serializers.Serializer):
     period_minutes = serializers.IntegerField()
     unavailable_minutes = serializers.DecimalField(max_digits=12, decimal_places=4)
     unavailable_seconds = serializers.IntegerField()
+    unconfirmed_minutes = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        help_text="What the outages drafted by monitoring and not yet confirmed by staff would count as the "
+        "supplier's: pending, and in no other figure.",
+    )
     availability_percent = serializers.DecimalField(max_digits=9, decimal_places=4)
     target_percent = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
