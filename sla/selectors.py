@@ -214,6 +214,28 @@ def outages_around(ticket) -> list[Outage]:
     return sorted(found.prefetch_related("tickets")[:20], key=lambda outage: abs(outage.started_at - moment))
 
 
+def tickets_meanwhile(outage: Outage, now: datetime.datetime, limit: int = 20):
+    """Tickets of the contracts an outage hits, reported while it went on (from AROUND_FAULT
+    before it), not linked yet: offered to staff for linking in one click, oldest first."""
+    from tickets.models import Ticket
+
+    if outage.service_wide:
+        contracts = Contract.objects.filter(terms__slug=outage.service) if outage.service else Contract.objects.all()
+    else:
+        contracts = outage.contracts.all()
+    until = outage.ended_at or now
+    return (
+        Ticket.objects.filter(
+            contract__in=contracts.values("pk"),
+            received_at__gte=outage.started_at - AROUND_FAULT,
+            received_at__lte=until,
+        )
+        .exclude(outages=outage)
+        .select_related("customer")
+        .order_by("received_at", "pk")[:limit]
+    )
+
+
 RECENT = datetime.timedelta(days=30)
 
 

@@ -348,6 +348,8 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
         "going_on": going_on,
         "update_form": update_form or OutageUpdateForm(),
         "status_pages": _status_pages(outage),
+        "meanwhile": list(selectors.tickets_meanwhile(outage, now)),
+        "responsibilities": Responsibility.choices,
         # The terms whose clauses the page cites.
         "all_terms": list(ServiceTerms.objects.in_force()),
     }

@@ -279,3 +279,21 @@ def test_staff_confirm_and_discard_drafts_on_the_board_whose_queries_do_not_grow
     assert (first.confirmed, first.responsibility) == (True, "supplier")
     assert (second.discard_reason, second.discarded_at) == ("Probe restarted", NOW)
     assert board()[1].count('data-testid="pending-outage"') == 4
+
+
+def test_tickets_reported_meanwhile_are_offered_for_linking_and_name_the_outage(
+    monitor, contract_a, contract_b, customer_a_user, staff_client
+):
+    from tests.factories import fault_report
+
+    send(body(alert(service=DSTNY, starts="2026-11-23T09:30:00Z")), monitor)
+    outage = Outage.objects.get()
+    ours = fault_report(contract_a, customer_a_user)
+    theirs = fault_report(contract_b, a_number="070-123 45 67", b_number="070-765 43 21")
+    page = staff_client.get(f"/desk/sla/outages/{outage.pk}/").content.decode()
+    assert f'data-testid="link-{ours.number}"' in page and theirs.number not in page
+    assert 'data-testid="unconfirmed"' in page
+    staff_client.post(f"/desk/sla/outages/{outage.pk}/", {"number": ours.number, "action": "link"})
+    assert list(outage.tickets.all()) == [ours]
+    fragment = staff_client.get(f"/desk/sla/tickets/{ours.number}/outages/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Under investigation" in fragment and "Linked" in fragment
