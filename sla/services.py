@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,7 +20,6 @@ from sla.models import (
     MonthlyReport,
     Outage,
     OutageKind,
-    OutageSource,
     OutageUpdate,
     Responsibility,
     UpdateState,
@@ -180,9 +180,6 @@ def outage_register(
     tickets: list | None = None,
     actor=None,
     now: datetime.datetime | None = None,
-    source: str = OutageSource.STAFF,
-    external_id: str = "",
-    confirmed: bool = True,
 ) -> Outage:
     """A new outage of one service: of the contracts named, or of every active contract of
     `service` (its terms slug; the desk's only service when left out)."""
@@ -197,9 +194,6 @@ def outage_register(
         announced_via=announced_via or (NoticeChannel.EMAIL if announced_at else ""),
         description=(description or "").strip(),
         service_wide=not contracts,
-        source=source,
-        external_id=external_id,
-        confirmed=confirmed,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _validate(outage, contracts, tickets, now or timezone.now())
@@ -208,8 +202,7 @@ def outage_register(
     outage.save()
     outage.contracts.set(contracts)
     outage.tickets.set(tickets)
-    if outage.confirmed:  # a draft counts in no figure until it is confirmed
-        reports.mark_stale(outage, actor=actor, reason=f"outage {outage.pk} registered")
+    reports.mark_stale(outage, actor=actor, reason=f"outage {outage.pk} registered")
     return outage
 
 
@@ -271,6 +264,62 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
             hit = hit.filter(contract__terms__slug=service_before)
         reports.mark_reports_stale(hit, actor=actor, reason=reason)
     return outage
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An unplanned outage monitoring saw, placed in its service (and contracts), whose
+    responsibility staff have yet to decide."""
+
+    started_at: datetime.datetime
+    ended_at: datetime.datetime | None
+    service: str
+    contracts: tuple[Contract, ...]
+    description: str
+    source: str
+    external_id: str
+
+    def outage(self) -> Outage:
+        return Outage(
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            kind=OutageKind.UNPLANNED,
+            responsibility="",
+            description=self.description,
+            service=self.service,
+            service_wide=not self.contracts,
+            source=self.source,
+            external_id=self.external_id,
+            confirmed=False,
+            short_notice_terms=[],
+        )
+
+
+def draft_problems(draft: Draft, now: datetime.datetime | None = None) -> dict | None:
+    """What keeps a draft from being an outage (its times), or None."""
+    try:
+        _validate(draft.outage(), list(draft.contracts), [], now or timezone.now())
+    except ValidationError as error:
+        return error.message_dict
+    return None
+
+
+@transaction.atomic
+def outage_drafts_register(drafts: list[Draft], *, now: datetime.datetime | None = None) -> list[Outage]:
+    """Outages drafted by monitoring, in the order given, written together: a draft counts in no
+    figure, so no report goes stale until staff confirm it. Raises ValidationError, writing
+    nothing, if any draft's times cannot be an outage's (see `draft_problems`)."""
+    now = now or timezone.now()
+    outages = [draft.outage() for draft in drafts]
+    for draft, outage in zip(drafts, outages, strict=True):
+        _validate(outage, list(draft.contracts), [], now)
+    Outage.objects.bulk_create(outages)
+    Outage.contracts.through.objects.bulk_create(
+        Outage.contracts.through(outage_id=outage.pk, contract_id=contract.pk)
+        for draft, outage in zip(drafts, outages, strict=True)
+        for contract in draft.contracts
+    )
+    return outages
 
 
 @transaction.atomic
