@@ -286,6 +286,10 @@ def test_the_documents_speak_english_when_the_visitor_chose_it_and_answer_as_sta
             assert ours.get(header) == theirs.get(header), (signed_in, header)
 
 
+def test_the_status_page_links_the_summary_for_monitoring_tools(client, dstny):
+    assert f'href="{API}summary.json"' in client.get(PAGE).content.decode()
+
+
 def test_unknown_terms_and_writes_are_refused(client, dstny):
     for document in DOCUMENTS:
         assert client.get("/status/no-such-terms/api/v2/" + document).status_code == 404
