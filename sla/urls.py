@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sla import customer_views, status_views, views
+from sla.statuspage import DOCUMENTS
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
@@ -27,4 +28,17 @@ urlpatterns = [
     path("status/<slug:slug>/", status_views.status_page, name="status-page"),
     path("status/<slug:slug>/feed.atom", status_views.status_feed, name="status-feed"),
     path("status/<slug:slug>/status.json", status_views.status_json, name="status-json"),
+]
+
+# The status page in the shapes of Atlassian Statuspage's public API v2, for the tools that read
+# one: /status/<slug>/api/v2/summary.json, …/incidents/unresolved.json (named statuspage-summary,
+# statuspage-incidents-unresolved).
+urlpatterns += [
+    path(
+        f"status/<slug:slug>/api/v2/{document}.json",
+        status_views.statuspage_api,
+        {"document": document},
+        name="statuspage-" + document.replace("/", "-"),
+    )
+    for document in DOCUMENTS
 ]
