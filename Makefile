@@ -50,6 +50,7 @@ bench-databases:
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/sla_month.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/mail_in.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/http_load.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/monitoring.py
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)

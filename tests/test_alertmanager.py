@@ -56,7 +56,7 @@ def wait_for(check, what: str, seconds: float = 30.0):
 
 
 @pytest.fixture
-def alertmanager(live_server, tmp_path, django_user_model):
+def alertmanager(seeded, live_server, tmp_path, django_user_model):
     user = django_user_model.objects.create_user("alertmanager")
     user.user_permissions.add(Permission.objects.get(codename="report_alerts"))
     key = Token.objects.create(user=user).key
@@ -123,3 +123,34 @@ def test_an_alert_through_a_real_alertmanager_drafts_an_outage_and_its_resolutio
     wait_for(lambda: Outage.objects.filter(pk=outage.pk, ended_at__isnull=False).exists(), "the outage to end")
     outage.refresh_from_db()
     assert outage.ended_at == ended and Outage.objects.count() == 1
+
+
+def test_the_nagios_script_reports_a_problem_and_its_recovery_as_one_outage(
+    seeded, live_server, tmp_path, django_user_model, contract_a
+):
+    import sys
+    from pathlib import Path
+
+    user = django_user_model.objects.create_user("nagios")
+    user.user_permissions.add(Permission.objects.get(codename="report_alerts"))
+    (tmp_path / "token").write_text(Token.objects.create(user=user).key + "\n")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "notify-desk"
+
+    def notify(*arguments: str) -> subprocess.CompletedProcess:
+        common = ["--url", live_server.url, "--token-file", str(tmp_path / "token"), "--service", "dstny-alcom-2022"]
+        return subprocess.run([sys.executable, script, *common, *arguments], capture_output=True, text=True)
+
+    went_down = int(datetime.datetime.now(datetime.UTC).timestamp()) - 600
+    problem = notify(
+        "--id", "4711", "--last-id", "4702", "--state", "CRITICAL", "--at", str(went_down), "--summary", "sbc-2 SIP"
+    )
+    assert problem.returncode == 0, problem.stderr
+    outage = Outage.objects.get(external_id="nagios-4711")
+    assert outage.ended_at is None and outage.source == "generic" and outage.description == "sbc-2 SIP"
+    recovered = notify("--id", "0", "--last-id", "4711", "--state", "OK", "--at", str(went_down + 300))
+    assert recovered.returncode == 0, recovered.stderr
+    outage.refresh_from_db()
+    assert outage.ended_at == datetime.datetime.fromtimestamp(went_down + 300, datetime.UTC)
+    (tmp_path / "token").write_text("wrong")
+    refused = notify("--id", "4712", "--state", "CRITICAL", "--at", str(went_down))
+    assert refused.returncode == 1 and "401" in refused.stderr
