@@ -46,3 +46,27 @@ class StrictFields(_Serializer):
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
+
+
+class _Exact:
+    """A field that takes a value only of the JSON type its schema names: a number is no text, and
+    a text no number (DRF would turn either into the other)."""
+
+    json_type: type | tuple[type, ...] = str
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.json_type) or isinstance(data, bool):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ExactText(_Exact, serializers.CharField):
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+
+class ExactSlug(_Exact, serializers.SlugField):
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+
+class ExactInteger(_Exact, serializers.IntegerField):
+    json_type = int

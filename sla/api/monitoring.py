@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.fields import AwareDateTimeField, StrictFields
+from core.api.fields import AwareDateTimeField, ExactInteger, ExactSlug, ExactText, StrictFields
 from sla import monitoring
 from sla.models import OutageSource
 
@@ -41,14 +41,14 @@ def _when(value: datetime.datetime | None) -> datetime.datetime | None:
 
 class AlertmanagerAlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[monitoring.FIRING, monitoring.RESOLVED])
-    labels = serializers.DictField(child=serializers.CharField(allow_blank=True, trim_whitespace=False))
+    labels = serializers.DictField(child=ExactText(allow_blank=True, trim_whitespace=False))
     annotations = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=dict
+        child=ExactText(allow_blank=True, trim_whitespace=False), required=False, default=dict
     )
     startsAt = serializers.DateTimeField()
     endsAt = serializers.DateTimeField(required=False, allow_null=True)
-    generatorURL = serializers.CharField(required=False, allow_blank=True)
-    fingerprint = serializers.CharField(max_length=200)
+    generatorURL = ExactText(required=False, allow_blank=True)
+    fingerprint = ExactText(max_length=200)
 
     def validate_startsAt(self, value):
         if _when(value) is None:
@@ -59,15 +59,15 @@ class AlertmanagerAlertSerializer(serializers.Serializer):
 class AlertmanagerSerializer(serializers.Serializer):
     """Alertmanager's webhook body (version 4). Fields it adds in later versions are ignored."""
 
-    version = serializers.CharField()
+    version = ExactText()
     status = serializers.ChoiceField(choices=[monitoring.FIRING, monitoring.RESOLVED])
-    receiver = serializers.CharField(required=False, allow_blank=True)
-    groupKey = serializers.CharField(required=False, allow_blank=True)
-    truncatedAlerts = serializers.IntegerField(required=False, min_value=0)
-    groupLabels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    commonLabels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    commonAnnotations = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    externalURL = serializers.CharField(required=False, allow_blank=True)
+    receiver = ExactText(required=False, allow_blank=True)
+    groupKey = ExactText(required=False, allow_blank=True)
+    truncatedAlerts = ExactInteger(required=False, min_value=0)
+    groupLabels = serializers.DictField(child=ExactText(allow_blank=True), required=False)
+    commonLabels = serializers.DictField(child=ExactText(allow_blank=True), required=False)
+    commonAnnotations = serializers.DictField(child=ExactText(allow_blank=True), required=False)
+    externalURL = ExactText(required=False, allow_blank=True)
     alerts = AlertmanagerAlertSerializer(many=True, allow_empty=True)
 
     def notices(self) -> list[monitoring.Notice]:
@@ -88,15 +88,15 @@ class AlertmanagerSerializer(serializers.Serializer):
 class GenericAlertSerializer(StrictFields, serializers.Serializer):
     """One alert of any monitoring system that can call a webhook (Zabbix, Nagios, scripts)."""
 
-    id = serializers.CharField(max_length=200, help_text="The monitoring system's own id of the problem.")
-    service = serializers.SlugField(max_length=60, help_text="The slug of the service's terms.")
-    contract = serializers.IntegerField(
+    id = ExactText(max_length=200, help_text="The monitoring system's own id of the problem.")
+    service = ExactSlug(max_length=60, help_text="The slug of the service's terms.")
+    contract = ExactInteger(
         min_value=1, required=False, allow_null=True, help_text="Only this contract of the service."
     )
     status = serializers.ChoiceField(choices=[monitoring.FIRING, monitoring.RESOLVED])
     started_at = AwareDateTimeField()
     ended_at = AwareDateTimeField(required=False, allow_null=True, help_text="With `resolved`: when it ended.")
-    summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    summary = ExactText(max_length=4000, required=False, allow_blank=True)
 
     def validate(self, data):
         if data["started_at"] < EARLIEST:
