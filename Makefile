@@ -51,6 +51,7 @@ bench-databases:
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/mail_in.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/report_post.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/http_load.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -W ignore bench/monitoring.py
 
 ## messages: recompile the translations after editing locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)

@@ -37,13 +37,13 @@ SELECT k.id, k.signed_on, 100 + k.customer_id % 900, now() FROM contracts_contra
 
 INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility, description,
                         short_notice_terms, announced_via, confirmation_note, confirmed_ticket_ids,
-                        created_at, updated_at)
+                        service, created_at, updated_at)
 SELECT g % 10 = 0,
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds'),
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds') + ((g % 240) + 1) * interval '1 minute',
        CASE WHEN g % 4 = 0 THEN 'planned' ELSE 'unplanned' END,
        CASE WHEN g % 5 = 0 THEN 'customer' ELSE 'supplier' END,
-       'bench outage ' || g, '[]', '', '', '[]', now(), now()
+       'bench outage ' || g, '[]', '', '', '[]', '{dstny_slug}', now(), now()
 FROM generate_series(1, {outages}) g;
 
 INSERT INTO sla_outage_contracts (outage_id, contract_id)
@@ -71,6 +71,7 @@ def main() -> None:
         sql = FILL.format(
             dstny=ServiceTerms.objects.get(slug="dstny-alcom-2022").pk,
             telia=ServiceTerms.objects.get(slug="telia-smart-connect").pk,
+            dstny_slug="dstny-alcom-2022",
             customers=CUSTOMERS,
             outages=OUTAGES,
         )
@@ -100,6 +101,7 @@ def main() -> None:
         ended_at=datetime.datetime(2026, 10, 14, 9, 30, tzinfo=datetime.UTC),
         kind="unplanned",
         responsibility="supplier",
+        service="dstny-alcom-2022",
         description="bench: registered late",
     )
     marked = MonthlyReport.objects.filter(month="2026-10-01", stale=True).count()

@@ -131,6 +131,15 @@ class AutoSchema(openapi.AutoSchema):
     refuses unknown fields (StrictFields), and the texts and times a body takes (text_pattern,
     EARLIEST_PATTERN)."""
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A value that is required when written but may be undecided when read (UndecidedChoiceField).
+        if direction == "response" and getattr(field, "null_in_answers", False):
+            schema["nullable"] = True
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
+        return schema
+
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if direction != "request":

@@ -145,6 +145,17 @@ class ServiceTerms(models.Model):
     planned_work_notice_working_days = models.PositiveIntegerField(
         _("planned work notice (working days)"), null=True, blank=True
     )
+    # Outages drafted by monitoring (sla.monitoring).
+    alert_reopen_minutes = models.PositiveIntegerField(
+        _("alert reopens its outage within (minutes)"),
+        default=15,
+        help_text=_("An alert that fires again this soon after it was resolved reopens the same outage."),
+    )
+    status_shows_unconfirmed = models.BooleanField(
+        _("status page shows unconfirmed outages"),
+        default=True,
+        help_text=_("An outage drafted by monitoring shows at once as under investigation, before staff confirm it."),
+    )
 
     # Delivery guarantee (D §8.2, §8.4, §9.1–9.2).
     delivery_deadline_days = models.PositiveIntegerField(_("delivery deadline (days)"), null=True, blank=True)

@@ -168,7 +168,7 @@ def claim_file(
 
 
 def _outage_concerns(outage: Outage, contract: Contract) -> bool:
-    return outage.service_wide or outage.contracts.filter(pk=contract.pk).exists()
+    return outage.concerns_service(contract.terms.slug) or outage.contracts.filter(pk=contract.pk).exists()
 
 
 @transaction.atomic

@@ -23,6 +23,17 @@ class Responsibility(models.TextChoices):
     FORCE_MAJEURE = "force_majeure", _("Force majeure")
 
 
+def service_wide_of(slugs) -> Q:
+    """The service-wide outages of these services (terms slugs), and those not yet placed."""
+    return Q(service_wide=True) & (Q(service__in=list(slugs)) | Q(service=""))
+
+
+class OutageSource(models.TextChoices):
+    STAFF = "staff", _("Registered by staff")
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+    GENERIC = "generic", _("Monitoring webhook")
+
+
 class Outage(models.Model):
     contracts = models.ManyToManyField(
         Contract,
@@ -32,10 +43,27 @@ class Outage(models.Model):
         help_text=_("None: every contract active at the time."),
     )
     service_wide = models.BooleanField(_("every active contract"), default=False)
+    # The service an outage belongs to: the slug of its terms (every version of them). A
+    # service-wide outage concerns every active contract of that service and no other; one that
+    # names contracts has their service. Empty only on service-wide outages registered before
+    # outages had a service, which the migration could not place: they still count against
+    # every service until staff choose theirs.
+    service = models.SlugField(_("service"), max_length=60, blank=True, db_index=True)
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=OutageKind.choices)
-    responsibility = models.CharField(_("responsibility"), max_length=24, choices=Responsibility.choices)
+    # Empty only while an outage drafted by monitoring waits for staff to confirm it.
+    responsibility = models.CharField(_("responsibility"), max_length=24, choices=Responsibility.choices, blank=True)
+    # Monitoring drafts outages: they count in no figure until staff confirm them by choosing
+    # their responsibility, or discard them as a false alarm (kept, with the reason).
+    source = models.CharField(_("source"), max_length=16, choices=OutageSource.choices, default=OutageSource.STAFF)
+    external_id = models.CharField(_("monitoring's id"), max_length=200, blank=True)
+    confirmed = models.BooleanField(_("confirmed"), default=True)
+    discarded_at = models.DateTimeField(_("discarded"), null=True, blank=True)
+    discard_reason = models.TextField(_("why it was discarded"), blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
     announced_via = models.CharField(
         _("announced by"),
@@ -78,6 +106,14 @@ class Outage(models.Model):
                 name="outage_ends_after_start",
             ),
             models.CheckConstraint(
+                condition=Q(confirmed=False) | ~Q(responsibility=""),
+                name="outage_confirmed_has_responsibility",
+            ),
+            models.CheckConstraint(
+                condition=Q(discarded_at__isnull=True) | Q(confirmed=False),
+                name="outage_discarded_is_unconfirmed",
+            ),
+            models.CheckConstraint(
                 condition=Q(announced_at__isnull=True, announced_via="")
                 | Q(announced_at__isnull=False) & ~Q(announced_via=""),
                 name="outage_announcement_has_channel",
@@ -87,10 +123,29 @@ class Outage(models.Model):
             models.Index(fields=["started_at"], name="outage_started_idx"),
             models.Index(fields=["ended_at"], name="outage_ended_idx"),
             models.Index("started_at", name="outage_service_wide_idx", condition=Q(service_wide=True)),
+            models.Index(
+                fields=["source", "external_id", "-started_at"],
+                name="outage_external_idx",
+                condition=~Q(external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def unplaced(self) -> bool:
+        """A service-wide outage whose service nobody has chosen yet (see `service`)."""
+        return self.service_wide and not self.service
+
+    def concerns_service(self, slug: str) -> bool:
+        """Whether a service-wide outage hits the contracts of the service `slug`."""
+        return self.service_wide and self.service in (slug, "")
+
+    @property
+    def pending(self) -> bool:
+        """Drafted by monitoring, neither confirmed nor discarded yet."""
+        return not self.confirmed and self.discarded_at is None
 
     @property
     def counts(self) -> bool:
@@ -305,3 +360,73 @@ class Claim(models.Model):
     def kind_shown(self) -> str:
         """The kind of claim, citing the clause of the contract's terms it rests on."""
         return f"{self.get_kind_display()}{cited(self.contract.terms, CLAIM_CLAUSES[ClaimKind(self.kind)])}"
+
+
+class Alert(models.Model):
+    """One alert of the operator's monitoring, by its source's fingerprint: the outage it drafted
+    (the latest, when it fired again later), or none while no route places it. Its row is the
+    lock that makes repeated and concurrent notifications of one alert one outage."""
+
+    source = models.CharField(_("source"), max_length=16, choices=OutageSource.choices)
+    fingerprint = models.CharField(_("fingerprint"), max_length=200)
+    status = models.CharField(_("status"), max_length=8)  # firing or resolved
+    labels = models.JSONField(_("labels"), default=dict)
+    annotations = models.JSONField(_("annotations"), default=dict)
+    starts_at = models.DateTimeField(_("started"))
+    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    outage = models.ForeignKey(
+        Outage, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts", verbose_name=_("outage")
+    )
+    notifications = models.PositiveIntegerField(_("notifications"), default=0)
+    first_received_at = models.DateTimeField(_("first received"))
+    last_received_at = models.DateTimeField(_("last received"))
+
+    class Meta:
+        verbose_name = _("monitoring alert")
+        verbose_name_plural = _("monitoring alerts")
+        ordering = ["-last_received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "fingerprint"], name="alert_source_fingerprint")]
+        indexes = [
+            models.Index(fields=["-last_received_at"], name="alert_unrouted_idx", condition=Q(outage__isnull=True))
+        ]
+        permissions = [("report_alerts", _("Can report monitoring alerts"))]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.fingerprint}"
+
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary") or self.labels.get("alertname") or self.fingerprint
+
+
+class AlertRoute(models.Model):
+    """A staff rule for alerts whose labels the operator does not control: labels that match
+    (each one given, exactly) place the alert in a service, optionally on some contracts. Rules
+    are tried in order after the labels `service`, `contract` and `customer`."""
+
+    position = models.PositiveIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=100)
+    matchers = models.JSONField(
+        _("labels to match"),
+        default=dict,
+        help_text=_('Each label and the value it must have, e.g. {"job": "sbc", "cluster": "sto-2"}.'),
+    )
+    service = models.SlugField(_("service"), max_length=60, help_text=_("The slug of the service's terms."))
+    contracts = models.ManyToManyField(
+        Contract,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contracts"),
+        help_text=_("None: every active contract of the service."),
+    )
+
+    class Meta:
+        verbose_name = _("alert route")
+        verbose_name_plural = _("alert routes")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, labels: dict) -> bool:
+        return bool(self.matchers) and all(labels.get(name) == value for name, value in self.matchers.items())

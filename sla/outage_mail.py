@@ -56,8 +56,11 @@ def terms_for(mail: OutageUpdateMail) -> ServiceTerms | None:
     """The terms of the customer's contract the outage hits (its first one): their time zone
     dates the e-mail and their status page is linked."""
     contracts = Contract.objects.filter(customer_id=mail.customer_id).select_related("terms").order_by("pk")
-    if not mail.update.outage.service_wide:
-        contracts = contracts.filter(outages=mail.update.outage_id)
+    outage = mail.update.outage
+    if not outage.service_wide:
+        contracts = contracts.filter(outages=outage.pk)
+    elif outage.service:
+        contracts = contracts.filter(terms__slug=outage.service)
     contract = contracts.first()
     return contract.terms if contract else None
 

@@ -226,6 +226,8 @@ def mark_stale(outage: Outage, *, before: tuple | None = None, actor=None, reaso
     reports = MonthlyReport.objects.filter(month__in=months)
     if not outage.service_wide:
         reports = reports.filter(contract__in=outage.contracts.all())
+    elif outage.service:
+        reports = reports.filter(contract__terms__slug=outage.service)
     return mark_reports_stale(reports, actor=actor, reason=reason)
 
 

@@ -7,6 +7,7 @@ only its own outages and its own service time (delivery to termination).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import zoneinfo
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from functools import cached_property
 from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,7 +33,9 @@ from tickets.models import Classification
 US_PER_MINUTE = 60_000_000
 CUSTOMER_CHANGE = "customer_change"
 NOT_SUPPLIERS = "not_suppliers"
+UNCONFIRMED = "unconfirmed"
 REASONS = {
+    UNCONFIRMED: gettext_lazy("drafted by monitoring, not confirmed by staff yet"),
     availability.OUTSIDE_SERVICE: gettext_lazy("outside the contract's service time this month"),
     CUSTOMER_CHANGE: gettext_lazy("caused by an unannounced change by the customer"),
     NOT_SUPPLIERS: gettext_lazy("not the supplier's Fault"),
@@ -99,6 +102,8 @@ class ContractMonth:
     monthly_fee: Decimal
     own_parts: tuple[Part, ...]  # the contract's own outages; the rest of `figures.parts` are
     service_wide_ids: tuple[int, ...]  # the service-wide ones, shared by the terms' contracts
+    # What the outages drafted by monitoring and not yet confirmed would count as the supplier's.
+    unconfirmed_us: int = 0
 
     @property
     def month(self) -> str:
@@ -121,6 +126,10 @@ class ContractMonth:
     @property
     def unavailable_minutes(self) -> Decimal:
         return minutes_text(self.figures.unavailable_us)
+
+    @property
+    def unconfirmed_minutes(self) -> Decimal:
+        return minutes_text(self.unconfirmed_us)
 
     @property
     def unavailable_seconds(self) -> int:
@@ -149,7 +158,9 @@ class ContractMonth:
 
 def outage_span(outage: Outage) -> OutageSpan:
     excluded = None
-    if outage.responsibility == Responsibility.CUSTOMER_CHANGE:
+    if not outage.confirmed:
+        excluded = UNCONFIRMED
+    elif outage.responsibility == Responsibility.CUSTOMER_CHANGE:
         excluded = CUSTOMER_CHANGE
     elif outage.responsibility != Responsibility.SUPPLIER:
         excluded = NOT_SUPPLIERS
@@ -174,10 +185,20 @@ def rules_for(terms: ServiceTerms, year: int, month: int) -> MonthRules:
     )
 
 
+def touches_contracts(contracts) -> Q:
+    """Outages of these contracts (a list or a queryset, read in the same query): their own, and
+    the service-wide ones of their services."""
+    chosen = contracts if isinstance(contracts, QuerySet) else Contract.objects.filter(pk__in=[c.pk for c in contracts])
+    services = chosen.values("terms__slug")
+    return Q(service_wide=True, service__in=services) | Q(service_wide=True, service="") | Q(contracts__in=contracts)
+
+
 def outages_touching(low: datetime.datetime, high: datetime.datetime, contracts: Sequence[Contract] | None = None):
-    queryset = Outage.objects.filter(started_at__lt=high).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+    queryset = Outage.objects.filter(started_at__lt=high, discarded_at__isnull=True).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=low)
+    )
     if contracts is not None:
-        queryset = queryset.filter(Q(service_wide=True) | Q(contracts__in=contracts)).distinct()
+        queryset = queryset.filter(touches_contracts(contracts)).distinct()
     return queryset.prefetch_related("contracts").order_by("started_at", "id")
 
 
@@ -191,6 +212,28 @@ def outages_around(ticket) -> list[Outage]:
     moment = ticket.fault_occurred_at or ticket.received_at
     found = outages_touching(moment - AROUND_FAULT, moment + AROUND_FAULT, [ticket.contract])
     return sorted(found.prefetch_related("tickets")[:20], key=lambda outage: abs(outage.started_at - moment))
+
+
+def tickets_meanwhile(outage: Outage, now: datetime.datetime, limit: int = 20):
+    """Tickets of the contracts an outage hits, reported while it went on (from AROUND_FAULT
+    before it), not linked yet: offered to staff for linking in one click, oldest first."""
+    from tickets.models import Ticket
+
+    if outage.service_wide:
+        contracts = Contract.objects.filter(terms__slug=outage.service) if outage.service else Contract.objects.all()
+    else:
+        contracts = outage.contracts.all()
+    until = outage.ended_at or now
+    return (
+        Ticket.objects.filter(
+            contract__in=contracts.values("pk"),
+            received_at__gte=outage.started_at - AROUND_FAULT,
+            received_at__lte=until,
+        )
+        .exclude(outages=outage)
+        .select_related("customer")
+        .order_by("received_at", "pk")[:limit]
+    )
 
 
 RECENT = datetime.timedelta(days=30)
@@ -215,13 +258,14 @@ def planned_ahead(now: datetime.datetime, limit: int = 50) -> list[Outage]:
 
 def outage_zones(outage: Outage) -> list[tuple[str, list[str]]]:
     """The time zones of the terms an outage concerns, each with those terms' names: its
-    contracts' terms, or every terms in force when it hits the whole service. Prefetch
+    contracts' terms, or its service's terms in force when it hits the whole service. Prefetch
     `contracts__terms`."""
     contracts = list(outage.contracts.all())
     if contracts and not outage.service_wide:
         terms = [contract.terms for contract in contracts]
     else:
-        terms = list(ServiceTerms.objects.in_force(outage.started_at.date()))
+        in_force = ServiceTerms.objects.in_force(outage.started_at.date())
+        terms = list(in_force.filter(slug=outage.service) if outage.service else in_force)
     zones: dict[str, set[str]] = {}
     for item in terms:
         zones.setdefault(item.timezone, set()).add(item.name)
@@ -262,7 +306,7 @@ def months(
         )
     # Planned work still ahead is not part of the month yet (it is announced on the board).
     touching = [o for o in touching if o.started_at <= now]
-    wide = [outage_span(o) for o in touching if o.service_wide]
+    wide = [(o, outage_span(o)) for o in touching if o.service_wide]
     own: dict[int, list[OutageSpan]] = {}
     for outage in touching:
         if not outage.service_wide:
@@ -280,10 +324,18 @@ def months(
         service = rule.service_time(contract.delivered_on, contract.terminated_on)
         key = (terms.pk, service)
         if key not in shared:
-            judged_wide = availability.judge(wide, rule, service, now)
+            spans = [span for outage, span in wide if outage.concerns_service(terms.slug)]
+            judged_wide = availability.judge(spans, rule, service, now)
             shared[key] = judged_wide, tuple(cast(Outage, part.key).pk for part in judged_wide.parts)
         judged_wide, wide_ids = shared[key]
-        judged_own = availability.judge(own.get(contract.pk, ()), rule, service, now)
+        own_spans = own.get(contract.pk, ())
+        judged_own = availability.judge(own_spans, rule, service, now)
+        pending = [
+            dataclasses.replace(span, excluded=None)
+            for span in (*own_spans, *(span for outage, span in wide if outage.concerns_service(terms.slug)))
+            if span.excluded == UNCONFIRMED
+        ]
+        unconfirmed_us = availability.total(availability.judge(pending, rule, service, now).counted) if pending else 0
         results.append(
             ContractMonth(
                 contract=contract,
@@ -294,6 +346,7 @@ def months(
                 monthly_fee=fees[contract.pk],
                 own_parts=judged_own.parts,
                 service_wide_ids=wide_ids,
+                unconfirmed_us=unconfirmed_us,
             )
         )
     return results
@@ -491,13 +544,15 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
     to a signed-in customer its own contracts' outages under these terms too (staff see what
     the public sees); ongoing, planned ahead and over within STATUS_HISTORY. Three queries
     (four for a customer) however many outages and updates."""
-    visible = Q(service_wide=True)
+    visible = Q(service_wide=True, service=terms.slug) | Q(service_wide=True, service="")
     prefetches: list[Prefetch] = [Prefetch("updates", queryset=OutageUpdate.objects.order_by("posted_at", "id"))]
     if viewer.is_authenticated and not viewer.is_staff:
         own = Contract.objects.visible_to(viewer).filter(terms__slug=terms.slug).only("id", "customer_id")
         visible |= Q(contracts__in=own)
         prefetches.append(Prefetch("contracts", queryset=own, to_attr="own_contracts"))
-    window = Q(ended_at__isnull=True) | Q(ended_at__gt=now - STATUS_HISTORY)
+    window = (Q(ended_at__isnull=True) | Q(ended_at__gt=now - STATUS_HISTORY)) & Q(discarded_at__isnull=True)
+    if not terms.status_shows_unconfirmed:
+        window &= Q(confirmed=True)  # monitoring's drafts wait for staff
     ids = Outage.objects.filter(visible).filter(window).values("pk")
     outages = Outage.objects.filter(pk__in=ids).prefetch_related(*prefetches).order_by("-started_at", "-id")
     ongoing, ahead, recent = [], [], []
@@ -519,9 +574,11 @@ def status_board(terms: ServiceTerms, *, viewer, now: datetime.datetime) -> Stat
 
 def affected_customer_ids(outage: Outage, day: datetime.date) -> list[int]:
     """The customers with a contract the outage hits: those it names, or, when it hits the
-    whole service, every customer with a contract active on the day."""
+    whole service, every customer with a contract of that service active on the day."""
     if outage.service_wide:
         contracts = Contract.objects.active(day)
+        if outage.service:
+            contracts = contracts.filter(terms__slug=outage.service)
     else:
         contracts = outage.contracts.all()
     return sorted(set(contracts.values_list("customer_id", flat=True)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +16,14 @@ from contracts.services import notice_received_on
 from core.validation import check_time, labels
 from sla import outage_mail, reports, selectors
 from sla.availability import maintenance_spans, subtract, to_us
-from sla.models import MonthlyReport, Outage, OutageKind, OutageUpdate, Responsibility, UpdateState
+from sla.models import (
+    MonthlyReport,
+    Outage,
+    OutageKind,
+    OutageUpdate,
+    Responsibility,
+    UpdateState,
+)
 
 # How far ahead planned work may be registered: further is a mistyped year.
 PLANNED_AHEAD = datetime.timedelta(days=366)
@@ -29,7 +37,12 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
             _("Choose %(unplanned)s or %(planned)s.")
             % {"unplanned": OutageKind.UNPLANNED.label, "planned": OutageKind.PLANNED.label}
         ]
-    if outage.responsibility not in Responsibility.values:
+    if outage.discarded_at is not None:
+        raise ValidationError(
+            {"outage": [_("This outage was discarded as a false alarm: register a new one if it was real.")]}
+        )
+    undecided = outage.responsibility == "" and not outage.confirmed  # drafted by monitoring
+    if outage.responsibility not in Responsibility.values and not undecided:
         errors["responsibility"] = [_("Choose who answers for it: %(labels)s.") % {"labels": labels(Responsibility)}]
     for field in ("started_at", "ended_at", "announced_at"):
         check_time(errors, field, getattr(outage, field))
@@ -68,6 +81,57 @@ def _validate(outage: Outage, contracts: list[Contract], tickets: list, now: dat
         raise ValidationError(errors)
 
 
+def _service(outage: Outage, contracts: list[Contract], service: str | None) -> str:
+    """The service (terms slug) an outage belongs to: its contracts', or the one named; a
+    service-wide outage without one takes the desk's only service. Raises ValidationError."""
+    if contracts:
+        slugs = sorted({c.terms.slug for c in contracts})
+        if len(slugs) > 1:
+            raise ValidationError(
+                {
+                    "contracts": [
+                        _(
+                            "An outage belongs to one service, and these contracts are of %(services)s: register one "
+                            "outage for each."
+                        )
+                        % {"services": ", ".join(slugs)}
+                    ]
+                }
+            )
+        if service and service != slugs[0]:
+            raise ValidationError(
+                {"service": [_("The contracts named are of the service %(service)s.") % {"service": slugs[0]}]}
+            )
+        return slugs[0]
+    known = sorted(set(ServiceTerms.objects.values_list("slug", flat=True)))
+    if service:
+        if service not in known:
+            raise ValidationError(
+                {
+                    "service": [
+                        _("No service is called %(service)s; the services are %(services)s.")
+                        % {"service": service, "services": ", ".join(known)}
+                    ]
+                }
+            )
+        return service
+    active = set(Contract.objects.active(outage.started_at.date()).values_list("terms__slug", flat=True))
+    candidates = sorted(active) or known
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ValidationError(
+        {
+            "service": [
+                _(
+                    "Name the service the outage belongs to (%(services)s): it concerns every active contract of that "
+                    "service and no other."
+                )
+                % {"services": ", ".join(candidates)}
+            ]
+        }
+    )
+
+
 def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
     """Planned work outside the maintenance windows needs notice: D §11.3 two weeks, T §5.1 ten
     working days. Returns the slugs of the terms whose notice was not met."""
@@ -76,7 +140,8 @@ def short_notice_terms(outage: Outage, contracts: list[Contract]) -> list[str]:
     if contracts:
         terms_list = {c.terms_in_force(outage.started_at.date()) for c in contracts}
     else:
-        terms_list = set(ServiceTerms.objects.in_force(outage.started_at.date()))
+        in_force = ServiceTerms.objects.in_force(outage.started_at.date())
+        terms_list = set(in_force.filter(slug=outage.service) if outage.service else in_force)
     short = []
     for terms in sorted(terms_list, key=lambda t: t.slug):
         zone = zoneinfo.ZoneInfo(terms.timezone)
@@ -111,10 +176,13 @@ def outage_register(
     announced_via: str = "",
     description: str = "",
     contracts: list[Contract] | None = None,
+    service: str | None = None,
     tickets: list | None = None,
     actor=None,
     now: datetime.datetime | None = None,
 ) -> Outage:
+    """A new outage of one service: of the contracts named, or of every active contract of
+    `service` (its terms slug; the desk's only service when left out)."""
     contracts, tickets = list(contracts or []), list(tickets or [])
     outage = Outage(
         started_at=started_at,
@@ -129,6 +197,7 @@ def outage_register(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _validate(outage, contracts, tickets, now or timezone.now())
+    outage.service = _service(outage, contracts, service)
     outage.short_notice_terms = short_notice_terms(outage, contracts)
     outage.save()
     outage.contracts.set(contracts)
@@ -143,12 +212,16 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     before = (outage.started_at, outage.ended_at)
     contracts_before = set(outage.contracts.all())
-    was_service_wide = outage.service_wide
+    was_service_wide, service_before, was_confirmed = outage.service_wide, outage.service, outage.confirmed
     contracts = changes.pop("contracts", None)
+    service = changes.pop("service", None)
     tickets = changes.pop("tickets", None)
     for field, value in changes.items():
         if field in FIELDS:
             setattr(outage, field, value)
+    if not outage.confirmed and changes.get("responsibility"):
+        # Staff confirm a drafted outage by deciding who answers for it.
+        outage.confirmed = True
     if "announced_at" in changes and "announced_via" not in changes:
         outage.announced_via = (outage.announced_via or NoticeChannel.EMAIL) if outage.announced_at else ""
     contract_list = list(contracts) if contracts is not None else list(outage.contracts.all())
@@ -156,6 +229,8 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     _validate(outage, contract_list, ticket_list, now or timezone.now())
     if contracts is not None:
         outage.service_wide = not contract_list
+    if contracts is not None or service:
+        outage.service = _service(outage, contract_list, service)
     outage.short_notice_terms = short_notice_terms(outage, contract_list)
     if "responsibility" in changes or tickets is not None:
         # A confirmation of the supplier's responsibility was about the outage as it was.
@@ -167,7 +242,13 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
     if tickets is not None:
         outage.tickets.set(ticket_list)
     changed = sorted(name for name in changes if name in FIELDS) + (["contracts"] if contracts is not None else [])
+    if outage.service != service_before:
+        changed.append("service")
+    if outage.confirmed and not was_confirmed:
+        changed.append("confirmed")
     reason = f"outage {outage.pk} changed: {', '.join(changed) or 'nothing'}"
+    if not outage.confirmed:
+        return outage  # still a draft: no figure changes
     reports.mark_stale(outage, before=before, actor=actor, reason=reason)
     if contracts_before and not was_service_wide:
         # Contracts the outage no longer names lose it: their months change too.
@@ -176,10 +257,86 @@ def outage_update(*, outage: Outage, changes: dict, actor=None, now: datetime.da
             actor=actor,
             reason=reason,
         )
-    if was_service_wide and not outage.service_wide:
-        reports.mark_reports_stale(
-            MonthlyReport.objects.filter(month__in=reports.months_between(*before)), actor=actor, reason=reason
+    if was_service_wide and (not outage.service_wide or outage.service != service_before):
+        # The contracts it hit before lose it.
+        hit = MonthlyReport.objects.filter(month__in=reports.months_between(*before))
+        if service_before:
+            hit = hit.filter(contract__terms__slug=service_before)
+        reports.mark_reports_stale(hit, actor=actor, reason=reason)
+    return outage
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An unplanned outage monitoring saw, placed in its service (and contracts), whose
+    responsibility staff have yet to decide."""
+
+    started_at: datetime.datetime
+    ended_at: datetime.datetime | None
+    service: str
+    contracts: tuple[Contract, ...]
+    description: str
+    source: str
+    external_id: str
+
+    def outage(self) -> Outage:
+        return Outage(
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            kind=OutageKind.UNPLANNED,
+            responsibility="",
+            description=self.description,
+            service=self.service,
+            service_wide=not self.contracts,
+            source=self.source,
+            external_id=self.external_id,
+            confirmed=False,
+            short_notice_terms=[],
         )
+
+
+def draft_problems(draft: Draft, now: datetime.datetime | None = None) -> dict | None:
+    """What keeps a draft from being an outage (its times), or None."""
+    try:
+        _validate(draft.outage(), list(draft.contracts), [], now or timezone.now())
+    except ValidationError as error:
+        return error.message_dict
+    return None
+
+
+@transaction.atomic
+def outage_drafts_register(drafts: list[Draft], *, now: datetime.datetime | None = None) -> list[Outage]:
+    """Outages drafted by monitoring, in the order given, written together: a draft counts in no
+    figure, so no report goes stale until staff confirm it. Raises ValidationError, writing
+    nothing, if any draft's times cannot be an outage's (see `draft_problems`)."""
+    now = now or timezone.now()
+    outages = [draft.outage() for draft in drafts]
+    for draft, outage in zip(drafts, outages, strict=True):
+        _validate(outage, list(draft.contracts), [], now)
+    Outage.objects.bulk_create(outages)
+    Outage.contracts.through.objects.bulk_create(
+        Outage.contracts.through(outage_id=outage.pk, contract_id=contract.pk)
+        for draft, outage in zip(drafts, outages, strict=True)
+        for contract in draft.contracts
+    )
+    return outages
+
+
+@transaction.atomic
+def outage_discard(*, outage: Outage, reason: str, actor, now: datetime.datetime | None = None) -> Outage:
+    """An outage drafted by monitoring was a false alarm: kept, with why, and counted nowhere."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    reason = (reason or "").strip()
+    if not outage.pending:
+        raise ValidationError(
+            {"outage": [_("Only an outage drafted by monitoring and not yet confirmed can be discarded.")]}
+        )
+    if not reason:
+        raise ValidationError({"reason": [_("Say why it was a false alarm.")]})
+    outage.discarded_at = now or timezone.now()
+    outage.discard_reason = reason
+    outage.discarded_by = actor if getattr(actor, "is_authenticated", False) else None
+    outage.save(update_fields=["discarded_at", "discard_reason", "discarded_by", "updated_at"])
     return outage
 
 

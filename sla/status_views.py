@@ -28,6 +28,7 @@ from core.web import apply_errors
 from sla import selectors, services
 from sla.models import Outage, OutageKind
 from sla.selectors import StatusBoard, StatusOutage
+from sla.statuspage import DOCUMENTS, Document
 from sla.views import OutageUpdateForm, outage_page_response
 
 
@@ -114,6 +115,19 @@ def _board_json(board: StatusBoard, zone: zoneinfo.ZoneInfo, page: str) -> dict:
         "recent": [_as_json(item, zone, page) for item in board.recent],
         "recent_since": _local(board.since, zone),
     }
+
+
+@require_GET
+def statuspage_api(request: HttpRequest, slug: str, document: str) -> HttpResponse:
+    """The board in the shape of Atlassian Statuspage's API v2 (`sla.statuspage`), for tools
+    that read a Statuspage."""
+    page = request.build_absolute_uri(reverse("status-page", kwargs={"slug": slug}))
+
+    def build(board: StatusBoard, zone: zoneinfo.ZoneInfo) -> HttpResponse:
+        read = Document(board, zone=zone, page=page, title=lambda item: _title(item, zone))
+        return JsonResponse(DOCUMENTS[document](read), json_dumps_params={"ensure_ascii": False})
+
+    return _respond(request, slug, build)
 
 
 def _title(item: StatusOutage, zone: zoneinfo.ZoneInfo) -> str:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sla import customer_views, status_views, views
+from sla.statuspage import DOCUMENTS
 
 urlpatterns = [
     path("desk/sla/", views.outage_board, name="sla-board"),
@@ -8,6 +9,8 @@ urlpatterns = [
     path("desk/sla/outages/<int:pk>/", views.outage_page, name="sla-outage"),
     path("desk/sla/outages/<int:pk>/edit/", views.outage_edit, name="sla-outage-edit"),
     path("desk/sla/outages/<int:pk>/end/", views.outage_end, name="sla-outage-end"),
+    path("desk/sla/outages/<int:pk>/decide/", views.outage_decide, name="sla-outage-decide"),
+    path("desk/sla/outages/<int:pk>/discard/", views.outage_discard, name="sla-outage-discard"),
     path("desk/sla/outages/<int:pk>/updates/", status_views.outage_post_update, name="sla-outage-post-update"),
     path("desk/sla/outages/<int:pk>/confirm/", views.outage_confirm, name="sla-outage-confirm"),
     path("desk/sla/outage-options/", views.outage_options, name="sla-outage-options"),
@@ -25,4 +28,17 @@ urlpatterns = [
     path("status/<slug:slug>/", status_views.status_page, name="status-page"),
     path("status/<slug:slug>/feed.atom", status_views.status_feed, name="status-feed"),
     path("status/<slug:slug>/status.json", status_views.status_json, name="status-json"),
+]
+
+# The status page in the shapes of Atlassian Statuspage's public API v2, for the tools that read
+# one: /status/<slug>/api/v2/summary.json, …/incidents/unresolved.json (named statuspage-summary,
+# statuspage-incidents-unresolved).
+urlpatterns += [
+    path(
+        f"status/<slug:slug>/api/v2/{document}.json",
+        status_views.statuspage_api,
+        {"document": document},
+        name="statuspage-" + document.replace("/", "-"),
+    )
+    for document in DOCUMENTS
 ]

@@ -31,7 +31,7 @@ from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
 from core.api.params import whole_number
 from core.months import FIRST_YEAR, MonthError, add_months, month_text, months_from, parse_month, previous_month
 from core.web import apply_errors
-from sla import billing, claims, customer_views, reports, selectors, services
+from sla import billing, claims, customer_views, monitoring, reports, selectors, services
 from sla.models import (
     Claim,
     ClaimKind,
@@ -73,10 +73,17 @@ class OutageForm(forms.Form):
             "The notice counts from when the customer has it: the terms say how many days after a letter or an e-mail."
         ),
     )
+    service = forms.ChoiceField(
+        label=gettext_lazy("Service"),
+        required=False,
+        help_text=gettext_lazy(
+            "With no contracts named, the outage concerns every active contract of this service and no other."
+        ),
+    )
     contracts = forms.CharField(
         label=gettext_lazy("Contracts"),
         required=False,
-        help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract."),
+        help_text=gettext_lazy("Contract numbers, comma-separated; empty: every active contract of the service."),
     )
     tickets = forms.CharField(
         label=gettext_lazy("Tickets"), required=False, help_text=gettext_lazy("Ticket numbers, comma-separated.")
@@ -84,6 +91,15 @@ class OutageForm(forms.Form):
     description = forms.CharField(
         label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One choice per service, named as its newest terms version is.
+        names = dict(ServiceTerms.objects.order_by("slug", "version").values_list("slug", "name"))
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", _("The contracts' service, or the only one")),
+            *sorted(names.items(), key=lambda item: item[1]),
+        ]
 
     def clean_contracts(self):
         ids = [part.strip().lstrip("#") for part in self.cleaned_data["contracts"].split(",") if part.strip()]
@@ -139,6 +155,7 @@ def _register(request: HttpRequest, form: OutageForm) -> Outage | None:
             responsibility=data["responsibility"],
             description=data["description"],
             contracts=data["contracts"],
+            service=data["service"] or None,
             tickets=data["tickets"],
             actor=request.user,
         )
@@ -157,7 +174,9 @@ def outage_board(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     since = now - datetime.timedelta(days=30)
     # Recent outages, and older ones whose responsibility is still to settle (D §10.4).
-    recent = Outage.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since), started_at__lte=now)
+    recent = Outage.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=since), started_at__lte=now, confirmed=True
+    )
     to_settle = selectors.contradicted().filter(started_at__gte=now - datetime.timedelta(days=400))
     outages = list(
         Outage.objects.filter(Q(pk__in=recent.values("pk")) | Q(pk__in=to_settle.values("pk")))
@@ -176,6 +195,9 @@ def outage_board(request: HttpRequest) -> HttpResponse:
             "now": now,
             "upcoming": selectors.planned_ahead(now),
             "status_terms": list(ServiceTerms.objects.in_force()),
+            "pending": monitoring.pending(),
+            "unrouted": monitoring.unrouted(),
+            "responsibilities": Responsibility.choices,
         },
     )
 
@@ -205,6 +227,7 @@ def _initial(outage: Outage) -> dict:
     return {
         **{field: getattr(outage, field) for field in services.FIELDS},
         "contracts": ", ".join(str(c.pk) for c in outage.contracts.all()),
+        "service": outage.service,
     }
 
 
@@ -222,6 +245,8 @@ def _changes(outage: Outage, data: dict) -> dict:
             changes[field] = value
     if {c.pk for c in data["contracts"]} != {c.pk for c in outage.contracts.all()}:
         changes["contracts"] = data["contracts"]
+    if data["service"] and data["service"] != outage.service:
+        changes["service"] = data["service"]
     return changes
 
 
@@ -323,6 +348,8 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
         "going_on": going_on,
         "update_form": update_form or OutageUpdateForm(),
         "status_pages": _status_pages(outage),
+        "meanwhile": list(selectors.tickets_meanwhile(outage, now)),
+        "responsibilities": Responsibility.choices,
         # The terms whose clauses the page cites.
         "all_terms": list(ServiceTerms.objects.in_force()),
     }
@@ -331,10 +358,11 @@ def outage_page_response(request: HttpRequest, pk: int, *, error: str | None = N
 
 
 def _status_pages(outage: Outage) -> list[ServiceTerms]:
-    """The status pages an outage's updates show on: its contracts' terms, or every terms in
-    force when it hits the whole service."""
+    """The status pages an outage's updates show on: its contracts' terms, or its service's
+    terms in force when it hits the whole service."""
     if outage.service_wide:
-        return list(ServiceTerms.objects.in_force())
+        in_force = ServiceTerms.objects.in_force()
+        return list(in_force.filter(slug=outage.service) if outage.service else in_force)
     return sorted(
         {contract.terms.slug: contract.terms for contract in outage.contracts.all()}.values(),
         key=lambda terms: terms.slug,
@@ -374,6 +402,36 @@ def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
     else:
         messages.success(request, _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk})
+    return _back(request, "sla-board")
+
+
+@staff_member_required
+@require_POST
+def outage_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm an outage drafted by monitoring by deciding who answers for it."""
+    outage = get_object_or_404(Outage, pk=pk, confirmed=False, discarded_at__isnull=True)
+    try:
+        services.outage_update(
+            outage=outage, changes={"responsibility": request.POST.get("responsibility", "")}, actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, _("Outage %(id)d is confirmed: it counts as the month's figures say.") % {"id": pk})
+    return _back(request, "sla-board")
+
+
+@staff_member_required
+@require_POST
+def outage_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discard an outage drafted by monitoring as a false alarm, with the reason."""
+    outage = get_object_or_404(Outage, pk=pk)
+    try:
+        services.outage_discard(outage=outage, reason=request.POST.get("reason", ""), actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, _("Outage %(id)d is discarded as a false alarm.") % {"id": pk})
     return _back(request, "sla-board")
 
 
@@ -642,7 +700,7 @@ class ClaimForm(forms.Form):
         since = timezone.now() - datetime.timedelta(days=400)
         outage = cast(forms.ModelChoiceField, self.fields["outage"])
         outage.queryset = Outage.objects.filter(
-            Q(service_wide=True) | Q(contracts__in=contracts), started_at__gte=since
+            selectors.touches_contracts(contracts), started_at__gte=since
         ).distinct()
         setattr(
             outage,

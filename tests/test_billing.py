@@ -71,8 +71,9 @@ class TestStaleReports:
         reports.store_month(2026, 10)
         stored = MonthlyReport.objects.get(contract=contract_a)
         assert stored.discount_percent == 0
-        # Reported late: a two-hour fault on 6 October, for every contract.
-        outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0))
+        # Reported late: a two-hour fault on 6 October, for every contract of each service.
+        outage_id = outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), service="dstny-alcom-2022")
+        outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), service="telia-smart-connect")
         stored.refresh_from_db()
         assert stored.stale and stored.stale_by == staff_user
         assert stored.stale_reason == f"outage {outage_id} registered by staffer"
@@ -195,7 +196,8 @@ class TestExport:
         assert response.status_code == 409 and "2 contracts have no stored report" in response.content.decode()
         staff_client.post("/desk/sla/billing/", {"month": "2026-10"})
         assert export(staff_client).status_code == 200
-        outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0))
+        for service in ("dstny-alcom-2022", "telia-smart-connect"):
+            outage(staff_api, (2026, 10, 6, 10, 0), (2026, 10, 6, 12, 0), service=service)
         stale = export(staff_client)
         assert stale.status_code == 409 and "2 stored reports are out of date" in stale.content.decode()
         page = staff_client.get("/desk/sla/billing/?month=2026-10").content.decode()
@@ -307,8 +309,9 @@ class TestDiscountStates:
         automatic = ContractFactory(terms=free_terms, monthly_fee=Decimal("100.00"))
         # 90 minutes each (5 %); the discount arises when the outage ends.
         outage(staff_api, (2026, 10, 21, 10, 0), (2026, 10, 21, 11, 30), contracts=[lapsed.pk])
-        late_ones = [open_.pk, claimed.pk, accepted.pk, automatic.pk]
-        outage(staff_api, (2026, 10, 28, 10, 0), (2026, 10, 28, 11, 30), contracts=late_ones)
+        # One outage of each service (an outage belongs to one).
+        outage(staff_api, (2026, 10, 28, 10, 0), (2026, 10, 28, 11, 30), contracts=[open_.pk, claimed.pk, accepted.pk])
+        outage(staff_api, (2026, 10, 28, 10, 0), (2026, 10, 28, 11, 30), contracts=[automatic.pk])
         reports.store_month(2026, 10)
         for contract in (claimed, accepted):
             claim = claims.claim_file(

@@ -350,7 +350,11 @@ def test_outages_around_the_fault_time_are_listed_and_linked_in_one_click(
     ticket = report(contract_a, customer_a_user)
     with travel():
         ours = outage(contract_a)
-        wide = outage(started=NOW - datetime.timedelta(hours=1), ended=NOW - datetime.timedelta(minutes=30))
+        wide = outage(
+            started=NOW - datetime.timedelta(hours=1),
+            ended=NOW - datetime.timedelta(minutes=30),
+            service=contract_a.terms.slug,
+        )
         theirs = outage(contract_b)
         long_ago = outage(contract_a, started=NOW - datetime.timedelta(days=3), ended=NOW - datetime.timedelta(days=2))
     url = f"/desk/sla/tickets/{ticket.number}/outages/"

@@ -30,6 +30,7 @@ def board_post(client, **overrides):
         "ended_at": "2026-10-06T11:00",
         "kind": "unplanned",
         "responsibility": "supplier",
+        "service": "dstny-alcom-2022",
         "contracts": "",
         "tickets": "",
         "description": "Plattformen nere",

@@ -46,6 +46,7 @@ def outage(
     contracts=(),
     kind="unplanned",
     description="INTERNAL-NOTE: the core switch in rack 4",
+    service="dstny-alcom-2022",
 ):
     return sla_services.outage_register(
         started_at=NOW - datetime.timedelta(hours=hours_ago),
@@ -53,6 +54,7 @@ def outage(
         kind=kind,
         responsibility="supplier",
         contracts=list(contracts),
+        service=None if contracts else service,
         description=description,
     )
 
@@ -95,9 +97,9 @@ def test_a_signed_in_customer_also_sees_its_own_contracts_outage_but_never_anoth
     assert f"#{contract_a.pk}" in page
     for hidden in ("BETA-ONLY", "Beta AB", "INTERNAL-NOTE"):
         assert hidden not in page, hidden
-    # Its outage is under the Dstny terms: the Telia page shows only what hits everyone.
+    # Both outages are the Dstny service's: the Telia page shows neither.
     telia = client.get("/status/telia-smart-connect/").content.decode()
-    assert "Calls to the switchboard fail" in telia and "ALFA-ONLY" not in telia
+    assert "Calls to the switchboard fail" not in telia and "ALFA-ONLY" not in telia
 
 
 def test_staff_see_what_the_public_sees(staff_client, scene):
@@ -252,17 +254,23 @@ class TestUpdatesFromTheOutagePage:
         client.logout()
         assert "Fixed; we are watching it." in client.get(PAGE).content.decode()
 
-    def test_a_service_wide_update_is_mailed_once_to_each_customer_with_an_active_contract(
+    def test_a_service_wide_update_is_mailed_once_to_each_customer_with_an_active_contract_of_that_service(
         self, staff_client, customers, django_capture_on_commit_callbacks
     ):
-        wide = outage(1)
+        dstny_wide, telia_wide = outage(1), outage(1, service="telia-smart-connect")
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = staff_client.post(
-                f"/desk/sla/outages/{wide.pk}/updates/", {"text": "Calls fail; we are on it.", "notify": "on"}
-            )
-        assert response.status_code == 302 and len(callbacks) == 1
+            for wide in (dstny_wide, telia_wide):
+                response = staff_client.post(
+                    f"/desk/sla/outages/{wide.pk}/updates/", {"text": "Calls fail; we are on it.", "notify": "on"}
+                )
+                assert response.status_code == 302
+        assert len(callbacks) == 2
         rows = OutageUpdateMail.objects.order_by("customer__name")
-        assert [row.customer for row in rows] == [customers["alfa"], customers["beta"]]
+        # Gamma's contract has ended; each active customer hears of its own service's outage only.
+        assert [(row.customer, row.update.outage) for row in rows] == [
+            (customers["alfa"], dstny_wide),
+            (customers["beta"], telia_wide),
+        ]
         assert tasks.send_outage_update_mails([row.pk for row in rows]) == 2
         assert tasks.send_pending_outage_update_mails() == 0
         assert tasks.send_outage_update_mails([row.pk for row in rows]) == 0
@@ -339,6 +347,7 @@ class TestUpdatesFromTheOutagePage:
             kind="planned",
             responsibility="supplier",
             announced_at=NOW,
+            service="dstny-alcom-2022",
         )
         assert post(ahead, "The work starts at 22:00.").outage == ahead
 

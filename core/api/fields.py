@@ -13,6 +13,16 @@ from rest_framework import serializers
 EARLIEST_PATTERN = r"^(?!2000-01-01[^+]*\+(?!00:?00$))[2-9][0-9]{3}-"
 
 
+class UndecidedChoiceField(serializers.ChoiceField):
+    """A choice a client must make when it writes, which an object may not have made yet when it
+    is read (answered as null): the schema says so of answers only."""
+
+    null_in_answers = True
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its offset: a naive one is refused, never guessed.
     The services check that it lies in 2000 or later (core.validation.check_time)."""
@@ -69,3 +79,27 @@ class FieldsBuiltOnce(_Serializer):
             built = super().get_fields()
             setattr(type(self), "_fields_built", built)  # never bound: each instance binds copies
         return copy.deepcopy(built)
+
+
+class _Exact:
+    """A field that takes a value only of the JSON type its schema names: a number is no text, and
+    a text no number (DRF would turn either into the other)."""
+
+    json_type: type | tuple[type, ...] = str
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.json_type) or isinstance(data, bool):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ExactText(_Exact, serializers.CharField):
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+
+class ExactSlug(_Exact, serializers.SlugField):
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+
+class ExactInteger(_Exact, serializers.IntegerField):
+    json_type = int

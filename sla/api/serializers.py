@@ -1,15 +1,14 @@
 from typing import cast
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Contract, NoticeChannel
-from core.api.fields import AwareDateTimeField, NumberField, StrictFields
+from core.api.fields import AwareDateTimeField, NumberField, StrictFields, UndecidedChoiceField
 from core.months import MONTH_PATTERN, MonthError, month_text, parse_month
 from sla.claims import claim_deadline, damages_cap
 from sla.models import Claim, ClaimKind, Outage, OutageKind, OutsideCap, Responsibility
-from sla.selectors import unsettled
+from sla.selectors import touches_contracts, unsettled
 from tickets.models import Ticket
 
 
@@ -18,14 +17,28 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
         many=True,
         queryset=Contract.objects.all(),
         required=False,
-        help_text="Empty: every active contract.",
+        help_text="Empty: every active contract of `service`.",
+    )
+    service = serializers.SlugField(
+        max_length=60,
+        required=False,
+        allow_null=True,
+        help_text="The service the outage belongs to: the slug of its terms (`GET /api/terms/`). With `contracts` "
+        "empty the outage concerns every active contract of that service and no other, and shows on that service's "
+        "status page only; left out (or null), a desk whose active contracts are all of one service takes that one. With "
+        "`contracts`, their service (contracts of two services are refused). Read: null for a service-wide outage "
+        "registered before outages had a service and not yet placed by staff (it counts against every service).",
     )
     tickets = serializers.PrimaryKeyRelatedField(many=True, queryset=Ticket.objects.all(), required=False)
     started_at = AwareDateTimeField()
     ended_at = AwareDateTimeField(required=False, allow_null=True)
     announced_at = AwareDateTimeField(required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=OutageKind.choices)
-    responsibility = serializers.ChoiceField(choices=Responsibility.choices)
+    responsibility = UndecidedChoiceField(
+        choices=Responsibility.choices,
+        help_text="Who answers for it. Read: null while an outage drafted by monitoring waits for staff to decide; "
+        "deciding it confirms the outage.",
+    )
     announced_via = serializers.ChoiceField(
         choices=NoticeChannel.choices,
         required=False,
@@ -43,6 +56,7 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
         fields = [
             "id",
             "contracts",
+            "service",
             "service_wide",
             "started_at",
             "ended_at",
@@ -56,12 +70,22 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
             "unsettled_tickets",
             "confirmation_note",
             "confirmed_at",
+            "source",
+            "external_id",
+            "confirmed",
+            "discarded_at",
+            "discard_reason",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
             "id",
             "service_wide",
+            "source",
+            "external_id",
+            "confirmed",
+            "discarded_at",
+            "discard_reason",
             "short_notice_terms",
             "confirmation_note",
             "confirmed_at",
@@ -72,6 +96,15 @@ class OutageSerializer(StrictFields, serializers.ModelSerializer):
     def get_unsettled_tickets(self, outage) -> list[str]:
         return unsettled(outage)
 
+    def to_representation(self, outage):
+        data = super().to_representation(outage)
+        data["service"] = outage.service or None
+        return data
+
+
+class OutageDiscardSerializer(StrictFields, serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, help_text="Why it was a false alarm.")
+
 
 class OutageLineSerializer(StrictFields, serializers.Serializer):
     id = serializers.IntegerField(source="outage.pk")
@@ -80,6 +113,7 @@ class OutageLineSerializer(StrictFields, serializers.Serializer):
     kind = serializers.CharField(source="outage.kind")
     responsibility = serializers.CharField(source="outage.responsibility")
     description = serializers.CharField(source="outage.description")
+    confirmed = serializers.BooleanField(source="outage.confirmed")
     counted_minutes = serializers.DecimalField(max_digits=12, decimal_places=4)
     excluded_reason = serializers.CharField(allow_null=True)
 
@@ -92,6 +126,12 @@ class AvailabilitySerializer(StrictFields, serializers.Serializer):
     period_minutes = serializers.IntegerField()
     unavailable_minutes = serializers.DecimalField(max_digits=12, decimal_places=4)
     unavailable_seconds = serializers.IntegerField()
+    unconfirmed_minutes = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        help_text="What the outages drafted by monitoring and not yet confirmed by staff would count as the "
+        "supplier's: pending, and in no other figure.",
+    )
     availability_percent = serializers.DecimalField(max_digits=9, decimal_places=4)
     target_percent = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -180,7 +220,7 @@ class ClaimSerializer(StrictFields, serializers.ModelSerializer):
             tickets = cast(serializers.ManyRelatedField, self.fields["tickets"])
             tickets.child_relation.queryset = Ticket.objects.visible_to(request.user)
             cast(serializers.PrimaryKeyRelatedField, self.fields["outage"]).queryset = Outage.objects.filter(
-                Q(service_wide=True) | Q(contracts__in=contracts)
+                touches_contracts(contracts)
             ).distinct()
 
     def to_representation(self, claim):

@@ -18,6 +18,7 @@ from sla.api.serializers import (
     ClaimDecisionSerializer,
     ClaimSerializer,
     OutageConfirmationSerializer,
+    OutageDiscardSerializer,
     OutageSerializer,
 )
 from sla.models import Claim, Outage
@@ -60,6 +61,21 @@ class OutageViewSet(
         outage = services.outage_confirm_responsibility(
             outage=outage, note=data.validated_data["note"], actor=request.user
         )
+        return Response(
+            self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data
+        )
+
+    @extend_schema(
+        summary="Discard an outage drafted by monitoring as a false alarm (kept, with the reason)",
+        request=OutageDiscardSerializer,
+        responses=OutageSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str, format: str | None = None) -> Response:
+        outage = self.get_object()
+        data = OutageDiscardSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outage = services.outage_discard(outage=outage, reason=data.validated_data["reason"], actor=request.user)
         return Response(
             self.get_serializer(Outage.objects.prefetch_related("contracts", "tickets").get(pk=outage.pk)).data
         )

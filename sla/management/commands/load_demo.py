@@ -33,9 +33,9 @@ from rest_framework.authtoken.models import Token
 from contracts import services as contract_services
 from contracts.models import ContactPerson, Contract, Customer, ServiceTerms
 from core.months import previous_month
-from sla import claims, reports
+from sla import claims, monitoring, reports
 from sla import services as sla_services
-from sla.models import ClaimKind, MonthlyReport, OutageKind, Responsibility
+from sla.models import ClaimKind, MonthlyReport, OutageKind, OutageSource, Responsibility
 from tickets import notifications
 from tickets import services as ticket_services
 from tickets.models import (
@@ -796,6 +796,7 @@ class Story:
             kind=OutageKind.UNPLANNED,
             responsibility=Responsibility.SUPPLIER,
             description="Fel i kärnnätet: samtal till och från alla kunders nummer misslyckades.",
+            service=self.dstny.slug,
             actor=self.staff["mika"],
             now=self.now,
         )
@@ -867,6 +868,40 @@ class Story:
             urgent=True,
         )
         sla_services.outage_link_ticket(outage=ongoing, ticket=busy, actor=self.staff["mika"])
+        self._from_monitoring()
+
+    def _from_monitoring(self) -> None:
+        """What Alertmanager told the desk this morning: one alert drafted an outage of Jomala's
+        trunk, still to confirm; one, of a host the desk knows no route for, waits unrouted."""
+        began = self.ago(minutes=18)
+        monitoring.take(
+            [
+                monitoring.Notice(
+                    source=OutageSource.ALERTMANAGER,
+                    fingerprint="5c1e0b7a9d3f2e41",
+                    status=monitoring.FIRING,
+                    starts_at=began,
+                    ends_at=None,
+                    labels={
+                        "alertname": "SipTrunkDown",
+                        "service": self.dstny.slug,
+                        "contract": str(self.contracts["jomala"].pk),
+                        "severity": "critical",
+                    },
+                    annotations={"summary": "SIP trunk of Jomala kommun answers no OPTIONS"},
+                ),
+                monitoring.Notice(
+                    source=OutageSource.ALERTMANAGER,
+                    fingerprint="8a44f0c2d19e7b35",
+                    status=monitoring.FIRING,
+                    starts_at=self.ago(minutes=7),
+                    ends_at=None,
+                    labels={"alertname": "HostDown", "job": "sbc", "instance": "sbc-3.mhq:9100"},
+                    annotations={"summary": "sbc-3.mhq does not answer"},
+                ),
+            ],
+            now=self.now,
+        )
 
     def _reports(self) -> datetime.datetime:
         """Last month stored as beat stores it, early on the 1st. Returns when."""
