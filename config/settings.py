@@ -455,6 +455,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Monitoring's alerts fire or resolve (sla.api.monitoring).
+    "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": ["firing", "resolved"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_errors",

@@ -104,7 +104,7 @@ class AlertRouteForm(forms.ModelForm):
         return matchers
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         service = data.get("service")
         if service and not ServiceTerms.objects.filter(slug=service).exists():
             self.add_error("service", _("No service has this slug."))

@@ -36,6 +36,9 @@ NOT_IN_THE_SCHEMA = {
     "started_at": "a fault has begun, planned work begins within a year",
     "ended_at": "after the start, and a fault's end has passed",
     "announced_via": "only with announced_at",
+    # OpenAPI 3.0 cannot constrain an object's keys: an alert's label names without NUL.
+    "alerts": "the names of an alert's labels and annotations hold no NUL character",
+    "service": "a service (terms slug) that exists, or none where the desk has one service only",
     "received_at": "only staff set the arrival time, and it has passed",
     "channel": "only staff choose a channel other than web or api",
     "holiday_country": "a country for holiday-free weekdays and working days",

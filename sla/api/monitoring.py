@@ -3,7 +3,8 @@ a generic one of the same meaning for Zabbix, Nagios and the rest (see README)."
 
 import datetime
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
@@ -27,6 +28,19 @@ class BearerTokenAuthentication(TokenAuthentication):
     keyword = "Bearer"
 
 
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+    priority = 1  # before drf-spectacular's own scheme of TokenAuthentication and its subclasses
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The same API token as `Authorization: Token <key>`, sent as `Bearer <key>`.",
+        }
+
+
 class ReportsAlerts(BasePermission):
     """Staff, or a monitoring user given the permission to report alerts (and nothing else)."""
 
@@ -35,17 +49,36 @@ class ReportsAlerts(BasePermission):
         return bool(user and user.is_authenticated and (user.is_staff or user.has_perm("sla.report_alerts")))
 
 
+def _without_nul(pairs: dict) -> dict:
+    # Prometheus's label names and values never hold one, and a database's text cannot.
+    if any("\x00" in name or "\x00" in value for name, value in pairs.items()):
+        raise serializers.ValidationError("A label or annotation may not hold a NUL character.")
+    return pairs
+
+
 def _when(value: datetime.datetime | None) -> datetime.datetime | None:
     return value if value is not None and value >= EARLIEST else None
 
 
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[^\\u0000]*$"}},
+    component_name=None,
+)
+class Labels(serializers.DictField):
+    """An alert's labels or annotations: names and values are texts without a NUL character
+    (OpenAPI 3.0 can say so of the values only)."""
+
+    child = ExactText(allow_blank=True, trim_whitespace=False)
+
+    def to_internal_value(self, data):
+        return _without_nul(super().to_internal_value(data))
+
+
 class AlertmanagerAlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[monitoring.FIRING, monitoring.RESOLVED])
-    labels = serializers.DictField(child=ExactText(allow_blank=True, trim_whitespace=False))
-    annotations = serializers.DictField(
-        child=ExactText(allow_blank=True, trim_whitespace=False), required=False, default=dict
-    )
-    startsAt = serializers.DateTimeField()
+    labels = Labels()
+    annotations = Labels(required=False, default=dict)
+    startsAt = AwareDateTimeField()
     endsAt = serializers.DateTimeField(required=False, allow_null=True)
     generatorURL = ExactText(required=False, allow_blank=True)
     fingerprint = ExactText(max_length=200)
