@@ -50,9 +50,10 @@ NOT_IN_THE_SCHEMA = {
     "maintenance_windows": "each window starts before it ends",
     "planned_work_notice_working_days": "not with calendar days, and with a holiday country",
     "delivery_cancellation_days": "not before the delivery deadline",
-    # Django's URLValidator: a case-insensitive expression with an IDNA fallback, which neither
-    # `format: uri` nor an ECMA pattern can say exactly.
+    # Django's URLValidator and EmailValidator: case-insensitive expressions with an IDNA fallback,
+    # which neither `format: uri` or `format: email` nor an ECMA pattern can say exactly.
     "status_page_url": "an http, https, ftp or ftps address that Django's URL validator takes",
+    "email": "an address Django's e-mail validator takes (a top-level domain of two letters or more)",
 }
 
 
