@@ -54,7 +54,8 @@ def main() -> None:
 
     query = Ticket.objects.filter(status="waiting_for_customer", customer_reply_due__lte=timezone.now())
     with transaction.atomic():
-        sql, params = query.select_for_update(skip_locked=True).order_by().values("pk")[:500].query.sql_with_params()
+        claim = query.select_for_update(skip_locked=True).order_by("customer_reply_due").values("pk")[:500]
+        sql, params = claim.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         print("plan of the claim query, with the overdue tickets waiting:")
