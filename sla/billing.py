@@ -45,6 +45,7 @@ class BillingMonth:
     reports: list[MonthlyReport]  # the stored reports of those contracts
     stale: int
     contradictions: list[tuple[Outage, list[str]]]
+    drafts: list[Outage] = field(default_factory=list)  # monitoring's, not yet confirmed: left out
     states: dict[int, claims.DiscountState] = field(default_factory=dict)
 
     @property
@@ -124,6 +125,7 @@ def billing_month(year: int, month: int, *, now: datetime.datetime | None = None
         reports=stored,
         stale=sum(1 for r in stored if r.stale),
         contradictions=selectors.month_contradictions(year, month),
+        drafts=selectors.month_drafts(year, month),
     )
     result.states = claims.discount_states(stored, timezone.localdate(now))
     return result

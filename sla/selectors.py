@@ -460,6 +460,17 @@ def contradicted():
     ).distinct()
 
 
+def month_drafts(year: int, month: int) -> list[Outage]:
+    """Outages monitoring drafted that touch a month (in any terms' time zone) and that staff have
+    neither confirmed nor discarded: the month's figures leave them out until they do."""
+    low, high = month_edges(year, month)
+    return list(
+        Outage.objects.filter(confirmed=False, discarded_at__isnull=True, started_at__lt=high)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low))
+        .order_by("started_at", "pk")
+    )
+
+
 def month_contradictions(year: int, month: int) -> list[tuple[Outage, list[str]]]:
     """Unsettled contradictions among the outages touching a month, in any terms' time zone."""
     low, high = month_edges(year, month)

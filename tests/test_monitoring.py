@@ -297,3 +297,15 @@ def test_tickets_reported_meanwhile_are_offered_for_linking_and_name_the_outage(
     assert list(outage.tickets.all()) == [ours]
     fragment = staff_client.get(f"/desk/sla/tickets/{ours.number}/outages/", HTTP_HX_REQUEST="true").content.decode()
     assert "Under investigation" in fragment and "Linked" in fragment
+
+
+def test_a_clerk_sees_the_months_pending_drafts_on_the_billing_and_contract_pages(monitor, contract_a, staff_client):
+    october = alert(service=DSTNY, status="resolved", starts="2026-10-30T10:00:00Z", ends="2026-10-30T11:30:00Z")
+    send(body(october, status="resolved"), monitor)
+    staff_client.post("/desk/sla/billing/", {"month": "2026-10"})
+    billing = staff_client.get("/desk/sla/billing/?month=2026-10").content.decode()
+    assert 'data-testid="month-drafts"' in billing and "SBC cluster 2 answers no SIP OPTIONS" in billing
+    assert "not confirmed yet" in billing
+    page = staff_client.get(f"/desk/sla/contracts/{contract_a.pk}/?month=2026-10").content.decode()
+    assert 'data-testid="unconfirmed-minutes"' in page and "90 min" in page
+    assert 'data-testid="month-drafts"' not in staff_client.get("/desk/sla/billing/?month=2026-09").content.decode()
