@@ -8,14 +8,11 @@ import re
 from drf_spectacular import openapi
 from rest_framework import serializers
 
-from core.api.fields import EARLIEST_PATTERN, AwareDateTimeField, StrictFields
+from core.api.fields import EARLIEST_PATTERN, NO_NUL, AwareDateTimeField, StrictFields
 from core.idempotency import is_idempotent
 
 # The largest id a path or filter takes (core.api.params.whole_number: at most 18 digits).
 LARGEST_ID = 10**18 - 1
-# No text takes a NUL character (no database text column can hold one): DRF's CharField refuses it
-# in a body, config.middleware.RefuseNulMiddleware in a query or path parameter of every address.
-NO_NUL = r"^[^\u0000]*$"
 # Not blank as DRF reads it (a text trimmed of spaces before it is checked), and no NUL either.
 NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 DECIMAL_PATTERN = re.compile(r"\^-\?(?:0\?|\\d\{0,(\d+)\})\(\?:\\(.)\\d\{0,(\d+)\}\)\?\$")

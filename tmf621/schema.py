@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from django.urls import reverse
 
-from config.openapi import NO_NUL
+from core.api.fields import NO_NUL
 from tmf621.selectors import MAX_LIMIT, MAX_OFFSET
 
 SPEC = Path(__file__).resolve().parent / "spec" / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"

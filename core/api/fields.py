@@ -5,6 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+# No text takes a NUL character (no database text column can hold one): DRF's CharField refuses it
+# in a body, config.middleware.RefuseNulMiddleware in a query or path parameter of every address.
+NO_NUL = r"^[^\u0000]*$"
 # Every time the API takes lies in 2000 or later (core.validation.check_time refuses an earlier
 # one as a typing error): a year from 2000 on, and on 1 January 2000 a time in UTC or west of it
 # (a time east of UTC that day may still be 1999 in UTC). The request schema states it

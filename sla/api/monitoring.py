@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.fields import AwareDateTimeField, ExactInteger, ExactSlug, ExactText, StrictFields
+from core.api.fields import NO_NUL, AwareDateTimeField, ExactInteger, ExactSlug, ExactText, StrictFields
 from sla import monitoring
 from sla.models import OutageSource
 
@@ -61,7 +61,7 @@ def _when(value: datetime.datetime | None) -> datetime.datetime | None:
 
 
 @extend_schema_field(
-    {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[^\\u0000]*$"}},
+    {"type": "object", "additionalProperties": {"type": "string", "pattern": NO_NUL}},
     component_name=None,
 )
 class Labels(serializers.DictField):
