@@ -122,14 +122,15 @@ def fill_outages(contract) -> None:
             WITH own AS (
                 INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility,
                                         description, short_notice_terms, announced_via, confirmed_ticket_ids,
-                                        confirmation_note, service, created_at, updated_at)
+                                        confirmation_note, service, source, external_id, confirmed,
+                                        discard_reason, created_at, updated_at)
                 SELECT false,
                        timestamptz '2025-11-01 00:00+02' + (g * interval '1 day') + ((g * 137) %% 1440) * interval '1 minute',
                        timestamptz '2025-11-01 00:00+02' + (g * interval '1 day') + ((g * 137) %% 1440) * interval '1 minute'
                            + ((g %% 90) + 5) * interval '1 minute',
                        CASE WHEN g %% 4 = 0 THEN 'planned' ELSE 'unplanned' END,
                        CASE WHEN g %% 5 = 0 THEN 'customer' ELSE 'supplier' END,
-                       %(mark)s || ' ' || g, '[]', '', '[]', '', %(service)s, now(), now()
+                       %(mark)s || ' ' || g, '[]', '', '[]', '', %(service)s, 'staff', '', true, '', now(), now()
                 FROM generate_series(0, 364) g
                 RETURNING id
             )
@@ -137,11 +138,12 @@ def fill_outages(contract) -> None:
 
             INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility,
                                     description, short_notice_terms, announced_via, confirmed_ticket_ids,
-                                        confirmation_note, service, created_at, updated_at)
+                                        confirmation_note, service, source, external_id, confirmed,
+                                        discard_reason, created_at, updated_at)
             SELECT true,
                    timestamptz '2025-11-15 10:00+02' + (g * interval '1 month'),
                    timestamptz '2025-11-15 10:00+02' + (g * interval '1 month') + interval '25 minutes',
-                   'unplanned', 'supplier', %(mark)s || ' service-wide ' || g, '[]', '', '[]', '', %(service)s, now(), now()
+                   'unplanned', 'supplier', %(mark)s || ' service-wide ' || g, '[]', '', '[]', '', %(service)s, 'staff', '', true, '', now(), now()
             FROM generate_series(0, 11) g;
             """,
             {"mark": OUTAGE_MARK, "contract": contract.pk, "service": contract.terms.slug},

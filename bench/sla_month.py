@@ -37,13 +37,13 @@ SELECT k.id, k.signed_on, 100 + k.customer_id % 900, now() FROM contracts_contra
 
 INSERT INTO sla_outage (service_wide, started_at, ended_at, kind, responsibility, description,
                         short_notice_terms, announced_via, confirmation_note, confirmed_ticket_ids,
-                        service, created_at, updated_at)
+                        service, source, external_id, confirmed, discard_reason, created_at, updated_at)
 SELECT g % 10 = 0,
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds'),
        timestamptz '2025-11-01 00:00+02' + (g * interval '629 seconds') + ((g % 240) + 1) * interval '1 minute',
        CASE WHEN g % 4 = 0 THEN 'planned' ELSE 'unplanned' END,
        CASE WHEN g % 5 = 0 THEN 'customer' ELSE 'supplier' END,
-       'bench outage ' || g, '[]', '', '', '[]', '{dstny_slug}', now(), now()
+       'bench outage ' || g, '[]', '', '', '[]', '{dstny_slug}', 'staff', '', true, '', now(), now()
 FROM generate_series(1, {outages}) g;
 
 INSERT INTO sla_outage_contracts (outage_id, contract_id)
