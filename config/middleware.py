@@ -3,6 +3,7 @@ input no view could store refused, and the headers that keep pages private and s
 
 import sys
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.signals import got_request_exception
@@ -152,5 +153,14 @@ class PrivatePagesMiddleware:
         private = is_api(request) or getattr(request, "user", None) is not None and (request.user.is_authenticated)
         if private and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             response["Cache-Control"] = "private, no-store"
-        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", content_security_policy())
         return response
+
+
+def content_security_policy() -> str:
+    """The policy; with single sign-on, the sign-in page's button may post on to the provider
+    (form-action holds for the redirect after a form, too)."""
+    if not settings.OIDC_ISSUER:
+        return settings.CONTENT_SECURITY_POLICY
+    issuer = urlsplit(settings.OIDC_ISSUER)
+    return f"{settings.CONTENT_SECURITY_POLICY} {issuer.scheme}://{issuer.netloc}"

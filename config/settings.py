@@ -89,11 +89,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.usersessions",
     "core",
     "contracts",
     "tickets",
     "sla",
     "tmf621",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +115,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # A staff user without a second factor is taken to add one before any staff page.
+    "accounts.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PrivatePagesMiddleware",
     # Last: it answers a locked-out sign-in before the view sees it.
@@ -189,9 +198,67 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_VERBOSE = False
 
-LOGIN_URL = "login"
+# One sign-in page for everyone (django-allauth's, in the product's templates); the Django
+# admin's sign-in leads there too, so two factors and single sign-on apply to it.
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER: bool | None = None  # the browser's session, as before
+# The lockout above (django-axes) is the one limit on wrong passwords and codes.
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_FORMS = {"login": "accounts.adapters.PasswordLoginForm"}
+AXES_USERNAME_CALLABLE = "accounts.adapters.lockout_username"
+
+# Two factors: TOTP (any authenticator app), passkeys and security keys (WebAuthn), ten one-time
+# recovery codes. STAFF_MFA_REQUIRED: a staff user adds one before any staff page and gives it at
+# every sign-in (on outside development; it works in development when set).
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", not DEBUG)
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Service desk")
+MFA_TOTP_TOLERANCE = 1
+MFA_RATE_LIMITS = False
+# Users' addresses are set by staff and administrators, not confirmed by allauth's e-mails.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# WebAuthn over plain HTTP only on loopback in development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# Single sign-on by OpenID Connect (Entra ID, Google Workspace, Okta, Keycloak): the issuer's
+# discovery document, the client registered there, and the sign-in button's text. The redirect URI
+# to register at the provider: SITE_URL + /accounts/oidc/desk/login/callback/.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_LABEL = os.environ.get("OIDC_LABEL", "") or "Single sign-on"
+# Groups of the id_token's `groups` claim whose members sign in as staff; without one, nobody
+# becomes staff through sign-on. OIDC_ONLY_FOR_STAFF: staff may not sign in with a password.
+OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", [])
+OIDC_ONLY_FOR_STAFF = env_bool("OIDC_ONLY_FOR_STAFF", False)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too")
+if OIDC_ONLY_FOR_STAFF and not OIDC_ISSUER:
+    raise ImproperlyConfigured("OIDC_ONLY_FOR_STAFF needs OIDC_ISSUER: staff would have no way to sign in")
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+
+# A TOTP code is never accepted twice, whichever worker sees it: the cache is shared. CACHE_URL
+# (redis://…) for Redis; without it, a table in the database.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "desk_cache"}
+    )
+}
 
 # Internationalisation: Swedish is the customers' language (the contracts are Swedish).
 LANGUAGE_CODE = "sv"
@@ -431,7 +498,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.TrackedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

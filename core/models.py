@@ -20,3 +20,13 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class TokenUse(models.Model):
+    """When an API token was last used, at most a minute out: the staff's token page shows it."""
+
+    token = models.OneToOneField("authtoken.Token", primary_key=True, on_delete=models.CASCADE, related_name="use")
+    last_used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.last_used_at:%Y-%m-%d %H:%M}"

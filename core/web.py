@@ -8,9 +8,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from core.api.authentication import TrackedTokenAuthentication
 from core.months import MonthError, first_of, parse_month
 
 
@@ -41,7 +41,7 @@ def signed_in_or_token(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated and request.headers.get("Authorization", "").startswith("Token "):
             try:
-                found = TokenAuthentication().authenticate(request)
+                found = TrackedTokenAuthentication().authenticate(request)
             except AuthenticationFailed:
                 found = None
             if found is not None:

@@ -14,3 +14,5 @@ os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("TEST_REDIS_URL", os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"))
 os.environ["CELERY_BROKER_URL"] = "memory://"
+# Most tests sign staff in with a password alone; tests/test_sign_in.py turns the requirement on.
+os.environ.setdefault("STAFF_MFA_REQUIRED", "false")

@@ -6,12 +6,12 @@ import datetime
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.authentication import TrackedTokenAuthentication
 from core.api.fields import NO_NUL, AwareDateTimeField, ExactInteger, ExactSlug, ExactText, StrictFields
 from sla import monitoring
 from sla.models import OutageSource
@@ -21,7 +21,7 @@ from sla.models import OutageSource
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-class BearerTokenAuthentication(TokenAuthentication):
+class BearerTokenAuthentication(TrackedTokenAuthentication):
     """The same API tokens, sent as `Authorization: Bearer <key>` (Alertmanager's
     `http_config.authorization` with its default type)."""
 
@@ -172,7 +172,7 @@ OUTCOME = inline_serializer(
 
 
 class _Webhook(APIView):
-    authentication_classes = [TokenAuthentication, BearerTokenAuthentication]
+    authentication_classes = [TrackedTokenAuthentication, BearerTokenAuthentication]
     permission_classes = [ReportsAlerts]
     serializer_class: type[serializers.Serializer]
 

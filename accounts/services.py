@@ -1,0 +1,25 @@
+"""Changes to a user's sign-in that more than one page makes."""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
+from django.db import transaction
+
+
+def end_sessions(user, *, keep: str | None = None) -> int:
+    """End the user's sessions but the one named `keep`; how many were ended."""
+    ended = 0
+    for session in UserSession.objects.filter(user_id=user.pk).exclude(session_key=keep or ""):
+        session.end()
+        ended += 1
+    return ended
+
+
+def reset_second_factors(user, *, request=None) -> bool:
+    """An administrator's reset of a lost factor: every factor of the user's goes, with the
+    recovery codes, and so do the user's sessions. Whether the user had any."""
+    with transaction.atomic():
+        removed, _kinds = Authenticator.objects.filter(user_id=user.pk).delete()
+    end_sessions(user)
+    return bool(removed)
