@@ -123,6 +123,30 @@ def imap():
 
 
 @pytest.fixture
+def oidc_provider_for(tmp_path):
+    """Start a real OpenID provider on loopback (tests/oidc_server.py) for a redirect URI known
+    only during the test, e.g. `oidc_provider_for(live_server.url + "/…/callback/", accounts=[…])`;
+    each one started is stopped after the test."""
+    from tests import oidc_server
+
+    oidc_server.require()
+    started = []
+
+    def start(redirect_uri, *, accounts, client_id=oidc_server.CLIENT_ID, client_secret=None):
+        root = tmp_path / f"oidc-{len(started)}"
+        root.mkdir()
+        provider = oidc_server.start(
+            root, redirect_uris=[redirect_uri], accounts=accounts, client_id=client_id, client_secret=client_secret
+        )
+        started.append(provider)
+        return provider
+
+    yield start
+    for provider in started:
+        oidc_server.stop(provider)
+
+
+@pytest.fixture
 def imap_settings(imap, settings):
     """The desk's mailbox settings pointed at the test Dovecot, its mailbox emptied."""
     from tests import imap_server
