@@ -100,7 +100,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             name=settings.OIDC_LABEL,
             client_id=settings.OIDC_CLIENT_ID,
             secret=settings.OIDC_CLIENT_SECRET,
-            settings={"server_url": settings.OIDC_ISSUER, "oauth_pkce_enabled": True, "fetch_userinfo": True},
+            settings={
+                "server_url": settings.OIDC_ISSUER,
+                "oauth_pkce_enabled": True,
+                "fetch_userinfo": True,
+                "scope": list(settings.OIDC_SCOPES),
+            },
         )
         return [app]
 

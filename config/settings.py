@@ -240,6 +240,8 @@ OIDC_LABEL = os.environ.get("OIDC_LABEL", "") or "Single sign-on"
 # Groups of the id_token's `groups` claim whose members sign in as staff; without one, nobody
 # becomes staff through sign-on. OIDC_ONLY_FOR_STAFF: staff may not sign in with a password.
 OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", [])
+# The scopes asked for; Keycloak and some others send `groups` only for a scope of that name.
+OIDC_SCOPES = env_list("OIDC_SCOPES", ["openid", "email", "profile"])
 OIDC_ONLY_FOR_STAFF = env_bool("OIDC_ONLY_FOR_STAFF", False)
 if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
     raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too")
