@@ -12,7 +12,7 @@ from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -55,7 +55,7 @@ def second_factor_required(request: HttpRequest) -> HttpResponse:
 def token(request: HttpRequest) -> HttpResponse:
     """A staff user's API token: when it was made and last used; make a new one, or revoke it."""
     if not request.user.is_staff:
-        return redirect("mfa_index")
+        raise Http404
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     found = Token.objects.filter(user=request.user).select_related("use").first()
@@ -68,7 +68,7 @@ def token(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
-        return redirect("mfa_index")
+        raise Http404
     Token.objects.filter(user=request.user).delete()
     made = Token.objects.create(user=request.user)
     # Shown once, on the page the browser is sent to; never again.
@@ -81,7 +81,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
-        return redirect("mfa_index")
+        raise Http404
     deleted, _ignored = Token.objects.filter(user=request.user).delete()
     if deleted:
         messages.success(request, _("The token was revoked: integrations using it are refused from now on."))

@@ -55,7 +55,7 @@ def sign_in(browser, live_server, username, password):
     context.set_default_timeout(15000)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -35,7 +35,7 @@ def demo(development, capsys):
 
 def signed_in(username: str, password: str) -> Client:
     client = Client()
-    response = client.post("/accounts/login/", {"username": username, "password": password})
+    response = client.post("/accounts/login/", {"login": username, "password": password})
     assert response.status_code == 302, username
     return client
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -95,8 +97,52 @@ ROUTES = {
     # The link in the resolved e-mail: whoever holds it answers for that ticket, without signing in;
     # it shows the ticket's number and nothing else of it.
     "satisfaction": "public",
-    "login": "public",
-    "logout": "public",
+    # Signing in (django-allauth's pages and ours, accounts/): the steps before one is signed in
+    # answer anyone; a user's own factors, sessions and password are theirs; the API token is staff's.
+    "account_login": "public",
+    "account_logout": "public",
+    "account_signup": "public",
+    "account_inactive": "public",
+    "account_email_verification_sent": "public",
+    "account_confirm_email": "public",
+    "account_confirm_login_code": "public",
+    "account_reset_password": "public",
+    "account_reset_password_done": "public",
+    "account_reset_password_from_key": "public",
+    "account_reset_password_from_key_done": "public",
+    "mfa_authenticate": "public",
+    "oidc_login": "public",
+    "oidc_callback": "public",
+    "socialaccount_login_cancelled": "public",
+    "socialaccount_login_error": "public",
+    "socialaccount_signup": "public",
+    "not-offered": "public",
+    None: "public",  # allauth's unnamed old addresses (accounts/social/…), answered 404 by not-offered first
+    "account_change_password": "customer",
+    "account_set_password": "customer",
+    "account_email": "customer",
+    "account_reauthenticate": "customer",
+    "account_request_reauthentication_code": "customer",
+    "account_confirm_reauthentication_code": "customer",
+    "accounts-second-factor-required": "customer",
+    "accounts-session-end": "customer",
+    "usersessions_list": "customer",
+    "socialaccount_connections": "customer",
+    "mfa_index": "customer",
+    "mfa_reauthenticate": "customer",
+    "mfa_activate_totp": "customer",
+    "mfa_deactivate_totp": "customer",
+    "mfa_view_recovery_codes": "customer",
+    "mfa_generate_recovery_codes": "customer",
+    "mfa_download_recovery_codes": "customer",
+    "mfa_list_webauthn": "customer",
+    "mfa_add_webauthn": "customer",
+    "mfa_edit_webauthn": "customer",
+    "mfa_remove_webauthn": "customer",
+    "mfa_reauthenticate_webauthn": "customer",
+    "accounts-token": "staff",
+    "accounts-token-create": "staff",
+    "accounts-token-revoke": "staff",
     "set_language": "public",
     "schema": "public",
     "api-docs": "public",
@@ -245,6 +291,12 @@ def world(customer_a, customer_b, contract_a, contract_b, customer_a_user, staff
             secret="x",
             callback="https://alfa.example/ALFA-SECRET-DESCRIPTION",
         ),
+        "session": UserSession.objects.create(
+            user=customer_a_user, session_key="alfa-session-key", ip="192.0.2.1", user_agent="ALFA-SECRET-BROWSER"
+        ),
+        "key": Authenticator.objects.create(
+            user=customer_a_user, type=Authenticator.Type.WEBAUTHN, data={"name": "ALFA-SECRET-KEY", "credential": {}}
+        ),
     }
     return objects
 
@@ -294,6 +346,8 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
             values[key] = 999999 if missing else world[key.removesuffix("_id")].pk
         elif key == "action":
             values[key] = "start"
+        elif key in ("key", "uidb36", "provider_id"):  # allauth's links and the sign-on: nobody's object
+            values[key] = {"key": "c0ffee", "uidb36": "1", "provider_id": "desk"}[key]
         elif key in ("uidb64", "token"):  # a password link: the same for everyone, and for nobody here
             values[key] = {"uidb64": "MQ", "token": "c0ffee-0123456789abcdef"}[key]
         elif key == "slug":  # a terms' public status page: the same for everyone
@@ -319,6 +373,9 @@ def kwargs_for(name: str, pattern: str, admin: bool, world, *, missing: bool) ->
                 "sla-outage-edit": "outage",
                 "desk-customer": "customer",
                 "sla-outage-post-update": "outage",
+                "accounts-session-end": "session",
+                "mfa_edit_webauthn": "key",
+                "mfa_remove_webauthn": "key",
             }
             kind = owner.get(name) or owner.get(name.split("-")[0])
             assert kind, f"route {name!r} ({pattern}) has a pk the isolation matrix does not know: add it"

@@ -26,7 +26,7 @@ NOW = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC)
 def sign_in(client, username, password):
     return client.post(
         "/accounts/login/",
-        {"username": username, "password": password},
+        {"login": username, "password": password},
         HTTP_ACCEPT_LANGUAGE="en",
         REMOTE_ADDR="198.51.100.7",
     )

@@ -250,8 +250,8 @@ def test_staff_see_their_token_with_its_last_use_and_revoke_it(client, staff):
 
 def test_a_customer_has_no_token_page(client, customer_a_user):
     client.force_login(customer_a_user)
-    assert client.get("/accounts/token/")["Location"] == "/accounts/2fa/"
-    assert client.post("/accounts/token/new/").status_code == 302
+    assert client.get("/accounts/token/").status_code == 404
+    assert client.post("/accounts/token/new/").status_code == 404
     assert not Token.objects.filter(user=customer_a_user).exists()
 
 
@@ -279,3 +279,19 @@ def test_an_administrator_resets_a_lost_factor(admin_client, staff):
     assert answer.status_code == 200
     assert not Authenticator.objects.filter(user=staff).exists()
     assert not UserSession.objects.filter(user=staff).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/signup/",
+        "/accounts/email/",
+        "/accounts/3rdparty/",
+        "/accounts/password/set/",
+        "/accounts/login/code/",
+    ],
+)
+def test_what_the_desk_does_not_offer_is_not_there(client, customer_a_user, path):
+    # Nobody signs up, and an address is changed by staff, not by its owner.
+    client.force_login(customer_a_user)
+    assert client.get(path).status_code == 404

@@ -59,7 +59,9 @@ def test_a_staff_member_whose_provider_asked_for_a_second_factor_goes_straight_t
 
 
 def test_a_sign_on_without_a_second_factor_is_asked_for_the_desks_own(browser, live_server, sign_on):  # noqa: F811
-    get_user_model().objects.create_user("linnea", email="Linnea@Operator.example", password="x-unused-42", is_staff=True)
+    get_user_model().objects.create_user(
+        "linnea", email="Linnea@Operator.example", password="x-unused-42", is_staff=True
+    )
     sign_on(Account("linnea", "linnea-pass-7", "linnea@operator.example", groups=["desk-staff"]))
     page = sign_in_through_the_provider(browser, live_server, "linnea", "linnea-pass-7")
     assert page.url.startswith(f"{live_server.url}/accounts/second-factor/?next=")

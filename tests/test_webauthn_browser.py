@@ -15,7 +15,9 @@ PASSWORD = "Staff-Secret-4711"
 def test_a_passkey_is_added_and_then_signs_in(browser, live_server, settings):  # noqa: F811
     settings.STAFF_MFA_REQUIRED = True
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # the live server speaks plain HTTP on localhost
-    staff = get_user_model().objects.create_user("linnea", email="linnea@operator.example", password=PASSWORD, is_staff=True)
+    staff = get_user_model().objects.create_user(
+        "linnea", email="linnea@operator.example", password=PASSWORD, is_staff=True
+    )
     context = browser.new_context(locale="en-GB")
     context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     context.set_default_timeout(15000)
@@ -59,4 +61,3 @@ def test_a_passkey_is_added_and_then_signs_in(browser, live_server, settings):  
     page.get_by_role("button", name="Use a security key").click()
     page.wait_for_url(f"{live_server.url}/desk/")
     assert page.get_by_role("link", name="Queue").is_visible()
-
