@@ -260,6 +260,7 @@ def test_with_sign_on_only_staff_passwords_are_refused(client, staff, customer_a
     settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET = "desk", "secret"
     settings.OIDC_LABEL = "Operator sign-in"
     settings.OIDC_ONLY_FOR_STAFF = True
+    client = english()
     page = client.get("/accounts/login/").content.decode()
     assert "Operator sign-in" in page and 'action="/accounts/oidc/desk/login/"' in page
     refused = password_sign_in(client, "linnea")
