@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 SSO_SECOND_FACTOR = "accounts.second_factor_by_provider"
 OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz")
+# Under accounts/, but a staff page all the same: a token made here would sign in without the factor.
+GUARDED_PREFIXES = ("/accounts/token/",)
 
 
 def second_factor_given(request: HttpRequest) -> bool:
@@ -34,7 +36,7 @@ class StaffSecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.STAFF_MFA_REQUIRED
-            and not request.path.startswith(OPEN_PREFIXES)
+            and (not request.path.startswith(OPEN_PREFIXES) or request.path.startswith(GUARDED_PREFIXES))
             and request.user.is_authenticated
             and request.user.is_staff
             and not second_factor_given(request)

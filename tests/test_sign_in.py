@@ -95,9 +95,10 @@ def test_a_customer_signs_in_with_a_password_alone(client, customer_a_user, requ
 def test_staff_must_add_a_second_factor_before_any_staff_page_and_give_it_at_every_sign_in(staff, required):
     client = english()
     assert password_sign_in(client, "linnea").status_code == 302
-    for path in ("/desk/", "/admin/", "/desk/sla/"):
+    for path in ("/desk/", "/admin/", "/desk/sla/", "/accounts/token/"):
         answer = client.get(path)
         assert answer.status_code == 302 and answer["Location"].startswith("/accounts/second-factor/?next=")
+    assert client.post("/accounts/token/new/").status_code == 302 and not Token.objects.filter(user=staff).exists()
     refused = client.get("/api/tickets/")
     assert refused.status_code == 403 and "second factor" in refused.json()["detail"]
     page = client.get("/accounts/second-factor/?next=/desk/").content.decode()
