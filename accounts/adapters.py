@@ -56,6 +56,8 @@ class AccountAdapter(DefaultAccountAdapter):
         if not super().is_reauthentication_required(app=app, **kwargs):
             return False
         request = context.request
+        if request is None:
+            return True
         records = get_authentication_records(request, request.user)
         return not (records and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT)
 
