@@ -259,7 +259,9 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
         if os.environ.get("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "desk_cache"}
-    )
+    ),
+    # Large lists' row counts, remembered a few seconds in each process (core.api.pagination).
+    "counts": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "counts"},
 }
 
 # Internationalisation: Swedish is the customers' language (the contracts are Swedish).

@@ -150,7 +150,7 @@ def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly
     import datetime
 
     import time_machine
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from core.api import pagination
     from tickets import services
@@ -158,7 +158,7 @@ def test_deep_pages_take_their_ids_first_and_large_counts_are_remembered_briefly
 
     monkeypatch.setattr(pagination, "IDS_FIRST_FROM", 2)
     monkeypatch.setattr(pagination, "COUNT_CACHE_FROM", 3)
-    cache.clear()
+    caches["counts"].clear()
     start = datetime.datetime(2026, 10, 1, 8, 0, tzinfo=datetime.UTC)
 
     def report(minutes):

@@ -1,6 +1,6 @@
 import hashlib
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -26,6 +26,7 @@ def cached_count(queryset: QuerySet, key: str | None = None) -> int:
         key = "page-count:" + hashlib.sha256((key or str(queryset.query)).encode()).hexdigest()
     except Exception:  # noqa: BLE001 - a query that cannot be printed is counted every time
         return queryset.count()
+    cache = caches["counts"]  # this process's memory: a remembered count costs no query
     count = cache.get(key)
     if count is None:
         count = queryset.count()
