@@ -186,7 +186,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.web.client_ip"
 AXES_VERBOSE = False
 
 LOGIN_URL = "login"
