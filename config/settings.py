@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "contracts",
+    "audit",
     "tickets",
     "sla",
     "tmf621",
@@ -108,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is asking, for the audit log's receivers (a right changed in the admin, a token made).
+    "audit.middleware.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PrivatePagesMiddleware",
@@ -410,6 +413,11 @@ ESCALATION_MARGIN_MINUTES = env_int("ESCALATION_MARGIN_MINUTES", 60)
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)
 if RETENTION_MONTHS < 1:
     raise ImproperlyConfigured("RETENTION_MONTHS must be at least 1")
+# The audit log (sign-ins, views of customers' data, rights) keeps its rows this many days; the
+# same nightly task removes older ones.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1")
 
 # Ticket attachments (screenshots, logs): size limit and allowed types.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
