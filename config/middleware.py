@@ -41,16 +41,6 @@ def api_error(request: HttpRequest, status: int, message: str, field: str = "det
     return JsonResponse(body, status=status)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address: behind our TLS proxy the one it appended to X-Forwarded-For (the
-    last entry; earlier ones are whatever the client claimed), else the socket's."""
-    if settings.BEHIND_TLS_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded and forwarded[-1]:
-            return forwarded[-1]
-    return request.META.get("REMOTE_ADDR")
-
-
 class DatabaseUnavailableMiddleware:
     """While the database is away (restarting, failing over, stalled) every request gets 503 with
     Retry-After instead of a 500; connections are checked again on the next request

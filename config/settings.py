@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "core",
     "contracts",
+    "audit",
     "tickets",
     "sla",
     "tmf621",
@@ -115,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is asking, for the audit log's receivers (a right changed in the admin, a token made).
+    "audit.middleware.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # A staff user without a second factor is taken to add one before any staff page.
@@ -196,7 +199,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.web.client_ip"
 AXES_VERBOSE = False
 
 # One sign-in page for everyone (django-allauth's, in the product's templates); the Django
@@ -482,6 +485,11 @@ ESCALATION_MARGIN_MINUTES = env_int("ESCALATION_MARGIN_MINUTES", 60)
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)
 if RETENTION_MONTHS < 1:
     raise ImproperlyConfigured("RETENTION_MONTHS must be at least 1")
+# The audit log (sign-ins, views of customers' data, rights) keeps its rows this many days; the
+# same nightly task removes older ones.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1")
 
 # Ticket attachments (screenshots, logs): size limit and allowed types.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

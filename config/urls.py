@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("contracts.api.urls")),
     path("api/", include("tickets.api.urls")),
     path("api/", include("sla.api.urls")),
+    path("api/", include("audit.api.urls")),
     path("tmf-api/troubleTicketManagement/v5/", include("tmf621.urls")),
     # The same under the base path of the v5 document's `servers` entry, for clients built from it.
     path("tmf-api/troubleTicket/v5/", include(("tmf621.urls", "tmf621"), namespace="tmf621-spec-path")),

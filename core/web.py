@@ -1,8 +1,10 @@
-"""Small helpers shared by the pages of every app."""
+"""Small helpers shared by the pages of every app: the visitor's address, form errors, the month a
+page asks for, sign-in for files."""
 
 import datetime
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -12,6 +14,16 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.authentication import TrackedTokenAuthentication
 from core.months import MonthError, first_of, parse_month
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address: behind our TLS proxy the one it appended to X-Forwarded-For (the
+    last entry; earlier ones are whatever the client claimed), else the socket's."""
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded and forwarded[-1]:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR")
 
 
 def apply_errors(form, error: ValidationError) -> None:

@@ -9,7 +9,6 @@ owed: given without a claim, claimed, accepted, rejected, open until the right l
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -20,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.broker import hand_over
+from core import spreadsheet
 from sla import claims, reports, selectors
 from sla.models import MonthlyReport, Outage
 
-FORMATS = ("sv", "en")
+FORMATS = spreadsheet.FORMATS
 STATE_NAMES = {
     "": "",
     claims.AUTOMATIC: gettext_lazy("given without a claim"),
@@ -150,26 +150,7 @@ def prepare(year: int, month: int, *, now: datetime.datetime | None = None) -> t
     return reports.store_month(year, month, now=now)
 
 
-# CSV ----------------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: object) -> str:
-    """A cell a spreadsheet never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _number(value: Decimal | int | None, fmt: str) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return text.replace(".", ",") if fmt == "sv" else text
-
-
-def _date(value: datetime.date | None) -> str:
-    return value.isoformat() if value else ""
+# CSV (core.spreadsheet: as Swedish or English Excel opens it) ---------------------------------
 
 
 def columns() -> list[str]:
@@ -194,11 +175,8 @@ def columns() -> list[str]:
 
 
 def write_csv(billing: BillingMonth, fmt: str) -> str:
-    """Swedish Excel reads UTF-8 with a byte-order mark, semicolons and decimal commas (`sv`);
-    `en` has commas and decimal points. Both start with the mark so that å, ä, ö survive."""
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";" if fmt == "sv" else ",", lineterminator="\r\n")
+    writer = spreadsheet.writer(out, fmt)
     writer.writerow(columns())
     for report, state, state_name in billing.rows:
         minutes = (Decimal(report.unavailable_seconds) / 60).quantize(Decimal("0.01"))
@@ -206,20 +184,20 @@ def write_csv(billing: BillingMonth, fmt: str) -> str:
             [
                 billing.label,
                 report.contract_id,
-                _text(report.contract.customer.name),
-                _text(report.contract.customer.org_number),
-                _text(report.terms.slug),
+                spreadsheet.text(report.contract.customer.name),
+                spreadsheet.text(report.contract.customer.org_number),
+                spreadsheet.text(report.terms.slug),
                 report.terms.version,
-                _number(report.availability_percent, fmt),
-                _number(report.terms.availability_target, fmt),
-                _number(report.discount_percent, fmt),
-                _number(report.monthly_fee, fmt),
-                _number(report.discount_amount, fmt),
+                spreadsheet.number(report.availability_percent, fmt),
+                spreadsheet.number(report.terms.availability_target, fmt),
+                spreadsheet.number(report.discount_percent, fmt),
+                spreadsheet.number(report.monthly_fee, fmt),
+                spreadsheet.number(report.discount_amount, fmt),
                 report.currency,
-                _number(minutes, fmt),
+                spreadsheet.number(minutes, fmt),
                 state_name,
-                _date(state.lapses_on),
-                _number(state.to_invoice, fmt),
+                spreadsheet.date(state.lapses_on),
+                spreadsheet.number(state.to_invoice, fmt),
             ]
         )
     return out.getvalue()

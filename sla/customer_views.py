@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from audit import services as audit
 from contracts.models import Contract, Customer
 from core.months import first_of, previous_month
 from sla import selectors
@@ -81,6 +82,7 @@ def contract_extras(contract: Contract) -> dict:
 @staff_member_required
 def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
+    audit.record_view(request, customer_id=customer.pk)
     contracts = list(
         Contract.objects.filter(customer=customer)
         .select_related("terms")

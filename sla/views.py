@@ -25,6 +25,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit import services as audit
 from contracts.api.serializers import contract_notices
 from contracts.delivery import delivery_status
 from contracts.models import Contract, NoticeChannel, ServiceTerms, TermsBook
@@ -624,6 +625,7 @@ def month_csv(request: HttpRequest) -> HttpResponse:
     month_data = billing.billing_month(year, month)
     if not month_data.ready:
         return _plain("\n".join(month_data.problems), 409)
+    audit.record_view(request, detail={"month": f"{year:04d}-{month:02d}", "format": fmt})
     response = HttpResponse(billing.write_csv(month_data, fmt), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-{year:04d}-{month:02d}-{fmt}.csv"'
     return response

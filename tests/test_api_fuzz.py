@@ -89,6 +89,38 @@ def test_the_api_keeps_its_schema_under_hostile_input(case, role, tokens):
     )
 
 
+@pytest.fixture
+def admin_token(in_process, admin_user, customer_a, staff_user):
+    """An administrator's token, and a log with rows of every shape: addresses of both kinds, a
+    customer, a ticket, details."""
+    from django.test import RequestFactory
+    from rest_framework.authtoken.models import Token
+
+    from audit import services as audit
+
+    audit.record("sign_in_failed", request=RequestFactory().get("/", REMOTE_ADDR="2001:db8::7"), actor_name="kim")
+    audit.record(
+        "viewed",
+        request=RequestFactory().get("/", REMOTE_ADDR="192.0.2.7"),
+        actor=staff_user,
+        customer=customer_a,
+        ticket_number="DST-2026-000001",
+        detail={"file": "trace.log"},
+    )
+    return Token.objects.create(user=admin_user).key
+
+
+# The audit log answers administrators alone (403 to the staff and customer above): read as one.
+@schema.include(path="/api/audit-events/").parametrize()
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_audit_log_keeps_its_schema_for_an_administrator(case, admin_token):
+    case.call_and_validate(
+        headers={"Authorization": f"Token {admin_token}", "Accept-Language": "en"},
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[schema_valid_requests_are_taken],
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

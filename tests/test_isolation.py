@@ -183,6 +183,8 @@ ROUTES = {
     "claim-list": "customer",
     "claim-detail": "customer",
     "claim-decide": "staff",
+    # Administrators only (superusers, or staff given "Can view audit event"): staff-only and more.
+    "audit-event-list": "staff",
     "tmf621-ticket-list": "customer",
     "tmf621-ticket": "customer",
     "tmf621-hub-list": "customer",

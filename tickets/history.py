@@ -135,6 +135,8 @@ def describe(event, zone: str, terms=None) -> str:
         sentence = _reference_sentence(who, new)
     elif field == "retention":
         sentence = _("Personal data removed after the retention period: %(what)s.") % {"what": new}
+    elif field == "erasure":
+        sentence = _("The reporter's personal data erased at their request: %(what)s.") % {"what": new}
     else:
         sentence = _("%(who)s changed %(field)s from %(old)s to %(new)s.") % {
             "who": who,
@@ -142,7 +144,7 @@ def describe(event, zone: str, terms=None) -> str:
             "old": old or "–",
             "new": new or "–",
         }
-    if event.note and field != "retention":
+    if event.note and field not in ("retention", "erasure"):
         text = note_text(event.note, zone, terms)
         if text and text != str(NOTES["reported"]):
             sentence = f"{sentence} {text}" if text.endswith(".") else f"{sentence} ({text})"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from audit import services as audit
 from contracts.models import ContactPerson
 from core.web import month_asked
 from tickets import attachments, satisfaction, selectors, services
@@ -134,6 +135,10 @@ def attachment_preview(request: HttpRequest, number: str, attachment_id: int) ->
     content_type = attachments.preview_type(attachment)
     if content_type is None:
         raise Http404
+    if request.user.is_staff:
+        audit.record_view(
+            request, customer_id=ticket.customer_id, ticket_number=ticket.number, detail={"file": attachment.filename}
+        )
     response = FileResponse(
         attachment.file.storage.open(attachment.file.name, "rb"),
         as_attachment=False,

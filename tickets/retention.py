@@ -13,6 +13,7 @@ add up. Each ticket is done once (`anonymised_at`) and says so in its history.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -67,14 +68,15 @@ _Text = TypeVar("_Text", str, None)
 
 
 def scrub(text: _Text, regions, known=()) -> _Text:
-    """`text` with every phone number in it masked: the ticket's own numbers as stored, and any
+    """`text` with every phone number in it masked: the `known` texts (the ticket's own numbers as
+    stored; a person's names and addresses at their erasure) as whole words in any case, and any
     number a person wrote in a form valid in one of `regions` (dates and ticket numbers are not
     valid phone numbers, so they stay)."""
     if not text:
         return text
-    for number in known:
-        if number:
-            text = text.replace(number, MASK)
+    for word in known:
+        if word:
+            text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", MASK, text, flags=re.IGNORECASE)
     spans = set()
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
@@ -104,7 +106,7 @@ def apply(*, now: datetime.datetime | None = None, months: int | None = None, ba
             )
             if not tickets:
                 return result
-            _anonymise(tickets, now, result)
+            anonymise(tickets, now=now, result=result)
 
 
 # The text fields of a ticket's rows that can hold a phone number someone wrote.
@@ -115,12 +117,26 @@ TEXTS = (
 )
 
 
-def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionResult) -> None:
-    """One batch: a query and a bulk write per table, whatever the number of rows."""
-    masks = {}  # ticket id → (regions, the ticket's own numbers)
+def regions_of(ticket: Ticket) -> list[str]:
+    """Where the numbers written on a ticket are read as phone numbers (select_related
+    "contract__terms")."""
+    return list(dict.fromkeys([*(ticket.contract.terms.a_number_countries or []), *FALLBACK_REGIONS]))
+
+
+def anonymise(
+    tickets: list[Ticket],
+    *,
+    now: datetime.datetime,
+    result: RetentionResult,
+    known: tuple[str, ...] = (),
+    erasure: bool = False,
+) -> None:
+    """One batch (locked, with "contract__terms"): a query and a bulk write per table, whatever
+    the number of rows. `known`: texts masked besides phone numbers, and `erasure`: done for the
+    reporter's request (sla.personal_data), not for the retention period; the history says which."""
+    masks = {}  # ticket id → (regions, the ticket's own numbers and the known texts)
     for ticket in tickets:
-        regions = list(dict.fromkeys([*(ticket.contract.terms.a_number_countries or []), *FALLBACK_REGIONS]))
-        masks[ticket.pk] = (regions, [n for n in (ticket.a_number, ticket.b_number) if n])
+        masks[ticket.pk] = (regions_of(ticket), [*(n for n in (ticket.a_number, ticket.b_number) if n), *known])
         ticket.a_number = country_code(ticket.a_number) if ticket.a_number else ""
         ticket.b_number = country_code(ticket.b_number) if ticket.b_number else ""
         ticket.description = scrub(ticket.description, *masks[ticket.pk])
@@ -169,12 +185,14 @@ def _anonymise(tickets: list[Ticket], now: datetime.datetime, result: RetentionR
         TicketEvent(
             ticket=ticket,
             actor=None,
-            field="retention",
+            field="erasure" if erasure else "retention",
             old_value=None,
             new_value=f"{len(files[ticket.pk])} attachments, {links[ticket.pk]} links to files, "
             f"{emails_of[ticket.pk]} e-mails removed; "
-            "phone numbers masked",
-            note=f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
+            + ("phone numbers, names and addresses masked" if known else "phone numbers masked"),
+            note="manage.py personal_data erase"
+            if erasure
+            else f"closed {ticket.closed_at:%Y-%m-%d}; RETENTION_MONTHS",
         )
         for ticket in tickets
     )

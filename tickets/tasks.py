@@ -6,6 +6,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from audit import services as audit
 from core.mail import MAX_ATTEMPTS
 from tickets import mailbox, notifications, retention, services
 from tickets.models import Notification
@@ -71,5 +72,7 @@ def poll_mailbox() -> str:
 
 @shared_task(acks_late=True)
 def apply_retention() -> str:
-    """Personal data of tickets closed longer than RETENTION_MONTHS ago."""
-    return str(retention.apply())
+    """Personal data of tickets closed longer than RETENTION_MONTHS ago, and the audit log's rows
+    older than AUDIT_RETENTION_DAYS."""
+    done = retention.apply()
+    return f"{done}; {audit.expire()} audit events removed"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from audit import services as audit
 from contracts.models import Contract, Customer, ServiceTerms
 from core import idempotency
 from core.api.pagination import LargeListPaginator, cached_count
@@ -221,6 +222,10 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
     attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
     if attachment.message is not None and attachment.message.internal and not request.user.is_staff:
         raise Http404
+    if request.user.is_staff:
+        audit.record_view(
+            request, customer_id=ticket.customer_id, ticket_number=ticket.number, detail={"file": attachment.filename}
+        )
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -562,6 +567,7 @@ def _without_page(query) -> str:
 def desk_ticket(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _ticket_for_desk(request, number)
     staff_notices.mark_read(request.user, ticket)
+    audit.record_view(request, customer_id=ticket.customer_id, ticket_number=ticket.number)
     return render(request, "tickets/desk_ticket.html", _desk_ticket_context(request, ticket))
 
 
@@ -800,6 +806,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_raw(request: HttpRequest, pk: int) -> HttpResponse:
     """An e-mail exactly as it was received, with every attachment, to open in a mail program."""
     record = get_object_or_404(InboundEmail, pk=pk)
+    audit.record_view(request, detail={"email": record.pk, "sender": record.sender})
     response = HttpResponse(bytes(record.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="email-{record.pk}.eml"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -2,8 +2,13 @@
 the parameter, instead of silently filtering nothing (the staff pages stay forgiving, as a
 search box is)."""
 
+import datetime
+
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
+
+from core.validation import EARLIEST
 
 
 def whole_number(value: str) -> bool:
@@ -18,6 +23,30 @@ def an_id(value: str) -> bool:
 
 def yes_or_no(value: str) -> bool:
     return value.strip().lower() in {"1", "0", "true", "false", "yes", "no"}
+
+
+def not_blank(value: str) -> bool:
+    return bool(value.strip())
+
+
+def time_of(value: str) -> datetime.datetime | None:
+    """A date and time with its offset, in 2000 or later (an earlier one is a typing error, as
+    everywhere in the API); None for anything else. A "+" sent unencoded arrives as a space."""
+    try:
+        moment = parse_datetime(value.strip().replace(" ", "+"))
+    except ValueError:  # well formed but impossible: 2026-13-45T00:00:00Z
+        return None
+    if moment is None or moment.tzinfo is None or moment < EARLIEST:
+        return None
+    # In UTC: PostgreSQL takes offsets of at most 15 hours (ISO 8601 allows 23:59).
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # past the last moment of year 9999 in UTC: after every time there is
+        return datetime.datetime.max.replace(tzinfo=datetime.UTC)
+
+
+def a_time(value: str) -> bool:
+    return time_of(value) is not None
 
 
 def one_of(*choices: str):
@@ -50,6 +79,12 @@ def check(params, **rules) -> None:
                 message = _("%(name)s must be an id, a whole number from 1.")
             elif rule is yes_or_no:
                 message = _("%(name)s must be true or false.")
+            elif rule is not_blank:
+                message = _("%(name)s must not be blank.")
+            elif rule is a_time:
+                message = _(
+                    "%(name)s must be a date and time in 2000 or later with its offset, e.g. 2026-10-02T14:05:00+02:00."
+                )
             else:
                 message = _("%(name)s must be one of: %(choices)s.")
             errors[name] = [message % {"name": name, "choices": ", ".join(getattr(rule, "choices", ()))}]

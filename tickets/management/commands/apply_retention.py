@@ -2,13 +2,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from audit import services as audit
+from audit.models import AuditEvent
 from tickets import retention
 
 
 class Command(BaseCommand):
     help = (
         "Remove attachments and e-mails and mask phone numbers of tickets closed longer than "
-        "RETENTION_MONTHS ago (beat runs it nightly)."
+        "RETENTION_MONTHS ago, and the audit log's rows older than AUDIT_RETENTION_DAYS (beat runs it nightly)."
     )
 
     def add_arguments(self, parser):
@@ -28,5 +30,10 @@ class Command(BaseCommand):
         if dry_run:
             count = retention.due(now, months).count()
             self.stdout.write(f"{count} tickets closed before {retention.cutoff(now, months):%Y-%m-%d} are due")
+            before = audit.cutoff(now, settings.AUDIT_RETENTION_DAYS)
+            self.stdout.write(
+                f"{AuditEvent.objects.filter(at__lt=before).count()} audit events before {before:%Y-%m-%d} are due"
+            )
             return
         self.stdout.write(str(retention.apply(now=now, months=months)))
+        self.stdout.write(f"{audit.expire(now=now)} audit events removed")
