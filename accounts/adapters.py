@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from config.middleware import client_ip
+from core.web import client_ip
 
 # RFC 8176 values that say more than a password was used.
 SECOND_FACTOR_AMR = frozenset({"mfa", "otp", "hwk", "swk"})

@@ -15,6 +15,8 @@ from django.dispatch import receiver
 
 from accounts.middleware import SSO_SECOND_FACTOR
 from accounts.services import end_sessions
+from audit.models import Action
+from audit.services import record
 
 
 def end_other_sessions(request, user) -> int:
@@ -30,13 +32,39 @@ def _provider_second_factor(sender, request, user, **kwargs) -> None:
 @receiver(mfa_signals.authenticator_added)
 def _factor_added(sender, request, user, authenticator, **kwargs) -> None:
     record_authentication(request, user, "mfa", type=authenticator.type)
-    end_other_sessions(request, user)
+    ended = end_other_sessions(request, user)
+    record(
+        Action.SECOND_FACTOR_ADDED,
+        request=request,
+        subject_user=user,
+        what=authenticator.type,
+        detail={"other_sessions_ended": ended},
+    )
 
 
 @receiver(mfa_signals.authenticator_removed)
+def _factor_removed(sender, request, user, authenticator, **kwargs) -> None:
+    ended = end_other_sessions(request, user)
+    record(
+        Action.SECOND_FACTOR_REMOVED,
+        request=request,
+        subject_user=user,
+        what=authenticator.type,
+        detail={"other_sessions_ended": ended},
+    )
+
+
 @receiver(mfa_signals.authenticator_reset)
-def _factor_changed(sender, request, user, authenticator, **kwargs) -> None:
-    end_other_sessions(request, user)
+def _factor_renewed(sender, request, user, authenticator, **kwargs) -> None:
+    # New recovery codes: the old ones are gone, as a removed factor is.
+    ended = end_other_sessions(request, user)
+    record(
+        Action.SECOND_FACTOR_ADDED,
+        request=request,
+        subject_user=user,
+        what=authenticator.type,
+        detail={"renewed": True, "other_sessions_ended": ended},
+    )
 
 
 @receiver(mfa_signals.authentication_failed)

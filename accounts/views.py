@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
+from audit.models import Action
+from audit.services import record
+
 
 class LoginView(AllauthLoginView):
     """The one sign-in page: a password, and the single sign-on button when one is configured."""
@@ -96,5 +99,6 @@ def session_end(request: HttpRequest, pk: int) -> HttpResponse:
     if session.session_key == request.session.session_key:
         return redirect("account_logout")
     session.end()
+    record(Action.SESSION_ENDED, request=request, subject_user=request.user, detail={"ip": session.ip or ""})
     messages.success(request, _("The session was ended."))
     return redirect("usersessions_list")

@@ -46,7 +46,9 @@ def _sign_in_failed(sender, credentials=None, request=None, **kwargs) -> None:
     # The user name tried; Django has already replaced the password in `credentials`, and it is
     # never read here.
     tried = (credentials or {}).get(User.USERNAME_FIELD) or ""
-    record(Action.SIGN_IN_FAILED, request=request, actor_name=str(tried))
+    # A wrong second-factor code (accounts.signals) counts as a failed sign-in, and says so.
+    detail = {"second_factor": True} if kwargs.get("second_factor") else None
+    record(Action.SIGN_IN_FAILED, request=request, actor_name=str(tried), detail=detail)
 
 
 @receiver(user_logged_out)

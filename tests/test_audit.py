@@ -64,9 +64,9 @@ def ticket(contract_a, customer_a_user, settings, tmp_path):
 
 
 def test_a_wrong_password_a_right_one_and_signing_out_are_each_recorded(client, customer_a_user):
-    wrong = client.post("/accounts/login/", {"username": "alfa-user", "password": "not-my-password"})
+    wrong = client.post("/accounts/login/", {"login": "alfa-user", "password": "not-my-password"})
     assert wrong.status_code == 200  # the form again, with its error
-    client.post("/accounts/login/", {"username": "alfa-user", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "alfa-user", "password": PASSWORD})
     client.post("/accounts/logout/")
     failed, signed_in, signed_out = events()
     assert (failed.action, failed.actor, failed.actor_name, failed.ip) == (
@@ -86,7 +86,7 @@ def test_a_wrong_password_a_right_one_and_signing_out_are_each_recorded(client, 
 
 
 def test_a_failed_sign_in_keeps_the_name_tried_even_when_nobody_has_it(client):
-    client.post("/accounts/login/", {"username": "root", "password": "toor"})
+    client.post("/accounts/login/", {"login": "root", "password": "toor"})
     [failed] = events(Action.SIGN_IN_FAILED)
     assert failed.actor_name == "root" and failed.actor is None
 
@@ -104,7 +104,7 @@ def test_single_sign_on_names_its_own_action_on_the_request(customer_a_user):
 
 def test_behind_the_proxy_the_address_it_appended_is_recorded_and_nonsense_is_left_out(client, settings):
     settings.BEHIND_TLS_PROXY = True
-    client.post("/accounts/login/", {"username": "a", "password": "b"}, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4")
+    client.post("/accounts/login/", {"login": "a", "password": "b"}, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4")
     audit.record(Action.SIGN_IN_FAILED, request=RequestFactory().get("/", HTTP_X_FORWARDED_FOR="unknown"))
     assert [event.ip for event in events()] == ["198.51.100.4", None]
 
@@ -425,7 +425,7 @@ def csv_rows(response, delimiter):
 
 
 def test_the_admin_downloads_the_filtered_list_as_swedish_or_english_excel_reads_it(admin_client, log, client):
-    client.post("/accounts/login/", {"username": '=HYPERLINK("http://evil.example")', "password": "x"})
+    client.post("/accounts/login/", {"login": '=HYPERLINK("http://evil.example")', "password": "x"})
     page = admin_client.get("/admin/audit/auditevent/?action__exact=viewed", HTTP_ACCEPT_LANGUAGE="en")
     assert 'href="/admin/audit/auditevent/csv/?action__exact=viewed"' in page.content.decode()
     swedish = admin_client.get("/admin/audit/auditevent/csv/?action__exact=viewed", HTTP_ACCEPT_LANGUAGE="sv")

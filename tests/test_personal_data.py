@@ -122,7 +122,7 @@ def anna(customer_a, contract_a, staff_user, client):
             actor=user,
         )
         send_pending()
-    client.post("/accounts/login/", {"username": "anna.eriksson", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "anna.eriksson", "password": PASSWORD})
     client.logout()
     return {"user": user, "contact": contact, "bo": bo, "web": web, "mailed": mailed, "bos": bos, "claim": claim}
 
@@ -255,7 +255,7 @@ def test_erasing_masks_her_everywhere_and_keeps_what_the_figures_need(
     user = get_user_model().objects.get(pk=anna["user"].pk)
     assert (user.username, user.email, user.first_name, user.is_active) == (f"erased-{user.pk}", "", "", False)
     assert not user.has_usable_password()
-    refused = client.post("/accounts/login/", {"username": "anna.eriksson", "password": PASSWORD})
+    refused = client.post("/accounts/login/", {"login": "anna.eriksson", "password": PASSWORD})
     assert refused.status_code == 200 and "_auth_user_id" not in client.session
     client.force_login(staff_user)
     page = client.get(f"/desk/tickets/{web.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

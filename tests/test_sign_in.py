@@ -18,6 +18,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from audit.models import AuditEvent
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Staff-Secret-4711"
@@ -106,6 +108,8 @@ def test_staff_must_add_a_second_factor_before_any_staff_page_and_give_it_at_eve
 
     secret = enrol_totp(client)
     assert Authenticator.objects.filter(user=staff, type="recovery_codes").exists()  # ten, made with the first factor
+    added = AuditEvent.objects.filter(action="second_factor_added", subject_user=staff).order_by("id")
+    assert [event.what for event in added] == ["totp", "recovery_codes"] and added[0].actor == staff
     assert client.get("/desk/").status_code == 200  # the code just typed counts for this session
 
     # The next sign-in asks for the code after the password.
@@ -151,6 +155,8 @@ def test_wrong_codes_count_towards_the_sign_in_lockout(staff, required, settings
         assert guesser.post("/accounts/2fa/authenticate/", {"code": wrong}).status_code == 200
         locked = guesser.post("/accounts/2fa/authenticate/", {"code": wrong})
         assert locked.status_code == 429
+        failed = AuditEvent.objects.filter(action="sign_in_failed", actor_name="linnea")
+        assert failed.count() == 3 and all(event.detail == {"second_factor": True} for event in failed)
         # The attempt is over; the right code no longer signs in, nor does the right password.
         assert guesser.post("/accounts/2fa/authenticate/", {"code": totp(secret, at)})["Location"].startswith(
             "/accounts/login/"
@@ -206,6 +212,7 @@ def test_a_user_sees_their_sessions_and_ends_one(client, customer_a_user):
     assert ended.status_code == 302
     assert phone.get("/portal/")["Location"].startswith("/accounts/login/")
     assert client.get("/portal/").status_code == 200
+    assert AuditEvent.objects.filter(action="session_ended", subject_user=customer_a_user).count() == 1
 
 
 def test_a_new_password_ends_the_other_sessions(client, customer_a_user):
@@ -281,6 +288,8 @@ def test_an_administrator_resets_a_lost_factor(admin_client, staff):
     assert answer.status_code == 200
     assert not Authenticator.objects.filter(user=staff).exists()
     assert not UserSession.objects.filter(user=staff).exists()
+    (reset,) = AuditEvent.objects.filter(action="second_factor_reset")
+    assert reset.subject_user == staff and reset.actor.is_superuser and reset.what == "totp"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ a staff member of the operator's directory signs in to the desk through it."""
 import pytest
 from django.contrib.auth import get_user_model
 
+from audit.models import AuditEvent
 from tests.oidc_server import Account
 from tests.test_browser import CHROMIUM, browser, plain_http_cookies  # noqa: F401 - fixtures, found by their names
 
@@ -56,6 +57,8 @@ def test_a_staff_member_whose_provider_asked_for_a_second_factor_goes_straight_t
     assert page.get_by_role("link", name="Queue").is_visible()
     mika = get_user_model().objects.get(email="mika@operator.example")
     assert mika.is_staff  # a member of the staff group, new here
+    (signed_in,) = AuditEvent.objects.filter(action="sso_signed_in", actor=mika)
+    assert signed_in.detail["amr"] == ["pwd", "mfa"]
 
 
 def test_a_sign_on_without_a_second_factor_is_asked_for_the_desks_own(browser, live_server, sign_on):  # noqa: F811

@@ -12,7 +12,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Each app may use the ones before it, never one after it.
-LAYERS = ["core", "contracts", "audit", "tickets", "sla", "tmf621"]
+LAYERS = ["core", "contracts", "audit", "tickets", "sla", "tmf621", "accounts"]
 # What of the project's configuration an app may use: the broker hand-over and the database's
 # connection options. The rest of config (settings, URLs, the WSGI and Celery entry points)
 # stands above every app.
