@@ -35,23 +35,27 @@ def authenticate(request: HttpRequest) -> HttpResponseBase:
     """allauth's second step of the sign-in, refused while the user name and address are locked
     out: wrong codes count as wrong passwords, so five of them end the attempt."""
     pending = stagekit.unstash_login(request, peek=True)
-    if pending is not None and pending.user is not None:
-        credentials = {"username": pending.user.get_username()}
-        if AxesProxyHandler.is_locked(request, credentials):
-            stagekit.clear_login(request)
-            return get_lockout_response(request, credentials=credentials)
+    username = pending.user.get_username() if pending is not None and pending.user is not None else None
+    if username is not None and (locked := _locked_out(request, username)) is not None:
+        return locked
     response = mfa_views.authenticate(request)
-    if request.method == "POST" and pending is not None and pending.user is not None:
-        credentials = {"username": pending.user.get_username()}
-        if AxesProxyHandler.is_locked(request, credentials):
-            stagekit.clear_login(request)
-            return get_lockout_response(request, credentials=credentials)
+    if username is not None and request.method == "POST" and (locked := _locked_out(request, username)) is not None:
+        return locked
     return response
+
+
+def _locked_out(request: HttpRequest, username: str) -> HttpResponse | None:
+    """The lockout answer, the pending sign-in ended, when the pair is locked; else None."""
+    credentials = {"username": username}
+    if not AxesProxyHandler.is_locked(request, credentials):
+        return None
+    stagekit.clear_login(request)
+    return get_lockout_response(request, credentials=credentials)
 
 
 @login_required
 def second_factor_required(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/second_factor_required.html", {"next": request.GET.get("next", "")})
+    return render(request, "accounts/second_factor_required.html")
 
 
 @login_required
