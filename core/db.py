@@ -1,8 +1,10 @@
-"""Writes the ORM has no words for."""
+"""Statements the ORM has no words for, or whose words cost more than their answer."""
 
 from __future__ import annotations
 
-from django.db import connections
+from collections.abc import Sequence
+
+from django.db import connections, router
 from django.db.models import NOT_PROVIDED, Expression, F, Model, QuerySet, Value
 
 
@@ -34,3 +36,13 @@ def insert_select(rows: QuerySet, model: type[Model], **values: Expression | F) 
             params,
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def any_row(model: type[Model], where: str, params: Sequence = ()) -> bool:
+    """Whether `model`'s table holds a row meeting `where` (SQL over its own columns, `%s` for
+    `params`). For a check on a hot path that usually finds nothing: the ORM spends a millisecond
+    of Python building a join the database answers in a tenth, this statement about 0.1 ms."""
+    connection = connections[router.db_for_read(model)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1", params)
+        return cursor.fetchone() is not None

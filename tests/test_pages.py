@@ -77,8 +77,8 @@ class TestFaultReportForm:
         # the contract chosen and the terms in force, read once); 4 SAVEPOINT; 5 SAVEPOINT; 6 the
         # form token taken (a token kept past its hours is forgotten only when it comes again);
         # 7 RELEASE; 8 SAVEPOINT (ticket_create); 9 the next ticket number; 10 the ticket;
-        # 11 its history entry; 12 the TMF621 listeners; 13 the acknowledgement; 14 the account
-        # managers; 15 RELEASE; 16 the form token's answer kept; 17 RELEASE. Outside a test, 4
+        # 11 its history entry; 12 whether any TMF621 listener may hear; 13 the acknowledgement;
+        # 14 whether the contract has account managers; 15 RELEASE; 16 the form token's answer kept; 17 RELEASE. Outside a test, 4
         # and 17 are BEGIN and COMMIT, which are not counted.
         with travel(at(2026, 10, 1, 13, 0)):
             customer_client.post("/portal/report/", form_data(contract_a))  # starts the year's numbers

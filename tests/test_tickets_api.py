@@ -197,8 +197,9 @@ class TestTheReport:
         # whether a later version of them exists (none: they are the terms in force); 3 SAVEPOINT
         # (ticket_create's transaction: outside a test it is BEGIN, which is not counted); 4 the
         # next ticket number, taken and read in one UPDATE; 5 the ticket; 6 its history entry;
-        # 7 the TMF621 listeners to tell; 8 the acknowledgement; 9 the contract's account
-        # managers to tell; 10 RELEASE SAVEPOINT. The answer is the ticket as written: no read.
+        # 7 whether any TMF621 listener may hear of it (none: nobody is read); 8 the
+        # acknowledgement; 9 whether the contract has account managers (none: nobody is read);
+        # 10 RELEASE SAVEPOINT. The answer is the ticket as written: no read.
         with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0)):
             report(client, contract_a)  # the year's first report also starts the year's numbers
             with django_assert_num_queries(10):
