@@ -462,6 +462,32 @@ class TestLinksToFiles:
         assert staff_api.get(f"/api/tickets/{ticket.pk}/").json()["attachment_references"][0]["added_by"] == "staffer"
         assert set(body) - {"attachment_references"} == set(created) - {"attachment_references"}
 
+    def test_two_answers_made_side_by_side_each_speak_to_their_own_reader(
+        self, customer_a_api, staff_user, customer_a_user, contract_a, rf
+    ):
+        """Each serializer's fields, copied from those its class worked out once, are bound to it
+        alone: one made for a customer and one for staff, both before either answers."""
+        from tickets import services
+        from tickets.api.serializers import TicketSerializer
+
+        ticket = Ticket.objects.get(pk=report(customer_a_api, contract_a).json()["id"])
+        staff_user.first_name = "Stina"
+        staff_user.save()
+        services.ticket_assign(ticket=ticket, actor=staff_user, assignee=staff_user)
+        references.reference_add(ticket=ticket, actor=staff_user, url="https://f.example/trace", name="Trace")
+        ticket = Ticket.objects.prefetch_related("attachment_references__added_by").get(pk=ticket.pk)
+        readers = []
+        for user in (customer_a_user, staff_user):
+            request = rf.get("/api/tickets/")
+            request.user = user
+            readers.append(TicketSerializer(ticket, context={"request": request}))
+        for serializer in readers:
+            assert serializer.fields["assignee"].parent is serializer
+        customer, staff = (serializer.data for serializer in readers)
+        assert (customer["assignee"], customer["attachment_references"][0]["added_by"]) == ("Stina", "Stina")
+        assert (staff["assignee"], staff["attachment_references"][0]["added_by"]) == ("staffer", "staffer")
+        assert customer["allowed_actions"] == ["reply", "withdraw"] and "resolve" in staff["allowed_actions"]
+
     def test_links_are_not_written_here(self, customer_a_api, contract_a):
         created = report(customer_a_api, contract_a).json()
         link = {"name": "x", "url": "https://f.example/x"}

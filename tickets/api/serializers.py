@@ -111,7 +111,7 @@ class TicketSerializer(FieldsBuiltOnce, StrictFields, serializers.ModelSerialize
         return ticket.is_service_start_breached(now)
 
 
-class TicketCreateSerializer(StrictFields, serializers.Serializer):
+class TicketCreateSerializer(FieldsBuiltOnce, StrictFields, serializers.Serializer):
     """The fault report as integrators send it (API.md). Rules live in tickets.services."""
 
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
