@@ -6,12 +6,12 @@ import datetime
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.authentication import TokenAuthentication
 from core.api.fields import NO_NUL, AwareDateTimeField, ExactInteger, ExactSlug, ExactText, StrictFields
 from sla import monitoring
 from sla.models import OutageSource
