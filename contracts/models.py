@@ -579,6 +579,9 @@ _MEMBERS_CONTRACT = Prepared(
     Contract, lambda user_id, pk: Contract.objects.of_member(user_id).with_terms().filter(pk=pk), -1, -2
 )
 _ANY_CONTRACT = Prepared(Contract, lambda pk: Contract.objects.with_terms().filter(pk=pk), -1)
+_MEMBERS_CONTRACTS = Prepared(
+    Contract, lambda user_id: Contract.objects.of_member(user_id).with_terms().order_by("id"), -1
+)
 
 
 def visible_with_terms(user, pk: int) -> Contract | None:
@@ -588,6 +591,13 @@ def visible_with_terms(user, pk: int) -> Contract | None:
     if user.is_staff:
         return _ANY_CONTRACT.first(pk)
     return _MEMBERS_CONTRACT.first(user.pk, pk)
+
+
+def all_visible_with_terms(user) -> list[Contract]:
+    """`list(Contract.objects.visible_to(user).with_terms().order_by("id"))`: a customer's report form."""
+    if not user.is_authenticated or user.is_staff:
+        return list(Contract.objects.visible_to(user).with_terms().order_by("id"))
+    return _MEMBERS_CONTRACTS.all(user.pk)
 
 
 class TermsBook:

@@ -70,22 +70,30 @@ class Prepared:
 
     def first(self, *values):
         """The first instance found with these values, or None."""
+        found = self._fetch(values, every=False)
+        return found[0] if found else None
+
+    def all(self, *values) -> list:
+        """Every instance found with these values."""
+        return self._fetch(values, every=True)
+
+    def _fetch(self, values: tuple, every: bool) -> list:
         db = router.db_for_read(self._model)
         compiled = getattr(self._compiled, db, None) or self._compile(db)
         sql, params, slots, compiler, populators, start, end, names = compiled
         params = [param if slot is None else values[slot] for param, slot in zip(params, slots)]
         with connections[db].cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        [row] = compiler.results_iter([[row]])  # the fields' conversions from the database
-        instance = self._model.from_db(db, names, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        for name, position in compiler.annotation_col_map.items():
-            setattr(instance, name, row[position])
-        return instance
+            rows = cursor.fetchall() if every else cursor.fetchmany(1)
+        found = []
+        for row in compiler.results_iter([rows]):  # with the fields' conversions from the database
+            instance = self._model.from_db(db, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, position in compiler.annotation_col_map.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
 
     def _compile(self, db: str) -> tuple:
         queryset = self._build(*self._samples)

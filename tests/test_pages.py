@@ -1,6 +1,7 @@
 """The customers' portal and the staff desk, through the Django test client."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -86,6 +87,24 @@ class TestFaultReportForm:
                 response = customer_client.post("/portal/report/", {**form_data(contract_a), "once": "a-token"})
         assert response.status_code == 302
         assert Ticket.objects.get(number="DST-2026-000002").channel == "web"
+
+    def test_a_customer_with_two_contracts_chooses_among_their_own_only(
+        self, customer_client, customer_a, contract_a, contract_b, dstny, django_assert_num_queries
+    ):
+        second = ContractFactory(customer=customer_a, terms=dstny, description="Växel Kista")
+        with travel(at(2026, 10, 1, 13, 0)):
+            page = customer_client.get("/portal/report/").content.decode()
+            # The form again with its errors: the session, its user, and the contracts with their
+            # terms, read once and shown as the choices.
+            with django_assert_num_queries(3):
+                again = customer_client.post("/portal/report/", form_data(second, a_number="")).content.decode()
+            other = customer_client.post("/portal/report/", form_data(contract_b)).content.decode()
+        choices = re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', page)
+        assert [int(pk) for pk, _, _ in choices] == [contract_a.pk, second.pk]
+        assert choices[0][2] == dstny.name and choices[1][2].startswith("Växel Kista – ")
+        assert f'<option value="{second.pk}" selected>' in again and 'id="id_a_number_error"' in again
+        assert "Select a valid choice." in other and f'value="{contract_b.pk}"' not in other
+        assert not Ticket.objects.exists()
 
     def test_errors_name_the_field_and_store_nothing(self, customer_client, contract_a):
         with travel(at(2026, 10, 1, 13, 0)):
