@@ -1,13 +1,17 @@
-"""Statements the hot paths run without the ORM building them each time (core.db): they answer
-as the ORM's own query would, and a lookup that cannot be compiled once is refused."""
+"""Statements the hot paths run without the ORM building them each time (core.db, and the token,
+session and contract lookups built on it): they answer as the ORM's own query would, and a
+lookup that cannot be compiled once is refused."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from contracts.models import Contract, ServiceTerms, visible_with_terms
@@ -114,3 +118,17 @@ class TestToken:
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         response = client.get("/api/contracts/")
         assert (response.status_code, response.json()) == (401, {"detail": "User inactive or deleted."})
+
+
+class TestSessions:
+    def test_a_session_signs_its_user_in_until_it_expires(self, client, customer_a_user, contract_a):
+        client.force_login(customer_a_user)
+        assert client.get("/portal/").status_code == 200
+        Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+        response = client.get("/portal/")
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+    def test_a_session_key_nobody_has_signs_nobody_in(self, client, customer_a_user):
+        client.force_login(customer_a_user)
+        Session.objects.all().delete()
+        assert client.get("/portal/").status_code == 302
