@@ -15,7 +15,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from contracts.models import Contract, ServiceTerms, visible_with_terms
-from core.db import Prepared, any_row
+from core.db import Prepared, any_row, insert_unless_taken
+from core.models import IdempotentRequest
 from tests.conftest import api_client
 from tests.factories import ContractFactory
 
@@ -132,3 +133,15 @@ class TestSessions:
         client.force_login(customer_a_user)
         Session.objects.all().delete()
         assert client.get("/portal/").status_code == 302
+
+
+class TestInsertUnlessTaken:
+    def test_writes_a_new_row_and_leaves_a_taken_one_as_it_was(self, customer_a_user):
+        first = IdempotentRequest(user=customer_a_user, key="k", fingerprint="a", status_code=0)
+        assert insert_unless_taken(first, "user", "key") and first.pk is not None
+        second = IdempotentRequest(user=customer_a_user, key="k", fingerprint="b", status_code=201)
+        assert not insert_unless_taken(second, "user", "key") and second.pk is None
+        kept = IdempotentRequest.objects.get()
+        assert (kept.pk, kept.fingerprint, kept.status_code) == (first.pk, "a", 0)
+        assert kept.created_at == first.created_at  # stored as the ORM stores a time
+        assert IdempotentRequest.objects.filter(created_at__lte=first.created_at).count() == 1
