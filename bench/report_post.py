@@ -45,7 +45,7 @@ import uuid
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tickets_list import SMOKE, prepare_environment, size  # noqa: E402 - after the path
+from bench.tickets_list import SMOKE, backend_cpu, prepare_environment, size  # noqa: E402 - after the path
 
 HELPDESK = "django-helpdesk==2.6.1"  # the newest release, which supports Django 5.2
 PEER_DIR = ROOT / "var" / "bench-helpdesk"
@@ -54,12 +54,6 @@ WARM_UP = 20
 
 
 # The timing loop, the same for ours and the peer's --------------------------------------------
-
-
-def backend_cpu(pid: int) -> float:
-    """User and system CPU seconds of a local PostgreSQL backend so far."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(label: str, send, requests: int, backend_pid: int) -> dict:
