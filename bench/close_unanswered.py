@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from tickets_list import fill, prepare_environment, size
+from tickets_list import backend_cpu, fill, prepare_environment, size
 
 TICKETS = size(1_000_000, 1_000)
 OVERDUE = int(os.environ.get("OVERDUE", size(100_000, 100)))
@@ -61,7 +61,10 @@ def main() -> None:
         print("plan of the claim query, with the overdue tickets waiting:")
         for (line,) in cursor.fetchall():
             print("  " + line)
-    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    began, cpu, backend_began = time.perf_counter(), time.process_time(), backend_cpu(backend)
     if os.environ.get("PROFILE"):
         import cProfile
         import pstats
@@ -72,7 +75,12 @@ def main() -> None:
     else:
         closed = services.close_unanswered()
     elapsed = time.perf_counter() - began
+    cpu, backend_used = time.process_time() - cpu, backend_cpu(backend) - backend_began
     print(f"close_unanswered: closed {closed:,} in {elapsed:.1f} s ({closed / elapsed:,.0f} per second)")
+    print(
+        f"  CPU: this process {cpu:.1f} s, its PostgreSQL backend {backend_used:.1f} s "
+        f"({closed / (cpu + backend_used):,.0f} tickets per CPU second; load average {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"  wrote {TicketEvent.objects.count() - events:,} history entries, "
         f"{Message.objects.count() - messages:,} messages, {Notification.objects.count():,} notifications"

@@ -1,7 +1,7 @@
 """The cost of one fault report, ours beside django-helpdesk's public submit form, on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/report_post.py [--requests 500] [--no-peer]
+        .venv/bin/python bench/report_post.py [--requests 500] [--rounds 1] [--no-peer]
 
 Ours runs in the database `servicedesk_bench_report` beside the one named: a customer with one
 Dstny contract, a primary contact (the acknowledgement's second reader), a user of the customer
@@ -26,7 +26,9 @@ mail backend here); ours hands the acknowledgement to a worker.
 For each kind it prints, per request, the wall time (p50, p95), the CPU of this process (p50,
 p95, mean: middleware, view, forms, serialisers, templates, the database driver), the CPU of the
 PostgreSQL backend serving it (its /proc counters over the whole run divided by the requests:
-the kernel counts in 10 ms ticks) and the two together.
+the kernel counts in 10 ms ticks) and the two together. Other work on the machine moves these
+figures: `--rounds N` times ours and the peer's in turn N times and gives the median of each
+round's ratio, which moves far less than either figure.
 """
 
 import argparse
@@ -43,7 +45,7 @@ import uuid
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tickets_list import SMOKE, prepare_environment, size  # noqa: E402 - after the path
+from bench.tickets_list import SMOKE, backend_cpu, prepare_environment, size  # noqa: E402 - after the path
 
 HELPDESK = "django-helpdesk==2.6.1"  # the newest release, which supports Django 5.2
 PEER_DIR = ROOT / "var" / "bench-helpdesk"
@@ -52,12 +54,6 @@ WARM_UP = 20
 
 
 # The timing loop, the same for ours and the peer's --------------------------------------------
-
-
-def backend_cpu(pid: int) -> float:
-    """User and system CPU seconds of a local PostgreSQL backend so far."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(label: str, send, requests: int, backend_pid: int) -> dict:
@@ -114,7 +110,15 @@ def pg_backend_pid() -> int:
 # Ours -------------------------------------------------------------------------------------------
 
 
-def ours(args) -> list[dict]:
+KINDS = [
+    "ours: POST /api/tickets/ (token)",
+    "ours: POST /api/tickets/, Idempotency-Key",
+    "ours: portal report form (session)",
+]
+
+
+def ours(args, then_the_peer) -> list[list[dict]]:
+    """Each round's results for KINDS, followed by what `then_the_peer()` gave after it."""
     os.environ["CELERY_BROKER_URL"] = args.broker
     prepare_environment("servicedesk_bench_report")
     import django
@@ -203,25 +207,25 @@ def ours(args) -> list[dict]:
         profile.dump_stats(args.profile)
         pstats.Stats(args.profile).sort_stats("cumulative").print_stats(80)
         return []
-    print(f"\nOurs, {args.requests} fault reports each, one client, after {WARM_UP} warm-up requests; {HEADER}:\n")
-    results = [
-        measure("ours: POST /api/tickets/ (token)", api_report(dict), args.requests, backend),
-        measure(
-            "ours: POST /api/tickets/, Idempotency-Key",
-            api_report(lambda: {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}),
-            args.requests,
-            backend,
-        ),
-        measure("ours: portal report form (session)", portal_report, args.requests, backend),
-    ]
-    Ticket.objects.filter(customer=customer).exclude(id__in=known).delete()
+    senders = [api_report(dict), api_report(lambda: {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}), portal_report]
+    rounds = []
     try:
-        import redis
+        for number in range(1, args.rounds + 1):
+            print(
+                f"\nOurs{f', round {number} of {args.rounds}' if args.rounds > 1 else ''}, {args.requests} fault "
+                f"reports each, one client, after {WARM_UP} warm-up requests; {HEADER}:\n"
+            )
+            rounds.append([measure(label, send, args.requests, backend) for label, send in zip(KINDS, senders)])
+            rounds[-1].extend(then_the_peer())
+    finally:
+        Ticket.objects.filter(customer=customer).exclude(id__in=known).delete()
+        try:
+            import redis
 
-        redis.Redis.from_url(args.broker).flushdb()
-    except Exception as error:  # noqa: BLE001 - only tidying up
-        print(f"(Could not flush {args.broker}: {error})")
-    return results
+            redis.Redis.from_url(args.broker).flushdb()
+        except Exception as error:  # noqa: BLE001 - only tidying up
+            print(f"(Could not flush {args.broker}: {error})")
+    return rounds
 
 
 # The peer: django-helpdesk in its own virtualenv ------------------------------------------------
@@ -394,6 +398,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=size(500, 5))
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--no-peer", action="store_true", help="time ours only")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="time ours and the peer's this many times in turn; prints the median ratio",
+    )
     parser.add_argument("--profile", metavar="FILE", help="ours only, under cProfile, its statistics written to FILE")
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)  # inside the peer's virtualenv
     args = parser.parse_args()
@@ -401,20 +411,29 @@ def main() -> None:
     if args.peer:
         peer(args)
         return
-    results = ours(args)
-    if args.no_peer or args.profile:
-        return
-    theirs = run_peer(args)
-    if not theirs:
-        return
-    print("\nCPU per request, this process and PostgreSQL together, against django-helpdesk's form:\n")
-    for result in results:
-        ratio = result["total"] / theirs[0]["total"]
-        print(
-            f"{result['label']:44} {result['total']:5.1f} ms   {ratio:4.2f}× django-helpdesk's {theirs[0]['total']:.1f} ms"
-        )
+    rounds = ours(args, lambda: [] if args.no_peer else run_peer(args))
+    compare([results for results in rounds if len(results) > len(KINDS)])
     if SMOKE:
         print("\n(smoke run: the figures mean nothing)")
+
+
+def compare(rounds: list[list[dict]]) -> None:
+    """Ours against the peer's form of the same round; over several rounds, the medians."""
+    if not rounds:
+        return
+    several = len(rounds) > 1
+    print(
+        "\nCPU per request, this process and PostgreSQL together, against django-helpdesk's form"
+        + (f" of the same round (the median of {len(rounds)} rounds):\n" if several else ":\n")
+    )
+    for kind, label in enumerate(KINDS):
+        ours, theirs = [r[kind]["total"] for r in rounds], [r[-1]["total"] for r in rounds]
+        ratios = [mine / peer for mine, peer in zip(ours, theirs)]
+        each = f"   (rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})" if several else ""
+        print(
+            f"{label:44} {statistics.median(ours):5.1f} ms   {statistics.median(ratios):4.2f}× "
+            f"django-helpdesk's {statistics.median(theirs):.1f} ms{each}"
+        )
 
 
 if __name__ == "__main__":

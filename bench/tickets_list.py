@@ -33,6 +33,13 @@ def size(full: int, smoke: int) -> int:
     return smoke if SMOKE else full
 
 
+def backend_cpu(pid: int) -> float:
+    """User and system CPU seconds of a local PostgreSQL backend so far (the kernel counts in
+    10 ms ticks)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prepare_environment(name: str = BENCH_DB) -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts import validation
 from contracts.business_time import BusinessCalendar
 from contracts.fees import FeeRow, fee_on
+from core.db import Prepared
 
 
 class SupportDays(models.TextChoices):
@@ -449,7 +450,12 @@ class ContractQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff:
             return self
-        return self.filter(customer__memberships__user=user)
+        return self.of_member(user.pk)
+
+    def of_member(self, user_id: int) -> ContractQuerySet:
+        """The contracts of the customers a (customer) user belongs to. (A subquery: PostgreSQL
+        plans it in two thirds of the time of the join through the customers.)"""
+        return self.filter(customer_id__in=CustomerMembership.objects.filter(user_id=user_id).values("customer_id"))
 
     def with_terms(self) -> ContractQuerySet:
         """With each contract's terms and whether a later version of them exists: a contract on
@@ -566,6 +572,33 @@ class Contract(models.Model):
     def invoicing_starts_on(self) -> datetime.date | None:
         """Monthly fees run from delivery unless the supplier invoiced earlier (D §8.6, §15.2)."""
         return self.invoiced_from or self.delivered_on
+
+
+# A fault report's first question, built and compiled once per process (core.db.Prepared): the
+# ORM spent 1.5 ms of Python on the contract with the 60 columns of its terms.
+_MEMBERS_CONTRACT = Prepared(
+    Contract, lambda user_id, pk: Contract.objects.of_member(user_id).with_terms().filter(pk=pk), -1, -2
+)
+_ANY_CONTRACT = Prepared(Contract, lambda pk: Contract.objects.with_terms().filter(pk=pk), -1)
+_MEMBERS_CONTRACTS = Prepared(
+    Contract, lambda user_id: Contract.objects.of_member(user_id).with_terms().order_by("id"), -1
+)
+
+
+def visible_with_terms(user, pk: int) -> Contract | None:
+    """`Contract.objects.visible_to(user).with_terms().filter(pk=pk).first()`."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return _ANY_CONTRACT.first(pk)
+    return _MEMBERS_CONTRACT.first(user.pk, pk)
+
+
+def all_visible_with_terms(user) -> list[Contract]:
+    """`list(Contract.objects.visible_to(user).with_terms().order_by("id"))`: a customer's report form."""
+    if not user.is_authenticated or user.is_staff:
+        return list(Contract.objects.visible_to(user).with_terms().order_by("id"))
+    return _MEMBERS_CONTRACTS.all(user.pk)
 
 
 class TermsBook:

@@ -30,6 +30,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from core.db import insert_unless_taken
 from core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -81,14 +82,11 @@ def _take(user, key: str, request_fingerprint: str) -> IdempotentRequest | Earli
     """The key's new record, or the answer kept for it. A key kept past its hours is forgotten
     when it comes again, rather than looked for before every new key (a statement per request)."""
     for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return IdempotentRequest.objects.create(
-                    user=user, key=key, fingerprint=request_fingerprint, status_code=0
-                )
-        except IntegrityError:
-            # Another request with this key committed first (we waited for it on the unique index).
-            kept = IdempotentRequest.objects.filter(user=user, key=key).first()
+        record = IdempotentRequest(user=user, key=key, fingerprint=request_fingerprint, status_code=0)
+        if insert_unless_taken(record, "user", "key"):
+            return record
+        # Another request with this key committed first (we waited for it on the unique index).
+        kept = IdempotentRequest.objects.filter(user=user, key=key).first()
         if kept is not None and kept.created_at >= forget_before():
             return Earlier(kept.status_code, kept.body, kept.fingerprint == request_fingerprint)
         if kept is not None:

@@ -214,6 +214,24 @@ def test_only_the_contracts_own_account_managers_hear_of_it(
     assert not StaffNotice.objects.filter(user=manager).exists()
 
 
+def test_an_account_manager_named_after_reports_hears_of_the_next_one(customer_a_user, contract_a, django_user_model):
+    report(contract_a, customer_a_user)
+    assert deliver() == [] and not StaffNotice.objects.exists()
+    olle = django_user_model.objects.create_user("olle", email="olle@desk.example", is_staff=True)
+    contract_a.account_managers.add(olle)
+    second = report(contract_a, customer_a_user)
+    [sent] = deliver()
+    assert sent.to == ["olle@desk.example"] and second.number in sent.subject
+    assert list(StaffNotice.objects.values_list("ticket", flat=True)) == [second.pk]
+
+
+def test_an_account_manager_who_left_the_staff_hears_nothing(customer_a_user, contract_a, manager):
+    manager.is_staff = False
+    manager.save()
+    report(contract_a, customer_a_user)
+    assert deliver() == [] and not StaffNotice.objects.exists()
+
+
 def test_the_switches_turn_the_mail_and_the_notice_off_each_on_its_own(customer_a_user, contract_a, manager):
     switch(manager, email_new_report=False)
     ticket = report(contract_a, customer_a_user)

@@ -162,6 +162,22 @@ class TestClosingUnansweredTickets:
 
         assert close(2, 1) == close(6, 10)
 
+    def test_a_closing_writes_no_index_nothing_reads(self, db):
+        """Every closing writes an entry into each index of the ticket table (its status is in
+        several, so PostgreSQL cannot update the row in place): none may be one nothing uses,
+        such as a prefix-pattern index on the number (Django's companion of a unique text
+        column; numbers are looked up whole, or in part by trigrams)."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("PostgreSQL's own index")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'tickets_ticket'")
+            definitions = [definition for (definition,) in cursor.fetchall()]
+        assert not [definition for definition in definitions if "pattern_ops" in definition]
+        assert any("(number)" in definition and "UNIQUE" in definition for definition in definitions)
+        assert any("number gin_trgm_ops" in definition for definition in definitions)
+
     def test_a_customer_without_e_mail_is_still_closed_and_staff_see_why(self, contract_a, staff_user, staff_api):
         ticket = new_ticket(contract_a, staff_user, at(2026, 10, 1, 13, 0))
         with travel(at(2026, 10, 1, 14, 0)):

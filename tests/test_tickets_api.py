@@ -197,8 +197,9 @@ class TestTheReport:
         # whether a later version of them exists (none: they are the terms in force); 3 SAVEPOINT
         # (ticket_create's transaction: outside a test it is BEGIN, which is not counted); 4 the
         # next ticket number, taken and read in one UPDATE; 5 the ticket; 6 its history entry;
-        # 7 the TMF621 listeners to tell; 8 the acknowledgement; 9 the contract's account
-        # managers to tell; 10 RELEASE SAVEPOINT. The answer is the ticket as written: no read.
+        # 7 whether any TMF621 listener may hear of it (none: nobody is read); 8 the
+        # acknowledgement; 9 whether the contract has account managers (none: nobody is read);
+        # 10 RELEASE SAVEPOINT. The answer is the ticket as written: no read.
         with travel(at(MARIEHAMN, 2026, 10, 1, 13, 0)):
             report(client, contract_a)  # the year's first report also starts the year's numbers
             with django_assert_num_queries(10):
@@ -460,6 +461,32 @@ class TestLinksToFiles:
         assert (second["host"], second["size"], second["added_by"]) == ("xn--bcher-kva.example", None, "alfa-user")
         assert staff_api.get(f"/api/tickets/{ticket.pk}/").json()["attachment_references"][0]["added_by"] == "staffer"
         assert set(body) - {"attachment_references"} == set(created) - {"attachment_references"}
+
+    def test_two_answers_made_side_by_side_each_speak_to_their_own_reader(
+        self, customer_a_api, staff_user, customer_a_user, contract_a, rf
+    ):
+        """Each serializer's fields, copied from those its class worked out once, are bound to it
+        alone: one made for a customer and one for staff, both before either answers."""
+        from tickets import services
+        from tickets.api.serializers import TicketSerializer
+
+        ticket = Ticket.objects.get(pk=report(customer_a_api, contract_a).json()["id"])
+        staff_user.first_name = "Stina"
+        staff_user.save()
+        services.ticket_assign(ticket=ticket, actor=staff_user, assignee=staff_user)
+        references.reference_add(ticket=ticket, actor=staff_user, url="https://f.example/trace", name="Trace")
+        ticket = Ticket.objects.prefetch_related("attachment_references__added_by").get(pk=ticket.pk)
+        readers = []
+        for user in (customer_a_user, staff_user):
+            request = rf.get("/api/tickets/")
+            request.user = user
+            readers.append(TicketSerializer(ticket, context={"request": request}))
+        for serializer in readers:
+            assert serializer.fields["assignee"].parent is serializer
+        customer, staff = (serializer.data for serializer in readers)
+        assert (customer["assignee"], customer["attachment_references"][0]["added_by"]) == ("Stina", "Stina")
+        assert (staff["assignee"], staff["attachment_references"][0]["added_by"]) == ("staffer", "staffer")
+        assert customer["allowed_actions"] == ["reply", "withdraw"] and "resolve" in staff["allowed_actions"]
 
     def test_links_are_not_written_here(self, customer_a_api, contract_a):
         created = report(customer_a_api, contract_a).json()

@@ -791,6 +791,34 @@ class TestEvents:
         assert note["@type"] == "TroubleTicketAttributeValueChangeEvent"
         assert note["event"]["troubleTicket"]["note"][-1]["text"] == "Trunk 3 again"
 
+    def test_listeners_registered_after_reports_hear_the_next_change_as_their_kind_allows(
+        self, staff_user, contract_a, customer_a, customer_b, customer_a_user
+    ):
+        """Each change asks afresh whether anyone may hear it (a desk usually has nobody): whoever
+        registers hears the very next one, if it is theirs to hear."""
+        from tests.factories import CustomerUserFactory
+
+        def listener(owner, customer=None, **fields):
+            return Listener.objects.create(owner=owner, customer=customer, callback="https://oss.example/", **fields)
+
+        ticket = fault(contract_a, customer_a_user)
+        listener(CustomerUserFactory(customer=customer_b), customer_b)
+        listener(staff_user, disabled_at=timezone.now())
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="On it")
+        assert not Event.objects.exists()  # another customer's, and a disabled one
+
+        customers = listener(customer_a_user, customer_a)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Trunk 3 again", internal=True)
+        assert not Event.objects.exists()  # an internal note is for staff's listeners only
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Is it better now?")
+        assert list(Event.objects.values_list("listener", flat=True)) == [customers.pk]
+
+        desk = listener(staff_user)
+        services.ticket_reply(ticket=ticket, actor=staff_user, message="Trunk 3 restarted", internal=True)
+        assert list(Event.objects.filter(listener=desk).values_list("event_type", flat=True)) == [
+            "TroubleTicketAttributeValueChangeEvent"
+        ]
+
     def test_a_link_added_is_told_as_an_attribute_change_with_the_link_in_it(
         self, tmf_a, staff_user, contract_a, customer_a_user, receivers, django_capture_on_commit_callbacks
     ):

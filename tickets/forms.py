@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Iterable
 from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,9 +67,30 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class LoadedChoices(ModelChoiceIterator):
+    """The choices of a ContractChoiceField: its contracts as they were read for the form."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for contract in self._loaded():
+            yield self.choice(contract)
+
+    def __len__(self):
+        return len(self._loaded()) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self._loaded())
+
+    def _loaded(self) -> list[Contract]:
+        return list((getattr(self.field, "loaded", None) or {}).values())
+
+
 class ContractChoiceField(forms.ModelChoiceField):
-    # The form's own contracts, read once to build it: the one chosen is taken from them.
+    # The form's own contracts, read once to build it: the one chosen is taken from them, and
+    # they are the choices shown.
     loaded: dict[int, Contract] | None = None
+    iterator = LoadedChoices
 
     def to_python(self, value):
         if self.loaded is None or value in self.empty_values or isinstance(value, Contract):
@@ -133,12 +156,12 @@ class FaultReportForm(forms.Form):
     # A one-time token: the same form sent twice (a double click, a reload) makes one ticket.
     once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args, contracts, **kwargs):
+    def __init__(self, *args, contracts: Iterable[Contract], **kwargs):
+        """`contracts`: those the reader may report on, with their terms (`with_terms`)."""
         super().__init__(*args, **kwargs)
         self.fields["once"].initial = form_token()
         contract = cast(ContractChoiceField, self.fields["contract"])
-        contract.queryset = contracts
-        self.contracts: list[Contract] = list(contract.queryset)
+        self.contracts: list[Contract] = list(contracts)
         contract.loaded = {c.pk: c for c in self.contracts}
         for name in ("a_number", "b_number", "fault_occurred_at"):
             setattr(self.fields[name], "fault_required", True)  # marked: required when it is a fault
@@ -213,7 +236,7 @@ class PhoneReportForm(FaultReportForm):
         setattr(  # this field's own labels (mypy takes no method assigned to one instance)
             field, "label_from_instance", lambda c: f"{c.customer.name} – {c.description or c.terms.name} (#{c.pk})"
         )
-        field.queryset = contracts  # hands the choices to the new widget
+        field.widget.choices = field.choices  # the new widget's
 
     def arrival(self) -> datetime.datetime | None:
         """The call's time; while it is missing (its own error says so) the rest is checked as of now."""

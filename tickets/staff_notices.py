@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from contracts.models import Contract
+from core.db import any_row
 from tickets import notifications
 from tickets.models import Notification, StaffEvent, StaffNotice, StaffPreferences, Ticket
 
@@ -24,6 +26,8 @@ MAIL_KIND = {event: kind for kind, event in notifications.PERSONAL_KINDS.items()
 def new_report(ticket: Ticket, *, registered_by=None) -> None:
     """Each account manager of the ticket's contract, except the staff member who registered the
     report (a phone report, a kept e-mail opened from the inbox): they know of it already."""
+    if not any_row(Contract.account_managers.through, '"contract_id" = %s', [ticket.contract_id]):
+        return  # most contracts have none, and every report asks
     managers = ticket.contract.account_managers.filter(is_staff=True, is_active=True)
     if getattr(registered_by, "pk", None) is not None:
         managers = managers.exclude(pk=registered_by.pk)

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from audit import services as audit
-from contracts.models import Contract, Customer, ServiceTerms
+from contracts.models import Contract, Customer, ServiceTerms, all_visible_with_terms
 from core import idempotency
 from core.api.pagination import LargeListPaginator, cached_count
 from core.api.params import whole_number
@@ -144,7 +144,7 @@ def _create_with_attachments(request, form, *, channel: str, extra: dict | None 
 def report_fault(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("desk-phone-report")
-    contracts = Contract.objects.visible_to(request.user).with_terms().order_by("id")
+    contracts = all_visible_with_terms(request.user)
     form = FaultReportForm(request.POST or None, request.FILES or None, contracts=contracts)
     if not form.contracts:
         raise Http404

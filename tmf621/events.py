@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from config.broker import hand_over
+from core.db import any_row
 from tickets.models import Message, Status, Ticket, TicketEvent
 from tickets.signals import changes_written
 from tmf621 import mapping
@@ -72,9 +73,20 @@ def _listeners(customer_ids: Iterable[int], staff_only: bool = False):
     return listeners.filter(staff if staff_only else staff | Q(customer_id__in=customer_ids))
 
 
+def _anyone_may_hear(customer_id: int, staff_only: bool) -> bool:
+    """Whether an enabled listener is a staff member's or (unless `staff_only`) this customer's:
+    a desk usually has none, and every report, change and message asks. `_listeners` then
+    decides who hears (active owners, staff)."""
+    if staff_only:
+        return any_row(Listener, '"disabled_at" IS NULL AND "customer_id" IS NULL')
+    return any_row(Listener, '"disabled_at" IS NULL AND ("customer_id" IS NULL OR "customer_id" = %s)', [customer_id])
+
+
 def record(ticket: Ticket, event_types: list[str], staff_only: bool = False) -> None:
     """One Event per listener and type, unless this transaction already told the listener of a
     change of the ticket (its payload is still to be built) and this is just one more field."""
+    if not _anyone_may_hear(ticket.customer_id, staff_only):
+        return
     created = []
     for listener in _listeners({ticket.customer_id}, staff_only):
         pending = Event.objects.filter(listener=listener, ticket=ticket, payload__isnull=True)

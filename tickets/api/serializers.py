@@ -1,10 +1,8 @@
-from typing import cast
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts.models import Contract, Customer, ServiceTerms
+from contracts.models import Contract, Customer, ServiceTerms, visible_with_terms
 from core.api.fields import AwareDateTimeField, FieldsBuiltOnce, StrictFields
 from tickets.models import (
     AttachmentReference,
@@ -111,10 +109,28 @@ class TicketSerializer(FieldsBuiltOnce, StrictFields, serializers.ModelSerialize
         return ticket.is_service_start_breached(now)
 
 
-class TicketCreateSerializer(StrictFields, serializers.Serializer):
+class VisibleContractField(serializers.PrimaryKeyRelatedField):
+    """A contract the reader may see, by its id, read with its terms (`with_terms`): another
+    customer's is "not found", never "forbidden"."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Contract.objects.none() if request is None else Contract.objects.visible_to(request.user).with_terms()
+
+    def to_internal_value(self, data):
+        request = self.context.get("request")
+        if request is None or type(data) is not int or not 0 < data < 2**63:
+            return super().to_internal_value(data)  # refused, or found, as the ORM's lookup answers
+        contract = visible_with_terms(request.user, data)
+        if contract is None:
+            self.fail("does_not_exist", pk_value=data)
+        return contract
+
+
+class TicketCreateSerializer(FieldsBuiltOnce, StrictFields, serializers.Serializer):
     """The fault report as integrators send it (API.md). Rules live in tickets.services."""
 
-    contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.none())
+    contract = VisibleContractField(queryset=Contract.objects.none())
     category = serializers.ChoiceField(choices=Category.choices, default=Category.FAULT)
     urgent = serializers.BooleanField(default=False)
     a_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
@@ -123,15 +139,6 @@ class TicketCreateSerializer(StrictFields, serializers.Serializer):
     description = serializers.CharField(max_length=20000)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     received_at = AwareDateTimeField(required=False, allow_null=True, default=None)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # Another customer's contract is "not found", never "forbidden".
-            cast(serializers.PrimaryKeyRelatedField, self.fields["contract"]).queryset = Contract.objects.visible_to(
-                request.user
-            ).with_terms()
 
     def validate(self, data):
         user = self.context["request"].user

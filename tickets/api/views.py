@@ -111,8 +111,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         channel = data.pop("channel", None) or Channel.API
         ticket = services.ticket_create(reported_by=request.user, channel=channel, **data)
         # The answer is the ticket as written, not read back: it holds every field and its terms,
-        # and links to files come later, through TMF621 (as prefetched: none).
-        setattr(ticket, "_prefetched_objects_cache", {"attachment_references": AttachmentReference.objects.none()})
+        # and links to files come later, through TMF621 (as prefetched: none, already read, as
+        # prefetching leaves it; a none() iterated still compiles its query, a fifth of a ms).
+        references = AttachmentReference.objects.none()
+        references._result_cache = []
+        setattr(ticket, "_prefetched_objects_cache", {"attachment_references": references})
         return Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
 
     def _act(self, fn, ticket: Ticket, **kwargs) -> Response:
