@@ -1,7 +1,7 @@
 """The cost of one fault report, ours beside django-helpdesk's public submit form, on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/report_post.py [--requests 500] [--rounds 1] [--no-peer]
+        .venv/bin/python bench/report_post.py [--requests 500] [--rounds N] [--no-peer]
 
 Ours runs in the database `servicedesk_bench_report` beside the one named: a customer with one
 Dstny contract, a primary contact (the acknowledgement's second reader), a user of the customer
@@ -26,9 +26,12 @@ mail backend here); ours hands the acknowledgement to a worker.
 For each kind it prints, per request, the wall time (p50, p95), the CPU of this process (p50,
 p95, mean: middleware, view, forms, serialisers, templates, the database driver), the CPU of the
 PostgreSQL backend serving it (its /proc counters over the whole run divided by the requests:
-the kernel counts in 10 ms ticks) and the two together. Other work on the machine moves these
-figures: `--rounds N` times ours and the peer's in turn N times and gives the median of each
-round's ratio, which moves far less than either figure.
+the kernel counts in 10 ms ticks) and the two together.
+
+Other work on the machine moves these figures by a fifth between two runs. `--rounds N` instead
+times blocks of `--requests` requests, ours and the peer's in turn (the peer's process kept
+running beside), N blocks of each kind, and gives each side's CPU per request over all its
+blocks and their ratio: a neighbour's load falls on both alike. E.g. `--rounds 20 --requests 50`.
 """
 
 import argparse
@@ -83,6 +86,14 @@ def measure(label: str, send, requests: int, backend_pid: int) -> dict:
     return result
 
 
+def block(send, requests: int, backend_pid: int) -> dict:
+    """CPU of `requests` requests in a row: this process's and the PostgreSQL backend's, in ms."""
+    backend, cpu = backend_cpu(backend_pid), time.process_time()
+    for _ in range(requests):
+        send()
+    return {"cpu": (time.process_time() - cpu) * 1000, "pg": (backend_cpu(backend_pid) - backend) * 1000}
+
+
 def percentile(values: list[float], p: int) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * p / 100) - 1)]
@@ -117,8 +128,9 @@ KINDS = [
 ]
 
 
-def ours(args, then_the_peer) -> list[list[dict]]:
-    """Each round's results for KINDS, followed by what `then_the_peer()` gave after it."""
+def ours(args, then_the_peer):
+    """With one round, `measure`'s results for KINDS. With several, for each kind the blocks of
+    `--requests` requests in turn with the peer's: (ours, then_the_peer(requests)) in each."""
     os.environ["CELERY_BROKER_URL"] = args.broker
     prepare_environment("servicedesk_bench_report")
     import django
@@ -208,15 +220,22 @@ def ours(args, then_the_peer) -> list[list[dict]]:
         pstats.Stats(args.profile).sort_stats("cumulative").print_stats(80)
         return []
     senders = [api_report(dict), api_report(lambda: {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}), portal_report]
-    rounds = []
     try:
-        for number in range(1, args.rounds + 1):
+        if args.rounds == 1:
             print(
-                f"\nOurs{f', round {number} of {args.rounds}' if args.rounds > 1 else ''}, {args.requests} fault "
-                f"reports each, one client, after {WARM_UP} warm-up requests; {HEADER}:\n"
+                f"\nOurs, {args.requests} fault reports each, one client, after {WARM_UP} warm-up requests; {HEADER}:\n"
             )
-            rounds.append([measure(label, send, args.requests, backend) for label, send in zip(KINDS, senders)])
-            rounds[-1].extend(then_the_peer())
+            return [[measure(label, send, args.requests, backend) for label, send in zip(KINDS, senders)]]
+        for send in senders:
+            for _ in range(WARM_UP):
+                send()
+        blocks: list[list[tuple[dict, dict | None]]] = [[] for _ in KINDS]
+        for _round in range(args.rounds):
+            for kind, send in enumerate(senders):
+                gc.collect()
+                mine = block(send, args.requests, backend)
+                blocks[kind].append((mine, then_the_peer(args.requests)))
+        return blocks
     finally:
         Ticket.objects.filter(customer=customer).exclude(id__in=known).delete()
         try:
@@ -225,7 +244,6 @@ def ours(args, then_the_peer) -> list[list[dict]]:
             redis.Redis.from_url(args.broker).flushdb()
         except Exception as error:  # noqa: BLE001 - only tidying up
             print(f"(Could not flush {args.broker}: {error})")
-    return rounds
 
 
 # The peer: django-helpdesk in its own virtualenv ------------------------------------------------
@@ -337,11 +355,17 @@ def peer_environment() -> bool:
     return True
 
 
-def run_peer(args) -> list[dict]:
+def prepare_peer() -> bool:
     if not peer_environment():
-        return []
+        return False
     (PEER_DIR / "helpdesk_bench_settings.py").write_text(PEER_SETTINGS.format(media=str(PEER_DIR / "media")))
     (PEER_DIR / "helpdesk_bench_urls.py").write_text(PEER_URLS)
+    return True
+
+
+def run_peer(args) -> list[dict]:
+    if not prepare_peer():
+        return []
     command = [str(PEER_PYTHON), "-W", "ignore", __file__, "--peer", "--requests", str(args.requests)]
     environment = {**os.environ, "DATABASE_URL": args.database_url}
     done = subprocess.run(command, env=environment, stdout=subprocess.PIPE, text=True, check=True)
@@ -352,6 +376,34 @@ def run_peer(args) -> list[dict]:
         else:
             print(text)
     return results
+
+
+class ServedPeer:
+    """The peer's process, kept running and told how many requests to time each time."""
+
+    def __init__(self, args):
+        command = [str(PEER_PYTHON), "-W", "ignore", __file__, "--peer", "--serve"]
+        environment = {**os.environ, "DATABASE_URL": args.database_url}
+        self.process = subprocess.Popen(
+            command, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self._read()  # READY
+
+    def __call__(self, requests: int) -> dict:
+        self.process.stdin.write(f"{requests}\n")
+        self.process.stdin.flush()
+        return json.loads(self._read().removeprefix("RESULT "))
+
+    def _read(self) -> str:
+        for text in self.process.stdout:
+            if text.startswith(("READY", "RESULT ")):
+                return text.strip()
+            print(text, end="")
+        raise RuntimeError("django-helpdesk's process ended")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def peer(args) -> None:
@@ -387,10 +439,21 @@ def peer(args) -> None:
         assert response.status_code == 302, response.content[:2000]
         mail.outbox.clear()
 
-    print(f"\ndjango-helpdesk {HELPDESK.partition('==')[2]}, the same loop; {HEADER}:\n")
-    result = measure("django-helpdesk: public submit form", submit, args.requests, pg_backend_pid())
-    Ticket.objects.exclude(id__in=known).delete()
-    print("RESULT " + json.dumps(result))
+    try:
+        if not args.serve:
+            print(f"\ndjango-helpdesk {HELPDESK.partition('==')[2]}, the same loop; {HEADER}:\n")
+            result = measure("django-helpdesk: public submit form", submit, args.requests, pg_backend_pid())
+            print("RESULT " + json.dumps(result))
+            return
+        for _ in range(WARM_UP):
+            submit()
+        backend = pg_backend_pid()
+        print("READY", flush=True)
+        for text in sys.stdin:  # a number of requests to time, until the input ends
+            gc.collect()
+            print("RESULT " + json.dumps(block(submit, int(text), backend)), flush=True)
+    finally:
+        Ticket.objects.exclude(id__in=known).delete()
 
 
 def main() -> None:
@@ -402,38 +465,58 @@ def main() -> None:
         "--rounds",
         type=int,
         default=1,
-        help="time ours and the peer's this many times in turn; prints the median ratio",
+        help="time blocks of --requests, ours and the peer's in turn, this many of each kind",
     )
     parser.add_argument("--profile", metavar="FILE", help="ours only, under cProfile, its statistics written to FILE")
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)  # inside the peer's virtualenv
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the peer, timing what it is told
     args = parser.parse_args()
     args.database_url = os.environ.get("DATABASE_URL", "")
     if args.peer:
         peer(args)
         return
-    rounds = ours(args, lambda: [] if args.no_peer else run_peer(args))
-    compare([results for results in rounds if len(results) > len(KINDS)])
+    if args.rounds == 1:
+        results = ours(args, None)
+        theirs = [] if args.no_peer or args.profile or not results else run_peer(args)
+        if theirs:
+            print("\nCPU per request, this process and PostgreSQL together, against django-helpdesk's form:\n")
+            for result in results[0]:
+                ratio = result["total"] / theirs[0]["total"]
+                print(
+                    f"{result['label']:44} {result['total']:5.1f} ms   {ratio:4.2f}× "
+                    f"django-helpdesk's {theirs[0]['total']:.1f} ms"
+                )
+    else:
+        served = None if args.no_peer or not prepare_peer() else ServedPeer(args)
+        load = os.getloadavg()[0]
+        try:
+            blocks = ours(args, served or (lambda requests: None))
+        finally:
+            if served is not None:
+                served.close()
+        compare(blocks, args.requests, load)
     if SMOKE:
         print("\n(smoke run: the figures mean nothing)")
 
 
-def compare(rounds: list[list[dict]]) -> None:
-    """Ours against the peer's form of the same round; over several rounds, the medians."""
-    if not rounds:
-        return
-    several = len(rounds) > 1
+def compare(blocks: list[list[tuple[dict, dict | None]]], requests: int, load: float) -> None:
+    """Per kind: ours and the peer's CPU per request over all their blocks, and the ratio."""
     print(
-        "\nCPU per request, this process and PostgreSQL together, against django-helpdesk's form"
-        + (f" of the same round (the median of {len(rounds)} rounds):\n" if several else ":\n")
+        f"\nCPU per request, this process + PostgreSQL, {len(blocks[0])} blocks of {requests} of each kind, each "
+        f"followed by {requests} of django-helpdesk's form (load average {load:.1f} → {os.getloadavg()[0]:.1f}):\n"
     )
-    for kind, label in enumerate(KINDS):
-        ours, theirs = [r[kind]["total"] for r in rounds], [r[-1]["total"] for r in rounds]
-        ratios = [mine / peer for mine, peer in zip(ours, theirs)]
-        each = f"   (rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})" if several else ""
-        print(
-            f"{label:44} {statistics.median(ours):5.1f} ms   {statistics.median(ratios):4.2f}× "
-            f"django-helpdesk's {statistics.median(theirs):.1f} ms{each}"
-        )
+    for label, pairs in zip(KINDS, blocks):
+        mine = sum(m["cpu"] + m["pg"] for m, _ in pairs) / (requests * len(pairs))
+        line = f"{label:44} {mine:5.1f} ms ({sum(m['pg'] for m, _ in pairs) / (requests * len(pairs)):.1f} PostgreSQL)"
+        theirs = [t for _, t in pairs if t is not None]
+        if theirs:
+            peer = sum(t["cpu"] + t["pg"] for t in theirs) / (requests * len(theirs))
+            each = sorted((m["cpu"] + m["pg"]) / (t["cpu"] + t["pg"]) for m, t in pairs if t is not None)
+            line += (
+                f"   {mine / peer:4.2f}× django-helpdesk's {peer:.1f} ms "
+                f"(blocks: {each[0]:.2f}–{each[-1]:.2f}, median {statistics.median(each):.2f})"
+            )
+        print(line)
 
 
 if __name__ == "__main__":
