@@ -29,42 +29,33 @@ def _provider_second_factor(sender, request, user, **kwargs) -> None:
         request.session[SSO_SECOND_FACTOR] = True
 
 
-@receiver(mfa_signals.authenticator_added)
-def _factor_added(sender, request, user, authenticator, **kwargs) -> None:
-    record_authentication(request, user, "mfa", type=authenticator.type)
+def _factor_changed(action: Action, request, user, authenticator, **detail) -> None:
+    """A factor added, removed or renewed: the user's other sessions end, and the log says so."""
     ended = end_other_sessions(request, user)
     record(
-        Action.SECOND_FACTOR_ADDED,
+        action,
         request=request,
         subject_user=user,
         what=authenticator.type,
-        detail={"other_sessions_ended": ended},
+        detail={**detail, "other_sessions_ended": ended},
     )
+
+
+@receiver(mfa_signals.authenticator_added)
+def _factor_added(sender, request, user, authenticator, **kwargs) -> None:
+    record_authentication(request, user, "mfa", type=authenticator.type)
+    _factor_changed(Action.SECOND_FACTOR_ADDED, request, user, authenticator)
 
 
 @receiver(mfa_signals.authenticator_removed)
 def _factor_removed(sender, request, user, authenticator, **kwargs) -> None:
-    ended = end_other_sessions(request, user)
-    record(
-        Action.SECOND_FACTOR_REMOVED,
-        request=request,
-        subject_user=user,
-        what=authenticator.type,
-        detail={"other_sessions_ended": ended},
-    )
+    _factor_changed(Action.SECOND_FACTOR_REMOVED, request, user, authenticator)
 
 
 @receiver(mfa_signals.authenticator_reset)
 def _factor_renewed(sender, request, user, authenticator, **kwargs) -> None:
     # New recovery codes: the old ones are gone, as a removed factor is.
-    ended = end_other_sessions(request, user)
-    record(
-        Action.SECOND_FACTOR_ADDED,
-        request=request,
-        subject_user=user,
-        what=authenticator.type,
-        detail={"renewed": True, "other_sessions_ended": ended},
-    )
+    _factor_changed(Action.SECOND_FACTOR_ADDED, request, user, authenticator, renewed=True)
 
 
 @receiver(mfa_signals.authentication_failed)

@@ -392,18 +392,29 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+def _outage_action(request: HttpRequest, act, done: str) -> HttpResponse:
+    """Run one of the outage page's actions: its refusal or `done` as a message, then back."""
+    try:
+        act()
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, done)
+    return _back(request, "sla-board")
+
+
 @staff_member_required
 @require_POST
 def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """D §10.4: settle a contradiction by confirming the supplier's responsibility, with a reason."""
     outage = get_object_or_404(Outage, pk=pk)
-    try:
-        services.outage_confirm_responsibility(outage=outage, note=request.POST.get("note", ""), actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
-    else:
-        messages.success(request, _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk})
-    return _back(request, "sla-board")
+    return _outage_action(
+        request,
+        lambda: services.outage_confirm_responsibility(
+            outage=outage, note=request.POST.get("note", ""), actor=request.user
+        ),
+        _("The supplier's responsibility for outage %(id)d is confirmed.") % {"id": pk},
+    )
 
 
 @staff_member_required
@@ -411,15 +422,13 @@ def outage_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def outage_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm an outage drafted by monitoring by deciding who answers for it."""
     outage = get_object_or_404(Outage, pk=pk, confirmed=False, discarded_at__isnull=True)
-    try:
-        services.outage_update(
+    return _outage_action(
+        request,
+        lambda: services.outage_update(
             outage=outage, changes={"responsibility": request.POST.get("responsibility", "")}, actor=request.user
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
-    else:
-        messages.success(request, _("Outage %(id)d is confirmed: it counts as the month's figures say.") % {"id": pk})
-    return _back(request, "sla-board")
+        ),
+        _("Outage %(id)d is confirmed: it counts as the month's figures say.") % {"id": pk},
+    )
 
 
 @staff_member_required
@@ -427,13 +436,11 @@ def outage_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def outage_discard(request: HttpRequest, pk: int) -> HttpResponse:
     """Discard an outage drafted by monitoring as a false alarm, with the reason."""
     outage = get_object_or_404(Outage, pk=pk)
-    try:
-        services.outage_discard(outage=outage, reason=request.POST.get("reason", ""), actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
-    else:
-        messages.success(request, _("Outage %(id)d is discarded as a false alarm.") % {"id": pk})
-    return _back(request, "sla-board")
+    return _outage_action(
+        request,
+        lambda: services.outage_discard(outage=outage, reason=request.POST.get("reason", ""), actor=request.user),
+        _("Outage %(id)d is discarded as a false alarm.") % {"id": pk},
+    )
 
 
 @staff_member_required
